@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { APP_CONFIG, type AppConfig } from '@trailsight/core';
+import { EventsProducer } from '@trailsight/queue';
+import { RejectsRepository } from '../ingest/rejects.repository.js';
+import type { AccountRegion } from '../records/cloudtrail-record.js';
+import { sleep } from './backoff.js';
+import { CheckpointRepository } from './checkpoint.repository.js';
+import { CloudTrailClientFactory } from './cloudtrail-client.factory.js';
+import { LookupEventsSource, type LookupEventsSettings, type LookupEventsStats } from './lookup-events.source.js';
+import { PollLeaseRepository } from './poll-lease.repository.js';
+import { TokenBucketRepository } from './token-bucket.repository.js';
+
+/** A replica that dies loses its account-regions after this long. */
+export const POLL_LEASE_TTL_MS = 30_000;
+/** Leases are renewed (and free ones taken) this often: three chances per ttl. */
+export const POLL_LEASE_RENEW_MS = 10_000;
+
+/** LookupEventsSource settings from the configuration. */
+export function lookupEventsSettings(config: AppConfig): LookupEventsSettings {
+  return {
+    ratePerSecond: config.lookupEventsRate,
+    pollIntervalMs: config.pollIntervalSeconds * 1000,
+    overlapMs: config.pollOverlapMinutes * 60_000,
+    backfillMs: config.backfillDays * 86_400_000,
+    batchSize: config.batchSize,
+  };
+}
+
+interface Held {
+  source: AccountRegion;
+  client: CloudTrailClient;
+  runner: LookupEventsSource;
+}
+
+export interface PollerLeaseOptions {
+  ttlMs: number;
+  renewMs: number;
+}
+
+/**
+ * Polls LookupEvents for every configured (account, region) this replica holds the lease of.
+ * One lease-keeping loop (take free leases, renew held ones, stop a source whose lease was lost)
+ * and one LookupEventsSource loop per held account-region, all started on application bootstrap
+ * and ended in onModuleDestroy: before the queue producer (a global module) closes its connection
+ * and before RedisService closes the command connection, so no loop outlives what it writes to.
+ */
+@Injectable()
+export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PollerService.name);
+  /** Unique per process: a restarted replica does not inherit its predecessor's leases. */
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly held = new Map<string, Held>();
+  private readonly abort = new AbortController();
+  private loop?: Promise<void>;
+  private leaseOptions: PollerLeaseOptions = { ttlMs: POLL_LEASE_TTL_MS, renewMs: POLL_LEASE_RENEW_MS };
+  private registered = false;
+  /** Completed lease rounds (for health and tests). */
+  leaseRounds = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly producer: EventsProducer,
+    private readonly rejects: RejectsRepository,
+    private readonly bucket: TokenBucketRepository,
+    private readonly checkpoints: CheckpointRepository,
+    private readonly leases: PollLeaseRepository,
+    private readonly clients: CloudTrailClientFactory,
+  ) {}
+
+  /** Every configured account-region. */
+  sources(): AccountRegion[] {
+    return this.config.accounts.flatMap(({ accountId }) =>
+      this.config.regions.map((region) => ({ accountId, region })),
+    );
+  }
+
+  /** Shorter leases for tests. Call before the application starts. */
+  configureLeases(options: PollerLeaseOptions): void {
+    this.leaseOptions = options;
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.source === 'files') {
+      this.logger.log('CLOUDTRAIL_SOURCE=files: no LookupEvents polling');
+      return;
+    }
+    this.logger.log(`polling ${this.sources().length} account-region(s) as ${this.owner}`);
+    this.loop = this.keepLeases(this.abort.signal);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+    const held = [...this.held.values()];
+    this.held.clear();
+    await Promise.all(held.map((entry) => this.release(entry)));
+  }
+
+  /** Stats of the account-regions this replica polls now. */
+  stats(): Array<AccountRegion & LookupEventsStats> {
+    return [...this.held.values()].map(({ source, runner }) => ({ ...source, ...runner.stats() }));
+  }
+
+  /** The running source of an account-region, when this replica holds it. */
+  sourceOf(source: AccountRegion): LookupEventsSource | undefined {
+    return this.held.get(keyOf(source))?.runner;
+  }
+
+  private async keepLeases(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.tick();
+        this.leaseRounds++;
+      } catch (error) {
+        // Redis is down: held sources carry on (they retry on their own), leases are tried again.
+        this.logger.warn(`lease round failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      await sleep(this.leaseOptions.renewMs, signal);
+    }
+  }
+
+  private async tick(): Promise<void> {
+    const { ttlMs } = this.leaseOptions;
+    if (!this.registered) {
+      await this.checkpoints.registerSources(this.sources());
+      this.registered = true;
+    }
+    for (const source of this.sources()) {
+      if (this.abort.signal.aborted) return;
+      const key = keyOf(source);
+      const held = this.held.get(key);
+      if (held) {
+        if (await this.leases.renew(source, this.owner, ttlMs)) continue;
+        this.logger.warn(`lost the lease of ${key}: another replica polls it now`);
+        this.held.delete(key);
+        await held.runner.stop();
+        held.client.destroy();
+        continue;
+      }
+      if (!(await this.leases.acquire(source, this.owner, ttlMs))) continue;
+      const client = this.clients.create(source);
+      const settings = lookupEventsSettings(this.config);
+      const runner = new LookupEventsSource(
+        source,
+        client,
+        this.bucket,
+        this.checkpoints,
+        this.producer,
+        this.rejects,
+        settings,
+      );
+      this.held.set(key, { source, client, runner });
+      this.logger.log(`took the lease of ${key}`);
+      runner.start();
+    }
+  }
+
+  private async release({ source, client, runner }: Held): Promise<void> {
+    await runner.stop();
+    client.destroy();
+    try {
+      await this.leases.release(source, this.owner);
+    } catch {
+      // Redis is down: the lease expires on its own after its ttl.
+    }
+  }
+}
+
+function keyOf(source: AccountRegion): string {
+  return `${source.accountId}:${source.region}`;
+}

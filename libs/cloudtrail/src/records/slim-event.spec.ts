@@ -1,0 +1,113 @@
+import type { CloudTrailRecord } from './cloudtrail-record.js';
+import { parseRecord } from './record-parser.js';
+import { accountRegionOf, identityKey, toSlimEvent } from './slim-event.js';
+
+const record: CloudTrailRecord = {
+  eventVersion: '1.09',
+  userIdentity: {
+    type: 'AssumedRole',
+    principalId: 'AROAEXAMPLE:session',
+    arn: 'arn:aws:sts::111122223333:assumed-role/Admin/session',
+    accountId: '111122223333',
+  },
+  eventTime: '2024-07-30T21:31:21Z',
+  eventSource: 'ec2.amazonaws.com',
+  eventName: 'RunInstances',
+  awsRegion: 'eu-west-1',
+  userAgent: 'aws-cli/2.13.5',
+  errorCode: 'Client.UnauthorizedOperation',
+  eventID: '450230d4-b39e-4a18-a6a0-d07a6e2105cb',
+  readOnly: false,
+  recipientAccountId: '444455556666',
+};
+
+describe('toSlimEvent', () => {
+  it('keeps what the detector needs, with eventTime as epoch ms', () => {
+    expect(toSlimEvent(record)).toEqual({
+      id: '450230d4-b39e-4a18-a6a0-d07a6e2105cb',
+      t: Date.UTC(2024, 6, 30, 21, 31, 21),
+      src: 'ec2.amazonaws.com',
+      name: 'RunInstances',
+      ro: false,
+      err: 'Client.UnauthorizedOperation',
+      arn: 'arn:aws:sts::111122223333:assumed-role/Admin/session',
+      ua: 'aws-cli/2.13.5',
+    });
+  });
+
+  it('leaves err out on success, ua empty without userAgent, and infers ro when absent', () => {
+    const { errorCode: _e, userAgent: _u, readOnly: _r, ...bare } = record;
+    const slim = toSlimEvent({ ...bare, eventName: 'DescribeInstances' });
+    expect('err' in slim).toBe(false);
+    expect(slim.ua).toBe('');
+    expect(slim.ro).toBe(true);
+  });
+
+  it('cuts a forged userAgent to the 1 KB AWS allows', () => {
+    expect(toSlimEvent({ ...record, userAgent: 'x'.repeat(100_000) }).ua).toHaveLength(1024);
+  });
+
+  it('gives an IdentityCenterUser record, which has no arn, a stable identity key', () => {
+    const parsed = parseRecord({
+      ...record,
+      userIdentity: {
+        type: 'IdentityCenterUser',
+        accountId: '111122223333',
+        onBehalfOf: {
+          userId: '544894e8-80c1-707f-60e3-3ba6510dfac1',
+          identityStoreArn: 'arn:aws:identitystore::111122223333:identitystore/d-9067642ac7',
+        },
+        credentialId: 'EXAMPLEVHULjJdTUdPJfofVa1sufHDoj7aYcOYcxFVllWR_Whr1fEXAMPLE',
+      },
+    });
+    if (!parsed.ok) throw new Error(parsed.reject.detail);
+    expect(toSlimEvent(parsed.record).arn).toBe(
+      'identitycenter:arn:aws:identitystore::111122223333:identitystore/d-9067642ac7/544894e8-80c1-707f-60e3-3ba6510dfac1',
+    );
+  });
+});
+
+describe('identityKey', () => {
+  it.each([
+    [
+      { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/anaya', principalId: 'AIDA1' },
+      'arn:aws:iam::111122223333:user/anaya',
+    ],
+    [{ type: 'AWSService', invokedBy: 'ec2.amazonaws.com' }, 'service:ec2.amazonaws.com'],
+    [{ type: 'AWSService' }, 'service:unknown'],
+    // a failed console sign-in: AWS logs no arn
+    [
+      { type: 'IAMUser', principalId: 'AIDACKCEVSQ6C2EXAMPLE', accountId: '111122223333', accessKeyId: '' },
+      'IAMUser:AIDACKCEVSQ6C2EXAMPLE',
+    ],
+    [
+      { type: 'IAMUser', accountId: '111122223333', userName: 'HIDDEN_DUE_TO_SECURITY_REASONS' },
+      'IAMUser:111122223333',
+    ],
+    [{ type: 'IdentityCenterUser', accountId: '111122223333' }, 'IdentityCenterUser:111122223333'],
+    [{ arn: '' }, 'Unknown:unknown'],
+    [undefined, 'Unknown:unknown'],
+    [{ arn: 'arn:aws:iam::1:user/a\nb' }, 'arn:aws:iam::1:user/a b'],
+  ])('%j -> %s', (identity, key) => {
+    expect(identityKey(identity)).toBe(key);
+  });
+});
+
+describe('accountRegionOf', () => {
+  it('uses recipientAccountId first', () => {
+    expect(accountRegionOf(record, '999999999999')).toEqual({ accountId: '444455556666', region: 'eu-west-1' });
+  });
+
+  it("prefers the trail file's account to the caller's when recipientAccountId is missing (eventVersion 1.01)", () => {
+    const { recipientAccountId: _, ...old } = record;
+    expect(accountRegionOf(old, '999999999999').accountId).toBe('999999999999');
+    expect(accountRegionOf(old).accountId).toBe('111122223333');
+  });
+
+  it("is 'unknown' when no account can be found, and skips values that would break the hash tag", () => {
+    const { recipientAccountId: _, ...old } = record;
+    const service = { ...old, userIdentity: { type: 'AWSService', invokedBy: 'ec2.amazonaws.com' } };
+    expect(accountRegionOf(service).accountId).toBe('unknown');
+    expect(accountRegionOf({ ...service, recipientAccountId: '{1}:x' }, '123456789012').accountId).toBe('123456789012');
+  });
+});

@@ -1,0 +1,71 @@
+import type { AccountRegion, CloudTrailRecord, SlimEvent, UserIdentity } from './cloudtrail-record.js';
+import { inferReadOnly } from './read-only.js';
+
+/** AWS caps userAgent at 1 KB and ARNs at 2048 characters; a forged record cannot bloat a job. */
+const MAX_USER_AGENT = 1024;
+const MAX_IDENTITY_KEY = 2048;
+// Account ids go into the `{account:region}` hash tag: no braces, colons or spaces.
+const ACCOUNT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The queue form of a record that parseRecord accepted (its eventTime is a valid ISO time). */
+export function toSlimEvent(record: CloudTrailRecord): SlimEvent {
+  const slim: SlimEvent = {
+    id: record.eventID,
+    t: Date.parse(record.eventTime),
+    src: record.eventSource,
+    name: record.eventName,
+    ro: record.readOnly ?? inferReadOnly(record.eventName),
+    arn: identityKey(record.userIdentity),
+    ua: (record.userAgent ?? '').slice(0, MAX_USER_AGENT),
+  };
+  if (record.errorCode) slim.err = record.errorCode;
+  return slim;
+}
+
+/**
+ * The account-region a record is counted under. The account is the one that received the
+ * event: `recipientAccountId`, else the account of the trail file's path (`fallbackAccountId`,
+ * from parseTrailFileKey), else `userIdentity.accountId`. The path wins over the identity because
+ * on a cross-account call the identity's account is the caller's, not the one the trail is for.
+ * Records before eventVersion 1.02 have no recipientAccountId, and AWS-service identities no
+ * accountId: with none of the three the account is 'unknown'.
+ */
+export function accountRegionOf(record: CloudTrailRecord, fallbackAccountId?: string): AccountRegion {
+  const candidates = [record.recipientAccountId, fallbackAccountId, record.userIdentity?.accountId];
+  const accountId = candidates.find((id): id is string => typeof id === 'string' && ACCOUNT_PATTERN.test(id));
+  return { accountId: accountId ?? 'unknown', region: record.awsRegion };
+}
+
+/**
+ * The identity an event is attributed to, as Insights' `userIdentityArn` attribution:
+ * `userIdentity.arn` when present. Identities without one get a stable key instead, so their
+ * calls still group together:
+ * - IdentityCenterUser: `identitycenter:<identityStoreArn>/<userId>`
+ * - AWSService: `service:<invokedBy>` (e.g. `service:ec2.amazonaws.com`)
+ * - anything else: `<type>:<principalId | accountId | 'unknown'>`, e.g. the failed console
+ *   sign-ins that AWS logs without an arn (`IAMUser:AIDA...`).
+ * Line breaks are replaced by spaces: the key is a single-line queue field.
+ */
+export function identityKey(userIdentity: UserIdentity | undefined): string {
+  return singleLine(rawIdentityKey(userIdentity ?? {})).slice(0, MAX_IDENTITY_KEY);
+}
+
+function rawIdentityKey(identity: UserIdentity): string {
+  if (nonEmpty(identity.arn)) return identity.arn;
+  const type = nonEmpty(identity.type) ? identity.type : 'Unknown';
+  const { userId, identityStoreArn } = identity.onBehalfOf ?? {};
+  if (type === 'IdentityCenterUser' && (nonEmpty(userId) || nonEmpty(identityStoreArn))) {
+    return `identitycenter:${nonEmpty(identityStoreArn) ? identityStoreArn : 'unknown'}/${nonEmpty(userId) ? userId : 'unknown'}`;
+  }
+  if (type === 'AWSService') return `service:${nonEmpty(identity.invokedBy) ? identity.invokedBy : 'unknown'}`;
+  const who = [identity.principalId, identity.accountId].find(nonEmpty) ?? 'unknown';
+  return `${type}:${who}`;
+}
+
+function nonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+function singleLine(text: string): string {
+  return /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text;
+}

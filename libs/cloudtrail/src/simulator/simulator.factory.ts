@@ -1,0 +1,48 @@
+import type { AppConfig } from '@trailsight/core';
+import type { AnomalySpec } from './anomaly.js';
+import { SimulatorServer } from './lookup-events.server.js';
+import { SimulatedAccount } from './simulated-account.js';
+import { TrafficGenerator } from './traffic-generator.js';
+
+export interface SimulatorOptions {
+  seed: number;
+  accounts: readonly string[];
+  regions: readonly string[];
+  /** Calls per minute per account-region at the busiest time. */
+  eventsPerMinute: number;
+  /** LookupEvents requests per second per account-region (default 2). */
+  rateLimit?: number;
+  apiCount?: number;
+  errorRate?: number;
+  anomalies?: readonly AnomalySpec[];
+  now?: () => number;
+  visibilityDelayMs?: number;
+}
+
+/** The three layers of the simulated account, wired together. Nothing listens until server.start(). */
+export interface Simulator {
+  generator: TrafficGenerator;
+  account: SimulatedAccount;
+  server: SimulatorServer;
+}
+
+export function createSimulator(options: SimulatorOptions): Simulator {
+  const { rateLimit, visibilityDelayMs, ...traffic } = options;
+  const generator = new TrafficGenerator(traffic);
+  const account = new SimulatedAccount({ generator, now: options.now, visibilityDelayMs });
+  const server = new SimulatorServer({ account, rateLimit });
+  return { generator, account, server };
+}
+
+/** The simulator the configuration describes (SIMULATOR_*, AWS_REGIONS, AWS_ACCOUNTS). */
+export function simulatorOptionsFromConfig(
+  config: Pick<AppConfig, 'simulatorSeed' | 'simulatorEventsPerMinute' | 'simulatorRateLimit' | 'regions' | 'accounts'>,
+): SimulatorOptions {
+  return {
+    seed: config.simulatorSeed,
+    accounts: config.accounts.map((account) => account.accountId),
+    regions: config.regions,
+    eventsPerMinute: config.simulatorEventsPerMinute,
+    rateLimit: config.simulatorRateLimit,
+  };
+}

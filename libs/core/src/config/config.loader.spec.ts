@@ -1,0 +1,196 @@
+import { ConfigError, loadConfig } from './config.loader.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
+}
+
+describe('loadConfig', () => {
+  it('runs the embedded default with nothing configured', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      redisUrl: 'redis://127.0.0.1:6379',
+      redisPrefix: 'ts',
+      port: 3000,
+      apiKeys: [],
+      logLevel: 'log',
+      logFormat: 'json',
+      source: 'simulator',
+      regions: ['us-east-1'],
+      accounts: [{ accountId: '123456789012' }],
+      cloudTrailEndpoint: undefined,
+      trailDir: undefined,
+      simulatorPort: 4599,
+      simulatorRateLimit: 2,
+      simulatorEventsPerMinute: 60,
+      simulatorSeed: 1,
+      lookupEventsRate: 2,
+      pollIntervalSeconds: 10,
+      pollOverlapMinutes: 15,
+      backfillDays: 7,
+      batchSize: 500,
+      detectorConcurrency: 16,
+      counterRetentionMinutes: 8 * 24 * 60,
+      dedupeWindowMinutes: 24 * 60,
+    });
+  });
+
+  it('treats empty and blank variables as unset', () => {
+    expect(loadConfig({ PORT: '', REDIS_URL: '   ', API_KEYS: '' })).toMatchObject({
+      port: 3000,
+      redisUrl: 'redis://127.0.0.1:6379',
+      apiKeys: [],
+    });
+  });
+
+  it('reads every variable it is given', () => {
+    const config = loadConfig({
+      REDIS_URL: 'rediss://user:pw@redis.example.com:6380/2',
+      REDIS_PREFIX: 'prod_1',
+      PORT: '8080',
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
+      CLOUDTRAIL_SOURCE: 'files',
+      TRAIL_DIR: '/var/trails',
+      AWS_REGIONS: 'us-east-1, eu-west-1',
+      CLOUDTRAIL_ENDPOINT: 'http://simulator:4599',
+      SIMULATOR_RATE_LIMIT: '0.5',
+      BATCH_SIZE: '100',
+    });
+    expect(config).toMatchObject({
+      redisUrl: 'rediss://user:pw@redis.example.com:6380/2',
+      redisPrefix: 'prod_1',
+      port: 8080,
+      logLevel: 'debug',
+      logFormat: 'pretty',
+      source: 'files',
+      trailDir: '/var/trails',
+      regions: ['us-east-1', 'eu-west-1'],
+      cloudTrailEndpoint: 'http://simulator:4599',
+      simulatorRateLimit: 0.5,
+      batchSize: 100,
+    });
+  });
+
+  describe('rejects an invalid value with a message naming the variable', () => {
+    it.each([
+      ['REDIS_URL', 'localhost:6379'],
+      ['REDIS_URL', 'http://127.0.0.1:6379'],
+      ['REDIS_PREFIX', 'has:colon'],
+      ['REDIS_PREFIX', 'x'.repeat(33)],
+      ['PORT', '0'],
+      ['PORT', '65536'],
+      ['PORT', 'abc'],
+      ['PORT', '80.5'],
+      ['LOG_LEVEL', 'info'],
+      ['LOG_FORMAT', 'xml'],
+      ['CLOUDTRAIL_SOURCE', 's3'],
+      ['AWS_REGIONS', 'US-EAST-1'],
+      ['AWS_REGIONS', 'mars'],
+      ['AWS_ACCOUNTS', '12345'],
+      ['CLOUDTRAIL_ENDPOINT', 'ftp://example.com'],
+      ['CLOUDTRAIL_ENDPOINT', 'not a url'],
+      ['SIMULATOR_PORT', '70000'],
+      ['SIMULATOR_RATE_LIMIT', '0'],
+      ['SIMULATOR_EVENTS_PER_MINUTE', '0'],
+      ['SIMULATOR_SEED', '-1'],
+      ['LOOKUP_EVENTS_RATE', 'fast'],
+      ['POLL_INTERVAL_SECONDS', '0'],
+      ['POLL_OVERLAP_MINUTES', '2.5'],
+      ['BACKFILL_DAYS', '91'],
+      ['BATCH_SIZE', '10001'],
+      ['DETECTOR_CONCURRENCY', '0'],
+      ['COUNTER_RETENTION_MINUTES', '59'],
+      ['DEDUPE_WINDOW_MINUTES', 'NaN'],
+    ])('%s=%s', (name, value) => {
+      const problems = problemsOf({ [name]: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain(name);
+      expect(problems[0]).toContain(value);
+    });
+
+    it('API_KEYS (without echoing the key)', () => {
+      const problems = problemsOf({ API_KEYS: 'short' });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^API_KEYS /);
+      expect(problems[0]).not.toContain('short');
+    });
+
+    it('TRAIL_DIR when CLOUDTRAIL_SOURCE=files', () => {
+      expect(problemsOf({ CLOUDTRAIL_SOURCE: 'files' })).toEqual([
+        'TRAIL_DIR is required when CLOUDTRAIL_SOURCE=files',
+      ]);
+    });
+  });
+
+  it('reports several problems at once, in one error that lists them all', () => {
+    const env = { PORT: 'x', LOG_LEVEL: 'loud', REDIS_URL: 'nope', AWS_ACCOUNTS: '1' };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(4);
+    for (const name of Object.keys(env)) expect(problems.some((problem) => problem.includes(name))).toBe(true);
+    expect(() => loadConfig(env)).toThrow(/^Invalid configuration:\n {2}- [\s\S]*PORT[\s\S]*\n {2}- LOG_LEVEL/);
+  });
+
+  describe('AWS_ACCOUNTS', () => {
+    it('accepts bare account ids and account=role entries', () => {
+      const config = loadConfig({
+        AWS_ACCOUNTS:
+          '111111111111, 222222222222=arn:aws:iam::222222222222:role/trailsight-reader,' +
+          '333333333333=arn:aws-us-gov:iam::333333333333:role/path/reader',
+      });
+      expect(config.accounts).toEqual([
+        { accountId: '111111111111' },
+        { accountId: '222222222222', roleArn: 'arn:aws:iam::222222222222:role/trailsight-reader' },
+        { accountId: '333333333333', roleArn: 'arn:aws-us-gov:iam::333333333333:role/path/reader' },
+      ]);
+    });
+
+    it.each([
+      ['an account id that is not 12 digits', '1234567890123'],
+      ['a role that is not an IAM role ARN', '111111111111=arn:aws:iam::111111111111:user/alice'],
+      ['an empty role', '111111111111='],
+      ['a role without an account id', '=arn:aws:iam::111111111111:role/reader'],
+    ])('rejects %s', (_what, entry) => {
+      const problems = problemsOf({ AWS_ACCOUNTS: entry });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^AWS_ACCOUNTS /);
+    });
+  });
+
+  describe('API_KEYS', () => {
+    const key = 'k'.repeat(16);
+
+    it('reads key and key:scope entries, admin by default', () => {
+      expect(loadConfig({ API_KEYS: `${key}, ${'r'.repeat(20)}:read ,${'a'.repeat(16)}:admin` }).apiKeys).toEqual([
+        { key, scope: 'admin' },
+        { key: 'r'.repeat(20), scope: 'read' },
+        { key: 'a'.repeat(16), scope: 'admin' },
+      ]);
+    });
+
+    it.each([
+      ['a key shorter than 16 characters', 'k'.repeat(15)],
+      ['an unknown scope', `${key}:write`],
+      ['an empty scope', `${key}:`],
+      ['more than one colon', `${key}:read:admin`],
+      ['an empty key', ':read'],
+    ])('rejects %s', (_what, entry) => {
+      const problems = problemsOf({ API_KEYS: entry });
+      expect(problems.length).toBeGreaterThan(0);
+      for (const problem of problems) expect(problem).toMatch(/^API_KEYS /);
+    });
+
+    it('never echoes a key in its messages', () => {
+      const secret = 'sup3r-s3cret';
+      const problems = problemsOf({ API_KEYS: `${secret}:write` });
+      expect(problems).toHaveLength(2);
+      for (const problem of problems) expect(problem).not.toContain(secret);
+    });
+  });
+});

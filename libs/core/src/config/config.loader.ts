@@ -1,0 +1,164 @@
+import type {
+  ApiKeyEntry,
+  AppConfig,
+  AwsAccountEntry,
+  CloudTrailSourceKind,
+  LogFormat,
+  LogLevel,
+} from './app-config.js';
+
+/** A configuration value that cannot be used; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates the environment once. Every problem is collected, so one start
+ * reports all of them, each naming its variable.
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const read = new EnvReader(env, problems);
+
+  const source = read.oneOf<CloudTrailSourceKind>('CLOUDTRAIL_SOURCE', ['simulator', 'aws', 'files'], 'simulator');
+  const config: AppConfig = {
+    redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisPrefix: read.matching('REDIS_PREFIX', /^[A-Za-z0-9_-]{1,32}$/, 'ts', 'letters, digits, _ or -'),
+    port: read.int('PORT', 3000, 1, 65535),
+    apiKeys: read.list('API_KEYS').map((entry) => parseApiKey(entry, problems)),
+    logLevel: read.oneOf<LogLevel>('LOG_LEVEL', ['error', 'warn', 'log', 'debug', 'verbose'], 'log'),
+    logFormat: read.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty'], 'json'),
+
+    source,
+    regions: read.list('AWS_REGIONS', ['us-east-1']).map((region) => checkRegion(region, problems)),
+    accounts: read.list('AWS_ACCOUNTS', ['123456789012']).map((entry) => parseAccount(entry, problems)),
+    cloudTrailEndpoint: read.optionalUrl('CLOUDTRAIL_ENDPOINT', ['http:', 'https:']),
+    trailDir: env.TRAIL_DIR || undefined,
+
+    simulatorPort: read.int('SIMULATOR_PORT', 4599, 1, 65535),
+    simulatorRateLimit: read.number('SIMULATOR_RATE_LIMIT', 2, 0.1, 100_000),
+    simulatorEventsPerMinute: read.int('SIMULATOR_EVENTS_PER_MINUTE', 60, 1, 1_000_000),
+    simulatorSeed: read.int('SIMULATOR_SEED', 1, 0, 2 ** 31 - 1),
+
+    lookupEventsRate: read.number('LOOKUP_EVENTS_RATE', 2, 0.1, 100_000),
+    pollIntervalSeconds: read.number('POLL_INTERVAL_SECONDS', 10, 0.1, 3600),
+    pollOverlapMinutes: read.int('POLL_OVERLAP_MINUTES', 15, 0, 24 * 60),
+    backfillDays: read.number('BACKFILL_DAYS', 7, 0, 90),
+    batchSize: read.int('BATCH_SIZE', 500, 1, 10_000),
+
+    detectorConcurrency: read.int('DETECTOR_CONCURRENCY', 16, 1, 256),
+    counterRetentionMinutes: read.int('COUNTER_RETENTION_MINUTES', 8 * 24 * 60, 60, 366 * 24 * 60),
+    dedupeWindowMinutes: read.int('DEDUPE_WINDOW_MINUTES', 24 * 60, 1, 90 * 24 * 60),
+  };
+
+  if (source === 'files' && !config.trailDir) problems.push('TRAIL_DIR is required when CLOUDTRAIL_SOURCE=files');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+class EnvReader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.number(name, fallback, min, max);
+    if (!Number.isInteger(value)) this.problems.push(`${name} must be a whole number, got "${this.raw(name)}"`);
+    return value;
+  }
+
+  number(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      this.problems.push(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+      return fallback;
+    }
+    return raw as T;
+  }
+
+  matching(name: string, pattern: RegExp, fallback: string, what: string): string {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    if (!pattern.test(raw)) {
+      this.problems.push(`${name} must be ${what}, got "${raw}"`);
+      return fallback;
+    }
+    return raw;
+  }
+
+  url(name: string, fallback: string, protocols: string[]): string {
+    return this.optionalUrl(name, protocols) ?? fallback;
+  }
+
+  optionalUrl(name: string, protocols: string[]): string | undefined {
+    const raw = this.raw(name);
+    if (raw === undefined) return undefined;
+    try {
+      const url = new URL(raw);
+      if (!protocols.includes(url.protocol)) throw new Error('protocol');
+      return raw;
+    } catch {
+      this.problems.push(
+        `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${raw}"`,
+      );
+      return undefined;
+    }
+  }
+
+  list(name: string, fallback: string[] = []): string[] {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
+}
+
+function parseApiKey(entry: string, problems: string[]): ApiKeyEntry {
+  const [key = '', scope = 'admin', ...rest] = entry.split(':');
+  if (key.length < 16 || rest.length > 0)
+    problems.push('API_KEYS entries must be "key" or "key:scope" with keys of at least 16 characters');
+  if (scope !== 'read' && scope !== 'admin') problems.push(`API_KEYS scope must be read or admin, got "${scope}"`);
+  return { key, scope: scope === 'read' ? 'read' : 'admin' };
+}
+
+function parseAccount(entry: string, problems: string[]): AwsAccountEntry {
+  // "123456789012" or "123456789012=arn:aws:iam::123456789012:role/trailsight-reader"
+  const [accountId = '', roleArn] = entry.split('=');
+  if (!/^\d{12}$/.test(accountId))
+    problems.push(`AWS_ACCOUNTS entries must start with a 12-digit account id, got "${entry}"`);
+  if (roleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(roleArn)) {
+    problems.push(`AWS_ACCOUNTS role for ${accountId} must be an IAM role ARN, got "${roleArn}"`);
+  }
+  return roleArn ? { accountId, roleArn } : { accountId };
+}
+
+function checkRegion(region: string, problems: string[]): string {
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
+    problems.push(`AWS_REGIONS entries must look like us-east-1, got "${region}"`);
+  return region;
+}

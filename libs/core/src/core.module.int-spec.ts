@@ -1,0 +1,135 @@
+import { Module, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { startRedis, type ThrowawayRedis } from '../../../test/support/redis-server.js';
+import { loadConfig } from './config/config.loader.js';
+import { CoreModule } from './core.module.js';
+import { healthIndicator } from './health/health-indicators.js';
+
+/** An indicator some other module of the app contributes; its state is set by the test. */
+const queues = { healthy: true };
+
+@Module({
+  providers: [
+    healthIndicator(() => () => Promise.resolve({ queues: { status: queues.healthy ? 'up' : 'down' } } as const)),
+  ],
+})
+class QueuesHealthModule {}
+
+interface HealthBody {
+  status: string;
+  info?: Record<string, Record<string, unknown>>;
+  error?: Record<string, Record<string, unknown>>;
+}
+
+describe('CoreModule', () => {
+  let redis: ThrowawayRedis;
+  let app: INestApplication;
+  let base: string;
+  const crashes: unknown[] = [];
+  const onCrash = (error: unknown) => crashes.push(error);
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onCrash);
+    process.on('uncaughtException', onCrash);
+    redis = await startRedis();
+    const config = loadConfig({ REDIS_URL: redis.url, REDIS_PREFIX: 'core-test', LOG_LEVEL: 'error' });
+    const moduleRef = await Test.createTestingModule({
+      imports: [CoreModule.forRoot({ config }), QueuesHealthModule],
+      providers: [healthIndicator(() => [() => Promise.resolve({ clock: { status: 'up' } } as const)])],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    app.enableShutdownHooks();
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await redis?.stop();
+    process.off('unhandledRejection', onCrash);
+    process.off('uncaughtException', onCrash);
+  });
+
+  async function health(): Promise<{ status: number; body: HealthBody }> {
+    const response = await fetch(`${base}/health`);
+    return { status: response.status, body: (await response.json()) as HealthBody };
+  }
+
+  /** Polls /health until it answers `status` (the proof the change was noticed), or fails. */
+  async function healthBecomes(status: number, timeoutMs: number): Promise<{ body: HealthBody; elapsedMs: number }> {
+    const started = Date.now();
+    for (;;) {
+      const result = await health();
+      const elapsedMs = Date.now() - started;
+      if (result.status === status) return { body: result.body, elapsedMs };
+      if (elapsedMs > timeoutMs) throw new Error(`/health still ${result.status} after ${elapsedMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('GET /health is 200 with Redis up, its memory details and every registered indicator', async () => {
+    const { status, body } = await health();
+    expect(status).toBe(200);
+    expect(body.status).toBe('ok');
+    expect(body.info?.redis).toMatchObject({
+      status: 'up',
+      used_memory: expect.any(Number),
+      maxmemory_policy: 'noeviction',
+    });
+    expect(body.info?.redis).not.toHaveProperty('warning');
+    expect(body.info?.queues).toEqual({ status: 'up' });
+    expect(body.info?.clock).toEqual({ status: 'up' });
+  });
+
+  it('turns 503 when an indicator from another module is down', async () => {
+    queues.healthy = false;
+    try {
+      const { status, body } = await health();
+      expect(status).toBe(503);
+      expect(body).toMatchObject({ status: 'error', error: { queues: { status: 'down' } } });
+      expect(body.info?.redis).toMatchObject({ status: 'up' });
+    } finally {
+      queues.healthy = true;
+    }
+  });
+
+  it('reports Redis down within a couple of seconds, stays alive, and recovers when Redis is back', async () => {
+    await redis.stop({ keepData: true });
+    const down = await healthBecomes(503, 2_000);
+    expect(down.elapsedMs).toBeLessThan(2_000);
+    expect(down.body).toMatchObject({
+      statusCode: 503,
+      message: 'Service Unavailable',
+      status: 'error',
+      error: { redis: { status: 'down', message: expect.stringMatching(/^not connected/) } },
+    });
+    expect(down.body.info?.queues).toEqual({ status: 'up' });
+
+    // Fails fast on every probe, not only the first.
+    const started = Date.now();
+    expect((await health()).status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(1_500);
+
+    await redis.restart();
+    const up = await healthBecomes(200, 10_000);
+    expect(up.body.info?.redis).toMatchObject({ status: 'up' });
+    expect(crashes).toEqual([]);
+  });
+
+  it('answers errors through the global filter', async () => {
+    const response = await fetch(`${base}/nowhere`);
+    expect(response.status).toBe(404);
+    await expect(response.json()).resolves.toEqual({
+      statusCode: 404,
+      message: 'Cannot GET /nowhere',
+      error: 'Not Found',
+    });
+  });
+
+  it('shuts down cleanly while Redis is down', async () => {
+    await redis.stop({ keepData: true });
+    await healthBecomes(503, 2_000);
+    await expect(app.close()).resolves.toBeUndefined();
+    expect(crashes).toEqual([]);
+  });
+});

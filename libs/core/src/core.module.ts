@@ -1,0 +1,35 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { AppConfig } from './config/app-config.js';
+import { TrailsightConfigModule } from './config/config.module.js';
+import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
+import { HealthModule } from './health/health.module.js';
+import { RedisModule } from './redis/redis.module.js';
+
+export interface CoreModuleOptions {
+  /** The validated configuration; read from the environment when absent. */
+  config?: AppConfig;
+}
+
+/**
+ * The one import every app makes: APP_CONFIG, RedisService, the global exception filter and
+ * `GET /health` (Redis plus any HEALTH_INDICATORS the app registers).
+ *
+ *   const config = loadConfig();
+ *   @Module({ imports: [CoreModule.forRoot({ config }), QueueModule, ...] })
+ *   const app = await NestFactory.create(AppModule, { logger: createLogger(config) });
+ *   app.enableShutdownHooks(); // SIGTERM closes workers, then Redis connections
+ *   await app.listen(config.port);
+ */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(options: CoreModuleOptions = {}): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [TrailsightConfigModule.forRoot(options.config), RedisModule, HealthModule],
+      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+      exports: [TrailsightConfigModule, RedisModule, HealthModule],
+    };
+  }
+}

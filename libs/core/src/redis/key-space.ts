@@ -1,0 +1,73 @@
+import type { AccountRegion } from '@trailsight/cloudtrail';
+
+/**
+ * Every Redis key Trailsight writes, in one place. Keys of one account-region share the
+ * hash tag `{<account>:<region>}`, so a batch's multi-key script stays in one Redis Cluster slot.
+ */
+export class KeySpace {
+  constructor(readonly prefix: string) {}
+
+  tag({ accountId, region }: AccountRegion): string {
+    return `{${accountId}:${region}}`;
+  }
+
+  /** Hash of one minute's counters for one account-region (fields: see CounterRepository). */
+  minuteCounters(source: AccountRegion, minuteEpochMs: number): string {
+    return `${this.prefix}:${this.tag(source)}:m:${minuteEpochMs}`;
+  }
+
+  /** Set of eventIDs already counted, grouped by the minute of their eventTime. */
+  seenEvents(source: AccountRegion, minuteEpochMs: number): string {
+    return `${this.prefix}:${this.tag(source)}:seen:${minuteEpochMs}`;
+  }
+
+  /** Marker that a queued batch has been counted. */
+  batchDone(source: AccountRegion, jobId: string): string {
+    return `${this.prefix}:${this.tag(source)}:done:${jobId}`;
+  }
+
+  /** Hash of exact ingest counts for one account-region (counted, duplicates, batches). */
+  sourceStats(source: AccountRegion): string {
+    return `${this.prefix}:${this.tag(source)}:stats`;
+  }
+
+  /** Sorted set of the minutes that hold counters for one account-region (score = minute). */
+  activeMinutes(source: AccountRegion): string {
+    return `${this.prefix}:${this.tag(source)}:minutes`;
+  }
+
+  /** Poller checkpoint hash for one account-region. */
+  checkpoint(source: AccountRegion): string {
+    return `${this.prefix}:${this.tag(source)}:checkpoint`;
+  }
+
+  /** LookupEvents token bucket for one account-region, shared by every poller replica. */
+  tokenBucket(source: AccountRegion): string {
+    return `${this.prefix}:${this.tag(source)}:bucket`;
+  }
+
+  /** Which poller replica currently polls one account-region. */
+  pollLease(source: AccountRegion): string {
+    return `${this.prefix}:${this.tag(source)}:lease`;
+  }
+
+  /** Set of every account-region seen, as "account:region". */
+  sources(): string {
+    return `${this.prefix}:sources`;
+  }
+
+  /** Stream of parked (rejected) input, for operators. */
+  parkedRejects(): string {
+    return `${this.prefix}:rejects:parked`;
+  }
+
+  /** Hash of reject counts by reason. */
+  rejectCounts(): string {
+    return `${this.prefix}:rejects:count`;
+  }
+
+  /** Hash of ingest counters (events counted, duplicates skipped, throttles...). */
+  ingestStats(): string {
+    return `${this.prefix}:stats:ingest`;
+  }
+}

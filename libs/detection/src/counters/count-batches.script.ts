@@ -1,0 +1,73 @@
+/**
+ * Applies pre-aggregated counts of one or more batches of one account-region, exactly once.
+ * Optimistic: nothing is written unless no batch is already done and no event id was seen
+ * before; otherwise it returns what conflicted and the caller recomputes without it.
+ * Ids and fields travel as one newline-joined string per minute: encoding hundreds of
+ * thousands of separate arguments costs the client more than splitting them costs Lua.
+ *
+ * KEYS: minutesIndex, sourceStats, doneKey x nBatches, then per minute: countersHash, seenSet
+ * ARGV: doneTtlSec, seenTtlSec, nowMs, indexRetentionMs, nBatches, nMinutes, counted, duplicates,
+ *       then per minute: minuteMs, expireAtSec, "id\\nid\\n...", "field\\nincrement\\nfield\\nincrement..."
+ * Returns {'done', batchIndex...} | {'seen', eventId...} | {'ok'}
+ */
+export const COUNT_BATCHES_LUA = `
+local doneTtl, seenTtl = ARGV[1], ARGV[2]
+local nowMs, indexRetention = tonumber(ARGV[3]), tonumber(ARGV[4])
+local nBatches, nMinutes, counted, duplicates = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
+
+local done = {'done'}
+for b = 1, nBatches do
+  if redis.call('EXISTS', KEYS[2 + b]) == 1 then done[#done + 1] = b end
+end
+if #done > 1 then return done end
+
+local function lines(text)
+  local out = {}
+  for line in string.gmatch(text, '[^\\n]+') do out[#out + 1] = line end
+  return out
+end
+
+-- Read every minute's ids against its seen-set before writing anything.
+local minutes = {}
+local seen = {'seen'}
+for m = 1, nMinutes do
+  local p = 9 + 4 * (m - 1)
+  local minute = {
+    ms = ARGV[p], expireAt = ARGV[p + 1], ids = lines(ARGV[p + 2]), fields = lines(ARGV[p + 3]),
+    countersKey = KEYS[1 + nBatches + 2 * m], seenKey = KEYS[2 + nBatches + 2 * m],
+  }
+  minutes[m] = minute
+  for from = 1, #minute.ids, 1000 do
+    local to = math.min(from + 999, #minute.ids)
+    local flags = redis.call('SMISMEMBER', minute.seenKey, unpack(minute.ids, from, to))
+    for k = 1, #flags do
+      if flags[k] == 1 then seen[#seen + 1] = minute.ids[from + k - 1] end
+    end
+  end
+end
+if #seen > 1 then return seen end
+
+for m = 1, nMinutes do
+  local minute = minutes[m]
+  for from = 1, #minute.ids, 1000 do
+    redis.call('SADD', minute.seenKey, unpack(minute.ids, from, math.min(from + 999, #minute.ids)))
+  end
+  redis.call('EXPIRE', minute.seenKey, seenTtl, 'NX')
+  local fields = minute.fields
+  for f = 1, #fields, 2 do
+    redis.call('HINCRBY', minute.countersKey, fields[f], fields[f + 1])
+  end
+  if #fields > 0 then
+    redis.call('EXPIREAT', minute.countersKey, minute.expireAt)
+    redis.call('ZADD', KEYS[1], minute.ms, minute.ms)
+  end
+end
+for b = 1, nBatches do
+  redis.call('SET', KEYS[2 + b], '1', 'EX', doneTtl)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowMs - indexRetention)
+redis.call('HINCRBY', KEYS[2], 'counted', counted)
+redis.call('HINCRBY', KEYS[2], 'duplicates', duplicates)
+redis.call('HINCRBY', KEYS[2], 'batches', nBatches)
+return {'ok'}
+`;

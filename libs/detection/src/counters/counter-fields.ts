@@ -1,0 +1,42 @@
+import type { SlimEvent } from '@trailsight/cloudtrail';
+
+/**
+ * Field names inside one minute's counter hash (key: KeySpace.minuteCounters).
+ * Free text (user agents) always comes last, so a field splits on its first separators.
+ *
+ *   c|<source>|<name>                 write calls (call-rate series)
+ *   cu|<source>|<name>|<arn>          write calls by identity
+ *   ca|<source>|<name>|<userAgent>    write calls by user agent
+ *   e|<source>|<name>|<code>          errors (error-rate series, read and write)
+ *   eu|<source>|<name>|<code>|<arn>   errors by identity
+ *   ea|<source>|<name>|<code>|<ua>    errors by user agent
+ *
+ * Write calls by error code (the call-rate insight's errorCode attribution) are not stored:
+ * every error of a write API is a write call, so they are e|...|<code>, and "null" is the rest.
+ */
+export const SEPARATOR = '|';
+
+export function counterFields(event: SlimEvent): string[] {
+  const api = `${event.src}${SEPARATOR}${event.name}`;
+  const ua = oneLine(event.ua);
+  const fields: string[] = [];
+  if (!event.ro) {
+    fields.push(`c|${api}`, `cu|${api}|${event.arn}`, `ca|${api}|${ua}`);
+  }
+  if (event.err !== undefined) {
+    const series = `${api}|${event.err}`;
+    fields.push(`e|${series}`, `eu|${series}|${event.arn}`, `ea|${series}|${ua}`);
+  }
+  return fields;
+}
+
+export const MINUTE_MS = 60_000;
+
+export function minuteOf(epochMs: number): number {
+  return epochMs - (epochMs % MINUTE_MS);
+}
+
+/** Fields travel newline-separated to Redis; a user agent is caller-controlled text. */
+function oneLine(text: string): string {
+  return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]+/g, ' ') : text;
+}

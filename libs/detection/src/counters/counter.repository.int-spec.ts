@@ -1,0 +1,139 @@
+import { Redis } from 'ioredis';
+import type { SlimEvent } from '@trailsight/cloudtrail';
+import { KeySpace } from '@trailsight/core';
+import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
+import { CounterRepository } from './counter.repository.js';
+
+const source = { accountId: '123456789012', region: 'us-east-1' };
+const now = Date.parse('2026-11-24T10:00:30Z');
+const minute = Date.parse('2026-11-24T09:59:00Z');
+
+function event(id: string, over: Partial<SlimEvent> = {}): SlimEvent {
+  return {
+    id,
+    t: minute + 5_000,
+    src: 'ec2.amazonaws.com',
+    name: 'RunInstances',
+    ro: false,
+    arn: 'arn:aws:iam::123456789012:user/alice',
+    ua: 'aws-cli/2.15',
+    ...over,
+  };
+}
+
+describe('CounterRepository (real Redis)', () => {
+  let server: ThrowawayRedis;
+  let redis: Redis;
+  let counters: CounterRepository;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+    counters = new CounterRepository(redis, new KeySpace('t'), {
+      counterRetentionMinutes: 8 * 1440,
+      dedupeWindowMinutes: 1440,
+    });
+  });
+  afterAll(async () => {
+    await redis.quit();
+    await server.stop();
+  });
+  beforeEach(() => redis.flushall());
+
+  it('counts write calls, errors and attributions per minute', async () => {
+    const result = await counters.countBatch(
+      'b1',
+      source,
+      [
+        event('e1'),
+        event('e2', { arn: 'arn:aws:iam::123456789012:user/bob', ua: 'Boto3/1.34 md/x|y' }),
+        event('e3', { err: 'Client.UnauthorizedOperation' }),
+        event('e4', { ro: true, name: 'DescribeInstances', err: 'AccessDenied' }),
+        event('e5', { ro: true, name: 'DescribeInstances' }),
+      ],
+      now,
+    );
+    expect(result).toEqual({ counted: 5, duplicates: 0, tooOld: 0, alreadyDone: false });
+    const [stored] = await counters.readMinutes(source, minute, minute);
+    expect(stored!.minute).toBe(minute);
+    expect(stored!.fields).toEqual({
+      'c|ec2.amazonaws.com|RunInstances': 3,
+      'cu|ec2.amazonaws.com|RunInstances|arn:aws:iam::123456789012:user/alice': 2,
+      'cu|ec2.amazonaws.com|RunInstances|arn:aws:iam::123456789012:user/bob': 1,
+      'ca|ec2.amazonaws.com|RunInstances|aws-cli/2.15': 2,
+      'ca|ec2.amazonaws.com|RunInstances|Boto3/1.34 md/x|y': 1,
+      'e|ec2.amazonaws.com|RunInstances|Client.UnauthorizedOperation': 1,
+      'eu|ec2.amazonaws.com|RunInstances|Client.UnauthorizedOperation|arn:aws:iam::123456789012:user/alice': 1,
+      'ea|ec2.amazonaws.com|RunInstances|Client.UnauthorizedOperation|aws-cli/2.15': 1,
+      'e|ec2.amazonaws.com|DescribeInstances|AccessDenied': 1,
+      'eu|ec2.amazonaws.com|DescribeInstances|AccessDenied|arn:aws:iam::123456789012:user/alice': 1,
+      'ea|ec2.amazonaws.com|DescribeInstances|AccessDenied|aws-cli/2.15': 1,
+    });
+  });
+
+  it('never counts a retried batch or a re-read event twice', async () => {
+    const events = [event('a1'), event('a2'), event('a3', { t: minute - 60_000 })];
+    expect((await counters.countBatch('same', source, events, now)).counted).toBe(3);
+    expect(await counters.countBatch('same', source, events, now)).toMatchObject({ alreadyDone: true, counted: 0 });
+    // Another batch overlapping the first (an overlapping LookupEvents window): only the new event counts.
+    expect(await counters.countBatch('other', source, [event('a2'), event('a4')], now)).toMatchObject({
+      counted: 1,
+      duplicates: 1,
+    });
+    // The same event twice inside one batch counts once.
+    expect(await counters.countBatch('twice', source, [event('a5'), event('a5')], now)).toMatchObject({
+      counted: 1,
+      duplicates: 1,
+    });
+    const minutes = await counters.readMinutes(source, minute - 60_000, minute);
+    expect(minutes.map((m) => m.fields['c|ec2.amazonaws.com|RunInstances'])).toEqual([1, 4]);
+    expect(await counters.sourceStats(source)).toEqual({ counted: 5, duplicates: 2, batches: 3 });
+  });
+
+  it('counts several batches at once, skipping a batch already done and ids already seen', async () => {
+    await counters.countBatch('first', source, [event('m1'), event('m2')], now);
+    const results = await counters.countBatches(
+      source,
+      [
+        { id: 'first', events: [event('m1'), event('m2')] },
+        { id: 'second', events: [event('m2'), event('m3'), event('m4')] },
+        { id: 'third', events: [event('m4'), event('m5')] },
+      ],
+      now,
+    );
+    expect(results).toEqual([
+      { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: true },
+      { counted: 2, duplicates: 1, tooOld: 0, alreadyDone: false },
+      { counted: 1, duplicates: 1, tooOld: 0, alreadyDone: false },
+    ]);
+    const [stored] = await counters.readMinutes(source, minute, minute);
+    expect(stored!.fields['c|ec2.amazonaws.com|RunInstances']).toBe(5);
+  });
+
+  it('keeps account-regions apart and expires minutes after the retention window', async () => {
+    const other = { accountId: '210987654321', region: 'eu-west-1' };
+    await counters.countBatch('x', source, [event('s1')], now);
+    await counters.countBatch('x', other, [event('s1')], now);
+    expect((await counters.readMinutes(other, minute, minute))[0]!.fields['c|ec2.amazonaws.com|RunInstances']).toBe(1);
+    const ttl = await redis.ttl(new KeySpace('t').minuteCounters(source, minute));
+    // Counters expire a retention window after their minute (not after the moment they were written).
+    const expected = (minute + 8 * 86_400_000 - Date.now()) / 1000;
+    expect(Math.abs(ttl - expected)).toBeLessThan(5);
+    expect(await redis.ttl(new KeySpace('t').seenEvents(source, minute))).toBeGreaterThan(86_000);
+  });
+
+  it('skips events older than the retention window instead of writing keys that expire at once', async () => {
+    const old = now - 9 * 86_400_000;
+    expect(await counters.countBatch('old', source, [event('o1', { t: old }), event('o2')], now)).toMatchObject({
+      counted: 1,
+      tooOld: 1,
+    });
+  });
+
+  it('puts every key of a batch in one Redis Cluster slot', async () => {
+    await counters.countBatch('slot', source, [event('k1'), event('k2', { t: minute - 120_000 })], now);
+    const keys = await redis.keys('t:*');
+    expect(keys.length).toBeGreaterThan(4);
+    expect(new Set(keys.map((key) => /\{[^}]+\}/.exec(key)?.[0]))).toEqual(new Set(['{123456789012:us-east-1}']));
+  });
+});

@@ -1,0 +1,186 @@
+import type { Redis, Result } from 'ioredis';
+import type { AccountRegion, SlimEvent } from '@trailsight/cloudtrail';
+import type { KeySpace } from '@trailsight/core';
+import { COUNT_BATCHES_LUA } from './count-batches.script.js';
+import { counterFields, MINUTE_MS, minuteOf } from './counter-fields.js';
+
+export interface CountResult {
+  /** Events counted now. */
+  counted: number;
+  /** Events skipped because their eventID was counted before (overlapping reads, repeated files). */
+  duplicates: number;
+  /** Events older than the counter retention: counting them would write keys that expire at once. */
+  tooOld: number;
+  /** True when the whole batch had been counted before (a retried or duplicated job). */
+  alreadyDone: boolean;
+}
+
+export interface EventBatch {
+  /** Stable id of the batch (the BullMQ job id): its done-marker. */
+  id: string;
+  events: SlimEvent[];
+}
+
+export interface CounterSettings {
+  counterRetentionMinutes: number;
+  dedupeWindowMinutes: number;
+}
+
+/** One minute of one account-region's counters, as stored. */
+export interface MinuteCounters {
+  minute: number;
+  fields: Record<string, number>;
+}
+
+type ScriptReply = ['ok'] | ['done', ...number[]] | ['seen', ...string[]];
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    countBatches(numKeys: number, keys: string[], args: (string | number)[]): Result<ScriptReply, Context>;
+  }
+}
+
+/** Conflicts are rare (a retried job, a re-read after a restart); each retry removes some. */
+const MAX_ATTEMPTS = 16;
+
+/**
+ * Per-minute counters in Redis. Counts are aggregated in process and applied, with the batches'
+ * dedupe marks and done-markers, by one Lua script: a retried or duplicated job never counts
+ * twice, and a process killed mid-batch leaves all of a batch or none of it.
+ */
+export class CounterRepository {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySpace,
+    private readonly settings: CounterSettings,
+  ) {
+    if (typeof this.redis.countBatches !== 'function') {
+      this.redis.defineCommand('countBatches', { lua: COUNT_BATCHES_LUA });
+    }
+  }
+
+  async countBatch(
+    batchId: string,
+    source: AccountRegion,
+    events: SlimEvent[],
+    nowMs = Date.now(),
+  ): Promise<CountResult> {
+    const [result] = await this.countBatches(source, [{ id: batchId, events }], nowMs);
+    return result!;
+  }
+
+  /** Counts several batches of one account-region in one atomic step; one result per batch. */
+  async countBatches(source: AccountRegion, batches: EventBatch[], nowMs = Date.now()): Promise<CountResult[]> {
+    const results = batches.map((): CountResult => ({ counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false }));
+    const done = new Set<number>();
+    const seen = new Set<string>();
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const live = batches.map((batch, index) => ({ batch, index })).filter(({ index }) => !done.has(index));
+      if (live.length === 0) return results;
+      const plan = this.plan(source, live, seen, results, nowMs);
+      // ioredis flattens the arrays into the command's arguments (no spread: batches can be large).
+      const reply = await this.redis.countBatches(plan.keys.length, plan.keys, plan.args);
+      const [status, ...conflicts] = reply;
+      if (status === 'ok') return results;
+      if (status === 'done') {
+        for (const position of conflicts as number[]) {
+          const index = live[Number(position) - 1]!.index;
+          done.add(index);
+          results[index] = { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: true };
+        }
+      } else {
+        for (const id of conflicts as string[]) seen.add(id);
+      }
+    }
+    throw new Error(
+      `counting ${batches.length} batches kept conflicting with concurrent writers; the job will be retried`,
+    );
+  }
+
+  /** Aggregates the live batches into one script call, filling each batch's result. */
+  private plan(
+    source: AccountRegion,
+    live: { batch: EventBatch; index: number }[],
+    seen: Set<string>,
+    results: CountResult[],
+    nowMs: number,
+  ) {
+    const retentionMs = this.settings.counterRetentionMinutes * MINUTE_MS;
+    const oldest = minuteOf(nowMs) - retentionMs;
+    const minutes = new Map<number, { ids: string[]; fields: Map<string, number> }>();
+    const ids = new Set<string>();
+    let counted = 0;
+    let duplicates = 0;
+    for (const { batch, index } of live) {
+      const result: CountResult = { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false };
+      for (const event of batch.events) {
+        if (event.t < oldest) {
+          result.tooOld++;
+          continue;
+        }
+        // Seen in Redis already, or earlier in these batches: counted once, elsewhere.
+        if (seen.has(event.id) || ids.has(event.id)) {
+          result.duplicates++;
+          continue;
+        }
+        ids.add(event.id);
+        const minute = minuteOf(event.t);
+        let bucket = minutes.get(minute);
+        if (!bucket) minutes.set(minute, (bucket = { ids: [], fields: new Map() }));
+        bucket.ids.push(event.id);
+        for (const field of counterFields(event)) bucket.fields.set(field, (bucket.fields.get(field) ?? 0) + 1);
+        result.counted++;
+      }
+      results[index] = result;
+      counted += result.counted;
+      duplicates += result.duplicates;
+    }
+
+    const keys = [this.keys.activeMinutes(source), this.keys.sourceStats(source)];
+    for (const { batch } of live) keys.push(this.keys.batchDone(source, batch.id));
+    const dedupeSeconds = this.settings.dedupeWindowMinutes * 60;
+    const args: (string | number)[] = [
+      dedupeSeconds,
+      dedupeSeconds,
+      nowMs,
+      retentionMs,
+      live.length,
+      minutes.size,
+      counted,
+      duplicates,
+    ];
+    for (const [minute, bucket] of minutes) {
+      keys.push(this.keys.minuteCounters(source, minute), this.keys.seenEvents(source, minute));
+      const fields: (string | number)[] = [];
+      for (const [field, increment] of bucket.fields) fields.push(field, increment);
+      args.push(minute, Math.ceil((minute + retentionMs) / 1000), bucket.ids.join('\n'), fields.join('\n'));
+    }
+    return { keys, args };
+  }
+
+  /** The counters of one account-region's minutes in [fromMs, toMs], oldest first. */
+  async readMinutes(source: AccountRegion, fromMs: number, toMs: number): Promise<MinuteCounters[]> {
+    const minutes = (await this.redis.zrangebyscore(this.keys.activeMinutes(source), fromMs, toMs)).map(Number);
+    if (minutes.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const minute of minutes) pipeline.hgetall(this.keys.minuteCounters(source, minute));
+    const replies = (await pipeline.exec()) ?? [];
+    return minutes.map((minute, i) => {
+      const [error, hash] = replies[i] ?? [null, {}];
+      if (error) throw error;
+      const fields: Record<string, number> = {};
+      for (const [field, value] of Object.entries(hash as Record<string, string>)) fields[field] = Number(value);
+      return { minute, fields };
+    });
+  }
+
+  /** Exact ingest totals of one account-region. */
+  async sourceStats(source: AccountRegion): Promise<{ counted: number; duplicates: number; batches: number }> {
+    const stats = await this.redis.hgetall(this.keys.sourceStats(source));
+    return {
+      counted: Number(stats.counted ?? 0),
+      duplicates: Number(stats.duplicates ?? 0),
+      batches: Number(stats.batches ?? 0),
+    };
+  }
+}

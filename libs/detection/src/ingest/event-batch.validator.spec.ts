@@ -1,0 +1,34 @@
+import { validateBatchEvents } from './event-batch.validator.js';
+
+describe('validateBatchEvents', () => {
+  const good = {
+    id: 'e1',
+    t: 1_700_000_000_000,
+    src: 's3.amazonaws.com',
+    name: 'PutObject',
+    ro: false,
+    arn: 'arn:x',
+    ua: '',
+  };
+
+  it('keeps valid events and names the problem of each invalid one', () => {
+    const { valid, invalid } = validateBatchEvents([
+      good,
+      { ...good, t: 'yesterday' },
+      null,
+      { ...good, ro: 'false' },
+      { ...good, err: 42 },
+    ]);
+    expect(valid).toEqual([good]);
+    expect(invalid).toEqual([
+      { index: 1, detail: 't must be epoch milliseconds' },
+      { index: 2, detail: 'event is not an object' },
+      { index: 3, detail: 'ro must be a boolean' },
+      { index: 4, detail: 'err must be a non-empty string when present' },
+    ]);
+  });
+
+  it('refuses a payload that is not a list', () => {
+    expect(validateBatchEvents({ not: 'a list' }).invalid).toEqual([{ index: -1, detail: 'events is not an array' }]);
+  });
+});

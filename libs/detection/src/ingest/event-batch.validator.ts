@@ -1,0 +1,44 @@
+import type { SlimEvent } from '@trailsight/cloudtrail';
+
+export interface InvalidEvent {
+  index: number;
+  detail: string;
+}
+
+/**
+ * Jobs come from our own producers, but a queue is a boundary: a payload written by another
+ * version or by hand is checked field by field, and the events that cannot be counted are
+ * set aside with a reason instead of failing the whole batch.
+ */
+export function validateBatchEvents(events: unknown): { valid: SlimEvent[]; invalid: InvalidEvent[] } {
+  if (!Array.isArray(events)) return { valid: [], invalid: [{ index: -1, detail: 'events is not an array' }] };
+  const valid: SlimEvent[] = [];
+  const invalid: InvalidEvent[] = [];
+  events.forEach((event: unknown, index) => {
+    const problem = slimEventProblem(event);
+    if (problem) invalid.push({ index, detail: problem });
+    else valid.push(event as SlimEvent);
+  });
+  return { valid, invalid };
+}
+
+function slimEventProblem(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null) return 'event is not an object';
+  const e = event as Record<string, unknown>;
+  for (const key of ['id', 'src', 'name', 'arn', 'ua'] as const) {
+    if (typeof e[key] !== 'string') return `${key} must be a string`;
+  }
+  if ((e.id as string) === '' || (e.src as string) === '' || (e.name as string) === '')
+    return 'id, src and name must not be empty';
+  if (
+    /[\s]/.test(e.id as string) ||
+    /[\r\n]/.test((e.src as string) + (e.name as string) + (e.arn as string) + ((e.err as string | undefined) ?? ''))
+  ) {
+    return 'id, src, name, arn and err must not contain line breaks (and id no white space)';
+  }
+  if (typeof e.t !== 'number' || !Number.isFinite(e.t)) return 't must be epoch milliseconds';
+  if (typeof e.ro !== 'boolean') return 'ro must be a boolean';
+  if (e.err !== undefined && (typeof e.err !== 'string' || e.err === ''))
+    return 'err must be a non-empty string when present';
+  return undefined;
+}

@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** One of our apps (built under dist/) running as its own process, as in production. */
+export interface AppProcess {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything it printed, for assertions and for failure messages. */
+  output(): string;
+  /** Resolves when GET /health answers 200. */
+  healthy(timeoutMs?: number): Promise<void>;
+  /** SIGTERM (graceful) or SIGKILL (crash); resolves when the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startApp(app: 'api' | 'poller' | 'detector' | 'trailsight', env: Record<string, string>): AppProcess {
+  const port = Number(env.PORT);
+  const child = spawn(process.execPath, [`dist/apps/${app}/src/main.js`], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 2_000_000) output = output.slice(-1_000_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  return {
+    name: app,
+    port,
+    child,
+    output: () => output,
+    async healthy(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}:\n${output.slice(-4000)}`);
+        try {
+          const response = await fetch(`http://127.0.0.1:${port}/health`);
+          if (response.status === 200) return;
+        } catch {
+          // not listening yet
+        }
+        if (Date.now() > deadline) throw new Error(`${app} not healthy after ${timeoutMs} ms:\n${output.slice(-4000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Polls `check` until it returns a value (not undefined) or the time runs out. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
