@@ -14,7 +14,11 @@ import { EventsProcessor } from './ingest/events.processor.js';
       inject: [RedisService, APP_CONFIG],
       useFactory: (redis: RedisService, config: AppConfig) => new CounterRepository(redis.client, redis.keys, config),
     },
-    { provide: CountingBuffer, inject: [CounterRepository], useFactory: (counters: CounterRepository) => new CountingBuffer(counters) },
+    {
+      provide: CountingBuffer,
+      inject: [CounterRepository],
+      useFactory: (counters: CounterRepository) => new CountingBuffer(counters),
+    },
     {
       provide: RejectsRepository,
       inject: [RedisService],

@@ -55,8 +55,8 @@ describe('CounterRepository (real Redis)', () => {
     );
     expect(result).toEqual({ counted: 5, duplicates: 0, tooOld: 0, alreadyDone: false });
     const [stored] = await counters.readMinutes(source, minute, minute);
-    expect(stored!.minute).toBe(minute);
-    expect(stored!.fields).toEqual({
+    expect(stored.minute).toBe(minute);
+    expect(stored.fields).toEqual({
       'c|ec2.amazonaws.com|RunInstances': 3,
       'cu|ec2.amazonaws.com|RunInstances|arn:aws:iam::123456789012:user/alice': 2,
       'cu|ec2.amazonaws.com|RunInstances|arn:aws:iam::123456789012:user/bob': 1,
@@ -107,14 +107,14 @@ describe('CounterRepository (real Redis)', () => {
       { counted: 1, duplicates: 1, tooOld: 0, alreadyDone: false },
     ]);
     const [stored] = await counters.readMinutes(source, minute, minute);
-    expect(stored!.fields['c|ec2.amazonaws.com|RunInstances']).toBe(5);
+    expect(stored.fields['c|ec2.amazonaws.com|RunInstances']).toBe(5);
   });
 
   it('keeps account-regions apart and expires minutes after the retention window', async () => {
     const other = { accountId: '210987654321', region: 'eu-west-1' };
     await counters.countBatch('x', source, [event('s1')], now);
     await counters.countBatch('x', other, [event('s1')], now);
-    expect((await counters.readMinutes(other, minute, minute))[0]!.fields['c|ec2.amazonaws.com|RunInstances']).toBe(1);
+    expect((await counters.readMinutes(other, minute, minute))[0].fields['c|ec2.amazonaws.com|RunInstances']).toBe(1);
     const ttl = await redis.ttl(new KeySpace('t').minuteCounters(source, minute));
     // Counters expire a retention window after their minute (not after the moment they were written).
     const expected = (minute + 8 * 86_400_000 - Date.now()) / 1000;

@@ -66,7 +66,7 @@ export class CounterRepository {
     nowMs = Date.now(),
   ): Promise<CountResult> {
     const [result] = await this.countBatches(source, [{ id: batchId, events }], nowMs);
-    return result!;
+    return result;
   }
 
   /** Counts several batches of one account-region in one atomic step; one result per batch. */
@@ -84,7 +84,7 @@ export class CounterRepository {
       if (status === 'ok') return results;
       if (status === 'done') {
         for (const position of conflicts as number[]) {
-          const index = live[Number(position) - 1]!.index;
+          const index = live[Number(position) - 1].index;
           done.add(index);
           results[index] = { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: true };
         }

@@ -52,7 +52,7 @@ export class CountingBuffer {
           queue.source,
           taken.map((item) => item.batch),
         );
-        taken.forEach((item, i) => item.resolve(results[i]!));
+        taken.forEach((item, i) => item.resolve(results[i]));
       } catch (error) {
         for (const item of taken) item.reject(error);
       }
@@ -64,8 +64,8 @@ export class CountingBuffer {
   private takeUpTo(pending: Pending[], maxEvents: number): Pending[] {
     let events = 0;
     let count = 0;
-    while (count < pending.length && (count === 0 || events + pending[count]!.batch.events.length <= maxEvents)) {
-      events += pending[count]!.batch.events.length;
+    while (count < pending.length && (count === 0 || events + pending[count].batch.events.length <= maxEvents)) {
+      events += pending[count].batch.events.length;
       count++;
     }
     return pending.splice(0, count);

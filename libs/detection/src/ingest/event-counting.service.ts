@@ -29,7 +29,8 @@ export class EventCountingService {
       );
     }
     const result = await this.buffer.count(data.source, { id: batchId, events: valid });
-    if (result.tooOld > 0) this.logger.warn(`batch ${batchId}: ${result.tooOld} events older than the counter retention were not counted`);
+    if (result.tooOld > 0)
+      this.logger.warn(`batch ${batchId}: ${result.tooOld} events older than the counter retention were not counted`);
     return result;
   }
 }
