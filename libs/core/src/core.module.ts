@@ -1,5 +1,5 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { Global, Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { AppConfig } from './config/app-config.js';
 import { TrailsightConfigModule } from './config/config.module.js';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
@@ -28,7 +28,14 @@ export class CoreModule {
     return {
       module: CoreModule,
       imports: [TrailsightConfigModule.forRoot(options.config), RedisModule, HealthModule],
-      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        // One validation pipe for every route: unknown fields are errors, values arrive typed.
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+        },
+      ],
       exports: [TrailsightConfigModule, RedisModule, HealthModule],
     };
   }

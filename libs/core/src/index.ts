@@ -14,3 +14,4 @@ export * from './health/health-indicators.js';
 export * from './health/health.controller.js';
 export * from './health/health.module.js';
 export * from './core.module.js';
+export * from './bootstrap/app.bootstrap.js';

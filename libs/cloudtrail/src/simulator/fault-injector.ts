@@ -6,8 +6,11 @@ import type { AccountRegion } from '../records/cloudtrail-record.js';
  * - error500: HTTP 500 InternalFailure
  * - timeout:  no response at all (the connection stays open until the client gives up)
  * - truncate: HTTP 200 with the first half of the real JSON body
+ * - bad-records: HTTP 200 with the real page plus three unusable events that are not in the
+ *   history (CloudTrailEvent not JSON, a record without eventTime, a JSON array), so a reader's
+ *   reject handling can be checked while its counts still match the ground truth
  */
-export const SIMULATOR_FAULT_KINDS = ['throttle', 'error500', 'timeout', 'truncate'] as const;
+export const SIMULATOR_FAULT_KINDS = ['throttle', 'error500', 'timeout', 'truncate', 'bad-records'] as const;
 export type SimulatorFaultKind = (typeof SIMULATOR_FAULT_KINDS)[number];
 
 export interface SimulatorFaultSpec {

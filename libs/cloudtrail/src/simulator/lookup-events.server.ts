@@ -10,7 +10,7 @@ import {
   type SimulatorFaultKind,
   type SimulatorFaultSpec,
 } from './fault-injector.js';
-import { LookupEventsHandler } from './lookup-events.handler.js';
+import { LookupEventsHandler, type LookupEventsEvent } from './lookup-events.handler.js';
 import { NextTokenCodec } from './next-token.codec.js';
 import type { SimulatedAccount } from './simulated-account.js';
 import { TokenBucket } from './token-bucket.js';
@@ -169,6 +169,10 @@ export class SimulatorServer {
         throw new AwsServiceError('SerializationException', 'The request body is not valid JSON');
       }
       const response = this.handler.handle(source, input);
+      if (fault === 'bad-records') {
+        stats.faulted++;
+        response.Events = [...response.Events, ...badRecords(source, ++this.badRecordBatches)];
+      }
       const text = JSON.stringify(response);
       if (fault === 'truncate') {
         stats.faulted++;
@@ -185,6 +189,8 @@ export class SimulatorServer {
       sendAwsError(res, error);
     }
   }
+
+  private badRecordBatches = 0;
 
   /** The account-region a request is for, from its SigV4 Authorization header. */
   private identify(authorization: string | undefined): AccountRegion {
@@ -401,4 +407,28 @@ function timeParam(value: string | null, fallback: number): number | undefined {
   if (/^\d+$/.test(value)) return Number(value);
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** Unusable events for the bad-records fault: each fails parsing for a different reason. */
+function badRecords(source: AccountRegion, batch: number): LookupEventsEvent[] {
+  const eventTime = Math.floor(Date.now() / 1000);
+  const id = (n: number) => `bad-record-${batch}-${n}`;
+  const recordWithoutTime = {
+    eventVersion: '1.08',
+    eventID: id(2),
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'RunInstances',
+    awsRegion: source.region,
+    recipientAccountId: source.accountId,
+  };
+  const event = (n: number, CloudTrailEvent: string): LookupEventsEvent => ({
+    EventId: id(n),
+    EventName: 'RunInstances',
+    ReadOnly: 'false',
+    EventTime: eventTime,
+    EventSource: 'ec2.amazonaws.com',
+    Resources: [],
+    CloudTrailEvent,
+  });
+  return [event(1, '{"eventVersion": "1.08", '), event(2, JSON.stringify(recordWithoutTime)), event(3, '[1, 2, 3]')];
 }

@@ -1,0 +1,5 @@
+import { configOrExit, exitOnBootFailure, serveApp } from '@trailsight/core';
+import { ApiModule } from './api.module.js';
+
+const config = configOrExit();
+serveApp(ApiModule.forRoot(config), config, { swagger: true }).catch(exitOnBootFailure);

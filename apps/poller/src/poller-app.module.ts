@@ -1,0 +1,12 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PollerModule } from '@trailsight/cloudtrail';
+import { CoreModule, type AppConfig } from '@trailsight/core';
+import { QueueModule } from '@trailsight/queue';
+
+/** Reads the configured sources and enqueues event batches; serves only /health. */
+@Module({})
+export class PollerAppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: PollerAppModule, imports: [CoreModule.forRoot({ config }), QueueModule, PollerModule] };
+  }
+}

@@ -1,0 +1,64 @@
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { AppConfig } from '../config/app-config.js';
+import { ConfigError, loadConfig } from '../config/config.loader.js';
+import { createLogger } from '../logging/app.logger.js';
+
+/**
+ * The configuration, or the process ends here with one line naming what is wrong.
+ * Every main.ts starts with this: no app runs on a half-valid environment.
+ */
+export function configOrExit(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`Configuration error: ${error.message}`);
+    process.exit(1);
+  }
+}
+
+export interface ServeOptions {
+  /** Mount the Swagger console at /docs and the OpenAPI document at /docs-json. */
+  swagger?: boolean;
+}
+
+/**
+ * Creates and serves one Nest app on config.port. SIGTERM/SIGINT close it (workers finish their
+ * jobs, connections close) and then exit the process, so `finally`-style cleanup such as an
+ * embedded redis-server runs too.
+ */
+export async function serveApp(
+  module: Type | DynamicModule,
+  config: AppConfig,
+  options: ServeOptions = {},
+): Promise<INestApplication> {
+  const app = await NestFactory.create(module, { logger: createLogger(config), bufferLogs: true });
+  app.enableShutdownHooks(undefined, { useProcessExit: true });
+  if (options.swagger) mountSwagger(app);
+  await app.listen(config.port);
+  return app;
+}
+
+/** The Swagger console at /docs and its OpenAPI 3 document at /docs-json, both built from the code. */
+export function mountSwagger(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Trailsight')
+      .setDescription(
+        'Self-hosted CloudTrail Insights: unusual API call volume and error counts as Insights records in AWS layout.',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (see API_KEYS)' }, 'api-key')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+/** Logs what ended a main() and exits non-zero: a crash at boot never leaves a half-started process. */
+export function exitOnBootFailure(error: unknown): never {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+}
