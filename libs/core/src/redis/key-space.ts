@@ -70,4 +70,38 @@ export class KeySpace {
   ingestStats(): string {
     return `${this.prefix}:stats:ingest`;
   }
+
+  /**
+   * Findings span every account-region, so all their keys share one hash tag: the findings
+   * repository's multi-key scripts then stay in one Redis Cluster slot.
+   */
+  findingsTag(): string {
+    return '{findings}';
+  }
+
+  /** Hash of one finding (fields: see FindingsRepository). */
+  finding(id: string): string {
+    return `${this.prefix}:${this.findingsTag()}:f:${id}`;
+  }
+
+  /** Hash of the per-minute series around one finding (field = minute epoch ms). */
+  findingSeries(id: string): string {
+    return `${this.prefix}:${this.findingsTag()}:series:${id}`;
+  }
+
+  /** Sorted set indexing findings by start time; `dimension` 'all' has no value. */
+  findingsIndex(dimension: string, value?: string): string {
+    const suffix = value === undefined ? dimension : `${dimension}:${value}`;
+    return `${this.prefix}:${this.findingsTag()}:idx:${suffix}`;
+  }
+
+  /** Set of every findings index key, so retention can trim them all. */
+  findingsIndexKeys(): string {
+    return `${this.prefix}:${this.findingsTag()}:idx-keys`;
+  }
+
+  /** Hash of series key -> id of that series' open finding. */
+  openFindings(): string {
+    return `${this.prefix}:${this.findingsTag()}:open`;
+  }
 }

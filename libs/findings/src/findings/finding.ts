@@ -1,0 +1,107 @@
+import type { InsightRecord, InsightRecordType } from '../records/insight-record.js';
+import type { InsightInput, SeriesIdentity } from '../records/insight-record.builder.js';
+
+export type FindingState = 'open' | 'closed';
+/** Above the expected range, or below it (a busy API going quiet). */
+export type FindingDirection = 'spike' | 'drop';
+
+/** The detector's normal range for a minute: values inside [lower, upper] are not anomalous. */
+export interface ExpectedRange {
+  expected: number;
+  lower: number;
+  upper: number;
+}
+
+/** One insight, from its Start record until (and after) its End record. */
+export interface Finding {
+  /** The records' sharedEventID. */
+  id: string;
+  state: FindingState;
+  insightType: InsightRecordType;
+  accountId: string;
+  region: string;
+  eventSource: string;
+  eventName: string;
+  /** ApiErrorRateInsight only. */
+  errorCode?: string;
+  direction: FindingDirection;
+  /** The Start record's eventTime (`YYYY-MM-DDTHH:MM:SSZ`). */
+  startTime: string;
+  /** The End record's eventTime, once closed. */
+  endTime?: string;
+  durationMinutes: number;
+  /** Events per minute over the baseline window (AWS's baseline average). */
+  baselineAverage: number;
+  baselineDurationMinutes: number;
+  /** Events per minute: the triggering minute at first, the mean over the insight later. */
+  insightAverage: number;
+  /** Largest |score| seen so far. */
+  peakScore: number;
+  /** The detector's expected range at the latest minute evaluated. */
+  expected?: ExpectedRange;
+  records: { start: InsightRecord; end?: InsightRecord };
+  /** ISO-8601 time of the last write. */
+  updatedAt: string;
+}
+
+/** What `open()` needs: the finding as of its Start record. */
+export type NewFinding = Omit<Finding, 'state' | 'endTime' | 'updatedAt' | 'records'> & {
+  records: { start: InsightRecord };
+};
+
+/** What changes while a finding stays open (absolute values, so a repeated update is harmless). */
+export interface FindingProgress {
+  durationMinutes: number;
+  insightAverage: number;
+  peakScore: number;
+  expected?: ExpectedRange;
+}
+
+/** One minute of the series around a finding. */
+export interface SeriesPoint {
+  minute: number;
+  value: number;
+  expected: number;
+  lower: number;
+  upper: number;
+  baselineAverage: number;
+}
+
+/** Assembles the finding of a Start record built from `input`. */
+export function newFinding(
+  input: InsightInput,
+  start: InsightRecord,
+  detector: { direction: FindingDirection; peakScore: number; expected?: ExpectedRange },
+): NewFinding {
+  const statistics = start.insightDetails.insightContext.statistics;
+  return {
+    id: start.sharedEventID,
+    insightType: input.insightType,
+    accountId: input.accountId,
+    region: input.region,
+    eventSource: input.eventSource,
+    eventName: input.eventName,
+    ...(input.errorCode === undefined ? {} : { errorCode: input.errorCode }),
+    direction: detector.direction,
+    startTime: start.eventTime,
+    durationMinutes: input.durationMinutes,
+    baselineAverage: statistics.baseline.average,
+    baselineDurationMinutes: statistics.baselineDuration ?? Math.round(input.baselineDurationMinutes),
+    insightAverage: statistics.insight.average,
+    peakScore: detector.peakScore,
+    ...(detector.expected ? { expected: detector.expected } : {}),
+    records: { start },
+  };
+}
+
+/** A series' identity as one string: the key of its open finding. */
+export function seriesKeyOf(series: SeriesIdentity): string {
+  return JSON.stringify([
+    series.accountId,
+    series.region,
+    series.insightType,
+    series.eventSource,
+    series.eventName,
+    series.errorCode ?? null,
+  ]);
+}

@@ -1,0 +1,426 @@
+import type { ChainableCommander, Redis, Result } from 'ioredis';
+import type { KeySpace } from '@trailsight/core';
+import type { InsightRecord, InsightRecordType } from '../records/insight-record.js';
+import type { SeriesIdentity } from '../records/insight-record.builder.js';
+import {
+  seriesKeyOf,
+  type ExpectedRange,
+  type Finding,
+  type FindingDirection,
+  type FindingProgress,
+  type FindingState,
+  type NewFinding,
+  type SeriesPoint,
+} from './finding.js';
+import { CLOSE_FINDING_LUA, OPEN_FINDING_LUA, TRIM_INDEXES_LUA, UPDATE_FINDING_LUA } from './findings.scripts.js';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    findingOpen(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
+    findingUpdate(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
+    findingClose(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
+    findingsTrimIndexes(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
+  }
+}
+
+export interface FindingsSettings {
+  /** Findings older than this (by start time) are removed. AWS keeps Insights events 90 days. */
+  retentionDays: number;
+}
+
+export const DEFAULT_FINDINGS_SETTINGS: FindingsSettings = { retentionDays: 90 };
+
+export interface FindingQuery {
+  state?: FindingState;
+  insightType?: InsightRecordType;
+  eventSource?: string;
+  eventName?: string;
+  errorCode?: string;
+  accountId?: string;
+  region?: string;
+  /** Epoch ms: findings that started at or after it. */
+  since?: number;
+  /** Epoch ms: findings that started before it. */
+  until?: number;
+  /** Page size, 1 to 1,000; default 50. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface FindingPage {
+  /** Newest start time first; ties by id, descending. */
+  items: Finding[];
+  /** Absent on the last page. May lead to an empty page when the rest is filtered out. */
+  nextCursor?: string;
+}
+
+/** A cursor that this repository did not hand out (the API answers 400). */
+export class InvalidCursorError extends RangeError {
+  constructor() {
+    super('Invalid cursor');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+const DAY_MS = 86_400_000;
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 1_000;
+/** Index entries one list() call examines at most, so a rare filter cannot make a request unbounded. */
+const MAX_SCAN = 10_000;
+const PRUNE_BATCH = 500;
+/** Per-finding keys outlive the retention a little: prune() is the cleaner, EXPIRE the safety net. */
+const EXPIRY_MARGIN_MS = DAY_MS;
+const START_DIGITS = 15;
+
+/** Filter dimensions with an index each: query field -> index name. */
+const DIMENSIONS = [
+  ['state', 'state'],
+  ['insightType', 'type'],
+  ['eventSource', 'source'],
+  ['eventName', 'name'],
+  ['errorCode', 'error'],
+  ['accountId', 'account'],
+  ['region', 'region'],
+] as const;
+type Dimension = (typeof DIMENSIONS)[number][0];
+
+/**
+ * Findings in Redis. Layout (all under the `{findings}` hash tag; see KeySpace):
+ * - `f:<id>`: hash, one per finding (scalar fields, `expected` and both records as JSON).
+ * - `series:<id>`: hash minute -> [value, expected, lower, upper, baselineAverage].
+ * - `idx:all`, `idx:state:<s>`, `idx:type:<t>`, `idx:source:<s>`, `idx:name:<n>`, `idx:error:<e>`,
+ *   `idx:account:<a>`, `idx:region:<r>`: sorted sets, member `<start ms>:<id>` at score 0, so
+ *   they sort by (start time, id) lexicographically.
+ * - `idx-keys`: set of those index keys, for retention. `open`: hash series key -> open finding id.
+ *
+ * list() walks the smallest index that matches one filter (ZCARD each, O(1)), newest first
+ * with ZRANGE BYLEX REV LIMIT from the cursor (O(log N + k)), and checks the remaining filters
+ * on the hashes it loads. A cursor is a member, i.e. an exact position: findings opened between
+ * pages are newer and land before it, so paging never repeats or skips one.
+ *
+ * Writes are atomic Lua scripts. The per-minute evaluator is the only writer (one job per minute
+ * cluster-wide) and sends absolute values, so a retried job repeats a write harmlessly.
+ */
+export class FindingsRepository {
+  private readonly retentionMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySpace,
+    settings: FindingsSettings = DEFAULT_FINDINGS_SETTINGS,
+  ) {
+    this.retentionMs = settings.retentionDays * DAY_MS;
+    const scripts = {
+      findingOpen: OPEN_FINDING_LUA,
+      findingUpdate: UPDATE_FINDING_LUA,
+      findingClose: CLOSE_FINDING_LUA,
+      findingsTrimIndexes: TRIM_INDEXES_LUA,
+    };
+    for (const [name, lua] of Object.entries(scripts)) {
+      if (typeof (this.redis as unknown as Record<string, unknown>)[name] !== 'function') {
+        this.redis.defineCommand(name, { lua });
+      }
+    }
+  }
+
+  /** Stores a new open finding and makes it its series' open finding. False if the id exists. */
+  async open(finding: NewFinding, nowMs = Date.now()): Promise<boolean> {
+    const startMs = Date.parse(finding.startTime);
+    if (!Number.isSafeInteger(startMs) || startMs < 0) throw new RangeError(`Bad startTime ${finding.startTime}`);
+    const member = memberOf(startMs, finding.id);
+    const fields: Record<string, string | number | undefined> = {
+      id: finding.id,
+      state: 'open',
+      insightType: finding.insightType,
+      accountId: finding.accountId,
+      region: finding.region,
+      eventSource: finding.eventSource,
+      eventName: finding.eventName,
+      errorCode: finding.errorCode,
+      direction: finding.direction,
+      startTime: finding.startTime,
+      durationMinutes: finding.durationMinutes,
+      baselineAverage: finding.baselineAverage,
+      baselineDurationMinutes: finding.baselineDurationMinutes,
+      insightAverage: finding.insightAverage,
+      peakScore: finding.peakScore,
+      expected: finding.expected && JSON.stringify(finding.expected),
+      start: JSON.stringify(finding.records.start),
+      updatedAt: new Date(nowMs).toISOString(),
+      member,
+      series: seriesKeyOf(finding),
+    };
+    const indexes = [this.keys.findingsIndex('all'), this.keys.findingsIndex('state', 'open')];
+    for (const [field, index] of DIMENSIONS) {
+      const value = field === 'state' ? undefined : finding[field];
+      if (value !== undefined) indexes.push(this.keys.findingsIndex(index, value));
+    }
+    const keys = [this.keys.finding(finding.id), this.keys.openFindings(), this.keys.findingsIndexKeys(), ...indexes];
+    const args = [this.expireAt(startMs), member, seriesKeyOf(finding), finding.id, ...pairs(fields)];
+    return (await this.redis.findingOpen(keys.length, ...keys, ...args)) === 1;
+  }
+
+  /** Records progress of an open finding. False if it is missing or closed. */
+  async update(id: string, progress: FindingProgress, nowMs = Date.now()): Promise<boolean> {
+    const fields = {
+      durationMinutes: progress.durationMinutes,
+      insightAverage: progress.insightAverage,
+      peakScore: progress.peakScore,
+      expected: progress.expected && JSON.stringify(progress.expected),
+      updatedAt: new Date(nowMs).toISOString(),
+    };
+    return (await this.redis.findingUpdate(1, this.keys.finding(id), ...pairs(fields))) === 1;
+  }
+
+  /**
+   * Closes an open finding with its End record, which supplies endTime, the final duration and
+   * the final insight average. False if it is missing or closed already.
+   */
+  async close(
+    id: string,
+    end: InsightRecord,
+    final: { peakScore?: number; expected?: ExpectedRange } = {},
+    nowMs = Date.now(),
+  ): Promise<boolean> {
+    if (end.sharedEventID !== id || end.insightDetails.state !== 'End') {
+      throw new RangeError(`Finding ${id} can only be closed by its own End record`);
+    }
+    const statistics = end.insightDetails.insightContext.statistics;
+    const fields = {
+      endTime: end.eventTime,
+      durationMinutes: statistics.insightDuration,
+      insightAverage: statistics.insight.average,
+      peakScore: final.peakScore,
+      expected: final.expected && JSON.stringify(final.expected),
+      end: JSON.stringify(end),
+      updatedAt: new Date(nowMs).toISOString(),
+    };
+    const keys = [
+      this.keys.finding(id),
+      this.keys.openFindings(),
+      this.keys.findingsIndex('state', 'open'),
+      this.keys.findingsIndex('state', 'closed'),
+      this.keys.findingsIndexKeys(),
+    ];
+    return (await this.redis.findingClose(keys.length, ...keys, id, ...pairs(fields))) === 1;
+  }
+
+  async get(id: string): Promise<Finding | undefined> {
+    return toFinding(await this.redis.hgetall(this.keys.finding(id)));
+  }
+
+  /** The open finding of a series, if any. */
+  async findOpen(series: SeriesIdentity): Promise<Finding | undefined> {
+    const id = await this.redis.hget(this.keys.openFindings(), seriesKeyOf(series));
+    if (id === null) return undefined;
+    const finding = await this.get(id);
+    return finding?.state === 'open' ? finding : undefined;
+  }
+
+  /** Findings matching every filter given, newest start first, one page at a time. */
+  async list(query: FindingQuery = {}): Promise<FindingPage> {
+    const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
+    const filters = DIMENSIONS.filter(([field]) => query[field] !== undefined);
+    const driving = await this.smallestIndex(
+      filters.map(([field, index]) => this.keys.findingsIndex(index, query[field])),
+    );
+    if (driving === undefined) return { items: [] };
+
+    const lower = query.since === undefined ? '-' : `[${pad(query.since)}`;
+    let upper = '+';
+    if (query.until !== undefined) upper = `(${pad(query.until)}`;
+    if (query.cursor !== undefined) {
+      const after = decodeCursor(query.cursor);
+      if (upper === '+' || after < upper.slice(1)) upper = `(${after}`;
+    }
+    // Filters the driving index does not cover make misses likely: read ahead more.
+    const readAhead = filters.length > 1 ? 4 : 1;
+    const items: Finding[] = [];
+    let scanned = 0;
+    for (;;) {
+      const batch = Math.min(MAX_SCAN - scanned, Math.max((limit - items.length) * readAhead, 10));
+      const members = await this.redis.zrange(driving, upper, lower, 'BYLEX', 'REV', 'LIMIT', 0, batch);
+      const findings = await this.load(members.map(idOfMember));
+      for (let i = 0; i < members.length; i++) {
+        scanned++;
+        const finding = findings[i];
+        if (finding && matches(finding, query, filters)) items.push(finding);
+        if (items.length === limit) {
+          const more =
+            i < members.length - 1 ||
+            (await this.redis.zrange(driving, `(${members[i]}`, lower, 'BYLEX', 'REV', 'LIMIT', 0, 1)).length > 0;
+          return more ? { items, nextCursor: encodeCursor(members[i]) } : { items };
+        }
+      }
+      if (members.length < batch) return { items };
+      upper = `(${members[members.length - 1]}`;
+      if (scanned >= MAX_SCAN) return { items, nextCursor: encodeCursor(members[members.length - 1]) };
+    }
+  }
+
+  /** How many findings there are, in one state or in all. */
+  async count(state?: FindingState): Promise<number> {
+    return this.redis.zcard(state ? this.keys.findingsIndex('state', state) : this.keys.findingsIndex('all'));
+  }
+
+  /** Adds (or replaces, minute by minute) points of the series around a finding. False if it is gone. */
+  async saveSeries(id: string, points: SeriesPoint[]): Promise<boolean> {
+    const startTime = await this.redis.hget(this.keys.finding(id), 'startTime');
+    if (startTime === null) return false;
+    if (points.length === 0) return true;
+    const key = this.keys.findingSeries(id);
+    const fields = points.flatMap((p) => [
+      String(p.minute),
+      JSON.stringify([p.value, p.expected, p.lower, p.upper, p.baselineAverage]),
+    ]);
+    await this.redis
+      .multi()
+      .hset(key, ...fields)
+      .pexpireat(key, this.expireAt(Date.parse(startTime)))
+      .exec();
+    return true;
+  }
+
+  /** The series around a finding, oldest minute first; `[]` when none was saved. */
+  async getSeries(id: string): Promise<SeriesPoint[]> {
+    const stored = await this.redis.hgetall(this.keys.findingSeries(id));
+    return Object.entries(stored)
+      .map(([minute, json]) => {
+        const [value, expected, lower, upper, baselineAverage] = JSON.parse(json) as number[];
+        return { minute: Number(minute), value, expected, lower, upper, baselineAverage };
+      })
+      .sort((a, b) => a.minute - b.minute);
+  }
+
+  /**
+   * Removes findings that started more than the retention period before `nowMs` (open ones too:
+   * no insight lasts that long), with their series and index entries. Returns how many.
+   * Cost: O(log N) per index key plus O(1) per finding removed.
+   */
+  async prune(nowMs = Date.now()): Promise<number> {
+    const bound = `(${pad(Math.max(nowMs - this.retentionMs, 0))}`;
+    const all = this.keys.findingsIndex('all');
+    let removed = 0;
+    for (;;) {
+      const members = await this.redis.zrange(all, '-', bound, 'BYLEX', 'LIMIT', 0, PRUNE_BATCH);
+      if (members.length === 0) break;
+      const ids = members.map(idOfMember);
+      await this.redis
+        .multi()
+        .unlink(...ids.flatMap((id) => [this.keys.finding(id), this.keys.findingSeries(id)]))
+        .zrem(all, ...members)
+        .exec();
+      removed += members.length;
+    }
+    const indexes = await this.redis.smembers(this.keys.findingsIndexKeys());
+    for (let i = 0; i < indexes.length; i += PRUNE_BATCH) {
+      const keys = [this.keys.findingsIndexKeys(), ...indexes.slice(i, i + PRUNE_BATCH)];
+      await this.redis.findingsTrimIndexes(keys.length, ...keys, bound);
+    }
+    await this.forgetVanishedOpen();
+    return removed;
+  }
+
+  /** Open pointers whose finding is gone (pruned or expired) would hide nothing but leak. */
+  private async forgetVanishedOpen(): Promise<void> {
+    const open = await this.redis.hgetall(this.keys.openFindings());
+    const entries = Object.entries(open);
+    if (entries.length === 0) return;
+    const exists = await run(this.redis.pipeline(), (p) =>
+      entries.forEach(([, id]) => p.exists(this.keys.finding(id))),
+    );
+    const gone = entries.filter((_, i) => exists[i] === 0).map(([series]) => series);
+    if (gone.length > 0) await this.redis.hdel(this.keys.openFindings(), ...gone);
+  }
+
+  /** The index of the given ones with the fewest entries; `all` when none is given. */
+  private async smallestIndex(indexes: string[]): Promise<string | undefined> {
+    if (indexes.length === 0) return this.keys.findingsIndex('all');
+    const sizes = await run(this.redis.pipeline(), (p) => indexes.forEach((key) => p.zcard(key)));
+    let best = 0;
+    sizes.forEach((size, i) => {
+      if (Number(size) < Number(sizes[best])) best = i;
+    });
+    return Number(sizes[best]) === 0 ? undefined : indexes[best];
+  }
+
+  private async load(ids: string[]): Promise<(Finding | undefined)[]> {
+    if (ids.length === 0) return [];
+    const hashes = await run(this.redis.pipeline(), (p) => ids.forEach((id) => p.hgetall(this.keys.finding(id))));
+    return hashes.map((hash) => toFinding(hash as Record<string, string>));
+  }
+
+  private expireAt(startMs: number): number {
+    return startMs + this.retentionMs + EXPIRY_MARGIN_MS;
+  }
+}
+
+function pad(ms: number): string {
+  return String(Math.trunc(ms)).padStart(START_DIGITS, '0');
+}
+
+function memberOf(startMs: number, id: string): string {
+  return `${pad(startMs)}:${id}`;
+}
+
+function idOfMember(member: string): string {
+  return member.slice(START_DIGITS + 1);
+}
+
+function encodeCursor(member: string): string {
+  return Buffer.from(member, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const member = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!new RegExp(`^[0-9]{${START_DIGITS}}:.+$`).test(member)) throw new InvalidCursorError();
+  return member;
+}
+
+function matches(finding: Finding, query: FindingQuery, filters: readonly (readonly [Dimension, string])[]): boolean {
+  return filters.every(([field]) => finding[field] === query[field]);
+}
+
+/** Field/value pairs for HSET, leaving out the undefined ones. */
+function pairs(fields: Record<string, string | number | undefined>): string[] {
+  return Object.entries(fields).flatMap(([field, value]) => (value === undefined ? [] : [field, String(value)]));
+}
+
+/** Runs a pipeline and returns its replies, throwing the first error. */
+async function run(pipeline: ChainableCommander, fill: (p: ChainableCommander) => void): Promise<unknown[]> {
+  fill(pipeline);
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}
+
+function toFinding(hash: Record<string, string>): Finding | undefined {
+  if (!hash.id) return undefined;
+  return {
+    id: hash.id,
+    state: hash.state as FindingState,
+    insightType: hash.insightType as InsightRecordType,
+    accountId: hash.accountId,
+    region: hash.region,
+    eventSource: hash.eventSource,
+    eventName: hash.eventName,
+    ...(hash.errorCode === undefined ? {} : { errorCode: hash.errorCode }),
+    direction: hash.direction as FindingDirection,
+    startTime: hash.startTime,
+    ...(hash.endTime === undefined ? {} : { endTime: hash.endTime }),
+    durationMinutes: Number(hash.durationMinutes),
+    baselineAverage: Number(hash.baselineAverage),
+    baselineDurationMinutes: Number(hash.baselineDurationMinutes),
+    insightAverage: Number(hash.insightAverage),
+    peakScore: Number(hash.peakScore),
+    ...(hash.expected === undefined ? {} : { expected: JSON.parse(hash.expected) as ExpectedRange }),
+    records: {
+      start: JSON.parse(hash.start) as InsightRecord,
+      ...(hash.end === undefined ? {} : { end: JSON.parse(hash.end) as InsightRecord }),
+    },
+    updatedAt: hash.updatedAt,
+  };
+}
