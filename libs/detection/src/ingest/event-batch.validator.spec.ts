@@ -1,4 +1,4 @@
-import { validateBatchEvents } from './event-batch.validator.js';
+import { batchSourceProblem, validateBatchEvents } from './event-batch.validator.js';
 
 describe('validateBatchEvents', () => {
   const good = {
@@ -30,5 +30,15 @@ describe('validateBatchEvents', () => {
 
   it('refuses a payload that is not a list', () => {
     expect(validateBatchEvents({ not: 'a list' }).invalid).toEqual([{ index: -1, detail: 'events is not an array' }]);
+  });
+});
+
+describe('batchSourceProblem', () => {
+  it('accepts an account id and region, names what is wrong otherwise', () => {
+    expect(batchSourceProblem({ accountId: '123456789012', region: 'us-east-1' })).toBeUndefined();
+    expect(batchSourceProblem({ accountId: '123456789012', region: 'us-gov-west-1' })).toBeUndefined();
+    expect(batchSourceProblem(undefined)).toBe('source is not an object');
+    expect(batchSourceProblem({ accountId: '12', region: 'us-east-1' })).toMatch(/accountId/);
+    expect(batchSourceProblem({ accountId: '123456789012', region: 'moon' })).toMatch(/region/);
   });
 });

@@ -22,6 +22,16 @@ export function validateBatchEvents(events: unknown): { valid: SlimEvent[]; inva
   return { valid, invalid };
 }
 
+/** A batch's account-region: where its counters go, so a batch without a valid one is parked whole. */
+export function batchSourceProblem(source: unknown): string | undefined {
+  if (typeof source !== 'object' || source === null) return 'source is not an object';
+  const { accountId, region } = source as Record<string, unknown>;
+  if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) return 'source.accountId must be 12 digits';
+  if (typeof region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    return 'source.region is not an AWS region';
+  return undefined;
+}
+
 function slimEventProblem(event: unknown): string | undefined {
   if (typeof event !== 'object' || event === null) return 'event is not an object';
   const e = event as Record<string, unknown>;

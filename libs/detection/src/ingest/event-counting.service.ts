@@ -3,7 +3,7 @@ import { RejectsRepository } from '@trailsight/cloudtrail';
 import type { JobName, JobOf } from '@trailsight/queue';
 import type { CountResult } from '../counters/counter.repository.js';
 import { CountingBuffer } from './counting.buffer.js';
-import { validateBatchEvents } from './event-batch.validator.js';
+import { batchSourceProblem, validateBatchEvents } from './event-batch.validator.js';
 
 /** Turns a queued batch into counters: checks it, parks what cannot be counted, counts the rest. */
 @Injectable()
@@ -16,6 +16,21 @@ export class EventCountingService {
   ) {}
 
   async countBatch(batchId: string, data: JobOf<typeof JobName.EventBatch>): Promise<CountResult> {
+    const sourceProblem = batchSourceProblem(data.source);
+    if (sourceProblem) {
+      // Retrying cannot fix a payload: park it whole, so the job completes and nothing loops.
+      await this.rejects.park(
+        [
+          {
+            reason: 'invalid-field',
+            detail: `queued batch ${batchId}: ${sourceProblem}`,
+            sample: JSON.stringify(data).slice(0, 2048),
+          },
+        ],
+        typeof data.origin === 'string' ? data.origin : 'queue',
+      );
+      return { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false };
+    }
     const { valid, invalid } = validateBatchEvents(data.events);
     if (invalid.length > 0) {
       const events = Array.isArray(data.events) ? (data.events as unknown[]) : [];
