@@ -15,3 +15,4 @@ export * from './health/health.controller.js';
 export * from './health/health.module.js';
 export * from './core.module.js';
 export * from './bootstrap/app.bootstrap.js';
+export * from './auth/require-scope.decorator.js';
