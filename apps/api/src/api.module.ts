@@ -1,10 +1,26 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CoreModule, type AppConfig } from '@trailsight/core';
+import { AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
+import { TrackedApisModule } from '@trailsight/detection';
+import { FindingsApiModule } from '@trailsight/findings';
+import { QueueModule, QueueOpsModule } from '@trailsight/queue';
+import { WebhooksApiModule } from '@trailsight/webhooks';
 
-/** HTTP only: health, Swagger and (in later modules) findings, series and webhooks. */
+/** HTTP only: health, metrics, Swagger and the /v1 routes (findings, tracked APIs, webhooks). */
 @Module({})
 export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: ApiModule, imports: [CoreModule.forRoot({ config })] };
+    return {
+      module: ApiModule,
+      imports: [
+        CoreModule.forRoot({ config }),
+        QueueModule,
+        QueueOpsModule,
+        AuthModule,
+        MetricsModule,
+        FindingsApiModule,
+        TrackedApisModule,
+        WebhooksApiModule,
+      ],
+    };
   }
 }

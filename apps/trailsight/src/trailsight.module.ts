@@ -1,8 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PollerModule } from '@trailsight/cloudtrail';
-import { CoreModule, type AppConfig } from '@trailsight/core';
-import { DetectionModule } from '@trailsight/detection';
-import { QueueModule } from '@trailsight/queue';
+import { AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
+import { DetectionModule, TrackedApisModule } from '@trailsight/detection';
+import { FindingsApiModule } from '@trailsight/findings';
+import { QueueModule, QueueOpsModule } from '@trailsight/queue';
+import { WebhooksModule } from '@trailsight/webhooks';
 
 /** `npm start`: api + poller + detector in one process, for the single-machine default. */
 @Module({})
@@ -10,7 +12,18 @@ export class TrailsightModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: TrailsightModule,
-      imports: [CoreModule.forRoot({ config }), QueueModule, PollerModule, DetectionModule],
+      imports: [
+        CoreModule.forRoot({ config }),
+        QueueModule,
+        PollerModule,
+        DetectionModule,
+        QueueOpsModule,
+        AuthModule,
+        MetricsModule,
+        FindingsApiModule,
+        TrackedApisModule,
+        WebhooksModule,
+      ],
     };
   }
 }

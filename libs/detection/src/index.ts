@@ -5,3 +5,7 @@ export * from './ingest/event-batch.validator.js';
 export * from './ingest/event-counting.service.js';
 export * from './ingest/events.processor.js';
 export * from './detection.module.js';
+export * from './api/dto/tracked-apis.dto.js';
+export * from './api/tracked-apis.repository.js';
+export * from './api/tracked-apis.service.js';
+export * from './api/tracked-apis.module.js';

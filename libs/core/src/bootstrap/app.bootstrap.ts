@@ -51,10 +51,21 @@ export function mountSwagger(app: INestApplication): void {
         'Self-hosted CloudTrail Insights: unusual API call volume and error counts as Insights records in AWS layout.',
       )
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (see API_KEYS)' }, 'api-key')
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>` (see API_KEYS)' },
+        'api-key',
+      )
+      .addApiKey(
+        { type: 'apiKey', in: 'header', name: 'X-Api-Key', description: 'The same key as a header' },
+        'x-api-key',
+      )
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    // The console is served by this process: nothing fetched from a CDN, keys kept across reloads.
+    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
+  });
 }
 
 /** Logs what ended a main() and exits non-zero: a crash at boot never leaves a half-started process. */

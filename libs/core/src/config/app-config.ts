@@ -23,6 +23,10 @@ export interface AppConfig {
   redisPrefix: string;
   port: number;
   apiKeys: ApiKeyEntry[];
+  /** Requests one API key may make per rate-limit window, across every replica; 0 turns limiting off. */
+  apiRateLimit: number;
+  /** Length of the rate-limit window (sliding), in seconds. */
+  apiRateWindowSeconds: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
 

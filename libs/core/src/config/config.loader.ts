@@ -31,6 +31,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisPrefix: read.matching('REDIS_PREFIX', /^[A-Za-z0-9_-]{1,32}$/, 'ts', 'letters, digits, _ or -'),
     port: read.int('PORT', 3000, 1, 65535),
     apiKeys: read.list('API_KEYS').map((entry) => parseApiKey(entry, problems)),
+    apiRateLimit: read.int('API_RATE_LIMIT', 600, 0, 1_000_000_000),
+    apiRateWindowSeconds: read.int('API_RATE_WINDOW_SECONDS', 60, 1, 86_400),
     logLevel: read.oneOf<LogLevel>('LOG_LEVEL', ['error', 'warn', 'log', 'debug', 'verbose'], 'log'),
     logFormat: read.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty'], 'json'),
 

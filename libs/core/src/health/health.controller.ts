@@ -7,10 +7,12 @@ import {
   type HealthIndicatorFunction,
 } from '@nestjs/terminus';
 import { ApiTags } from '@nestjs/swagger';
+import { PublicRoute } from '../auth/require-scope.decorator.js';
 import { HEALTH_INDICATORS, type HealthIndicatorRegistration } from './health-indicators.js';
 
 /** `GET /health`: 200 when every registered check is up, 503 with the failing ones otherwise. */
 @ApiTags('health')
+@PublicRoute()
 @Controller('health')
 export class HealthController implements OnApplicationBootstrap {
   private indicators: HealthIndicatorFunction[] = [];

@@ -51,6 +51,11 @@ export class KeySpace {
     return `${this.prefix}:${this.tag(source)}:lease`;
   }
 
+  /** Hash of series key to its latest verdict (rate, expected range, baseline), for GET /v1/apis. */
+  trackedSeries(source: AccountRegion): string {
+    return `${this.prefix}:${this.tag(source)}:series`;
+  }
+
   /** Set of every account-region seen, as "account:region". */
   sources(): string {
     return `${this.prefix}:sources`;
@@ -103,5 +108,23 @@ export class KeySpace {
   /** Hash of series key -> id of that series' open finding. */
   openFindings(): string {
     return `${this.prefix}:${this.findingsTag()}:open`;
+  }
+
+  /**
+   * Hash of API key sha256 (hex) -> JSON `{ id, scope, createdAt }`: keys created at runtime,
+   * never the keys themselves.
+   */
+  apiKeys(): string {
+    return `${this.prefix}:auth:keys`;
+  }
+
+  /** Set once when the first admin key was created, so only one replica creates it. */
+  apiKeysBootstrapped(): string {
+    return `${this.prefix}:auth:bootstrapped`;
+  }
+
+  /** Request counter of one API key in one rate-limit window (window start, epoch ms). */
+  rateLimitWindow(keyId: string, windowStartMs: number): string {
+    return `${this.prefix}:rl:{${keyId}}:${windowStartMs}`;
   }
 }

@@ -1,0 +1,104 @@
+import {
+  ForbiddenException,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiKeyStore, type ApiPrincipal } from './api-key.store.js';
+import { AuthStats } from './auth.stats.js';
+import { RateLimiter } from './rate-limiter.repository.js';
+import { REQUIRED_SCOPE, type ApiScope } from './require-scope.decorator.js';
+
+interface HttpRequest {
+  headers: Record<string, string | string[] | undefined>;
+  principal?: ApiPrincipal;
+}
+
+interface HttpResponse {
+  setHeader(name: string, value: string | number): unknown;
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/**
+ * The global guard (APP_GUARD of AuthModule): every route needs an API key with the scope its
+ * RequireScope names, unless it is a PublicRoute. A route that says neither needs `admin`, so a
+ * forgotten decorator fails closed. Order: 401 (no or unknown key), 429 (over the key's rate
+ * limit, with Retry-After), 403 (scope too low).
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly store: ApiKeyStore,
+    private readonly limiter: RateLimiter,
+    private readonly stats: AuthStats,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const required =
+      this.reflector.getAllAndOverride<ApiScope | 'public' | undefined>(REQUIRED_SCOPE, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? 'admin';
+    if (required === 'public') return true;
+
+    const http = context.switchToHttp();
+    const request = http.getRequest<HttpRequest>();
+    const response = http.getResponse<HttpResponse>();
+    const presented = presentedKey(request);
+    if (presented === undefined) {
+      this.stats.unauthorized++;
+      response.setHeader('WWW-Authenticate', 'Bearer realm="trailsight"');
+      throw new UnauthorizedException('An API key is required: Authorization: Bearer <key> or X-Api-Key: <key>');
+    }
+    const principal = await this.store.verify(presented);
+    if (!principal) {
+      this.stats.unauthorized++;
+      response.setHeader('WWW-Authenticate', 'Bearer realm="trailsight", error="invalid_token"');
+      throw new UnauthorizedException('Unknown API key');
+    }
+    request.principal = principal;
+
+    if (this.limiter.enabled) {
+      const decision = await this.limiter.hit(principal.keyId);
+      response.setHeader('X-RateLimit-Limit', decision.limit);
+      response.setHeader('X-RateLimit-Remaining', decision.remaining);
+      response.setHeader('X-RateLimit-Reset', decision.resetSeconds);
+      if (!decision.allowed) {
+        this.stats.rateLimited++;
+        response.setHeader('Retry-After', decision.retryAfterSeconds);
+        throw new HttpException(
+          `Rate limit of ${decision.limit} requests per window exceeded; retry in ${decision.retryAfterSeconds} s`,
+          HttpStatus.TOO_MANY_REQUESTS,
+        );
+      }
+    }
+
+    if (required === 'admin' && principal.scope !== 'admin') {
+      this.stats.forbidden++;
+      throw new ForbiddenException('This route needs an API key with the admin scope');
+    }
+    return true;
+  }
+}
+
+/** `Authorization: Bearer <key>` first, then `X-Api-Key: <key>`. */
+function presentedKey(request: HttpRequest): string | undefined {
+  const authorization = single(request.headers.authorization);
+  if (authorization !== undefined) {
+    const match = BEARER.exec(authorization);
+    if (match) return match[1];
+  }
+  const header = single(request.headers['x-api-key'])?.trim();
+  return header === undefined || header === '' ? undefined : header;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

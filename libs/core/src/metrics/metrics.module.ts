@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { AuthStats } from '../auth/auth.stats.js';
+import { IngestMetrics } from './ingest.metrics.js';
+import { metricCollector } from './metric-collectors.js';
+import { MetricsController } from './metrics.controller.js';
+
+/**
+ * `GET /metrics` plus the collectors core knows about: ingest totals from Redis and this
+ * process's refused API requests. Other modules add theirs under METRIC_COLLECTORS. Needs AuthModule.
+ */
+@Module({
+  controllers: [MetricsController],
+  providers: [
+    IngestMetrics,
+    metricCollector((ingest: IngestMetrics) => () => ingest.collect(), [IngestMetrics]),
+    metricCollector(
+      (stats: AuthStats) => () =>
+        Promise.resolve([
+          {
+            name: 'trailsight_api_requests_refused_total',
+            help: 'API requests refused by this process, by reason (unauthorized 401, forbidden 403, rate_limited 429).',
+            type: 'counter' as const,
+            samples: [
+              { labels: { reason: 'unauthorized' }, value: stats.unauthorized },
+              { labels: { reason: 'forbidden' }, value: stats.forbidden },
+              { labels: { reason: 'rate_limited' }, value: stats.rateLimited },
+            ],
+          },
+        ]),
+      [AuthStats],
+    ),
+  ],
+})
+export class MetricsModule {}

@@ -1,0 +1,41 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ErrorResponseDto, RequireScope } from '@trailsight/core';
+import { ListTrackedApisQueryDto, TrackedApisDto } from './dto/tracked-apis.dto.js';
+import { TrackedApisService } from './tracked-apis.service.js';
+
+/** `GET /v1/apis`: the series being tracked, with current rate and baseline. Read scope. */
+@ApiTags('apis')
+@ApiBearerAuth('api-key')
+@ApiSecurity('x-api-key')
+@ApiUnauthorizedResponse({ type: ErrorResponseDto })
+@ApiForbiddenResponse({ type: ErrorResponseDto })
+@ApiTooManyRequestsResponse({ type: ErrorResponseDto })
+@RequireScope('read')
+@Controller('v1/apis')
+export class TrackedApisController {
+  constructor(private readonly apis: TrackedApisService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Tracked API series with current rate and baseline',
+    description:
+      'Call-rate series (write calls per minute) and error-rate series (errors per minute, by error code) ' +
+      'active in the window: current rate = the last closed minute, baseline = mean over the window before it.',
+  })
+  @ApiOkResponse({ type: TrackedApisDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  list(@Query() query: ListTrackedApisQueryDto): Promise<TrackedApisDto> {
+    return this.apis.list(query);
+  }
+}

@@ -1,0 +1,148 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { Finding } from '../../findings/finding.js';
+
+export class ExpectedRangeDto {
+  @ApiProperty({ description: 'Events per minute the detector expected', example: 0.05 })
+  expected!: number;
+
+  @ApiProperty({ example: 0 })
+  lower!: number;
+
+  @ApiProperty({ example: 3.2 })
+  upper!: number;
+}
+
+/** One insight: the Start record's facts, and the End record's once closed. */
+export class FindingDto {
+  @ApiProperty({ description: 'The records\u2019 sharedEventID', example: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' })
+  id!: string;
+
+  @ApiProperty({ enum: ['open', 'closed'], example: 'closed' })
+  state!: string;
+
+  @ApiProperty({ enum: ['ApiCallRateInsight', 'ApiErrorRateInsight'], example: 'ApiCallRateInsight' })
+  insightType!: string;
+
+  @ApiProperty({ example: '123456789012' })
+  accountId!: string;
+
+  @ApiProperty({ example: 'us-east-1' })
+  region!: string;
+
+  @ApiProperty({ example: 'ec2.amazonaws.com' })
+  eventSource!: string;
+
+  @ApiProperty({ example: 'RunInstances' })
+  eventName!: string;
+
+  @ApiPropertyOptional({ description: 'ApiErrorRateInsight only', example: 'QueryIdNotFoundException' })
+  errorCode?: string;
+
+  @ApiProperty({ enum: ['spike', 'drop'], description: 'Above or below the expected range', example: 'spike' })
+  direction!: string;
+
+  @ApiProperty({ description: 'Start record eventTime', example: '2025-03-04T10:15:00Z' })
+  startTime!: string;
+
+  @ApiPropertyOptional({ description: 'End record eventTime, once closed', example: '2025-03-04T10:21:00Z' })
+  endTime?: string;
+
+  @ApiProperty({ example: 6 })
+  durationMinutes!: number;
+
+  @ApiProperty({ description: 'Events per minute over the baseline window', example: 0.0421 })
+  baselineAverage!: number;
+
+  @ApiProperty({ example: 10080 })
+  baselineDurationMinutes!: number;
+
+  @ApiProperty({
+    description: 'Events per minute: triggering minute while open, mean over the insight once closed',
+    example: 24.5,
+  })
+  insightAverage!: number;
+
+  @ApiProperty({ description: 'Largest |score| seen', example: 41.7 })
+  peakScore!: number;
+
+  @ApiPropertyOptional({ type: ExpectedRangeDto })
+  expected?: ExpectedRangeDto;
+
+  @ApiProperty({ description: 'Last change', example: '2025-03-04T10:22:03.120Z' })
+  updatedAt!: string;
+
+  static from(finding: Finding): FindingDto {
+    // Explicit fields: the stored finding also carries its records, served by /records.
+    return {
+      id: finding.id,
+      state: finding.state,
+      insightType: finding.insightType,
+      accountId: finding.accountId,
+      region: finding.region,
+      eventSource: finding.eventSource,
+      eventName: finding.eventName,
+      ...(finding.errorCode === undefined ? {} : { errorCode: finding.errorCode }),
+      direction: finding.direction,
+      startTime: finding.startTime,
+      ...(finding.endTime === undefined ? {} : { endTime: finding.endTime }),
+      durationMinutes: finding.durationMinutes,
+      baselineAverage: finding.baselineAverage,
+      baselineDurationMinutes: finding.baselineDurationMinutes,
+      insightAverage: finding.insightAverage,
+      peakScore: finding.peakScore,
+      ...(finding.expected === undefined ? {} : { expected: finding.expected }),
+      updatedAt: finding.updatedAt,
+    };
+  }
+}
+
+export class FindingPageDto {
+  @ApiProperty({ type: [FindingDto], description: 'Newest start first' })
+  items!: FindingDto[];
+
+  @ApiPropertyOptional({
+    description: 'Pass as `cursor` for the next page; absent on the last page',
+    example: 'MDAxNzQxMDgzMzAwMDAwOjlhOGI3YzZk',
+  })
+  nextCursor?: string;
+}
+
+export class SeriesPointDto {
+  @ApiProperty({ description: 'Start of the minute', example: '2025-03-04T10:15:00.000Z' })
+  minute!: string;
+
+  @ApiProperty({ description: 'Events in that minute', example: 37 })
+  value!: number;
+
+  @ApiProperty({ example: 0.05 })
+  expected!: number;
+
+  @ApiProperty({ example: 0 })
+  lower!: number;
+
+  @ApiProperty({ example: 3.2 })
+  upper!: number;
+
+  @ApiProperty({ example: 0.0421 })
+  baselineAverage!: number;
+}
+
+export class FindingSeriesDto {
+  @ApiProperty({ example: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' })
+  findingId!: string;
+
+  @ApiProperty({ enum: ['ApiCallRateInsight', 'ApiErrorRateInsight'], example: 'ApiCallRateInsight' })
+  insightType!: string;
+
+  @ApiProperty({ example: 'ec2.amazonaws.com' })
+  eventSource!: string;
+
+  @ApiProperty({ example: 'RunInstances' })
+  eventName!: string;
+
+  @ApiPropertyOptional({ example: 'QueryIdNotFoundException' })
+  errorCode?: string;
+
+  @ApiProperty({ type: [SeriesPointDto], description: 'Per-minute values around the finding, oldest first' })
+  points!: SeriesPointDto[];
+}

@@ -1,0 +1,53 @@
+import { Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { metricCollector, RedisService } from '@trailsight/core';
+import { FindingsRepository } from '../findings/findings.repository.js';
+import { FindingsModule } from '../findings.module.js';
+import { FindingsController } from './findings.controller.js';
+import { FindingsApiService } from './findings-api.service.js';
+import { FindingsPageCache } from './findings-page.cache.js';
+
+/** `/v1/findings` routes (read scope) and the open-insights metric. Needs CoreModule and AuthModule. */
+@Module({
+  imports: [FindingsModule],
+  controllers: [FindingsController],
+  providers: [
+    FindingsApiService,
+    {
+      provide: FindingsPageCache,
+      inject: [RedisService],
+      useFactory: (redis: RedisService) =>
+        new FindingsPageCache(redis.bullConnectionOptions(), `${redis.keys.prefix}:${redis.keys.findingsTag()}:`),
+    },
+    metricCollector(
+      (findings: FindingsRepository) => async () => {
+        const [open, all] = await Promise.all([findings.count('open'), findings.count()]);
+        return [
+          {
+            name: 'trailsight_insights_open',
+            help: 'Findings currently open.',
+            type: 'gauge',
+            samples: [{ value: open }],
+          },
+          {
+            name: 'trailsight_findings_stored',
+            help: 'Findings stored (open and closed, within retention).',
+            type: 'gauge',
+            samples: [{ value: all }],
+          },
+        ];
+      },
+      [FindingsRepository],
+    ),
+  ],
+})
+export class FindingsApiModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(private readonly cache: FindingsPageCache) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.cache.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.cache.stop();
+  }
+}

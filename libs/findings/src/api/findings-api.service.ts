@@ -1,0 +1,98 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import type { InsightRecord } from '../records/insight-record.js';
+import { FindingsRepository, InvalidCursorError, type FindingQuery } from '../findings/findings.repository.js';
+import { FindingDto, FindingSeriesDto, type FindingPageDto } from './dto/finding.response.dto.js';
+import type { ListFindingsQueryDto } from './dto/list-findings.query.dto.js';
+import { FindingsPageCache, type CachedBody } from './findings-page.cache.js';
+
+/** Reads for the findings routes. Pages are served from FindingsPageCache while nothing changed. */
+@Injectable()
+export class FindingsApiService {
+  constructor(
+    private readonly findings: FindingsRepository,
+    private readonly cache: FindingsPageCache,
+  ) {}
+
+  /** One page of findings, serialised (the same bytes for every caller until a finding changes). */
+  async list(dto: ListFindingsQueryDto): Promise<CachedBody> {
+    const query = toQuery(dto);
+    return this.cache.get(JSON.stringify(query), async (): Promise<FindingPageDto> => {
+      try {
+        const page = await this.findings.list(query);
+        return {
+          items: page.items.map((finding) => FindingDto.from(finding)),
+          ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
+        };
+      } catch (error) {
+        if (error instanceof InvalidCursorError)
+          throw new BadRequestException(['cursor is not a nextCursor this API handed out']);
+        throw error;
+      }
+    });
+  }
+
+  async get(id: string): Promise<FindingDto> {
+    return FindingDto.from(await this.found(id));
+  }
+
+  /** The AWS-layout records: Start, and End once closed. */
+  async records(id: string): Promise<InsightRecord[]> {
+    const { records } = await this.found(id);
+    return records.end ? [records.start, records.end] : [records.start];
+  }
+
+  async series(id: string): Promise<FindingSeriesDto> {
+    const finding = await this.found(id);
+    const points = await this.findings.getSeries(id);
+    return {
+      findingId: finding.id,
+      insightType: finding.insightType,
+      eventSource: finding.eventSource,
+      eventName: finding.eventName,
+      ...(finding.errorCode === undefined ? {} : { errorCode: finding.errorCode }),
+      points: points.map((p) => ({
+        minute: new Date(p.minute).toISOString(),
+        value: p.value,
+        expected: p.expected,
+        lower: p.lower,
+        upper: p.upper,
+        baselineAverage: p.baselineAverage,
+      })),
+    };
+  }
+
+  private async found(id: string) {
+    const finding = await this.findings.get(id);
+    if (!finding) throw new NotFoundException(`Finding ${id} not found`);
+    return finding;
+  }
+}
+
+/** The repository query of validated parameters; its JSON is the cache key (fixed field order). */
+function toQuery(dto: ListFindingsQueryDto): FindingQuery {
+  const since = dto.since === undefined ? undefined : Date.parse(dto.since);
+  const until = dto.until === undefined ? undefined : Date.parse(dto.until);
+  if (since !== undefined && Number.isNaN(since))
+    throw new BadRequestException(['since must be an ISO 8601 date-time']);
+  if (until !== undefined && Number.isNaN(until))
+    throw new BadRequestException(['until must be an ISO 8601 date-time']);
+  if (since !== undefined && until !== undefined && since >= until)
+    throw new BadRequestException(['since must be earlier than until']);
+  const query: FindingQuery = {
+    state: dto.state,
+    insightType: dto.insightType,
+    eventSource: dto.eventSource,
+    eventName: dto.eventName,
+    errorCode: dto.errorCode,
+    accountId: dto.accountId,
+    region: dto.region,
+    since,
+    until,
+    limit: dto.limit ?? 50,
+    cursor: dto.cursor,
+  };
+  for (const field of Object.keys(query) as (keyof FindingQuery)[]) {
+    if (query[field] === undefined) delete query[field];
+  }
+  return query;
+}

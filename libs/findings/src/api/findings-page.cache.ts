@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** One serialised response, ready to send. */
+export interface CachedBody {
+  body: string;
+  etag: string;
+}
+
+const MAX_ENTRIES = 1_000;
+const MAX_BYTES = 64 * 1024 * 1024;
+const INVALIDATIONS = '__redis__:invalidate';
+const RETRY_MS = 1_000;
+
+/**
+ * Serialised findings pages, kept in process until any findings key changes in Redis.
+ *
+ * Invalidation is Redis's own server-assisted client-side caching: `CLIENT TRACKING ... BCAST
+ * PREFIX <findings prefix>` makes Redis publish every write, expiry or deletion of a findings
+ * key to this process, whichever replica or process made it. The cache is used only while that
+ * channel is known to be up; when either connection drops, everything is forgotten and reads go
+ * to Redis until tracking is set up again. A page computed while an invalidation arrived is not kept.
+ */
+export class FindingsPageCache {
+  private readonly logger = new Logger(FindingsPageCache.name);
+  private readonly entries = new Map<string, CachedBody>();
+  private bytes = 0;
+  private generation = 0;
+  private tracking = false;
+  private closed = false;
+  private subscriber?: Redis;
+  private tracker?: Redis;
+  private retry?: NodeJS.Timeout;
+  private warned = false;
+
+  constructor(
+    private readonly connection: RedisOptions,
+    /** Key prefix of every findings key, e.g. `ts:{findings}:`. */
+    private readonly prefix: string,
+  ) {}
+
+  /** Connects the invalidation channel; the cache stays off until it is up. Never throws. */
+  async start(): Promise<void> {
+    this.closed = false;
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.disable();
+    const connections = [this.subscriber, this.tracker].filter((c): c is Redis => c !== undefined);
+    await Promise.all(connections.map((c) => c.quit().then(undefined, () => c.disconnect())));
+    this.subscriber = this.tracker = undefined;
+  }
+
+  get enabled(): boolean {
+    return this.tracking;
+  }
+
+  /** The cached body for `key`, or computes, keeps (when still valid) and returns it. */
+  async get(key: string, compute: () => Promise<unknown>): Promise<CachedBody> {
+    const hit = this.entries.get(key);
+    if (hit) {
+      // Least recently used goes first: re-insert at the end.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
+    }
+    const generation = this.generation;
+    const body = JSON.stringify(await compute());
+    const entry = { body, etag: `W/"${createHash('sha1').update(body).digest('base64url')}"` };
+    if (this.tracking && generation === this.generation) this.put(key, entry);
+    return entry;
+  }
+
+  private put(key: string, entry: CachedBody): void {
+    this.entries.set(key, entry);
+    this.bytes += entry.body.length;
+    for (const [oldest, value] of this.entries) {
+      if (this.entries.size <= MAX_ENTRIES && this.bytes <= MAX_BYTES) break;
+      this.entries.delete(oldest);
+      this.bytes -= value.body.length;
+    }
+  }
+
+  private invalidate(): void {
+    this.generation++;
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
+  private disable(): void {
+    this.tracking = false;
+    this.invalidate();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    const options: RedisOptions = {
+      ...this.connection,
+      lazyConnect: true,
+      // This class reconnects both connections together, so tracking is set up afresh each time.
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 1,
+    };
+    const subscriber = new Redis({ ...options, connectionName: 'trailsight-findings-cache-sub' });
+    const tracker = new Redis({ ...options, connectionName: 'trailsight-findings-cache' });
+    this.subscriber = subscriber;
+    this.tracker = tracker;
+    const lost = () => this.lost(subscriber, tracker);
+    for (const c of [subscriber, tracker]) {
+      c.on('error', () => undefined);
+      c.on('close', lost);
+    }
+    try {
+      await Promise.all([subscriber.connect(), tracker.connect()]);
+      const id = Number(await subscriber.client('ID'));
+      subscriber.on('message', (channel: string) => {
+        if (channel === INVALIDATIONS) this.invalidate();
+      });
+      await subscriber.subscribe(INVALIDATIONS);
+      await tracker.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', 'PREFIX', this.prefix);
+      this.invalidate();
+      this.tracking = true;
+      if (this.warned) this.logger.log('findings page cache back on');
+      this.warned = false;
+    } catch (error) {
+      if (!this.warned) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.logger.warn(`findings page cache off (${reason}); every request reads Redis until it is back`);
+        this.warned = true;
+      }
+      lost();
+    }
+  }
+
+  private lost(subscriber: Redis, tracker: Redis): void {
+    if (this.subscriber !== subscriber) return;
+    this.disable();
+    this.subscriber = this.tracker = undefined;
+    subscriber.disconnect();
+    tracker.disconnect();
+    if (this.closed) return;
+    this.retry = setTimeout(() => void this.connect(), RETRY_MS);
+    this.retry.unref();
+  }
+}

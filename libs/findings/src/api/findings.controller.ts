@@ -1,0 +1,117 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiSecurity,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { ErrorResponseDto, RequireScope } from '@trailsight/core';
+import { FindingDto, FindingPageDto, FindingSeriesDto } from './dto/finding.response.dto.js';
+import { InsightRecordDto, RECORDS_EXAMPLE } from './dto/insight-record.dto.js';
+import { FindingIdParamsDto, ListFindingsQueryDto } from './dto/list-findings.query.dto.js';
+import { FindingsApiService } from './findings-api.service.js';
+
+interface JsonResponse {
+  setHeader(name: string, value: string): unknown;
+}
+
+const FINDING_EXAMPLE = {
+  id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+  state: 'closed',
+  insightType: 'ApiCallRateInsight',
+  accountId: '123456789012',
+  region: 'us-east-1',
+  eventSource: 'ec2.amazonaws.com',
+  eventName: 'RunInstances',
+  direction: 'spike',
+  startTime: '2025-03-04T10:15:00Z',
+  endTime: '2025-03-04T10:21:00Z',
+  durationMinutes: 6,
+  baselineAverage: 0.0421,
+  baselineDurationMinutes: 10080,
+  insightAverage: 24.5,
+  peakScore: 41.7,
+  expected: { expected: 0.05, lower: 0, upper: 3.2 },
+  updatedAt: '2025-03-04T10:22:03.120Z',
+};
+
+/** Findings: CloudTrail Insights anomalies, each a Start/End record pair. Read scope. */
+@ApiTags('findings')
+@ApiBearerAuth('api-key')
+@ApiSecurity('x-api-key')
+@ApiExtraModels(InsightRecordDto)
+@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'No API key, or an unknown one' })
+@ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The key lacks the scope' })
+@ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Over the key\u2019s rate limit; see Retry-After' })
+@RequireScope('read')
+@Controller('v1/findings')
+export class FindingsController {
+  constructor(private readonly findings: FindingsApiService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'List findings, newest first',
+    description:
+      'Every filter is optional and they combine with AND. Pages are stable: a cursor is an exact position, ' +
+      'so findings that start while you page land before it and are neither repeated nor skipped.',
+  })
+  @ApiOkResponse({
+    type: FindingPageDto,
+    example: { items: [FINDING_EXAMPLE], nextCursor: 'MDAxNzQxMDgzMzAwMDAwOjlhOGI3YzZk' },
+  })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'A parameter is invalid; the message names it' })
+  async list(
+    @Query() query: ListFindingsQueryDto,
+    @Res({ passthrough: true }) response: JsonResponse,
+  ): Promise<string> {
+    const page = await this.findings.list(query);
+    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    response.setHeader('ETag', page.etag);
+    return page.body;
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One finding' })
+  @ApiParam({ name: 'id', description: 'The finding\u2019s sharedEventID', example: FINDING_EXAMPLE.id })
+  @ApiOkResponse({ type: FindingDto, example: FINDING_EXAMPLE })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  get(@Param() params: FindingIdParamsDto): Promise<FindingDto> {
+    return this.findings.get(params.id);
+  }
+
+  @Get(':id/records')
+  @ApiOperation({
+    summary: 'The finding\u2019s CloudTrail Insights records in AWS layout',
+    description: 'The Start record, and the End record once the finding is closed (same sharedEventID).',
+  })
+  @ApiParam({ name: 'id', description: 'The finding\u2019s sharedEventID', example: FINDING_EXAMPLE.id })
+  @ApiOkResponse({
+    schema: { type: 'array', items: { $ref: getSchemaPath(InsightRecordDto) } },
+    example: RECORDS_EXAMPLE,
+  })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  records(@Param() params: FindingIdParamsDto): Promise<InsightRecordDto[]> {
+    return this.findings.records(params.id);
+  }
+
+  @Get(':id/series')
+  @ApiOperation({ summary: 'Per-minute values, expected range and baseline around the finding' })
+  @ApiParam({ name: 'id', description: 'The finding\u2019s sharedEventID', example: FINDING_EXAMPLE.id })
+  @ApiOkResponse({ type: FindingSeriesDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  series(@Param() params: FindingIdParamsDto): Promise<FindingSeriesDto> {
+    return this.findings.series(params.id);
+  }
+}
