@@ -1,13 +1,21 @@
 import { Module } from '@nestjs/common';
-import { RejectsRepository } from '@trailsight/cloudtrail';
+import { CheckpointRepository, RejectsRepository } from '@trailsight/cloudtrail';
 import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
+import { FindingsModule } from '@trailsight/findings';
 import { CounterRepository } from './counters/counter.repository.js';
 import { CountingBuffer } from './ingest/counting.buffer.js';
 import { EventCountingService } from './ingest/event-counting.service.js';
 import { EventsProcessor } from './ingest/events.processor.js';
+import { EvaluationRepository } from './evaluation/evaluation.repository.js';
+import { EvaluatorProcessor } from './evaluation/evaluator.processor.js';
+import { EvaluatorService } from './evaluation/evaluator.service.js';
 
-/** The detector's consumers: the events queue into per-minute counters (needs QueueModule). */
+/**
+ * The detector's consumers (needs QueueModule): the events queue into per-minute counters, and the
+ * scheduled evaluator from counters to findings.
+ */
 @Module({
+  imports: [FindingsModule],
   providers: [
     {
       provide: CounterRepository,
@@ -24,9 +32,22 @@ import { EventsProcessor } from './ingest/events.processor.js';
       inject: [RedisService],
       useFactory: (redis: RedisService) => new RejectsRepository(redis.client, redis.keys),
     },
+    {
+      provide: CheckpointRepository,
+      inject: [RedisService],
+      useFactory: (redis: RedisService) => new CheckpointRepository(redis.client, redis.keys),
+    },
+    {
+      provide: EvaluationRepository,
+      inject: [RedisService, APP_CONFIG],
+      useFactory: (redis: RedisService, config: AppConfig) =>
+        new EvaluationRepository(redis.client, redis.keys, config.counterRetentionMinutes),
+    },
     EventCountingService,
     EventsProcessor,
+    EvaluatorService,
+    EvaluatorProcessor,
   ],
-  exports: [CounterRepository],
+  exports: [CounterRepository, EvaluatorService],
 })
 export class DetectionModule {}

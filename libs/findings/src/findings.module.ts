@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RedisService } from '@trailsight/core';
+import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
 import { FindingsRepository } from './findings/findings.repository.js';
 
 /** The findings store over the shared Redis connection (RedisModule is global). */
@@ -7,8 +7,9 @@ import { FindingsRepository } from './findings/findings.repository.js';
   providers: [
     {
       provide: FindingsRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new FindingsRepository(redis.client, redis.keys),
+      inject: [RedisService, APP_CONFIG],
+      useFactory: (redis: RedisService, config: AppConfig) =>
+        new FindingsRepository(redis.client, redis.keys, { retentionDays: config.findingsRetentionDays }),
     },
   ],
   exports: [FindingsRepository],

@@ -1,14 +1,23 @@
 import type { AccountRegion, SlimEvent } from '@trailsight/cloudtrail';
+import type { InsightRecord } from '@trailsight/findings';
 
 /** Queue names: one typed contract that producers and consumers both import. */
 export const QueueName = {
   Events: 'events',
+  /** Webhook deliveries: one job per (subscription, Insights record). */
+  Webhooks: 'webhooks',
+  /** The per-minute evaluation, fed by a job scheduler: one run at a time cluster-wide. */
+  Evaluator: 'evaluator',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const JobName = {
   /** A batch of events of one account-region, to be counted exactly once. */
   EventBatch: 'event-batch',
+  /** One Insights record to one webhook subscriber, signed, retried with backoff. */
+  WebhookDelivery: 'webhook-delivery',
+  /** Evaluate every closed minute not yet evaluated, for every account-region. */
+  EvaluateMinutes: 'evaluate-minutes',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -22,5 +31,27 @@ export interface EventBatchJob {
   };
 }
 
+/** What a webhook delivery carries; the secret is read from the subscription, never stored in the job. */
+export interface WebhookDeliveryJob {
+  name: typeof JobName.WebhookDelivery;
+  data: {
+    subscriptionId: string;
+    /** X-Trailsight-Delivery: derived from (subscription, record eventID), the same on every attempt. */
+    deliveryId: string;
+    event: 'insight.start' | 'insight.end';
+    record: InsightRecord;
+  };
+}
+
+export interface EvaluateMinutesJob {
+  name: typeof JobName.EvaluateMinutes;
+  data: Record<string, never>;
+}
+
+/** Jobs of the events queue (its processor switches over exactly these). */
 export type JobItem = EventBatchJob;
-export type JobOf<N extends JobName> = Extract<JobItem, { name: N }>['data'];
+/** Jobs of the webhooks queue. */
+export type WebhookJobItem = WebhookDeliveryJob;
+/** Jobs of the evaluator queue. */
+export type EvaluatorJobItem = EvaluateMinutesJob;
+export type JobOf<N extends JobName> = Extract<JobItem | WebhookJobItem | EvaluatorJobItem, { name: N }>['data'];

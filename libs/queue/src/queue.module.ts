@@ -23,6 +23,8 @@ import { bullPrefix, workerConnectionOptions } from './redis-connection-options.
       }),
     }),
     BullModule.registerQueue({ name: QueueName.Events }),
+    BullModule.registerQueue({ name: QueueName.Webhooks }),
+    BullModule.registerQueue({ name: QueueName.Evaluator }),
   ],
   providers: [EventsProducer],
   exports: [BullModule, EventsProducer],

@@ -53,9 +53,41 @@ export interface AppConfig {
   /** Events per queued batch. */
   batchSize: number;
 
+  /** Deliver webhooks to loopback, private, link-local and metadata addresses (tests, closed networks). */
+  webhookAllowPrivate: boolean;
+  /** Per-attempt limit of one webhook POST: connect, request and response. */
+  webhookTimeoutMs: number;
+  /** Attempts per webhook delivery (first try included) before it counts as failed. */
+  webhookMaxAttempts: number;
+  /** First retry delay; each later one doubles (with jitter), capped at an hour. */
+  webhookBackoffMs: number;
+  /** Concurrent deliveries per detector process: a hanging subscriber holds one slot, not the queue. */
+  webhookConcurrency: number;
+  /** Consecutive failed deliveries (attempts exhausted) after which a subscription is disabled. */
+  webhookDisableAfter: number;
+  /** Delivery attempts kept per subscription for GET /v1/webhooks/{id}/deliveries. */
+  webhookLogSize: number;
+
   detectorConcurrency: number;
   /** Per-minute counters live this long: the longest baseline window plus a margin. */
   counterRetentionMinutes: number;
   /** How long an eventID is remembered for deduplication after it was first counted. */
   dedupeWindowMinutes: number;
+
+  /** Detector sensitivity, 1 (fewest insights) to 10 (most). */
+  detectorSensitivity: number;
+  /** Smallest volume (events per minute) an insight can be about. */
+  detectorMinVolume: number;
+  /** Normal minutes in a row that end an insight. */
+  detectorEndAfterMinutes: number;
+  /** Whether drops (a busy API going quiet) are insights. */
+  detectorDrops: boolean;
+  /** Per-API tuning: `{"ec2.amazonaws.com:RunInstances": {"sensitivity": 3}, "s3.amazonaws.com:*": {...}}`. */
+  detectorOverrides: Record<string, Record<string, number | boolean>>;
+  /** How long after a minute ends (at the source's checkpoint) it is evaluated: room for late events. */
+  evaluationLatenessSeconds: number;
+  /** How often the evaluator looks for newly closed minutes. */
+  evaluationIntervalSeconds: number;
+  /** Findings (and their series) are kept this long. */
+  findingsRetentionDays: number;
 }

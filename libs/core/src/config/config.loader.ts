@@ -53,14 +53,67 @@ export function loadConfig(env: Env = process.env): AppConfig {
     backfillDays: read.number('BACKFILL_DAYS', 7, 0, 90),
     batchSize: read.int('BATCH_SIZE', 500, 1, 10_000),
 
+    webhookAllowPrivate: read.bool('WEBHOOK_ALLOW_PRIVATE', false),
+    webhookTimeoutMs: read.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 25_000),
+    webhookMaxAttempts: read.int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
+    webhookBackoffMs: read.int('WEBHOOK_BACKOFF_MS', 2_000, 1, 3_600_000),
+    webhookConcurrency: read.int('WEBHOOK_CONCURRENCY', 64, 1, 1024),
+    webhookDisableAfter: read.int('WEBHOOK_DISABLE_AFTER', 10, 1, 10_000),
+    webhookLogSize: read.int('WEBHOOK_LOG_SIZE', 200, 1, 10_000),
+
     detectorConcurrency: read.int('DETECTOR_CONCURRENCY', 16, 1, 256),
     counterRetentionMinutes: read.int('COUNTER_RETENTION_MINUTES', 8 * 24 * 60, 60, 366 * 24 * 60),
     dedupeWindowMinutes: read.int('DEDUPE_WINDOW_MINUTES', 24 * 60, 1, 90 * 24 * 60),
+
+    detectorSensitivity: read.number('DETECTOR_SENSITIVITY', 5, 1, 10),
+    detectorMinVolume: read.number('DETECTOR_MIN_VOLUME', 3, 0, 1_000_000),
+    detectorEndAfterMinutes: read.int('DETECTOR_END_AFTER_MINUTES', 5, 1, 1440),
+    detectorDrops: read.oneOf('DETECTOR_DROPS', ['true', 'false'], 'true') === 'true',
+    detectorOverrides: parseOverrides(env.DETECTOR_OVERRIDES, problems),
+    evaluationLatenessSeconds: read.int('EVALUATION_LATENESS_SECONDS', 30, 0, 3600),
+    evaluationIntervalSeconds: read.number('EVALUATION_INTERVAL_SECONDS', 15, 1, 300),
+    findingsRetentionDays: read.int('FINDINGS_RETENTION_DAYS', 90, 1, 3650),
   };
 
   if (source === 'files' && !config.trailDir) problems.push('TRAIL_DIR is required when CLOUDTRAIL_SOURCE=files');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const TUNING_KEYS: Record<string, 'number' | 'boolean'> = {
+  sensitivity: 'number',
+  minVolume: 'number',
+  endAfterNormalMinutes: 'number',
+  drops: 'boolean',
+};
+
+/** DETECTOR_OVERRIDES: a JSON object of `eventSource:eventName` (or `eventSource:*`) to tuning. */
+function parseOverrides(raw: string | undefined, problems: string[]): Record<string, Record<string, number | boolean>> {
+  if (raw === undefined || raw.trim() === '') return {};
+  const fail = (why: string) => {
+    problems.push(`DETECTOR_OVERRIDES ${why}`);
+    return {};
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return fail('is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail('must be a JSON object');
+  const overrides: Record<string, Record<string, number | boolean>> = {};
+  for (const [api, tuning] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!/^[a-z0-9.-]+:(\*|[A-Za-z0-9_]+)$/.test(api))
+      return fail(`key "${api}" must be eventSource:eventName or eventSource:*`);
+    if (typeof tuning !== 'object' || tuning === null) return fail(`"${api}" must map to an object`);
+    for (const [key, value] of Object.entries(tuning as Record<string, unknown>)) {
+      if (TUNING_KEYS[key] === undefined)
+        return fail(`"${api}": unknown setting "${key}" (${Object.keys(TUNING_KEYS).join(', ')})`);
+      if (typeof value !== TUNING_KEYS[key]) return fail(`"${api}".${key} must be a ${TUNING_KEYS[key]}`);
+    }
+    overrides[api] = tuning as Record<string, number | boolean>;
+  }
+  return overrides;
 }
 
 class EnvReader {
@@ -89,6 +142,16 @@ class EnvReader {
       return fallback;
     }
     return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    const value = raw.toLowerCase();
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    this.problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {

@@ -51,6 +51,26 @@ export class KeySpace {
     return `${this.prefix}:${this.tag(source)}:lease`;
   }
 
+  /** Hash: how far the evaluator has got for one account-region (cursor, snapshot minute). */
+  evaluation(source: AccountRegion): string {
+    return `${this.prefix}:${this.tag(source)}:eval`;
+  }
+
+  /** Hash of series key to encoded detector state, as of the evaluation snapshot minute. */
+  detectorStates(source: AccountRegion): string {
+    return `${this.prefix}:${this.tag(source)}:eval:states`;
+  }
+
+  /** Lock: one evaluator run per account-region at a time, whichever replica runs it. */
+  evaluationLock(source: AccountRegion): string {
+    return `${this.prefix}:${this.tag(source)}:eval:lock`;
+  }
+
+  /** Hash of one hour's attribution counts (identity, user agent, error code) for baselines. */
+  attributionHour(source: AccountRegion, hourEpochMs: number): string {
+    return `${this.prefix}:${this.tag(source)}:attr:${hourEpochMs}`;
+  }
+
   /** Hash of series key to its latest verdict (rate, expected range, baseline), for GET /v1/apis. */
   trackedSeries(source: AccountRegion): string {
     return `${this.prefix}:${this.tag(source)}:series`;
@@ -74,6 +94,36 @@ export class KeySpace {
   /** Hash of ingest counters (events counted, duplicates skipped, throttles...). */
   ingestStats(): string {
     return `${this.prefix}:stats:ingest`;
+  }
+
+  /** Webhook subscriptions and their delivery state share one hash tag (one Redis Cluster slot). */
+  webhooksTag(): string {
+    return '{webhooks}';
+  }
+
+  /** Hash of one webhook subscription (fields: see SubscriptionsRepository). */
+  webhookSubscription(id: string): string {
+    return `${this.prefix}:${this.webhooksTag()}:sub:${id}`;
+  }
+
+  /** Set of every webhook subscription id. */
+  webhookSubscriptions(): string {
+    return `${this.prefix}:${this.webhooksTag()}:subs`;
+  }
+
+  /** Capped list of one subscription's delivery attempts, newest first (JSON entries). */
+  webhookDeliveryLog(id: string): string {
+    return `${this.prefix}:${this.webhooksTag()}:log:${id}`;
+  }
+
+  /** Marker that a delivery was enqueued once: a re-run notifier does not deliver it again. */
+  webhookEnqueued(deliveryId: string): string {
+    return `${this.prefix}:${this.webhooksTag()}:enq:${deliveryId}`;
+  }
+
+  /** Marker that an insight's Start delivery to one subscription is not finished: its End waits. */
+  webhookStartPending(subscriptionId: string, sharedEventID: string): string {
+    return `${this.prefix}:${this.webhooksTag()}:pending:${subscriptionId}:${sharedEventID}`;
   }
 
   /**

@@ -1,0 +1,87 @@
+import type { AttributionValue, InsightInput } from '@trailsight/findings';
+import type { SeriesRef } from './series-ref.js';
+
+type Attributions = NonNullable<InsightInput['attributions']>;
+type CounterHash = Readonly<Record<string, number>>;
+
+/** Where one attribute's counts live: the counter fields that start with `prefix` (counter-fields.ts). */
+interface AttributeSource {
+  attribute: 'userIdentityArn' | 'userAgent' | 'errorCode';
+  prefix: string;
+}
+
+function attributeSources(ref: SeriesRef): AttributeSource[] {
+  const api = `${ref.eventSource}|${ref.eventName}`;
+  if (ref.insightType === 'ApiCallRateInsight') {
+    return [
+      { attribute: 'userIdentityArn', prefix: `cu|${api}|` },
+      { attribute: 'userAgent', prefix: `ca|${api}|` },
+      // Write calls by error code: every error of a write API is a write call (counter-fields.ts).
+      { attribute: 'errorCode', prefix: `e|${api}|` },
+    ];
+  }
+  const series = `${api}|${ref.errorCode ?? ''}`;
+  return [
+    { attribute: 'userIdentityArn', prefix: `eu|${series}|` },
+    { attribute: 'userAgent', prefix: `ea|${series}|` },
+  ];
+}
+
+function sumsByValue(hashes: readonly CounterHash[], prefix: string): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const hash of hashes) {
+    for (const field in hash) {
+      if (!field.startsWith(prefix)) continue;
+      const value = field.slice(prefix.length);
+      sums.set(value, (sums.get(value) ?? 0) + (hash[field] ?? 0));
+    }
+  }
+  return sums;
+}
+
+function total(hashes: readonly CounterHash[], field: string): number {
+  let sum = 0;
+  for (const hash of hashes) sum += hash[field] ?? 0;
+  return sum;
+}
+
+/**
+ * Per-minute averages of each attribute value in the insight period and in the baseline, for the
+ * record builder (which keeps the top 5 of each). For call rate, calls without an error are the
+ * errorCode value "null", as AWS reports them.
+ */
+export function attributionsOf(
+  ref: SeriesRef,
+  insight: { hashes: readonly CounterHash[]; minutes: number },
+  baseline: { hashes: readonly CounterHash[]; minutes: number },
+): Attributions {
+  const attributions: Attributions = {};
+  for (const { attribute, prefix } of attributeSources(ref)) {
+    const inInsight = sumsByValue(insight.hashes, prefix);
+    const inBaseline = sumsByValue(baseline.hashes, prefix);
+    if (attribute === 'errorCode') {
+      addNoError(inInsight, total(insight.hashes, ref.key));
+      addNoError(inBaseline, total(baseline.hashes, ref.key));
+    }
+    const values: AttributionValue[] = [];
+    for (const value of new Set([...inInsight.keys(), ...inBaseline.keys()])) {
+      values.push({
+        value,
+        insightAverage: perMinute(inInsight.get(value) ?? 0, insight.minutes),
+        baselineAverage: perMinute(inBaseline.get(value) ?? 0, baseline.minutes),
+      });
+    }
+    attributions[attribute] = values;
+  }
+  return attributions;
+}
+
+function addNoError(byCode: Map<string, number>, calls: number): void {
+  let errors = 0;
+  for (const n of byCode.values()) errors += n;
+  if (calls - errors > 0) byCode.set('null', calls - errors);
+}
+
+function perMinute(sum: number, minutes: number): number {
+  return minutes > 0 ? sum / minutes : 0;
+}

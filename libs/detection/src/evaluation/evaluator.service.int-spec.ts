@@ -1,0 +1,223 @@
+import { Queue } from 'bullmq';
+import { CheckpointRepository, type SlimEvent } from '@trailsight/cloudtrail';
+import { loadConfig, RedisService, type AppConfig } from '@trailsight/core';
+import { FindingsRepository, insightRecordErrors, type InsightRecord } from '@trailsight/findings';
+import { bullPrefix, QueueName, workerConnectionOptions } from '@trailsight/queue';
+import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
+import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
+import { CounterRepository } from '../counters/counter.repository.js';
+import { EvaluationRepository } from './evaluation.repository.js';
+import { EvaluatorService } from './evaluator.service.js';
+import type { InsightListener } from './insight-listener.js';
+
+const MINUTE = 60_000;
+const SOURCE = { accountId: '123456789012', region: 'eu-west-1' };
+
+/**
+ * The evaluator against a real Redis: counters written by the real CounterRepository, a poller
+ * checkpoint saying the history is back-filled, then runs that must open and close one finding
+ * with AWS-layout records, and nothing else.
+ */
+describe('EvaluatorService (real Redis)', () => {
+  let redis: ThrowawayRedis;
+  let config: AppConfig;
+  let service: RedisService;
+  let events: Queue;
+  let evaluator: EvaluatorService;
+  let findings: FindingsRepository;
+  const notified: Array<{ event: string; record: InsightRecord }> = [];
+
+  // Three quiet hours of RunInstances at ~20/min by two roles, a 10-minute burst of 200/min by
+  // an unknown user, then quiet again; DescribeInstances (a read) fails with AccessDenied at ~1/min.
+  const now = Date.UTC(2026, 10, 30, 12, 0, 0);
+  const historyStart = now - 4 * 60 * MINUTE;
+  const burstStart = now - 40 * MINUTE;
+
+  function minuteEvents(minute: number, random: () => number): SlimEvent[] {
+    const burst = minute >= burstStart && minute < burstStart + 10 * MINUTE;
+    const out: SlimEvent[] = [];
+    const calls = poisson(random, 20);
+    for (let i = 0; i < calls; i++) {
+      const arn = `arn:aws:iam::123456789012:role/${i % 2 ? 'deployer' : 'autoscaler'}`;
+      out.push({
+        id: `r-${minute}-${i}`,
+        t: minute + i,
+        src: 'ec2.amazonaws.com',
+        name: 'RunInstances',
+        ro: false,
+        arn,
+        ua: 'terraform/1.9',
+      });
+    }
+    if (burst) {
+      for (let i = 0; i < 200; i++) {
+        out.push({
+          id: `b-${minute}-${i}`,
+          t: minute + i,
+          src: 'ec2.amazonaws.com',
+          name: 'RunInstances',
+          ro: false,
+          arn: 'arn:aws:iam::123456789012:user/intruder',
+          ua: 'python-requests/2.31',
+          ...(i % 4 === 0 ? { err: 'Client.UnauthorizedOperation' } : {}),
+        });
+      }
+    }
+    const errors = poisson(random, 1);
+    for (let i = 0; i < errors; i++) {
+      out.push({
+        id: `d-${minute}-${i}`,
+        t: minute + 30_000 + i,
+        src: 'ec2.amazonaws.com',
+        name: 'DescribeInstances',
+        ro: true,
+        arn: 'arn:aws:iam::123456789012:role/reader',
+        ua: 'aws-cli/2',
+        err: 'AccessDenied',
+      });
+    }
+    return out;
+  }
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    config = loadConfig({ REDIS_URL: redis.url, REDIS_PREFIX: 'evaltest', EVALUATION_LATENESS_SECONDS: '0' });
+    service = new RedisService(config);
+    await service.onModuleInit();
+    const counters = new CounterRepository(service.client, service.keys, {
+      counterRetentionMinutes: 11_520,
+      dedupeWindowMinutes: 1_440,
+    });
+    const random = seededRandom(11);
+    const batches = [];
+    for (let minute = historyStart; minute < now; minute += MINUTE) {
+      batches.push({ id: `batch-${minute}`, events: minuteEvents(minute, random) });
+    }
+    await counters.countBatches(SOURCE, batches, now);
+
+    const checkpoints = new CheckpointRepository(service.client, service.keys);
+    await checkpoints.loadOrCreate(SOURCE, {
+      liveUntil: now,
+      backfillFrom: historyStart,
+      backfillUntil: historyStart,
+      backfillCursor: historyStart,
+      backfillDone: true,
+    });
+    await checkpoints.registerSources([SOURCE]);
+
+    events = new Queue(QueueName.Events, {
+      connection: workerConnectionOptions(redis.url),
+      prefix: bullPrefix('evaltest'),
+    });
+    findings = new FindingsRepository(service.client, service.keys);
+    const listener: InsightListener = {
+      notify: async (event, record) => {
+        notified.push({ event, record });
+      },
+    };
+    evaluator = new EvaluatorService(
+      config,
+      service,
+      new EvaluationRepository(service.client, service.keys, config.counterRetentionMinutes),
+      counters,
+      checkpoints,
+      findings,
+      events,
+      listener,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await events?.close();
+    await service?.onApplicationShutdown();
+    await redis?.stop();
+  });
+
+  it('finds the burst once, as a Start/End pair in AWS layout with its attributions, and nothing else', async () => {
+    const runs = await evaluator.runOnce(60_000, now);
+    expect(runs).toEqual([expect.objectContaining({ source: SOURCE, minutes: 4 * 60 })]);
+
+    const { items } = await findings.list({});
+    const burst = items.filter((f) => f.eventName === 'RunInstances' && f.insightType === 'ApiCallRateInsight');
+    expect(burst).toHaveLength(1);
+    const [finding] = burst;
+    expect(finding.state).toBe('closed');
+    expect(finding.direction).toBe('spike');
+    expect(Date.parse(finding.startTime)).toBe(burstStart);
+    expect(finding.durationMinutes).toBe(10);
+    expect(finding.baselineAverage).toBeGreaterThan(15);
+    expect(finding.baselineAverage).toBeLessThan(25);
+    expect(finding.insightAverage).toBeGreaterThan(180);
+
+    const { start, end } = finding.records;
+    expect(insightRecordErrors(start)).toEqual([]);
+    expect(insightRecordErrors(end)).toEqual([]);
+    expect(end?.sharedEventID).toBe(start.sharedEventID);
+    const attributions = end!.insightDetails.insightContext.attributions ?? [];
+    const arns = attributions.find((a) => a.attribute === 'userIdentityArn');
+    expect(arns?.insight[0]).toEqual({ value: 'arn:aws:iam::123456789012:user/intruder', average: 200 });
+    expect(arns?.baseline.map((b) => b.value).sort()).toEqual([
+      'arn:aws:iam::123456789012:role/autoscaler',
+      'arn:aws:iam::123456789012:role/deployer',
+    ]);
+    const codes = attributions.find((a) => a.attribute === 'errorCode');
+    expect(codes?.insight.map((c) => c.value)).toEqual(['null', 'Client.UnauthorizedOperation']);
+
+    // The same burst's error series (50/min of a code never seen before) is an error-rate insight.
+    const errorInsights = items.filter((f) => f.insightType === 'ApiErrorRateInsight');
+    expect(errorInsights.map((f) => f.errorCode)).toEqual(['Client.UnauthorizedOperation']);
+    // Nothing on the steady series: 20/min writes and ~1/min AccessDenied are the baseline.
+    expect(items).toHaveLength(2);
+
+    expect(notified.map((n) => `${n.event} ${n.record.insightDetails.insightType}`).sort()).toEqual([
+      'insight.end ApiCallRateInsight',
+      'insight.end ApiErrorRateInsight',
+      'insight.start ApiCallRateInsight',
+      'insight.start ApiErrorRateInsight',
+    ]);
+    const series = await findings.getSeries(finding.id);
+    expect(series.length).toBeGreaterThanOrEqual(30 + 10);
+  }, 120_000);
+
+  it('is idempotent: a replica replaying from the snapshot writes no second finding or notification', async () => {
+    const before = notified.length;
+    // As if the snapshot were from before the history: the new replica replays every minute.
+    await service.client.del(service.keys.detectorStates(SOURCE));
+    await service.client.hset(service.keys.evaluation(SOURCE), 'snapshotMinute', historyStart - MINUTE);
+    const rerun = new EvaluatorService(
+      config,
+      service,
+      new EvaluationRepository(service.client, service.keys, config.counterRetentionMinutes),
+      new CounterRepository(service.client, service.keys, {
+        counterRetentionMinutes: 11_520,
+        dedupeWindowMinutes: 1_440,
+      }),
+      new CheckpointRepository(service.client, service.keys),
+      findings,
+      events,
+      { notify: async (event, record) => void notified.push({ event, record }) },
+    );
+    const [run] = await rerun.runOnce(60_000, now);
+    expect(run).toMatchObject({ minutes: 4 * 60, started: 2, ended: 2 });
+    expect(notified.length).toBe(before);
+    expect((await findings.list({})).items).toHaveLength(2);
+  }, 60_000);
+
+  it('skips an account-region whose back-fill is still running', async () => {
+    const other = { accountId: '210987654321', region: 'us-east-1' };
+    const checkpoints = new CheckpointRepository(service.client, service.keys);
+    await checkpoints.loadOrCreate(other, {
+      liveUntil: now,
+      backfillFrom: historyStart,
+      backfillUntil: now,
+      backfillCursor: now - MINUTE,
+      backfillDone: false,
+    });
+    await checkpoints.registerSources([other]);
+    const runs = await evaluator.runOnce(10_000, now);
+    expect(runs.find((r) => r.source.accountId === other.accountId)).toMatchObject({
+      skipped: 'backfilling',
+      minutes: 0,
+    });
+  }, 60_000);
+});
