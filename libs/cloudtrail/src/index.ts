@@ -18,3 +18,4 @@ export * from './simulator/fault-injector.js';
 export * from './simulator/simulator.factory.js';
 export * from './lookup-events/poller.service.js';
 export * from './lookup-events/poller.module.js';
+export * from './simulator/demo-anomalies.js';
