@@ -153,6 +153,16 @@ async function drain(
   const seconds = total / rate;
   const cpu = process.cpuUsage(cpuBefore);
   const redisCores = (await redisCpu(probe)) - redisCpuBefore;
+  if (process.env.BENCH_DEBUG) {
+    const stats = await probe.info('commandstats');
+    progress(
+      stats
+        .split('\n')
+        .filter((l) => /evalsha|smismember|sadd|hincrby|bzpopmin|blmove/.test(l))
+        .join(' ; '),
+    );
+    await probe.config('RESETSTAT');
+  }
   await probe.quit();
   progress(
     `${label}: ${round(seconds, 2)} s, CPU: bench process ${round((cpu.user + cpu.system) / 1e6 / seconds)} cores, ` +

@@ -6,7 +6,16 @@ import { PEAK, benchPolling, describePoll, quietLogs, startSimulatorProcess } fr
 /**
  * npm run bench:ingest — poller throughput against the simulated account's real 2 req/s,
  * the same for a fleet of 50 account-regions, and detector counting throughput against a bare
- * BullMQ floor. Every figure is measured in this run on a throwaway redis-server.
+ * BullMQ floor. Every figure is measured in this run on a throwaway redis-server; the
+ * simulator runs in its own process (bench/simulator.child.ts). Progress goes to stderr, the
+ * figures to stdout as one JSON line, the last.
+ *
+ * Knobs (env, for investigating; the defaults are the benchmark): BENCH_FLEET (50),
+ * BENCH_SINGLE_MS (20000), BENCH_FLEET_MS (30000), BENCH_SIM_CACHE_EVENTS (2 x fleet x 6,000;
+ * 100000 reproduces the simulator's default and its thrashing), BENCH_COUNT_EVENTS (400000),
+ * BENCH_COUNT_ROUNDS (3), BENCH_COUNT_CONCURRENCY (16, the detector's default),
+ * BENCH_COUNT_SOURCES (the fleet's 50), BENCH_SKIP_SINGLE / _FLEET / _COUNT / _WORST=1,
+ * BENCH_DEBUG=1 (Redis command stats per drain).
  */
 const env = process.env;
 const FLEET = Number(env.BENCH_FLEET ?? 50);
