@@ -25,3 +25,4 @@ export * from './metrics/metric-collectors.js';
 export * from './metrics/prometheus.format.js';
 export * from './metrics/metrics.module.js';
 export * from './errors/error-response.dto.js';
+export * from './auth/dto/api-key.dto.js';

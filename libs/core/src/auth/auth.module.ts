@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
 import { RedisService } from '../redis/redis.service.js';
 import { ApiKeyGuard } from './api-key.guard.js';
+import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeyStore } from './api-key.store.js';
 import { AuthStats } from './auth.stats.js';
 import { RateLimiter } from './rate-limiter.repository.js';
@@ -15,6 +16,7 @@ import { RateLimiter } from './rate-limiter.repository.js';
  */
 @Global()
 @Module({
+  controllers: [ApiKeysController],
   providers: [
     AuthStats,
     {

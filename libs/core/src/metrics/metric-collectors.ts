@@ -20,7 +20,7 @@ export type MetricCollector = () => Promise<MetricFamily[]>;
 
 /**
  * Multi-provider token for what `GET /metrics` reports, like HEALTH_INDICATORS: any module may
- * register collectors, any number of times.
+ * register collectors (one registration per module: within a module the last provider of a token wins).
  *
  *   providers: [metricCollector((findings: FindingsRepository) => async () => [...], [FindingsRepository])]
  */

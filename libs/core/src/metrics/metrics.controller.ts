@@ -26,7 +26,7 @@ export class MetricsController implements OnApplicationBootstrap {
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format 0.0.4)' })
   @ApiOkResponse({
     description: 'Prometheus text format',
-    content: { 'text/plain': { schema: { type: 'string', example: 'trailsight_findings_open 3\n' } } },
+    content: { 'text/plain': { schema: { type: 'string', example: 'trailsight_insights_open 3\n' } } },
   })
   async metrics(): Promise<string> {
     const families = await Promise.all(this.collectors.map((collect) => collect()));

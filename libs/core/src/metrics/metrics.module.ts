@@ -12,22 +12,22 @@ import { MetricsController } from './metrics.controller.js';
   controllers: [MetricsController],
   providers: [
     IngestMetrics,
-    metricCollector((ingest: IngestMetrics) => () => ingest.collect(), [IngestMetrics]),
+    // One registration per module: a second provider of the same token in a module replaces the first.
     metricCollector(
-      (stats: AuthStats) => () =>
-        Promise.resolve([
-          {
-            name: 'trailsight_api_requests_refused_total',
-            help: 'API requests refused by this process, by reason (unauthorized 401, forbidden 403, rate_limited 429).',
-            type: 'counter' as const,
-            samples: [
-              { labels: { reason: 'unauthorized' }, value: stats.unauthorized },
-              { labels: { reason: 'forbidden' }, value: stats.forbidden },
-              { labels: { reason: 'rate_limited' }, value: stats.rateLimited },
-            ],
-          },
-        ]),
-      [AuthStats],
+      (ingest: IngestMetrics, stats: AuthStats) => async () => [
+        ...(await ingest.collect()),
+        {
+          name: 'trailsight_api_requests_refused_total',
+          help: 'API requests refused by this process, by reason (unauthorized 401, forbidden 403, rate_limited 429).',
+          type: 'counter' as const,
+          samples: [
+            { labels: { reason: 'unauthorized' }, value: stats.unauthorized },
+            { labels: { reason: 'forbidden' }, value: stats.forbidden },
+            { labels: { reason: 'rate_limited' }, value: stats.rateLimited },
+          ],
+        },
+      ],
+      [IngestMetrics, AuthStats],
     ),
   ],
 })

@@ -20,7 +20,8 @@ const RETRY_MS = 1_000;
  * PREFIX <findings prefix>` makes Redis publish every write, expiry or deletion of a findings
  * key to this process, whichever replica or process made it. The cache is used only while that
  * channel is known to be up; when either connection drops, everything is forgotten and reads go
- * to Redis until tracking is set up again. A page computed while an invalidation arrived is not kept.
+ * to Redis until tracking is set up again. A page computed while an invalidation arrived is not kept,
+ * and a hit is served only after a PING on the invalidation connection (see sync()).
  */
 export class FindingsPageCache {
   private readonly logger = new Logger(FindingsPageCache.name);
@@ -61,18 +62,36 @@ export class FindingsPageCache {
 
   /** The cached body for `key`, or computes, keeps (when still valid) and returns it. */
   async get(key: string, compute: () => Promise<unknown>): Promise<CachedBody> {
-    const hit = this.entries.get(key);
-    if (hit) {
-      // Least recently used goes first: re-insert at the end.
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit;
+    if (this.entries.has(key) && (await this.sync())) {
+      const hit = this.entries.get(key);
+      if (hit) {
+        // Least recently used goes first: re-insert at the end.
+        this.entries.delete(key);
+        this.entries.set(key, hit);
+        return hit;
+      }
     }
     const generation = this.generation;
     const body = JSON.stringify(await compute());
     const entry = { body, etag: `W/"${createHash('sha1').update(body).digest('base64url')}"` };
     if (this.tracking && generation === this.generation) this.put(key, entry);
     return entry;
+  }
+
+  /**
+   * Read-your-writes across processes: a write acknowledged before this request arrived has
+   * had its invalidation queued on the subscriber connection before the reply to this PING, so
+   * once the PING returns, every such invalidation has been applied. One round trip per hit.
+   */
+  private async sync(): Promise<boolean> {
+    const subscriber = this.subscriber;
+    if (!this.tracking || !subscriber) return false;
+    try {
+      await subscriber.ping();
+      return this.tracking && this.subscriber === subscriber;
+    } catch {
+      return false;
+    }
   }
 
   private put(key: string, entry: CachedBody): void {
@@ -104,6 +123,9 @@ export class FindingsPageCache {
       // This class reconnects both connections together, so tracking is set up afresh each time.
       retryStrategy: () => null,
       maxRetriesPerRequest: 1,
+      // RESP2: invalidations then arrive as Pub/Sub messages on __redis__:invalidate, which
+      // ioredis emits; under RESP3 they are `invalidate` push frames it does not surface.
+      protocol: 2,
     };
     const subscriber = new Redis({ ...options, connectionName: 'trailsight-findings-cache-sub' });
     const tracker = new Redis({ ...options, connectionName: 'trailsight-findings-cache' });

@@ -1,0 +1,492 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Redis } from 'ioredis';
+import { KeySpace } from '@trailsight/core';
+import { CounterRepository } from '@trailsight/detection';
+import { FindingsRepository, insightRecordErrors, type InsightRecord } from '@trailsight/findings';
+import { startApp, type AppProcess } from './support/app-process.js';
+import { MINUTE, seedFinding, seedId, type SeedSpec } from './support/findings-seed.js';
+import { freePort, startRedis, type ThrowawayRedis } from './support/redis-server.js';
+
+/**
+ * The api process over HTTP against a throwaway Redis, with findings seeded through the real
+ * FindingsRepository into the same Redis and prefix.
+ */
+const ADMIN_KEY = 'e2e-admin-key-0123456789abcdef';
+const READ_KEY = 'e2e-read-key-0123456789abcdef0';
+const PREFIX = 'e2e';
+const BASE = 1_200;
+// Two days ago: findings expire after the repository's retention (90 days), so not a fixed date.
+const T0 = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2 * 86_400_000;
+const ACCOUNTS = ['111111111111', '222222222222'];
+const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1'];
+const APIS = [
+  ['ec2.amazonaws.com', 'RunInstances'],
+  ['s3.amazonaws.com', 'PutObject'],
+  ['iam.amazonaws.com', 'CreateUser'],
+  ['lambda.amazonaws.com', 'Invoke'],
+] as const;
+const BOOT_TIMEOUT_MS = 60_000;
+
+interface Seeded extends SeedSpec {
+  id: string;
+}
+
+let redis: ThrowawayRedis;
+let client: Redis;
+let repo: FindingsRepository;
+let api: AppProcess;
+let url: string;
+const seeded: Seeded[] = [];
+const extra: AppProcess[] = [];
+
+function specOf(index: number): SeedSpec {
+  const [eventSource, eventName] = APIS[index % APIS.length];
+  return {
+    index,
+    startMinute: T0 + index * MINUTE,
+    accountId: ACCOUNTS[index % 2],
+    region: REGIONS[index % 3],
+    eventSource,
+    eventName,
+    ...(index % 5 === 0 ? { errorCode: index % 10 === 0 ? 'AccessDenied' : 'ThrottlingException' } : {}),
+    closed: index % 3 === 0,
+  };
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.url);
+  repo = new FindingsRepository(client, new KeySpace(PREFIX));
+  for (let i = 0; i < BASE; i += 100) {
+    const batch = Array.from({ length: Math.min(100, BASE - i) }, (_, k) => specOf(i + k));
+    const ids = await Promise.all(batch.map((spec) => seedFinding(repo, spec)));
+    batch.forEach((spec, k) => seeded.push({ ...spec, id: ids[k] }));
+  }
+  api = startApp('api', {
+    PORT: String(await freePort()),
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: PREFIX,
+    API_KEYS: `${ADMIN_KEY},${READ_KEY}:read`,
+    API_RATE_LIMIT: '1000000',
+  });
+  url = `http://127.0.0.1:${api.port}`;
+  await api.healthy();
+}, BOOT_TIMEOUT_MS);
+
+afterAll(async () => {
+  await Promise.all([api, ...extra].map((app) => app?.stop()));
+  await client?.quit();
+  await redis?.stop();
+});
+
+async function get(path: string, key: string | null = READ_KEY, headers: Record<string, string> = {}) {
+  const response = await fetch(`${url}${path}`, {
+    headers: { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...headers },
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON (Prometheus text)
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+interface Page {
+  items: { id: string; state: string; startTime: string; errorCode?: string; accountId: string }[];
+  nextCursor?: string;
+}
+
+/** Every page of a query; asserts each page is a 200. */
+async function pageThrough(query: string, limit: number, between?: () => Promise<void>): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; pages < 1_000; pages++) {
+    const q = new URLSearchParams(query);
+    q.set('limit', String(limit));
+    if (cursor) q.set('cursor', cursor);
+    const { status, body } = await get(`/v1/findings?${q.toString()}`);
+    expect(status).toBe(200);
+    const page = body as Page;
+    ids.push(...page.items.map((item) => item.id));
+    if (!page.nextCursor) return ids;
+    cursor = page.nextCursor;
+    await between?.();
+  }
+  throw new Error('too many pages');
+}
+
+/** Seeded findings matching `keep`, newest first (start time, then id, descending). */
+function expected(keep: (s: Seeded) => boolean): string[] {
+  return seeded
+    .filter(keep)
+    .sort((a, b) => b.startMinute - a.startMinute || (a.id < b.id ? 1 : -1))
+    .map((s) => s.id);
+}
+
+describe('GET /v1/findings', () => {
+  it('pages through 1,200 findings newest first, without duplicates or gaps, while new findings arrive', async () => {
+    let arrived = 0;
+    const ids = await pageThrough('', 97, async () => {
+      // Three new findings start "now" (newer than everything) between every two pages.
+      for (let k = 0; k < 3; k++, arrived++) {
+        await seedFinding(
+          repo,
+          { index: 100_000 + arrived, startMinute: T0 + (BASE + 10 + arrived) * MINUTE },
+          seedId(arrived, 'live'),
+        );
+      }
+    });
+    expect(arrived).toBeGreaterThan(30);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expected(() => true));
+    // The new ones are all there for the next reader, newest first.
+    const first = (await get('/v1/findings?limit=3')).body as Page;
+    expect(first.items.map((i) => i.id)).toEqual([arrived - 1, arrived - 2, arrived - 3].map((n) => seedId(n, 'live')));
+  }, 120_000);
+
+  it.each([
+    ['state=open', (s: Seeded) => !s.closed],
+    ['state=closed', (s: Seeded) => s.closed === true],
+    ['insightType=ApiErrorRateInsight', (s: Seeded) => s.errorCode !== undefined],
+    ['insightType=ApiCallRateInsight', (s: Seeded) => s.errorCode === undefined],
+    ['eventSource=s3.amazonaws.com', (s: Seeded) => s.eventSource === 's3.amazonaws.com'],
+    ['eventName=Invoke', (s: Seeded) => s.eventName === 'Invoke'],
+    ['errorCode=AccessDenied', (s: Seeded) => s.errorCode === 'AccessDenied'],
+    ['accountId=222222222222', (s: Seeded) => s.accountId === '222222222222'],
+    ['region=eu-west-1', (s: Seeded) => s.region === 'eu-west-1'],
+    [`since=${new Date(T0 + 1000 * MINUTE).toISOString()}`, (s: Seeded) => s.startMinute >= T0 + 1000 * MINUTE],
+    [`until=${new Date(T0 + 100 * MINUTE).toISOString()}`, (s: Seeded) => s.startMinute < T0 + 100 * MINUTE],
+    [
+      `state=closed&region=us-east-1&eventSource=ec2.amazonaws.com&since=${new Date(T0 + 200 * MINUTE).toISOString()}&until=${new Date(T0 + 900 * MINUTE).toISOString()}`,
+      (s: Seeded) =>
+        s.closed === true &&
+        s.region === 'us-east-1' &&
+        s.eventSource === 'ec2.amazonaws.com' &&
+        s.startMinute >= T0 + 200 * MINUTE &&
+        s.startMinute < T0 + 900 * MINUTE,
+    ],
+  ])(
+    'filters %s',
+    async (query, keep) => {
+      // Seeded findings only (the live ones start after T0 + BASE minutes).
+      const q = query.includes('until=') ? query : `${query}&until=${new Date(T0 + BASE * MINUTE).toISOString()}`;
+      const want = expected(keep);
+      expect(want.length).toBeGreaterThan(0);
+      expect(await pageThrough(q, 500)).toEqual(want);
+    },
+    60_000,
+  );
+
+  it('serves a finding, its AWS-layout records and its series', async () => {
+    const closed = seeded.find((s) => s.closed)!;
+    const one = await get(`/v1/findings/${closed.id}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({
+      id: closed.id,
+      state: 'closed',
+      eventSource: closed.eventSource,
+      durationMinutes: 5,
+    });
+
+    const records = await get(`/v1/findings/${closed.id}/records`);
+    expect(records.status).toBe(200);
+    const [start, end] = records.body as InsightRecord[];
+    expect([start.insightDetails.state, end.insightDetails.state]).toEqual(['Start', 'End']);
+    expect(start.sharedEventID).toBe(closed.id);
+    expect(insightRecordErrors(start)).toEqual([]);
+    expect(insightRecordErrors(end)).toEqual([]);
+
+    const open = seeded.find((s) => !s.closed)!;
+    expect(((await get(`/v1/findings/${open.id}/records`)).body as unknown[]).length).toBe(1);
+    await repo.saveSeries(open.id, [
+      { minute: open.startMinute - MINUTE, value: 1, expected: 1, lower: 0, upper: 3, baselineAverage: 0.9 },
+      { minute: open.startMinute, value: 30, expected: 1, lower: 0, upper: 3, baselineAverage: 0.9 },
+    ]);
+    const series = await get(`/v1/findings/${open.id}/series`);
+    expect(series.status).toBe(200);
+    expect(series.body).toMatchObject({
+      findingId: open.id,
+      points: [
+        { minute: new Date(open.startMinute - MINUTE).toISOString(), value: 1 },
+        { minute: new Date(open.startMinute).toISOString(), value: 30, upper: 3 },
+      ],
+    });
+  });
+
+  it('shows a change made by another process on the next request (cached pages are invalidated)', async () => {
+    const target = seeded.find((s) => !s.closed && s.index > 1_100)!;
+    const before = (await get('/v1/findings?state=open&limit=500')).body as Page;
+    expect(before.items.some((i) => i.id === target.id)).toBe(true);
+    const { buildEndRecord } = await import('@trailsight/findings');
+    const { seedInput } = await import('./support/findings-seed.js');
+    await repo.close(
+      target.id,
+      buildEndRecord({ ...seedInput(target), durationMinutes: 3 }, { sharedEventID: target.id }),
+    );
+    target.closed = true;
+    const after = (await get('/v1/findings?state=open&limit=500')).body as Page;
+    expect(after.items.some((i) => i.id === target.id)).toBe(false);
+    expect(((await get(`/v1/findings/${target.id}`)).body as { state: string }).state).toBe('closed');
+  });
+});
+
+describe('GET /v1/apis', () => {
+  it('lists tracked series with their current rate and baseline', async () => {
+    const counters = new CounterRepository(client, new KeySpace(PREFIX), {
+      counterRetentionMinutes: 8 * 24 * 60,
+      dedupeWindowMinutes: 60,
+    });
+    const source = { accountId: '333333333333', region: 'us-east-1' };
+    const now = Date.now();
+    const lastClosed = now - (now % MINUTE) - MINUTE;
+    const events = [];
+    // 10 minutes of 2 RunInstances per minute, then 9 in the last closed minute, 4 of them AccessDenied.
+    for (let m = 10; m >= 1; m--) {
+      for (let k = 0; k < 2; k++) events.push(slim(`b-${m}-${k}`, lastClosed - m * MINUTE));
+    }
+    for (let k = 0; k < 9; k++) events.push(slim(`c-${k}`, lastClosed + 1_000, k < 4 ? 'AccessDenied' : undefined));
+    await counters.countBatch('apis-e2e', source, events);
+    await client.sadd(new KeySpace(PREFIX).sources(), `${source.accountId}:${source.region}`);
+
+    const { status, body } = await get('/v1/apis?accountId=333333333333&windowMinutes=10');
+    expect(status).toBe(200);
+    const items = (body as { items: Record<string, unknown>[] }).items;
+    expect(items).toEqual([
+      expect.objectContaining({
+        insightType: 'ApiCallRateInsight',
+        eventSource: 'ec2.amazonaws.com',
+        eventName: 'RunInstances',
+        currentRate: 9,
+        baselineAverage: 2,
+        currentMinute: new Date(lastClosed).toISOString(),
+      }),
+      expect.objectContaining({
+        insightType: 'ApiErrorRateInsight',
+        errorCode: 'AccessDenied',
+        currentRate: 4,
+        baselineAverage: 0,
+      }),
+    ]);
+  });
+});
+
+function slim(id: string, t: number, err?: string) {
+  return {
+    id,
+    t,
+    src: 'ec2.amazonaws.com',
+    name: 'RunInstances',
+    ro: false,
+    arn: 'arn:aws:iam::333333333333:user/bob',
+    ua: 'aws-cli/2',
+    ...(err ? { err } : {}),
+  };
+}
+
+describe('auth', () => {
+  const someId = () => seeded[0].id;
+  const routes = () => [
+    '/v1/findings',
+    `/v1/findings/${someId()}`,
+    `/v1/findings/${someId()}/records`,
+    `/v1/findings/${someId()}/series`,
+    '/v1/apis',
+    '/metrics',
+  ];
+
+  it('refuses every /v1 route and /metrics without a key or with an unknown key (401)', async () => {
+    for (const path of routes()) {
+      for (const key of [null, 'not-a-key-of-this-deployment']) {
+        const { status, body, headers } = await get(path, key);
+        expect([path, status]).toEqual([path, 401]);
+        expect(body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+        expect(headers.get('www-authenticate')).toMatch(/^Bearer/);
+      }
+    }
+  });
+
+  it('accepts a read key as Bearer or X-Api-Key, and an admin key, on every read route', async () => {
+    for (const path of routes()) {
+      expect([path, (await get(path, READ_KEY)).status]).toEqual([path, 200]);
+      expect([path, (await get(path, null, { 'x-api-key': READ_KEY })).status]).toEqual([path, 200]);
+      expect([path, (await get(path, ADMIN_KEY)).status]).toEqual([path, 200]);
+    }
+  });
+
+  it('refuses an admin route to a read key (403) and leaves /health public', async () => {
+    const post = (key: string) =>
+      fetch(`${url}/v1/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ scope: 'read' }),
+      });
+    const forbidden = await post(READ_KEY);
+    expect(forbidden.status).toBe(403);
+    expect(await forbidden.json()).toEqual({
+      statusCode: 403,
+      message: expect.stringMatching(/admin/),
+      error: 'Forbidden',
+    });
+    // Keys come from API_KEYS here: an admin may not add one at runtime.
+    expect((await post(ADMIN_KEY)).status).toBe(409);
+    const health = await get('/health', null);
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'ok', details: { redis: { status: 'up' }, queues: { status: 'up' } } });
+  });
+});
+
+describe('errors', () => {
+  it.each([
+    ['limit=0', 'limit'],
+    ['limit=501', 'limit'],
+    ['limit=ten', 'limit'],
+    ['state=opened', 'state'],
+    ['insightType=Spike', 'insightType'],
+    ['accountId=12345', 'accountId'],
+    ['region=moon', 'region'],
+    ['since=yesterday', 'since'],
+    ['until=2025-13-45', 'until'],
+    ['since=2025-03-02T00:00:00Z&until=2025-03-01T00:00:00Z', 'since'],
+    ['eventSource=ec2%20amazonaws', 'eventSource'],
+    ['cursor=bm90LWEtY3Vyc29y', 'cursor'],
+    ['color=blue', 'color'],
+  ])('400 for %s names %s', async (query, field) => {
+    const { status, body, text } = await get(`/v1/findings?${query}`);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expect(JSON.stringify((body as { message: unknown }).message)).toContain(field);
+    expect(text).not.toMatch(/\bat .+\.js:\d+/);
+  });
+
+  it('400 for a malformed id and 404 for an unknown one, on every finding route', async () => {
+    for (const suffix of ['', '/records', '/series']) {
+      const bad = await get(`/v1/findings/not%20an%20id${suffix}`);
+      expect([suffix, bad.status]).toEqual([suffix, 400]);
+      expect(JSON.stringify(bad.body)).toContain('id must be');
+      const missing = await get(`/v1/findings/${seedId(999_999, 'none')}${suffix}`);
+      expect([suffix, missing.status]).toEqual([suffix, 404]);
+      expect(missing.body).toEqual({
+        statusCode: 404,
+        message: expect.stringContaining('not found'),
+        error: 'Not Found',
+      });
+    }
+    expect((await get('/v1/nothing-here')).status).toBe(404);
+    expect((await get('/v1/apis?windowMinutes=2')).status).toBe(400);
+  });
+});
+
+describe('keys and rate limits without API_KEYS (two replicas, one Redis)', () => {
+  it(
+    'creates and prints one admin key on first start, which both replicas accept; limits hold across them (429, Retry-After)',
+    async () => {
+      const env = async () => ({
+        PORT: String(await freePort()),
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: 'boot',
+        API_RATE_LIMIT: '5',
+        API_RATE_WINDOW_SECONDS: '60',
+      });
+      const first = startApp('api', await env());
+      extra.push(first);
+      await first.healthy();
+      const second = startApp('api', await env());
+      extra.push(second);
+      await second.healthy();
+
+      const printed = [...first.output().matchAll(/shown only this once: (tsk_[A-Za-z0-9_-]+)/g)].map((m) => m[1]);
+      expect(printed).toHaveLength(1);
+      expect(second.output()).not.toMatch(/tsk_/);
+      const key = printed[0];
+      // Only its hash is stored.
+      expect(JSON.stringify(await client.hgetall('boot:auth:keys'))).not.toContain(key);
+
+      const on = (app: AppProcess, k = key) =>
+        fetch(`http://127.0.0.1:${app.port}/v1/findings?limit=1`, { headers: { 'x-api-key': k } });
+      // Created through the API by the admin key: a read key, accepted by the other replica.
+      const created = await fetch(`http://127.0.0.1:${first.port}/v1/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ scope: 'read' }),
+      });
+      expect(created.status).toBe(201);
+      const readKey = ((await created.json()) as { key: string }).key;
+
+      const statuses = [];
+      for (const app of [first, first, second, second]) statuses.push((await on(app)).status);
+      expect(statuses).toEqual([200, 200, 200, 200]); // plus the POST: 5 of 5 used
+      const limited = await on(second);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
+      expect(await limited.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+      expect((await on(first)).status).toBe(429);
+      // Per key: the read key has its own budget, on either replica.
+      expect((await on(second, readKey)).status).toBe(200);
+      const metrics = await fetch(`http://127.0.0.1:${second.port}/metrics`, { headers: { 'x-api-key': readKey } });
+      expect(await metrics.text()).toMatch(/trailsight_api_requests_refused_total\{reason="rate_limited"\} 1/);
+    },
+    BOOT_TIMEOUT_MS,
+  );
+});
+
+describe('operations', () => {
+  it('GET /metrics is Prometheus text with open insights, ingest and queue figures', async () => {
+    const { status, headers, text } = await get('/metrics');
+    expect(status).toBe(200);
+    expect(headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const open = await repo.count('open');
+    expect(text).toContain(`trailsight_insights_open ${open}\n`);
+    expect(text).toMatch(/# TYPE trailsight_events_ingested_total counter/);
+    expect(text).toMatch(/trailsight_queue_jobs\{queue="events",state="waiting"\} \d+/);
+    for (const line of text.trim().split('\n')) {
+      expect(line).toMatch(
+        /^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+|[a-z_]+(\{[^}]*\})? (NaN|[+-]Inf))$/,
+      );
+    }
+  });
+
+  it('/docs-json is a valid OpenAPI 3 document listing every route, with the auth schemes', async () => {
+    const { status, body } = await get('/docs-json', null);
+    expect(status).toBe(200);
+    const result = await new Validator().validate(body as Parameters<Validator['validate']>[0]);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    const doc = body as {
+      openapi: string;
+      paths: Record<string, Record<string, { security?: unknown[]; parameters?: { name: string }[] }>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const path of [
+      '/v1/findings',
+      '/v1/findings/{id}',
+      '/v1/findings/{id}/records',
+      '/v1/findings/{id}/series',
+      '/v1/apis',
+      '/health',
+      '/metrics',
+    ]) {
+      expect(doc.paths[path]?.get).toBeDefined();
+    }
+    expect(doc.components.securitySchemes).toMatchObject({ 'api-key': { type: 'http', scheme: 'bearer' } });
+    expect(doc.paths['/v1/findings'].get.security).toEqual(expect.arrayContaining([{ 'api-key': [] }]));
+    expect(doc.paths['/v1/findings'].get.parameters?.map((p) => p.name).sort()).toEqual(
+      [
+        'accountId',
+        'cursor',
+        'errorCode',
+        'eventName',
+        'eventSource',
+        'insightType',
+        'limit',
+        'region',
+        'since',
+        'state',
+        'until',
+      ].sort(),
+    );
+  });
+});
