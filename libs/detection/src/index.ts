@@ -1,3 +1,4 @@
+export * from './core/index.js';
 export * from './counters/counter-fields.js';
 export * from './counters/counter.repository.js';
 export * from './ingest/counting.buffer.js';
@@ -17,3 +18,5 @@ export * from './evaluation/insight-ids.js';
 export * from './evaluation/insight-listener.js';
 export * from './evaluation/evaluator.service.js';
 export * from './evaluation/evaluator.processor.js';
+export * from './offline/offline-detector.js';
+export * from './evaluation/insight-input.js';

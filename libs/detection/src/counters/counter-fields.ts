@@ -1,4 +1,5 @@
 import type { SlimEvent } from '@trailsight/cloudtrail';
+import { MINUTE_MS } from '../core/series-detector.js';
 
 /**
  * Field names inside one minute's counter hash (key: KeySpace.minuteCounters).
@@ -30,7 +31,8 @@ export function counterFields(event: SlimEvent): string[] {
   return fields;
 }
 
-export const MINUTE_MS = 60_000;
+/** Milliseconds per minute (the detector core's constant). */
+export { MINUTE_MS };
 
 export function minuteOf(epochMs: number): number {
   return epochMs - (epochMs % MINUTE_MS);

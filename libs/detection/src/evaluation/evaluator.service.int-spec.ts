@@ -111,8 +111,9 @@ describe('EvaluatorService (real Redis)', () => {
     });
     findings = new FindingsRepository(service.client, service.keys);
     const listener: InsightListener = {
-      notify: async (event, record) => {
+      notify: (event, record) => {
         notified.push({ event, record });
+        return Promise.resolve();
       },
     };
     evaluator = new EvaluatorService(
@@ -195,7 +196,7 @@ describe('EvaluatorService (real Redis)', () => {
       new CheckpointRepository(service.client, service.keys),
       findings,
       events,
-      { notify: async (event, record) => void notified.push({ event, record }) },
+      { notify: (event, record) => Promise.resolve(void notified.push({ event, record })) },
     );
     const [run] = await rerun.runOnce(60_000, now);
     expect(run).toMatchObject({ minutes: 4 * 60, started: 2, ended: 2 });

@@ -15,16 +15,14 @@ import { QueueName } from '@trailsight/queue';
 import { resolveTuning, type TuningOverrides } from '../core/detector-tuning.js';
 import type { DetectorTuning, SeriesVerdict } from '../core/series-verdict.js';
 import { CounterRepository } from '../counters/counter.repository.js';
-import { attributionsOf } from './attributions.js';
 import { EvaluationRepository, type EvaluationProgress } from './evaluation.repository.js';
 import { insightIds } from './insight-ids.js';
+import { baselineWindow, insightInputOf } from './insight-input.js';
 import { INSIGHT_LISTENER, type InsightListener } from './insight-listener.js';
 import type { SeriesRef } from './series-ref.js';
 import { SourceEvaluator, type EvaluatedSeries } from './source-evaluator.js';
 
 const MINUTE = 60_000;
-const HOUR = 3_600_000;
-const WEEK = 7 * 24 * HOUR;
 /** Minutes read from Redis per round trip. */
 const CHUNK_MINUTES = 60;
 /** Detector states are written to Redis this often (in evaluated minutes); a new replica replays the rest. */
@@ -77,7 +75,7 @@ export class EvaluatorService {
       endAfterNormalMinutes: config.detectorEndAfterMinutes,
       drops: config.detectorDrops,
     };
-    this.overrides = config.detectorOverrides as TuningOverrides;
+    this.overrides = config.detectorOverrides;
   }
 
   /** One evaluation round over every account-region, within a time budget (the next round continues). */
@@ -244,30 +242,16 @@ export class EvaluatorService {
     insightHashes: Readonly<Record<string, number>>[],
     insightMinutes: number,
   ): Promise<InsightInput> {
-    const insight = verdict.insight!;
-    // AWS's attribution baseline: the (up to) 7 days before the insight, from hourly rollups.
-    const baselineEnd = insight.startMinute - (insight.startMinute % HOUR);
-    const baselineStart = Math.max(baselineEnd - WEEK, progress.historyStart);
+    const baseline = baselineWindow(verdict.insight?.startMinute ?? verdict.minute, progress.historyStart);
     const baselineHashes =
-      baselineEnd > baselineStart ? await this.evaluations.rollups(source, baselineStart, baselineEnd) : [];
-    return {
-      accountId: source.accountId,
-      region: source.region,
-      eventSource: ref.eventSource,
-      eventName: ref.eventName,
-      insightType: ref.insightType,
-      ...(ref.errorCode === undefined ? {} : { errorCode: ref.errorCode }),
-      startMinute: insight.startMinute,
-      durationMinutes: insight.durationMinutes,
-      insightAverage: insight.average,
-      baselineAverage: verdict.baselineAverage,
-      baselineDurationMinutes: verdict.baselineDurationMinutes,
-      attributions: attributionsOf(
-        ref,
-        { hashes: insightHashes, minutes: insightMinutes },
-        { hashes: baselineHashes, minutes: Math.max(0, (baselineEnd - baselineStart) / MINUTE) },
-      ),
-    };
+      baseline.minutes > 0 ? await this.evaluations.rollups(source, baseline.from, baseline.to) : [];
+    return insightInputOf(
+      source,
+      ref,
+      verdict,
+      { hashes: insightHashes, minutes: insightMinutes },
+      { hashes: baselineHashes, minutes: baseline.minutes },
+    );
   }
 
   /** Enqueue time of the oldest batch still waiting to be counted (Infinity when none). */

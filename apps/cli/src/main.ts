@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import type { DetectorTuning } from '@trailsight/detection';
+import { detect, UsageError } from './detect.command.js';
+import { Progress } from './progress.js';
+import { score } from './score.command.js';
+
+const USAGE = `Usage:
+  trailsight detect [--sensitivity 1-10] [--min-volume N] <files or dirs...>
+      CloudTrail logs (.json, .json.gz, JSON arrays, NDJSON, saved LookupEvents output) to
+      Insights records as NDJSON on stdout; progress and a summary on stderr.
+  trailsight score --csv <file> [--sensitivity 1-10] [--min-volume N]
+      A timestamp,value series to timestamp,value,score,anomaly on stdout.
+(in a checkout: npm run cli -- <command> ...)`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      csv: { type: 'string' },
+      sensitivity: { type: 'string' },
+      'min-volume': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const tuning = tuningFrom(values.sensitivity, values['min-volume']);
+  switch (command) {
+    case 'detect': {
+      const summary = await detect(positionals, tuning, process.stdout, new Progress());
+      return summary.files === 0 ? 1 : 0;
+    }
+    case 'score':
+      if (!values.csv) throw new UsageError('score needs --csv <file>');
+      await score(values.csv, tuning, process.stdout);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+function tuningFrom(sensitivity: string | undefined, minVolume: string | undefined): Partial<DetectorTuning> {
+  const tuning: Partial<DetectorTuning> = {};
+  if (sensitivity !== undefined) {
+    const value = Number(sensitivity);
+    if (!(value >= 1 && value <= 10)) throw new UsageError(`--sensitivity must be from 1 to 10, got "${sensitivity}"`);
+    tuning.sensitivity = value;
+  }
+  if (minVolume !== undefined) {
+    const value = Number(minVolume);
+    if (!(value >= 0)) throw new UsageError(`--min-volume must be a number >= 0, got "${minVolume}"`);
+    tuning.minVolume = value;
+  }
+  return tuning;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`trailsight: ${(error as Error).message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`trailsight: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

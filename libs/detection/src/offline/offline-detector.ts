@@ -1,0 +1,137 @@
+import type { AccountRegion, SlimEvent } from '@trailsight/cloudtrail';
+import { buildEndRecord, buildStartRecord, type InsightRecord } from '@trailsight/findings';
+import { resolveTuning, type TuningOverrides } from '../core/detector-tuning.js';
+import type { DetectorTuning } from '../core/series-verdict.js';
+import { counterFields, MINUTE_MS, minuteOf } from '../counters/counter-fields.js';
+import { insightIds } from '../evaluation/insight-ids.js';
+import { baselineWindow, insightInputOf } from '../evaluation/insight-input.js';
+import { SourceEvaluator } from '../evaluation/source-evaluator.js';
+
+const HOUR = 3_600_000;
+/** The insight period's attributions read at most this many minutes (as the evaluator). */
+const MAX_ATTRIBUTION_MINUTES = 240;
+
+type CounterHash = Record<string, number>;
+
+export interface OfflineInsight {
+  event: 'insight.start' | 'insight.end';
+  record: InsightRecord;
+}
+
+interface SourceHistory {
+  source: AccountRegion;
+  minutes: Map<number, CounterHash>;
+  seen: Set<string>;
+}
+
+/**
+ * The evaluator's logic over events held in memory (CLI `detect`, replays): counts events per
+ * minute exactly as the detector workers do (duplicate eventIDs once), then runs every series of
+ * every account-region through the same core, minute by minute, and builds the same records.
+ */
+export class OfflineDetector {
+  private readonly histories = new Map<string, SourceHistory>();
+  /** Events skipped because their eventID was seen before. */
+  duplicates = 0;
+  events = 0;
+
+  constructor(
+    private readonly tuning: DetectorTuning,
+    private readonly overrides: TuningOverrides = {},
+  ) {}
+
+  add(source: AccountRegion, event: SlimEvent): void {
+    const key = `${source.accountId}:${source.region}`;
+    let history = this.histories.get(key);
+    if (!history) this.histories.set(key, (history = { source, minutes: new Map(), seen: new Set() }));
+    if (history.seen.has(event.id)) {
+      this.duplicates++;
+      return;
+    }
+    history.seen.add(event.id);
+    this.events++;
+    const minute = minuteOf(event.t);
+    let hash = history.minutes.get(minute);
+    if (!hash) history.minutes.set(minute, (hash = {}));
+    for (const field of counterFields(event)) hash[field] = (hash[field] ?? 0) + 1;
+  }
+
+  /** Every insight record, account-region by account-region, in time order within each. */
+  *insights(): Generator<OfflineInsight> {
+    for (const history of this.histories.values()) yield* this.detect(history);
+  }
+
+  private *detect({ source, minutes }: SourceHistory): Generator<OfflineInsight> {
+    if (minutes.size === 0) return;
+    let first = Infinity;
+    for (const minute of minutes.keys()) first = Math.min(first, minute);
+    const evaluator = new SourceEvaluator(first, (ref) =>
+      resolveTuning(this.tuning, this.overrides, ref.eventSource, ref.eventName),
+    );
+    const hours = new Map<number, CounterHash>();
+    const scope = `offline:${source.accountId}:${source.region}`;
+    for (const minute of minutesToEvaluate(minutes)) {
+      const fields = minutes.get(minute) ?? {};
+      for (const { ref, verdict } of evaluator.evaluate(minute, fields)) {
+        const insight = verdict.insight;
+        if (!insight || verdict.transition === null) continue;
+        const ids = insightIds(scope, ref.key, insight.startMinute);
+        const baseline = baselineWindow(insight.startMinute, first);
+        const baselineHashes: CounterHash[] = [];
+        for (let hour = baseline.from - (baseline.from % HOUR); hour < baseline.to; hour += HOUR) {
+          const hash = hours.get(hour);
+          if (hash) baselineHashes.push(hash);
+        }
+        const periodMinutes =
+          verdict.transition === 'start' ? 1 : Math.min(insight.durationMinutes, MAX_ATTRIBUTION_MINUTES);
+        const period: CounterHash[] = [];
+        for (let i = 0; i < periodMinutes; i++) {
+          const hash = minutes.get(insight.startMinute + i * MINUTE_MS);
+          if (hash) period.push(hash);
+        }
+        const input = insightInputOf(
+          source,
+          ref,
+          verdict,
+          { hashes: period, minutes: periodMinutes },
+          { hashes: baselineHashes, minutes: baseline.minutes },
+        );
+        yield verdict.transition === 'start'
+          ? {
+              event: 'insight.start',
+              record: buildStartRecord(input, { sharedEventID: ids.sharedEventID, eventID: ids.startEventID }),
+            }
+          : {
+              event: 'insight.end',
+              record: buildEndRecord(input, { sharedEventID: ids.sharedEventID, eventID: ids.endEventID }),
+            };
+      }
+      if (minutes.has(minute)) addInto(hours, minute - (minute % HOUR), fields);
+    }
+  }
+}
+
+/** Quiet minutes evaluated after each busy one: enough to see a drop and to end an insight. */
+const QUIET_TAIL_MINUTES = 60;
+
+/**
+ * Logs can span months with little in them: minutes with events and the hour after each are
+ * evaluated one by one; longer silences are skipped, which the core takes as quiet minutes
+ * (learned, able to end an insight, never starting one).
+ */
+function* minutesToEvaluate(minutes: ReadonlyMap<number, unknown>): Generator<number> {
+  const busy = [...minutes.keys()].sort((a, b) => a - b);
+  for (let i = 0; i < busy.length; i++) {
+    const minute = busy[i] ?? 0;
+    yield minute;
+    // After the last busy minute the log ends: silence there says nothing about the API.
+    const tailEnd = Math.min(busy[i + 1] ?? minute, minute + (QUIET_TAIL_MINUTES + 1) * MINUTE_MS);
+    for (let quiet = minute + MINUTE_MS; quiet < tailEnd; quiet += MINUTE_MS) yield quiet;
+  }
+}
+
+function addInto(hours: Map<number, CounterHash>, hour: number, fields: CounterHash): void {
+  let sum = hours.get(hour);
+  if (!sum) hours.set(hour, (sum = {}));
+  for (const field in fields) sum[field] = (sum[field] ?? 0) + (fields[field] ?? 0);
+}

@@ -1,0 +1,145 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { insightRecordErrors, type InsightRecord } from '@trailsight/findings';
+
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+const datasets = join(repoRoot, '../shared/datasets');
+const MINUTE = 60_000;
+
+function cli(...args: string[]) {
+  const run = spawnSync(process.execPath, ['dist/apps/cli/src/main.js', ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const records = () =>
+    run.stdout
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as InsightRecord);
+  return { status: run.status, stderr: run.stderr, stdout: run.stdout, records };
+}
+
+/** A CloudTrail record as trail files hold it. */
+function record(id: string, timeMs: number, eventName: string, user: string, errorCode?: string) {
+  return {
+    eventVersion: '1.08',
+    userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::123456789012:user/${user}`, accountId: '123456789012' },
+    eventTime: new Date(timeMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventSource: 'ec2.amazonaws.com',
+    eventName,
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '198.51.100.7',
+    userAgent: user === 'intruder' ? 'python-requests/2.31' : 'terraform/1.9',
+    ...(errorCode ? { errorCode, errorMessage: 'denied' } : {}),
+    requestParameters: null,
+    responseElements: null,
+    eventID: id,
+    readOnly: false,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: '123456789012',
+    eventCategory: 'Management',
+  };
+}
+
+describe('CLI (built, as a user runs it)', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    // Three hours of ~10 TerminateInstances a minute, then 8 minutes of 150 a minute by one user,
+    // in trail files (one gzipped per hour, one plain) plus a file that is not a log at all.
+    dir = mkdtempSync(join(tmpdir(), 'trailsight-cli-'));
+    const start = Date.UTC(2026, 9, 5, 8, 0);
+    const hours: object[][] = [[], [], [], []];
+    let n = 0;
+    for (let minute = 0; minute < 4 * 60; minute++) {
+      const t = start + minute * MINUTE;
+      const burst = minute >= 200 && minute < 208;
+      for (let i = 0; i < 10 + (minute % 3); i++)
+        hours[Math.floor(minute / 60)].push(record(`e-${n++}`, t + i * 1000, 'TerminateInstances', `ops-${i % 3}`));
+      if (burst)
+        for (let i = 0; i < 150; i++)
+          hours[Math.floor(minute / 60)].push(record(`e-${n++}`, t + i * 100, 'TerminateInstances', 'intruder'));
+    }
+    hours.forEach((records, h) => {
+      const body = JSON.stringify({ Records: records });
+      if (h % 2 === 0) writeFileSync(join(dir, `trail-${h}.json.gz`), gzipSync(body));
+      else writeFileSync(join(dir, `trail-${h}.json`), body);
+    });
+    // The same file twice: its eventIDs count once.
+    writeFileSync(join(dir, 'trail-3-copy.json'), JSON.stringify({ Records: hours[3] }));
+    writeFileSync(join(dir, 'notes.json'), 'this is not json');
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('detect: prints the burst as a Start/End pair of valid Insights records and explains what it read', () => {
+    const { status, stderr, records: parse } = cli('detect', dir);
+    const records = parse();
+    expect(status).toBe(0);
+    const burst = records.filter((r) => r.insightDetails.insightType === 'ApiCallRateInsight');
+    expect(burst.map((r) => r.insightDetails.state)).toEqual(['Start', 'End']);
+    expect(burst[0]?.eventTime).toBe('2026-10-05T11:20:00Z');
+    expect(burst[1]?.insightDetails.insightContext.statistics.insightDuration).toBe(8);
+    for (const r of records) expect(insightRecordErrors(r)).toEqual([]);
+    const arns = burst[1]?.insightDetails.insightContext.attributions?.find((a) => a.attribute === 'userIdentityArn');
+    expect(arns?.insight[0]?.value).toBe('arn:aws:iam::123456789012:user/intruder');
+    expect(stderr).toMatch(/read \d+ records from 6 files \(\d+ duplicate eventIDs counted once\)/);
+    expect(stderr).toMatch(/rejected 1 unknown-format, e\.g\. .*notes\.json/);
+  });
+
+  it('detect: a missing path is a usage error, not a crash', () => {
+    const { status, stderr } = cli('detect', join(dir, 'nope'));
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/nope: no such file or directory/);
+  });
+
+  it('score: a timestamp,value series gets a score and an anomaly flag per row', () => {
+    const csv = join(dir, 'series.csv');
+    const rows = ['timestamp,value'];
+    for (let i = 0; i < 600; i++)
+      rows.push(`${new Date(Date.UTC(2026, 0, 1) + i * MINUTE).toISOString()},${i === 500 ? 400 : 20 + (i % 5)}`);
+    writeFileSync(csv, rows.join('\n'));
+    const { status, stdout } = cli('score', '--csv', csv);
+    expect(status).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toBe('timestamp,value,score,anomaly');
+    expect(lines).toHaveLength(601);
+    const flagged = lines.slice(1).filter((line) => line.endsWith(',1'));
+    expect(flagged).toHaveLength(1);
+    expect(flagged[0]).toMatch(/,400,/);
+  });
+
+  const grycap = join(datasets, 'grycap-cloudtrail-tracker');
+  (existsSync(grycap) ? it : it.skip)(
+    'detect: reads every file of the grycap dataset without a crash',
+    () => {
+      const { status, stderr, records: parse } = cli('detect', grycap);
+      const records = parse();
+      expect(status).toBe(0);
+      expect(stderr).toMatch(/read 17598 records from 1067 files/);
+      for (const r of records) expect(insightRecordErrors(r)).toEqual([]);
+    },
+    120_000,
+  );
+
+  if (!existsSync(grycap)) console.warn(`${grycap} is absent: the dataset test is skipped`);
+
+  for (const name of ['stratus-detonation-logs', 'aws-docs-insights-examples']) {
+    const path = join(datasets, name);
+    (existsSync(path) ? it : it.skip)(
+      `detect: reads ${name} without a crash and reports rejects`,
+      () => {
+        const { status, stderr } = cli('detect', path);
+        expect(status).toBe(0);
+        expect(stderr).toMatch(/read \d+ records from \d+ files/);
+      },
+      60_000,
+    );
+  }
+});
