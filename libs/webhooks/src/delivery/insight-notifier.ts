@@ -1,0 +1,46 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { InsightRecord } from '@trailsight/findings';
+import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
+import { subscriptionMatches } from '../subscriptions/webhook-subscription.js';
+import { deliveryIdFor } from './webhook-envelope.js';
+import type { WebhookDeliveryData } from './webhook-delivery.service.js';
+import { WebhooksProducer } from './webhooks.producer.js';
+
+/**
+ * What the evaluator calls when an insight starts or ends: one delivery job per enabled
+ * subscription whose events and filter match. Idempotent: a delivery's id (and job id) comes
+ * from (subscription, record eventID), and a delivery enqueued once is never enqueued again,
+ * so a retried evaluator run does not deliver twice. Resolves once Redis has the jobs.
+ */
+@Injectable()
+export class InsightNotifier {
+  private readonly logger = new Logger(InsightNotifier.name);
+
+  constructor(
+    private readonly subscriptions: SubscriptionsRepository,
+    private readonly producer: WebhooksProducer,
+  ) {}
+
+  async notify(event: 'insight.start' | 'insight.end', record: InsightRecord): Promise<void> {
+    const matching = (await this.subscriptions.list()).filter((s) => subscriptionMatches(s, event, record));
+    if (matching.length === 0) return;
+    const deliveries: WebhookDeliveryData[] = matching.map((subscription) => ({
+      subscriptionId: subscription.id,
+      deliveryId: deliveryIdFor(subscription.id, record.eventID),
+      event,
+      record,
+    }));
+    const fresh = await this.subscriptions.notYetEnqueued(deliveries.map((d) => d.deliveryId));
+    const todo = deliveries.filter((d) => fresh.has(d.deliveryId));
+    if (todo.length === 0) return;
+    // The Start marker goes first: an End enqueued right after must already see it.
+    if (event === 'insight.start') {
+      await this.subscriptions.markStartPending(
+        todo.map((d) => ({ subscriptionId: d.subscriptionId, sharedEventID: record.sharedEventID })),
+      );
+    }
+    await this.producer.enqueue(todo);
+    await this.subscriptions.markEnqueued(todo.map((d) => d.deliveryId));
+    this.logger.debug(`${event} ${record.sharedEventID}: ${todo.length} webhook deliveries enqueued`);
+  }
+}

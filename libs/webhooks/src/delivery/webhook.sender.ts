@@ -1,0 +1,101 @@
+import { Logger } from '@nestjs/common';
+import { redactUrl } from '@trailsight/core';
+import { signatureHeader } from '../signing/webhook-signer.js';
+import type { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
+import type { DeliveryAttempt, WebhookEvent, WebhookSubscription } from '../subscriptions/webhook-subscription.js';
+import { MAX_WEBHOOK_BODY_BYTES, type WebhookEnvelope } from './webhook-envelope.js';
+import type { WebhookHttpClient } from './webhook-http.client.js';
+
+export interface SendRequest {
+  subscription: WebhookSubscription;
+  secret: string;
+  event: WebhookEvent;
+  deliveryId: string;
+  envelope: WebhookEnvelope;
+  attempt: number;
+}
+
+/**
+ * Signs and sends one attempt and logs it (delivery log in Redis plus one log line): the single
+ * code path of queued deliveries and of POST /v1/webhooks/{id}/test.
+ */
+export class WebhookSender {
+  private readonly logger = new Logger(WebhookSender.name);
+
+  constructor(
+    private readonly http: WebhookHttpClient,
+    private readonly subscriptions: SubscriptionsRepository,
+    private readonly options: { timeoutMs: number; logSize: number },
+  ) {}
+
+  /** `retryable` is false when another attempt cannot succeed (body too large, address refused). */
+  async send(request: SendRequest): Promise<{ attempt: DeliveryAttempt; retryable: boolean }> {
+    const { subscription, event, deliveryId } = request;
+    const at = new Date();
+    const body = JSON.stringify(request.envelope);
+    const detail = request.envelope.detail as { sharedEventID?: string; eventID?: string };
+    const base = {
+      deliveryId,
+      event,
+      attempt: request.attempt,
+      at: at.toISOString(),
+      ...(detail.sharedEventID ? { insightId: detail.sharedEventID } : {}),
+      ...(detail.eventID ? { eventID: detail.eventID } : {}),
+    };
+    let attempt: DeliveryAttempt;
+    let retryable = true;
+    const size = Buffer.byteLength(body);
+    if (size > MAX_WEBHOOK_BODY_BYTES) {
+      attempt = {
+        ...base,
+        outcome: 'failed',
+        latencyMs: 0,
+        error: `body of ${size} bytes exceeds ${MAX_WEBHOOK_BODY_BYTES}`,
+      };
+      retryable = false;
+    } else {
+      const result = await this.http.post({
+        url: subscription.url,
+        body,
+        timeoutMs: this.options.timeoutMs,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Trailsight-Webhooks/1',
+          'x-trailsight-event': event,
+          'x-trailsight-delivery': deliveryId,
+          'x-trailsight-signature': signatureHeader(request.secret, body, at.getTime()),
+        },
+      });
+      attempt = {
+        ...base,
+        outcome: result.ok ? 'delivered' : 'failed',
+        ...(result.status === undefined ? {} : { status: result.status }),
+        latencyMs: result.latencyMs,
+        ...(result.error === undefined ? {} : { error: result.error }),
+      };
+      if (result.refused) retryable = false;
+    }
+    await this.subscriptions.appendAttempt(subscription.id, attempt, this.options.logSize);
+    const line = `webhook ${event} ${deliveryId} to ${subscription.id} (${redactUrl(subscription.url)}) attempt ${attempt.attempt}: ${attempt.outcome}`;
+    const how = `${attempt.status ?? '-'} in ${attempt.latencyMs} ms${attempt.error ? `: ${attempt.error}` : ''}`;
+    if (attempt.outcome === 'delivered') this.logger.debug(`${line} ${how}`);
+    else this.logger.warn(`${line} ${how}`);
+    return { attempt, retryable };
+  }
+
+  /** Logs a delivery that was not attempted (subscription disabled). */
+  async skip(
+    subscription: WebhookSubscription,
+    event: WebhookEvent,
+    deliveryId: string,
+    attempt: number,
+    why: string,
+  ): Promise<void> {
+    await this.subscriptions.appendAttempt(
+      subscription.id,
+      { deliveryId, event, attempt, outcome: 'skipped', latencyMs: 0, error: why, at: new Date().toISOString() },
+      this.options.logSize,
+    );
+    this.logger.log(`webhook ${event} ${deliveryId} to ${subscription.id} skipped: ${why}`);
+  }
+}

@@ -1,0 +1,233 @@
+import type { Redis } from 'ioredis';
+import type { KeySpace } from '@trailsight/core';
+import type { DeliveryAttempt, WebhookEventType, WebhookFilter, WebhookSubscription } from './webhook-subscription.js';
+
+/** How long an "already enqueued" marker keeps a re-run notifier from delivering a record again. */
+const ENQUEUED_TTL_SECONDS = 7 * 24 * 3600;
+/** Safety net: an End never waits on a Start marker older than this. */
+const START_PENDING_TTL_SECONDS = 24 * 3600;
+
+/** Fields to change; `secret` is stored, never read back by the API. */
+export interface SubscriptionChanges {
+  url?: string;
+  description?: string;
+  events?: WebhookEventType[];
+  filter?: WebhookFilter;
+  enabled?: boolean;
+  secret?: string;
+}
+
+/** HSET only when the hash still exists: a delivery finishing after a DELETE must not resurrect it. */
+const HSET_IF_EXISTS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1`;
+
+/**
+ * ARGV: threshold, reason, now. Counts one more failed delivery; at the threshold an enabled
+ * subscription is disabled with the reason. Returns { failures, disabledNow } or -1 when gone.
+ */
+const RECORD_FAILURE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local n = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+local disabled = 0
+if n >= tonumber(ARGV[1]) and redis.call('HGET', KEYS[1], 'enabled') == '1' then
+  redis.call('HSET', KEYS[1], 'enabled', '0', 'disabledReason', ARGV[2], 'disabledAt', ARGV[3], 'updatedAt', ARGV[3])
+  disabled = 1
+end
+return { n, disabled }`;
+
+/**
+ * Webhook subscriptions in Redis, all under the `{webhooks}` hash tag:
+ * - `sub:<id>` hash: url, description, events (JSON), filter (JSON), secret, enabled ('1'/'0'),
+ *   disabledReason, disabledAt, failures (consecutive failed deliveries), createdAt, updatedAt;
+ * - `subs` set of ids;
+ * - `log:<id>` list of delivery attempts (JSON), newest first, capped;
+ * - `enq:<deliveryId>` and `pending:<subscription>:<sharedEventID>` delivery markers.
+ */
+export class SubscriptionsRepository {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySpace,
+  ) {}
+
+  async create(subscription: WebhookSubscription, secret: string): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.webhookSubscription(subscription.id), { ...toHash(subscription), secret })
+      .sadd(this.keys.webhookSubscriptions(), subscription.id)
+      .exec();
+  }
+
+  async get(id: string): Promise<WebhookSubscription | undefined> {
+    return fromHash(id, await this.redis.hgetall(this.keys.webhookSubscription(id)));
+  }
+
+  /** The subscription and its secret, for signing a delivery. */
+  async getForDelivery(id: string): Promise<{ subscription: WebhookSubscription; secret: string } | undefined> {
+    const hash = await this.redis.hgetall(this.keys.webhookSubscription(id));
+    const subscription = fromHash(id, hash);
+    return subscription && { subscription, secret: hash.secret ?? '' };
+  }
+
+  /** Every subscription, oldest first. */
+  async list(): Promise<WebhookSubscription[]> {
+    const ids = await this.redis.smembers(this.keys.webhookSubscriptions());
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keys.webhookSubscription(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const subscriptions: WebhookSubscription[] = [];
+    replies.forEach(([error, hash], i) => {
+      if (error) throw error;
+      const subscription = fromHash(ids[i], hash as Record<string, string>);
+      if (subscription) subscriptions.push(subscription);
+    });
+    return subscriptions.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  /** Applies the changes; re-enabling clears the failure count and the reason. Undefined when gone. */
+  async update(id: string, changes: SubscriptionChanges, now = new Date()): Promise<WebhookSubscription | undefined> {
+    const fields: Record<string, string> = { updatedAt: now.toISOString() };
+    if (changes.url !== undefined) fields.url = changes.url;
+    if (changes.description !== undefined) fields.description = changes.description;
+    if (changes.events !== undefined) fields.events = JSON.stringify(changes.events);
+    if (changes.filter !== undefined) fields.filter = JSON.stringify(changes.filter);
+    if (changes.secret !== undefined) fields.secret = changes.secret;
+    if (changes.enabled === true)
+      Object.assign(fields, { enabled: '1', failures: '0', disabledReason: '', disabledAt: '' });
+    if (changes.enabled === false)
+      Object.assign(fields, { enabled: '0', disabledReason: 'disabled by a user', disabledAt: fields.updatedAt });
+    const updated = await this.redis.eval(
+      HSET_IF_EXISTS,
+      1,
+      this.keys.webhookSubscription(id),
+      ...Object.entries(fields).flat(),
+    );
+    return updated === 1 ? this.get(id) : undefined;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const replies = await this.redis
+      .multi()
+      .del(this.keys.webhookSubscription(id))
+      .srem(this.keys.webhookSubscriptions(), id)
+      .del(this.keys.webhookDeliveryLog(id))
+      .exec();
+    return replies?.[0]?.[1] === 1;
+  }
+
+  /** A delivery succeeded: the run of failures is over. */
+  async recordDeliverySuccess(id: string, now = new Date()): Promise<void> {
+    await this.redis.eval(
+      HSET_IF_EXISTS,
+      1,
+      this.keys.webhookSubscription(id),
+      'failures',
+      '0',
+      'lastDeliveryAt',
+      now.toISOString(),
+    );
+  }
+
+  /** A delivery failed for good; at `threshold` failures in a row the subscription is disabled with `reason`. */
+  async recordDeliveryFailure(
+    id: string,
+    threshold: number,
+    reason: string,
+    now = new Date(),
+  ): Promise<{ failures: number; disabledNow: boolean } | undefined> {
+    const reply = (await this.redis.eval(
+      RECORD_FAILURE,
+      1,
+      this.keys.webhookSubscription(id),
+      String(threshold),
+      reason,
+      now.toISOString(),
+    )) as number | [number, number];
+    if (!Array.isArray(reply)) return undefined;
+    return { failures: reply[0], disabledNow: reply[1] === 1 };
+  }
+
+  /** Logs one attempt, keeping the newest `cap`. */
+  async appendAttempt(id: string, attempt: DeliveryAttempt, cap: number): Promise<void> {
+    const key = this.keys.webhookDeliveryLog(id);
+    await this.redis
+      .multi()
+      .lpush(key, JSON.stringify(attempt))
+      .ltrim(key, 0, cap - 1)
+      .exec();
+  }
+
+  /** The newest attempts first. */
+  async attempts(id: string, limit: number): Promise<DeliveryAttempt[]> {
+    const entries = await this.redis.lrange(this.keys.webhookDeliveryLog(id), 0, limit - 1);
+    return entries.map((entry) => JSON.parse(entry) as DeliveryAttempt);
+  }
+
+  /** Which of these deliveries were never enqueued before. */
+  async notYetEnqueued(deliveryIds: string[]): Promise<Set<string>> {
+    if (deliveryIds.length === 0) return new Set();
+    const pipeline = this.redis.pipeline();
+    for (const id of deliveryIds) pipeline.exists(this.keys.webhookEnqueued(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return new Set(deliveryIds.filter((_, i) => replies[i]?.[1] === 0));
+  }
+
+  async markEnqueued(deliveryIds: string[]): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const id of deliveryIds) pipeline.set(this.keys.webhookEnqueued(id), '1', 'EX', ENQUEUED_TTL_SECONDS);
+    await pipeline.exec();
+  }
+
+  /** Start deliveries on their way: an End of the same insight to the same subscriber waits for them. */
+  async markStartPending(pairs: Array<{ subscriptionId: string; sharedEventID: string }>): Promise<void> {
+    if (pairs.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const { subscriptionId, sharedEventID } of pairs) {
+      pipeline.set(this.keys.webhookStartPending(subscriptionId, sharedEventID), '1', 'EX', START_PENDING_TTL_SECONDS);
+    }
+    await pipeline.exec();
+  }
+
+  async isStartPending(subscriptionId: string, sharedEventID: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.webhookStartPending(subscriptionId, sharedEventID))) === 1;
+  }
+
+  async clearStartPending(subscriptionId: string, sharedEventID: string): Promise<void> {
+    await this.redis.del(this.keys.webhookStartPending(subscriptionId, sharedEventID));
+  }
+}
+
+function toHash(subscription: WebhookSubscription): Record<string, string> {
+  return {
+    url: subscription.url,
+    description: subscription.description ?? '',
+    events: JSON.stringify(subscription.events),
+    filter: JSON.stringify(subscription.filter),
+    enabled: subscription.enabled ? '1' : '0',
+    disabledReason: subscription.disabledReason ?? '',
+    disabledAt: subscription.disabledAt ?? '',
+    failures: String(subscription.consecutiveFailures),
+    createdAt: subscription.createdAt,
+    updatedAt: subscription.updatedAt,
+  };
+}
+
+function fromHash(id: string, hash: Record<string, string>): WebhookSubscription | undefined {
+  if (!hash.url) return undefined;
+  return {
+    id,
+    url: hash.url,
+    ...(hash.description ? { description: hash.description } : {}),
+    events: JSON.parse(hash.events ?? '[]') as WebhookEventType[],
+    filter: JSON.parse(hash.filter ?? '{}') as WebhookFilter,
+    enabled: hash.enabled === '1',
+    ...(hash.disabledReason ? { disabledReason: hash.disabledReason } : {}),
+    ...(hash.disabledAt ? { disabledAt: hash.disabledAt } : {}),
+    consecutiveFailures: Number(hash.failures ?? 0),
+    createdAt: hash.createdAt ?? '',
+    updatedAt: hash.updatedAt ?? '',
+  };
+}

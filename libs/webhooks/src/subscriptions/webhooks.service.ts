@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { APP_CONFIG, redactUrl, type AppConfig } from '@trailsight/core';
+import { pingEnvelope } from '../delivery/webhook-envelope.js';
+import { WebhookSender } from '../delivery/webhook.sender.js';
+import { UnsafeWebhookUrlError, WebhookUrlGuard } from '../safety/webhook-url.guard.js';
+import { generateWebhookSecret } from '../signing/webhook-signer.js';
+import type { CreateWebhookRequestDto, UpdateWebhookRequestDto } from './dto/webhook-request.dto.js';
+import { SubscriptionsRepository } from './subscriptions.repository.js';
+import {
+  WEBHOOK_EVENT_TYPES,
+  type DeliveryAttempt,
+  type WebhookFilter,
+  type WebhookSubscription,
+} from './webhook-subscription.js';
+
+/** Subscription management for the API: create, read, change, delete, test, delivery log. */
+@Injectable()
+export class WebhooksService {
+  private readonly logger = new Logger(WebhooksService.name);
+
+  constructor(
+    private readonly subscriptions: SubscriptionsRepository,
+    private readonly guard: WebhookUrlGuard,
+    private readonly sender: WebhookSender,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** The new subscription and its secret (generated when none was given): shown this once. */
+  async create(request: CreateWebhookRequestDto): Promise<{ subscription: WebhookSubscription; secret: string }> {
+    await this.checkUrl(request.url);
+    const now = new Date().toISOString();
+    const subscription: WebhookSubscription = {
+      id: randomUUID(),
+      url: request.url,
+      ...(request.description ? { description: request.description } : {}),
+      events: request.events ?? [...WEBHOOK_EVENT_TYPES],
+      filter: cleanFilter(request.filter),
+      enabled: request.enabled ?? true,
+      ...(request.enabled === false ? { disabledReason: 'disabled by a user', disabledAt: now } : {}),
+      consecutiveFailures: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const secret = request.secret ?? generateWebhookSecret();
+    await this.subscriptions.create(subscription, secret);
+    this.logger.log(`webhook subscription ${subscription.id} created for ${redactUrl(subscription.url)}`);
+    return { subscription, secret };
+  }
+
+  list(): Promise<WebhookSubscription[]> {
+    return this.subscriptions.list();
+  }
+
+  async get(id: string): Promise<WebhookSubscription> {
+    return orNotFound(id, await this.subscriptions.get(id));
+  }
+
+  async update(id: string, request: UpdateWebhookRequestDto): Promise<WebhookSubscription> {
+    if (request.url !== undefined) await this.checkUrl(request.url);
+    const updated = await this.subscriptions.update(id, {
+      ...request,
+      ...(request.filter === undefined ? {} : { filter: cleanFilter(request.filter) }),
+    });
+    return orNotFound(id, updated);
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.subscriptions.delete(id))) throw notFound(id);
+  }
+
+  /** Sends a signed `ping` now (one attempt, logged with the deliveries), enabled or not. */
+  async test(id: string): Promise<DeliveryAttempt> {
+    const found = await this.subscriptions.getForDelivery(id);
+    if (!found) throw notFound(id);
+    const deliveryId = randomUUID();
+    const { attempt } = await this.sender.send({
+      ...found,
+      event: 'ping',
+      deliveryId,
+      envelope: pingEnvelope(deliveryId, id),
+      attempt: 1,
+    });
+    return attempt;
+  }
+
+  async deliveries(id: string, limit = 50): Promise<DeliveryAttempt[]> {
+    await this.get(id);
+    return this.subscriptions.attempts(id, Math.min(limit, this.config.webhookLogSize));
+  }
+
+  private async checkUrl(url: string): Promise<void> {
+    try {
+      await this.guard.check(url);
+    } catch (error) {
+      if (error instanceof UnsafeWebhookUrlError) {
+        this.logger.warn(`webhook url ${redactUrl(url)} refused: ${error.message}`);
+        throw new BadRequestException(error.message);
+      }
+      throw error;
+    }
+  }
+}
+
+function cleanFilter(filter: WebhookFilter | undefined): WebhookFilter {
+  const clean: WebhookFilter = {};
+  for (const [key, values] of Object.entries(filter ?? {}) as Array<[keyof WebhookFilter, string[] | undefined]>) {
+    if (values && values.length > 0) (clean as Record<string, string[]>)[key] = [...new Set(values)];
+  }
+  return clean;
+}
+
+function notFound(id: string): NotFoundException {
+  return new NotFoundException(`webhook subscription ${id} not found`);
+}
+
+function orNotFound(id: string, subscription: WebhookSubscription | undefined): WebhookSubscription {
+  if (!subscription) throw notFound(id);
+  return subscription;
+}

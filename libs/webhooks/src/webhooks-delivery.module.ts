@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { InsightNotifier } from './delivery/insight-notifier.js';
+import { WebhookDeliveryService } from './delivery/webhook-delivery.service.js';
+import { WebhooksProcessor } from './delivery/webhooks.processor.js';
+import { WebhooksProducer } from './delivery/webhooks.producer.js';
+import { WebhooksStoreModule } from './webhooks-store.module.js';
+
+/**
+ * The detector's side: InsightNotifier (what the evaluator calls) and the delivery worker on
+ * the webhooks queue. Needs QueueModule (which registers the queue) in the app.
+ */
+@Module({
+  imports: [WebhooksStoreModule],
+  providers: [WebhooksProducer, InsightNotifier, WebhookDeliveryService, WebhooksProcessor],
+  exports: [InsightNotifier],
+})
+export class WebhooksDeliveryModule {}

@@ -1,0 +1,39 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
+import { WebhookHttpClient } from './delivery/webhook-http.client.js';
+import { WebhookSender } from './delivery/webhook.sender.js';
+import { WebhookUrlGuard, type HostResolver } from './safety/webhook-url.guard.js';
+import { SubscriptionsRepository } from './subscriptions/subscriptions.repository.js';
+
+/** Optional provider: replaces the system DNS resolver of the URL guard (tests). */
+export const WEBHOOK_HOST_RESOLVER = Symbol('WEBHOOK_HOST_RESOLVER');
+
+/** What both sides share: the subscriptions store, the URL guard and the signed sender. */
+@Module({
+  providers: [
+    {
+      provide: SubscriptionsRepository,
+      inject: [RedisService],
+      useFactory: (redis: RedisService) => new SubscriptionsRepository(redis.client, redis.keys),
+    },
+    {
+      provide: WebhookUrlGuard,
+      inject: [APP_CONFIG, { token: WEBHOOK_HOST_RESOLVER, optional: true }],
+      useFactory: (config: AppConfig, resolve?: HostResolver) =>
+        new WebhookUrlGuard({ allowPrivate: config.webhookAllowPrivate, ...(resolve ? { resolve } : {}) }),
+    },
+    {
+      provide: WebhookHttpClient,
+      inject: [WebhookUrlGuard],
+      useFactory: (guard: WebhookUrlGuard) => new WebhookHttpClient(guard),
+    },
+    {
+      provide: WebhookSender,
+      inject: [WebhookHttpClient, SubscriptionsRepository, APP_CONFIG],
+      useFactory: (http: WebhookHttpClient, subscriptions: SubscriptionsRepository, config: AppConfig) =>
+        new WebhookSender(http, subscriptions, { timeoutMs: config.webhookTimeoutMs, logSize: config.webhookLogSize }),
+    },
+  ],
+  exports: [SubscriptionsRepository, WebhookUrlGuard, WebhookHttpClient, WebhookSender],
+})
+export class WebhooksStoreModule {}
