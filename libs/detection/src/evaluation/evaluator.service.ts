@@ -142,7 +142,15 @@ export class EvaluatorService {
         await this.evaluations.saveCursor(source, progress);
         this.cache.set(keyOf(source), { cursor: progress.cursor, evaluator });
       }
-      if (run.minutes > 0) await this.evaluations.saveTracked(source, evaluator.latest.values(), new Map());
+      if (run.minutes > 0) {
+        const open = new Map<string, string>();
+        for (const { ref, verdict } of evaluator.latest.values()) {
+          if (verdict.insight && verdict.transition !== 'end') {
+            open.set(ref.key, this.idsOf(source, ref.key, verdict.insight.startMinute).sharedEventID);
+          }
+        }
+        await this.evaluations.saveTracked(source, evaluator.latest.values(), open);
+      }
       run.series = evaluator.seriesCount;
       run.cursor = progress.cursor;
       run.lagMs = now - (progress.cursor + MINUTE);
@@ -167,6 +175,10 @@ export class EvaluatorService {
     return evaluator;
   }
 
+  private idsOf(source: AccountRegion, seriesKey: string, startMinute: number) {
+    return insightIds(`${this.config.redisPrefix}:${keyOf(source)}`, seriesKey, startMinute);
+  }
+
   private tuningOf(ref: SeriesRef): DetectorTuning {
     return resolveTuning(this.baseTuning, this.overrides, ref.eventSource, ref.eventName);
   }
@@ -180,7 +192,7 @@ export class EvaluatorService {
   ): Promise<'started' | 'ended' | 'continued'> {
     const insight = verdict.insight;
     if (!insight) return 'continued';
-    const ids = insightIds(`${this.config.redisPrefix}:${keyOf(source)}`, ref.key, insight.startMinute);
+    const ids = this.idsOf(source, ref.key, insight.startMinute);
     const expected = { expected: verdict.expected, lower: verdict.lower, upper: verdict.upper };
     const point = pointOf(verdict);
 
