@@ -2,11 +2,8 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
 import { WebhookHttpClient } from './delivery/webhook-http.client.js';
 import { WebhookSender } from './delivery/webhook.sender.js';
-import { WebhookUrlGuard, type HostResolver } from './safety/webhook-url.guard.js';
+import { WebhookUrlGuard } from './safety/webhook-url.guard.js';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository.js';
-
-/** Optional provider: replaces the system DNS resolver of the URL guard (tests). */
-export const WEBHOOK_HOST_RESOLVER = Symbol('WEBHOOK_HOST_RESOLVER');
 
 /** What both sides share: the subscriptions store, the URL guard and the signed sender. */
 @Module({
@@ -18,9 +15,9 @@ export const WEBHOOK_HOST_RESOLVER = Symbol('WEBHOOK_HOST_RESOLVER');
     },
     {
       provide: WebhookUrlGuard,
-      inject: [APP_CONFIG, { token: WEBHOOK_HOST_RESOLVER, optional: true }],
-      useFactory: (config: AppConfig, resolve?: HostResolver) =>
-        new WebhookUrlGuard({ allowPrivate: config.webhookAllowPrivate, ...(resolve ? { resolve } : {}) }),
+      inject: [APP_CONFIG],
+      // Tests swap the resolver with overrideProvider(WebhookUrlGuard).
+      useFactory: (config: AppConfig) => new WebhookUrlGuard({ allowPrivate: config.webhookAllowPrivate }),
     },
     {
       provide: WebhookHttpClient,
