@@ -1,8 +1,5 @@
 import { fileURLToPath } from 'node:url';
-// The harness lives beside the detector core in @trailsight/detection but is not exported from
-// its index yet (that file belongs to the core's owner); this is the one deep import.
-// eslint-disable-next-line no-restricted-imports
-import { runEvaluation } from '../libs/detection/src/evaluation-harness/index.js';
+import { runEvaluation } from '@trailsight/detection';
 
 /**
  * `npm run eval`: the detector core against labelled synthetic traffic (spikes, drops, error

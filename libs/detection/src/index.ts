@@ -20,3 +20,4 @@ export * from './evaluation/evaluator.service.js';
 export * from './evaluation/evaluator.processor.js';
 export * from './offline/offline-detector.js';
 export * from './evaluation/insight-input.js';
+export * from './evaluation-harness/index.js';
