@@ -34,6 +34,7 @@ export class FindingsPageCache {
   private tracker?: Redis;
   private retry?: NodeJS.Timeout;
   private warned = false;
+  private nextSync?: Promise<boolean>;
 
   constructor(
     private readonly connection: RedisOptions,
@@ -81,9 +82,20 @@ export class FindingsPageCache {
   /**
    * Read-your-writes across processes: a write acknowledged before this request arrived has
    * had its invalidation queued on the subscriber connection before the reply to this PING, so
-   * once the PING returns, every such invalidation has been applied. One round trip per hit.
+   * once the PING returns, every such invalidation has been applied.
    */
-  private async sync(): Promise<boolean> {
+  private sync(): Promise<boolean> {
+    // Requests of one event-loop turn share one PING, sent after all of them arrived.
+    this.nextSync ??= new Promise((resolve) => {
+      setImmediate(() => {
+        this.nextSync = undefined;
+        resolve(this.ping());
+      });
+    });
+    return this.nextSync;
+  }
+
+  private async ping(): Promise<boolean> {
     const subscriber = this.subscriber;
     if (!this.tracking || !subscriber) return false;
     try {

@@ -4,17 +4,17 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 
 
 /** Query of GET /v1/apis. */
 export class ListTrackedApisQueryDto {
-  @ApiPropertyOptional({ example: '123456789012' })
+  @ApiPropertyOptional({ description: 'e.g. 123456789012' })
   @IsOptional()
   @Matches(/^\d{12}$/, { message: 'accountId must be a 12-digit AWS account id' })
   accountId?: string;
 
-  @ApiPropertyOptional({ example: 'us-east-1' })
+  @ApiPropertyOptional({ description: 'e.g. us-east-1' })
   @IsOptional()
   @Matches(/^[a-z]{2}(-[a-z]+)+-\d+$/, { message: 'region must look like us-east-1' })
   region?: string;
 
-  @ApiPropertyOptional({ example: 'ec2.amazonaws.com' })
+  @ApiPropertyOptional({ description: 'e.g. ec2.amazonaws.com' })
   @IsOptional()
   @IsString()
   @MaxLength(128)

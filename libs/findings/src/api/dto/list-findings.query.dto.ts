@@ -3,6 +3,8 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 const NAME = /^[A-Za-z0-9._:-]+$/;
+// No `example` on query parameters: Swagger UI prefills examples in "Try it out", which would
+// filter a first try down to nothing. Descriptions carry them instead.
 
 /** Query of GET /v1/findings: every filter optional; unknown parameters are a 400. */
 export class ListFindingsQueryDto {
@@ -16,46 +18,43 @@ export class ListFindingsQueryDto {
   @IsIn(['ApiCallRateInsight', 'ApiErrorRateInsight'])
   insightType?: 'ApiCallRateInsight' | 'ApiErrorRateInsight';
 
-  @ApiPropertyOptional({ example: 'ec2.amazonaws.com' })
+  @ApiPropertyOptional({ description: 'e.g. ec2.amazonaws.com' })
   @IsOptional()
   @IsString()
   @MaxLength(128)
   @Matches(NAME, { message: 'eventSource must be letters, digits, ".", "_", ":" or "-"' })
   eventSource?: string;
 
-  @ApiPropertyOptional({ example: 'RunInstances' })
+  @ApiPropertyOptional({ description: 'e.g. RunInstances' })
   @IsOptional()
   @IsString()
   @MaxLength(128)
   @Matches(NAME, { message: 'eventName must be letters, digits, ".", "_", ":" or "-"' })
   eventName?: string;
 
-  @ApiPropertyOptional({ example: 'AccessDenied' })
+  @ApiPropertyOptional({ description: 'e.g. AccessDenied' })
   @IsOptional()
   @IsString()
   @MaxLength(128)
   @Matches(NAME, { message: 'errorCode must be letters, digits, ".", "_", ":" or "-"' })
   errorCode?: string;
 
-  @ApiPropertyOptional({ example: '123456789012' })
+  @ApiPropertyOptional({ description: 'e.g. 123456789012' })
   @IsOptional()
   @Matches(/^\d{12}$/, { message: 'accountId must be a 12-digit AWS account id' })
   accountId?: string;
 
-  @ApiPropertyOptional({ example: 'us-east-1' })
+  @ApiPropertyOptional({ description: 'e.g. us-east-1' })
   @IsOptional()
   @Matches(/^[a-z]{2}(-[a-z]+)+-\d+$/, { message: 'region must look like us-east-1' })
   region?: string;
 
-  @ApiPropertyOptional({
-    description: 'ISO 8601: findings that started at or after it',
-    example: '2025-03-01T00:00:00Z',
-  })
+  @ApiPropertyOptional({ description: 'ISO 8601: findings that started at or after it (e.g. 2025-03-01T00:00:00Z)' })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 date-time' })
   since?: string;
 
-  @ApiPropertyOptional({ description: 'ISO 8601: findings that started before it', example: '2025-03-05T00:00:00Z' })
+  @ApiPropertyOptional({ description: 'ISO 8601: findings that started before it (e.g. 2025-03-05T00:00:00Z)' })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 date-time' })
   until?: string;
