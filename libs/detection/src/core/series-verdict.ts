@@ -29,10 +29,17 @@ export interface SeriesVerdict {
   value: number;
   /** The model's expected value for this minute (seasonal, robust). */
   expected: number;
-  /** The normal range: values inside [lower, upper] are not anomalous. */
+  /**
+   * The normal range of this minute on its own: values inside [lower, upper] are not anomalous
+   * by themselves (a run of several unusual minutes can still be, see `score`). While an insight
+   * is open, the bound on its side is the relaxed one that keeps it open.
+   */
   lower: number;
   upper: number;
-  /** Signed deviation in robust units: > 0 above expected, < 0 below. */
+  /**
+   * Signed deviation in robust units: > 0 above expected, < 0 below. Poisson deviance over
+   * sqrt(overdispersion), of this minute or of the run of unusual minutes ending at it.
+   */
   score: number;
   /** This minute on its own is outside the normal range (and past the volume floor). */
   anomalous: boolean;

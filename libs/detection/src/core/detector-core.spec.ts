@@ -1,0 +1,70 @@
+import { DEFAULT_TUNING, resolveTuning, thresholdsFor } from './detector-tuning.js';
+import { lowerCountAt, poissonDeviance, upperCountAt } from './poisson-deviance.js';
+import { scoreSeries } from './score-series.js';
+import { SERIES_STATE_BYTES, createSeriesState, decodeSeriesState, encodeSeriesState } from './series-state.js';
+import { poisson, seededRandom } from './synthetic-traffic.fixture.js';
+
+describe('resolveTuning', () => {
+  it('applies the service-wide override, then the API override', () => {
+    const overrides = {
+      'iam.amazonaws.com:*': { sensitivity: 3, drops: false },
+      'iam.amazonaws.com:CreateUser': { sensitivity: 8 },
+    };
+    expect(resolveTuning(DEFAULT_TUNING, overrides, 'iam.amazonaws.com', 'CreateUser')).toEqual({
+      ...DEFAULT_TUNING,
+      sensitivity: 8,
+      drops: false,
+    });
+    expect(resolveTuning(DEFAULT_TUNING, overrides, 'iam.amazonaws.com', 'DeleteUser')).toEqual({
+      ...DEFAULT_TUNING,
+      sensitivity: 3,
+      drops: false,
+    });
+    expect(resolveTuning(DEFAULT_TUNING, overrides, 'ec2.amazonaws.com', 'RunInstances')).toEqual(DEFAULT_TUNING);
+  });
+
+  it('refuses tunings the detector cannot use', () => {
+    expect(() => resolveTuning(DEFAULT_TUNING, { 'a:*': { sensitivity: 11 } }, 'a', 'b')).toThrow(RangeError);
+    expect(() => resolveTuning(DEFAULT_TUNING, { 'a:b': { endAfterNormalMinutes: 0 } }, 'a', 'b')).toThrow(RangeError);
+  });
+
+  it('lowers every threshold as sensitivity rises', () => {
+    const low = thresholdsFor(1);
+    const high = thresholdsFor(10);
+    expect(high.score).toBeLessThan(low.score);
+    expect(high.spikeRatio).toBeLessThan(low.spikeRatio);
+    expect(high.dropRatio).toBeLessThan(low.dropRatio);
+  });
+});
+
+describe('poisson deviance bounds', () => {
+  it.each([0.01, 0.3, 3, 40, 2000])('inverts the deviance at mu=%p', (mu) => {
+    expect(poissonDeviance(upperCountAt(mu, 25), mu)).toBeCloseTo(25, 4);
+    if (mu > 12.5) expect(poissonDeviance(lowerCountAt(mu, 25), mu)).toBeCloseTo(25, 4);
+    else expect(lowerCountAt(mu, 25)).toBe(0);
+  });
+});
+
+describe('series state bytes', () => {
+  it('fits the 50,000-byte budget and refuses foreign bytes', () => {
+    expect(SERIES_STATE_BYTES).toBeLessThanOrEqual(50_000);
+    expect(encodeSeriesState(createSeriesState()).byteLength).toBe(SERIES_STATE_BYTES);
+    expect(() => decodeSeriesState(Buffer.alloc(SERIES_STATE_BYTES))).toThrow(RangeError);
+    expect(() => decodeSeriesState(Buffer.alloc(10))).toThrow(RangeError);
+  });
+});
+
+describe('scoreSeries', () => {
+  it('scores a 5-minute series in [0, 1] and flags the burst, and only the burst', () => {
+    const random = seededRandom(21);
+    const values = Array.from({ length: 288 * 4 }, (_, i) =>
+      poisson(random, 40 + 20 * Math.sin((2 * Math.PI * i) / 288)),
+    );
+    for (let i = 900; i < 904; i++) values[i] = 400;
+    const scored = scoreSeries(values, { stepsPerDay: 288 });
+    expect(scored.every((p) => p.score >= 0 && p.score <= 1)).toBe(true);
+    expect(scored.every((p) => p.anomaly === p.score >= 0.5)).toBe(true);
+    expect(scored[900].anomaly).toBe(true);
+    expect(scored.filter((p, i) => p.anomaly && (i < 900 || i > 910))).toHaveLength(0);
+  });
+});

@@ -1,0 +1,584 @@
+import { thresholdsFor, type Thresholds } from './detector-tuning.js';
+import { devianceScore, lowerCountAt, upperCountAt } from './poisson-deviance.js';
+import * as L from './series-state.js';
+import type { SeriesState } from './series-state.js';
+import type { DetectorTuning, OpenInsight, SeriesVerdict } from './series-verdict.js';
+
+/**
+ * The per-series detector: one call per closed minute, O(1) in the length of history.
+ *
+ * expected = seasonal(t) × g + recurring(t)
+ *   seasonal(t): hour-of-week means once a week has been seen, blended with hour-of-day means
+ *     for weekdays or weekends (UTC) learned from the first day on; interpolated between hour
+ *     centres. Before any hour has closed it is the recent level itself.
+ *   g: recent level correction, EWMA(learned values) / EWMA(seasonal), half-life 60 minutes, so
+ *     level shifts and slow ramps are followed within an hour or two.
+ *   recurring(t): excess that came back at the same minute of the hour or of the day in a
+ *     separate episode (an hourly or nightly job): seen twice, it is expected.
+ * score = signed Poisson deviance (poisson-deviance.ts) / sqrt(phi), phi = learned overdispersion.
+ * A spike needs score >= threshold, value >= spikeRatio × expected and >= minVolume; a drop needs
+ * score <= -threshold, value <= expected / dropRatio, and an expectation >= minVolume. A run of
+ * consecutive suspicious minutes is scored on its sums too, so a sustained 5x on a quiet API
+ * opens an insight within 2 minutes although no single minute is past the threshold.
+ * Minutes inside an insight, or past the normal range, are learned clipped and 10x slower, so an
+ * incident does not become the baseline while it lasts (a lasting shift does, after hours).
+ */
+
+export const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** Steps of history before anything can be anomalous (the level needs about an hour). */
+export const WARMUP_STEPS = 60;
+/** Level half-life 60 steps. */
+const LEVEL_ALPHA = 1 - 2 ** (-1 / 60);
+/** Dispersion learns over ~8 hours: it must not chase single minutes. */
+const DISP_ALPHA = 1 - 2 ** (-1 / 480);
+/** Learning inside an insight is this much slower. */
+const OPEN_RATE = 0.1;
+/** Hour profiles: running mean for the first observations, then EWMA with these weights (≈ 4 weeks / 4 days memory). */
+const WEEK_BETA = 0.3;
+const DAY_BETA = 0.25;
+/** Recurring-burst profiles: a burst seen twice at the same phase is half learned at once. */
+const RECUR_BETA = 0.5;
+/** Level correction bounds and a tiny prior that keeps 0/0 at 1. */
+const G_MIN = 0.05;
+const G_MAX = 20;
+const G_EPS = 1e-6;
+/** Spike expectations never go below this share of the 7-day mean: one hour's noisy zero must not make 3 calls a spike. */
+const SPIKE_FLOOR_SHARE = 0.2;
+/** Hours after a weekday/weekend switch during which an unlearned day type widens the ratio gates. */
+const SWITCH_HOURS = 3;
+/** By how much the expectation may be off then. */
+const UNSURE_RATIO = 2;
+/** Skipped steps processed one by one; older ones are applied in closed form. */
+const GAP_EXACT_STEPS = 1440;
+/** A series quiet longer than this has forgotten its profiles. */
+const FORGET_STEPS = 8 * 7 * 1440;
+
+/**
+ * Observe one closed minute (epoch ms of its start) of one series, in order. `minute` may jump
+ * ahead: the skipped minutes are taken as quiet (value 0) minutes that were not evaluated: the
+ * model learns them, an open spike insight can end in them, nothing starts in them.
+ * Mutates `state`.
+ */
+export function observeMinute(
+  state: SeriesState,
+  minute: number,
+  value: number,
+  tuning: DetectorTuning,
+): SeriesVerdict {
+  return observeStep(state, minute, value, tuning, MINUTE_MS);
+}
+
+/** observeMinute for any step length (scoreSeries runs series of other cadences through it). */
+export function observeStep(
+  state: SeriesState,
+  t: number,
+  value: number,
+  tuning: DetectorTuning,
+  stepMs: number,
+): SeriesVerdict {
+  if (!Number.isFinite(t)) throw new RangeError(`minute must be epoch ms, got ${t}`);
+  if (!(value >= 0 && Number.isFinite(value))) throw new RangeError(`value must be a count >= 0, got ${value}`);
+  const s = state.scalars;
+  if (Number.isNaN(s[L.S_LAST])) {
+    // Known-quiet history starts a whole number of steps before t.
+    const since = s[L.S_SINCE];
+    const first = Number.isNaN(since) || since >= t ? t : t - Math.floor((t - since) / stepMs) * stepMs;
+    s[L.S_STEP_MS] = stepMs;
+    s[L.S_LAST] = first - stepMs;
+    s[L.S_HOUR] = Math.floor(first / HOUR_MS);
+  } else if (s[L.S_STEP_MS] !== stepMs) {
+    throw new RangeError(`series observed every ${s[L.S_STEP_MS]} ms, now ${stepMs}`);
+  }
+  const steps = (t - s[L.S_LAST]) / stepMs;
+  if (!(steps >= 1) || !Number.isInteger(steps)) {
+    throw new RangeError(`minute ${t} is not a whole number of steps after the last one (${s[L.S_LAST]})`);
+  }
+  const th = thresholdsFor(tuning.sensitivity);
+  const ended = steps > 1 ? skipQuiet(state, steps - 1, tuning, stepMs) : null;
+  return step(state, t, value, tuning, th, stepMs, ended);
+}
+
+interface Model {
+  /** Seasonal value the level EWMA pairs with (the level itself before any profile exists). */
+  seasonalValue: number;
+  /** Expected without recurring bursts: what drops are judged against. */
+  base: number;
+  /** Expected including recurring bursts. */
+  expected: number;
+  recurring: number;
+  phi: number;
+}
+
+function model(state: SeriesState, t: number, stepMs: number): Model {
+  const s = state.scalars;
+  const p = state.profiles;
+  const level = s[L.S_LEVEL_WEIGHT] > 0 ? s[L.S_LEVEL] / s[L.S_LEVEL_WEIGHT] : 0;
+  const seasonal = seasonalAt(p, t, stepMs);
+  let base: number;
+  if (seasonal === null) {
+    base = level;
+  } else {
+    const g = (s[L.S_LEVEL] + G_EPS) / (s[L.S_SEASONAL] + G_EPS);
+    base = seasonal * Math.min(G_MAX, Math.max(G_MIN, g));
+  }
+  const minuteIndex = Math.floor(t / MINUTE_MS);
+  const moh = mod(minuteIndex, 60);
+  const mday = mod(minuteIndex, 1440);
+  // The excess seen one hour / one day ago counts as recurring unless it was this same insight.
+  const insStart = s[L.S_INS_DIR] !== 0 ? s[L.S_INS_START] : Infinity;
+  const lastHour = t - HOUR_MS < insStart ? p[L.P_MOH_LAST + moh] : 0;
+  const lastDay = t - DAY_MS < insStart ? p[L.P_MOD_LAST + mday] : 0;
+  const recurring = Math.max(p[L.P_MOH + moh], p[L.P_MOD + mday], lastHour, lastDay);
+  const phi = Math.min(16, Math.max(1, (s[L.S_DISP_RESID] + 0.05) / (s[L.S_DISP_MEAN] + 0.05)));
+  return { seasonalValue: seasonal ?? level, base, expected: base + recurring, recurring, phi };
+}
+
+function step(
+  state: SeriesState,
+  t: number,
+  x: number,
+  tuning: DetectorTuning,
+  th: Thresholds,
+  stepMs: number,
+  endedInGap: OpenInsight | null,
+): SeriesVerdict {
+  const s = state.scalars;
+  rollHour(state, t, stepMs);
+
+  // AWS's baseline figure, over the steps before this one.
+  const stepsPerHour = HOUR_MS / stepMs;
+  const windowSteps = Math.min(s[L.S_HISTORY], L.RING_HOURS * stepsPerHour + s[L.S_HOUR_STEPS]);
+  const windowSum = s[L.S_RING_SUM] + s[L.S_HOUR_SUM];
+  const baselineAverage = windowSteps > 0 ? windowSum / windowSteps : 0;
+  const stepMinutes = stepMs / MINUTE_MS;
+
+  const m = model(state, t, stepMs);
+  // Right after a weekday/weekend switch the day type may be unlearned: judge against an
+  // expectation that may be off by a factor UNSURE_RATIO either way.
+  const widen = unsureOfDayType(state.profiles, t) ? UNSURE_RATIO : 1;
+  const muUp = widen * Math.max(m.expected, SPIKE_FLOOR_SHARE * baselineAverage, 1 / (s[L.S_HISTORY] + 1));
+  const muDown = m.base / widen;
+  const sqrtPhi = Math.sqrt(m.phi);
+  const warmingUp = s[L.S_HISTORY] < WARMUP_STEPS;
+
+  let r1 = 0;
+  if (x > muUp) r1 = devianceScore(x, muUp) / sqrtPhi;
+  else if (x < muDown) r1 = devianceScore(x, muDown) / sqrtPhi;
+
+  // The strict normal range.
+  const spikeRatio = th.spikeRatio;
+  const dropRatio = th.dropRatio;
+  let upper = Math.max(spikeRatio * muUp, upperCountAt(muUp, th.score * th.score * m.phi));
+  const dropPossible = tuning.drops && muDown >= tuning.minVolume && muDown > 0;
+  const dropTarget = th.dropScore * th.dropScore * m.phi;
+  let lower = dropPossible ? Math.min(muDown / dropRatio, lowerCountAt(muDown, dropTarget)) : 0;
+  const clipLower = lower;
+  const clipUpper = upper;
+
+  // Runs of suspicious minutes: same direction, each past 1 sigma and past the relaxed ratio
+  // (a 5x burst on a 1/min API has minutes at 2x); the run as a whole must pass the full ratio.
+  let dir = 0;
+  if (x > muUp && r1 >= 1 && x >= th.continueSpikeRatio * muUp) dir = 1;
+  else if (tuning.drops && x < muDown && r1 <= -1 && x <= muDown / th.continueDropRatio) dir = -1;
+  if (dir === 0) {
+    s[L.S_RUN_DIR] = 0;
+    s[L.S_RUN_LEN] = 0;
+  } else if (dir === s[L.S_RUN_DIR]) {
+    s[L.S_RUN_LEN] += 1;
+    s[L.S_RUN_X] += x;
+    s[L.S_RUN_MU] += dir > 0 ? muUp : muDown;
+  } else {
+    s[L.S_RUN_DIR] = dir;
+    s[L.S_RUN_START] = t;
+    s[L.S_RUN_LEN] = 1;
+    s[L.S_RUN_X] = x;
+    s[L.S_RUN_MU] = dir > 0 ? muUp : muDown;
+  }
+  const runLen = s[L.S_RUN_LEN];
+  const runScore = runLen > 1 ? devianceScore(s[L.S_RUN_X], s[L.S_RUN_MU]) / sqrtPhi : r1;
+  const score = dir !== 0 && Math.abs(runScore) > Math.abs(r1) ? runScore : r1;
+
+  let anomalous = false;
+  let transition: SeriesVerdict['transition'] = null;
+  let insight: OpenInsight | null = null;
+  let baseAvg = baselineAverage * 1;
+  let baseDur = windowSteps * stepMinutes;
+
+  if (endedInGap) {
+    // An insight closed in the skipped minutes: report that; this minute can only feed the run.
+    transition = 'end';
+    insight = endedInGap;
+    baseAvg = s[L.S_INS_BASE_AVG];
+    baseDur = s[L.S_INS_BASE_DUR];
+    clearInsight(s);
+    anomalous = !warmingUp && (dir > 0 ? x > upper && x >= tuning.minVolume : dir < 0 && x < lower);
+  } else if (s[L.S_INS_DIR] !== 0) {
+    // Open insight: relaxed thresholds in its direction (hysteresis).
+    const insDir = s[L.S_INS_DIR];
+    const contTarget = th.continueScore * th.continueScore * m.phi;
+    if (insDir > 0) {
+      upper = Math.max(th.continueSpikeRatio * muUp, upperCountAt(muUp, contTarget));
+      anomalous = x > upper;
+    } else {
+      lower = muDown > 0 ? Math.min(muDown / th.continueDropRatio, lowerCountAt(muDown, contTarget)) : 0;
+      anomalous = x < lower;
+    }
+    s[L.S_INS_SUM_ALL] += x;
+    if (anomalous) {
+      s[L.S_INS_LAST] = t;
+      s[L.S_INS_SUM_TO_LAST] = s[L.S_INS_SUM_ALL];
+      s[L.S_INS_STREAK] = 0;
+      s[L.S_INS_PEAK] = Math.max(s[L.S_INS_PEAK], Math.abs(score));
+    } else {
+      s[L.S_INS_STREAK] += 1;
+    }
+    insight = openInsight(s, stepMs, null);
+    baseAvg = s[L.S_INS_BASE_AVG];
+    baseDur = s[L.S_INS_BASE_DUR];
+    if (s[L.S_INS_STREAK] >= tuning.endAfterNormalMinutes) {
+      transition = 'end';
+      clearInsight(s);
+    }
+  } else if (!warmingUp && dir !== 0) {
+    const singleHit = dir > 0 ? x > upper && x >= tuning.minVolume : x < lower;
+    const runX = s[L.S_RUN_X];
+    const runMu = s[L.S_RUN_MU];
+    const runHit =
+      runLen > 1 &&
+      Math.abs(runScore) >= (dir > 0 ? th.score : th.dropScore) &&
+      (dir > 0
+        ? runX >= spikeRatio * runMu && runX / runLen >= tuning.minVolume
+        : runX <= runMu / dropRatio && runMu / runLen >= tuning.minVolume);
+    anomalous = singleHit || runHit;
+    if (anomalous) {
+      // Backdate to the run's first minute only when the run was needed as evidence.
+      const start = singleHit ? t : s[L.S_RUN_START];
+      const before = singleHit ? 0 : runLen - 1;
+      const priorSum = singleHit ? 0 : s[L.S_RUN_X] - x;
+      const priorSteps = Math.max(0, windowSteps - before);
+      s[L.S_INS_DIR] = dir;
+      s[L.S_INS_START] = start;
+      s[L.S_INS_LAST] = t;
+      s[L.S_INS_SUM_ALL] = singleHit ? x : s[L.S_RUN_X];
+      s[L.S_INS_SUM_TO_LAST] = s[L.S_INS_SUM_ALL];
+      s[L.S_INS_PEAK] = Math.abs(score);
+      s[L.S_INS_STREAK] = 0;
+      s[L.S_INS_BASE_AVG] = priorSteps > 0 ? Math.max(0, windowSum - priorSum) / priorSteps : 0;
+      s[L.S_INS_BASE_DUR] = priorSteps * stepMinutes;
+      baseAvg = s[L.S_INS_BASE_AVG];
+      baseDur = s[L.S_INS_BASE_DUR];
+      transition = 'start';
+      insight = openInsight(s, stepMs, x);
+    }
+  }
+
+  learn(state, t, x, m, {
+    open: s[L.S_INS_DIR] !== 0,
+    unusual: anomalous || warmingUp,
+    clip: !warmingUp,
+    lower: clipLower,
+    upper: clipUpper,
+    stepMs,
+  });
+
+  return {
+    minute: t,
+    value: x,
+    expected: m.expected,
+    lower,
+    upper,
+    score,
+    anomalous,
+    warmingUp,
+    transition,
+    insight,
+    baselineAverage: baseAvg,
+    baselineDurationMinutes: baseDur,
+  };
+}
+
+function openInsight(s: Float64Array, stepMs: number, startValue: number | null): OpenInsight {
+  const durationSteps = (s[L.S_INS_LAST] - s[L.S_INS_START]) / stepMs + 1;
+  return {
+    startMinute: s[L.S_INS_START],
+    direction: s[L.S_INS_DIR] > 0 ? 'spike' : 'drop',
+    durationMinutes: (durationSteps * stepMs) / MINUTE_MS,
+    average: startValue ?? s[L.S_INS_SUM_TO_LAST] / durationSteps,
+    peakScore: s[L.S_INS_PEAK],
+  };
+}
+
+function clearInsight(s: Float64Array): void {
+  s[L.S_INS_DIR] = 0;
+  s[L.S_INS_STREAK] = 0;
+}
+
+interface LearnOptions {
+  open: boolean;
+  /** Anomalous, or still warming up (then nothing is excluded, but dispersion is not learned). */
+  unusual: boolean;
+  clip: boolean;
+  lower: number;
+  upper: number;
+  stepMs: number;
+}
+
+/** Fold one step into the model. Anomalies are learned clipped to the normal range and slowly. */
+function learn(state: SeriesState, t: number, x: number, m: Model, o: LearnOptions): void {
+  const s = state.scalars;
+  const p = state.profiles;
+  const rate = o.open ? OPEN_RATE : 1;
+  const clipped = o.clip ? Math.min(Math.max(x, o.lower), o.upper) : x;
+  const learned = Math.max(0, clipped - m.recurring);
+
+  const a = LEVEL_ALPHA * rate;
+  s[L.S_LEVEL] += a * (learned - s[L.S_LEVEL]);
+  s[L.S_LEVEL_WEIGHT] += a * (1 - s[L.S_LEVEL_WEIGHT]);
+  s[L.S_SEASONAL] += a * (m.seasonalValue - s[L.S_SEASONAL]);
+
+  if (!o.open && !o.unusual) {
+    const mu = m.expected;
+    const resid = Math.min((x - mu) * (x - mu), 16 * Math.max(mu, 1));
+    s[L.S_DISP_RESID] += DISP_ALPHA * (resid - s[L.S_DISP_RESID]);
+    s[L.S_DISP_MEAN] += DISP_ALPHA * (mu - s[L.S_DISP_MEAN]);
+  }
+
+  s[L.S_HOUR_SUM] += x;
+  // Seasonal profiles learn what was expected, not the incident.
+  s[L.S_HOUR_LEARN] += o.open || (o.unusual && o.clip) ? m.base : learned;
+  s[L.S_HOUR_STEPS] += 1;
+
+  // Recurring bursts: the excess beyond ~2 sigma, learned when it repeats in a separate episode.
+  const excess = Math.max(0, x - (m.base + 2 * Math.sqrt(m.phi * m.base) + 1));
+  const insStart = s[L.S_INS_DIR] !== 0 ? s[L.S_INS_START] : Infinity;
+  const minuteIndex = Math.floor(t / MINUTE_MS);
+  recur(p, L.P_MOH + mod(minuteIndex, 60), L.P_MOH_LAST + mod(minuteIndex, 60), excess, t - HOUR_MS < insStart);
+  recur(p, L.P_MOD + mod(minuteIndex, 1440), L.P_MOD_LAST + mod(minuteIndex, 1440), excess, t - DAY_MS < insStart);
+
+  s[L.S_HISTORY] += 1;
+  s[L.S_LAST] = t;
+}
+
+function recur(p: Float32Array, at: number, lastAt: number, excess: number, separateEpisode: boolean): void {
+  if (separateEpisode) p[at] += RECUR_BETA * (Math.min(excess, p[lastAt]) - p[at]);
+  p[lastAt] = excess;
+}
+
+/**
+ * Skipped steps as quiet ones: the last GAP_EXACT_STEPS one by one (cheap: no bounds, no scores),
+ * older ones in closed form. Returns the insight that ended in them, if any.
+ */
+function skipQuiet(state: SeriesState, count: number, tuning: DetectorTuning, stepMs: number): OpenInsight | null {
+  const s = state.scalars;
+  const p = state.profiles;
+  let ended: OpenInsight | null = null;
+  s[L.S_RUN_DIR] = 0;
+  s[L.S_RUN_LEN] = 0;
+
+  const endSpike = (quietSteps: number): void => {
+    // A spike insight ends after endAfterNormalMinutes quiet steps; a drop insight goes on.
+    if (s[L.S_INS_DIR] > 0 && !ended) {
+      s[L.S_INS_STREAK] += quietSteps;
+      if (s[L.S_INS_STREAK] >= tuning.endAfterNormalMinutes) ended = openInsight(s, stepMs, null);
+    }
+  };
+
+  const bulk = count - GAP_EXACT_STEPS;
+  if (bulk > 0) {
+    endSpike(bulk);
+    if (s[L.S_INS_DIR] < 0) s[L.S_INS_LAST] = s[L.S_LAST] + bulk * stepMs;
+    const decay = (1 - LEVEL_ALPHA) ** bulk;
+    s[L.S_LEVEL] *= decay;
+    s[L.S_LEVEL_WEIGHT] = 1 - (1 - s[L.S_LEVEL_WEIGHT]) * decay;
+    s[L.S_SEASONAL] *= decay;
+    const hours = (bulk * stepMs) / HOUR_MS;
+    const days = (bulk * stepMs) / DAY_MS;
+    for (let i = 0; i < 60; i++) {
+      p[L.P_MOH + i] *= (1 - RECUR_BETA) ** hours;
+      p[L.P_MOH_LAST + i] = 0;
+    }
+    for (let i = 0; i < 1440; i++) {
+      p[L.P_MOD + i] *= (1 - RECUR_BETA) ** days;
+      p[L.P_MOD_LAST + i] = 0;
+    }
+    if (bulk > FORGET_STEPS) {
+      // Long silence: every profile and the whole baseline window are zeros by now.
+      state.ring.fill(0);
+      p.fill(0, L.P_WEEKDAY, L.P_WEEKDAY_N);
+      p.fill(0, L.P_WEEK, L.P_WEEK_N);
+      s[L.S_RING_SUM] = 0;
+      s[L.S_HOUR_SUM] = 0;
+      s[L.S_HOUR_LEARN] = 0;
+      s[L.S_HISTORY] += bulk;
+      s[L.S_LAST] += bulk * stepMs;
+      s[L.S_HOUR] = Math.floor(s[L.S_LAST] / HOUR_MS);
+      s[L.S_HOUR_STEPS] = mod(s[L.S_LAST], HOUR_MS) / stepMs + 1;
+    } else {
+      // Hour by hour, so the profiles and the baseline ring learn the quiet hours.
+      let left = bulk;
+      while (left > 0) {
+        const next = s[L.S_LAST] + stepMs;
+        rollHour(state, next, stepMs);
+        const inHour = Math.min(left, (HOUR_MS - mod(next, HOUR_MS)) / stepMs);
+        s[L.S_HOUR_STEPS] += inHour;
+        s[L.S_HISTORY] += inHour;
+        s[L.S_LAST] += inHour * stepMs;
+        left -= inHour;
+      }
+    }
+  }
+
+  for (let i = Math.max(0, bulk); i < count; i++) {
+    const t = s[L.S_LAST] + stepMs;
+    rollHour(state, t, stepMs);
+    const m = model(state, t, stepMs);
+    const open = s[L.S_INS_DIR] !== 0;
+    if (open && s[L.S_INS_DIR] < 0) {
+      s[L.S_INS_LAST] = t;
+      s[L.S_INS_SUM_TO_LAST] = s[L.S_INS_SUM_ALL];
+    } else {
+      endSpike(1);
+    }
+    learn(state, t, 0, m, { open: open && !ended, unusual: true, clip: false, lower: 0, upper: 0, stepMs });
+  }
+  return ended;
+}
+
+/** Close every hour before the one holding t: baseline ring, hour-of-day and hour-of-week profiles. */
+function rollHour(state: SeriesState, t: number, stepMs: number): void {
+  const s = state.scalars;
+  const hour = Math.floor(t / HOUR_MS);
+  while (s[L.S_HOUR] < hour) {
+    closeHour(state, stepMs);
+    s[L.S_HOUR] += 1;
+  }
+}
+
+function closeHour(state: SeriesState, stepMs: number): void {
+  const s = state.scalars;
+  const p = state.profiles;
+  const steps = s[L.S_HOUR_STEPS];
+  const before = seasonalOrLevel(state, s[L.S_LAST], stepMs);
+  if (steps > 0) {
+    const weight = Math.min(1, (steps * stepMs) / HOUR_MS);
+    const mean = s[L.S_HOUR_LEARN] / steps;
+    const how = hourOfWeek(s[L.S_HOUR] * HOUR_MS);
+    const hod = how % 24;
+    const weekend = isWeekend(how);
+    learnBucket(
+      p,
+      (weekend ? L.P_WEEKEND : L.P_WEEKDAY) + hod,
+      (weekend ? L.P_WEEKEND_N : L.P_WEEKDAY_N) + hod,
+      mean,
+      weight,
+      DAY_BETA,
+    );
+    learnBucket(p, L.P_WEEK + how, L.P_WEEK_N + how, mean, weight, WEEK_BETA);
+  }
+  // The level correction g = EWMA(x) / EWMA(seasonal) was learned against the old profile:
+  // rescale its denominator so the expectation at the last step does not jump when a profile
+  // changes (e.g. a Monday hour learned for the first time after a weekend-only history).
+  const after = seasonalOrLevel(state, s[L.S_LAST], stepMs);
+  if (before > 0 && after > 0) s[L.S_SEASONAL] *= Math.min(1e3, Math.max(1e-3, after / before));
+  const head = s[L.S_RING_HEAD];
+  s[L.S_RING_SUM] += s[L.S_HOUR_SUM] - state.ring[head];
+  state.ring[head] = s[L.S_HOUR_SUM];
+  s[L.S_RING_HEAD] = (head + 1) % L.RING_HOURS;
+  // Re-add once a week so rounding (non-integer series) cannot drift.
+  if (s[L.S_RING_HEAD] === 0) s[L.S_RING_SUM] = state.ring.reduce((sum, v) => sum + v, 0);
+  s[L.S_HOUR_SUM] = 0;
+  s[L.S_HOUR_LEARN] = 0;
+  s[L.S_HOUR_STEPS] = 0;
+}
+
+function seasonalOrLevel(state: SeriesState, t: number, stepMs: number): number {
+  const s = state.scalars;
+  return seasonalAt(state.profiles, t, stepMs) ?? (s[L.S_LEVEL_WEIGHT] > 0 ? s[L.S_LEVEL] / s[L.S_LEVEL_WEIGHT] : 0);
+}
+
+/** Running mean for the first observations, then an EWMA with weight beta (scaled by the hour's coverage). */
+function learnBucket(p: Float32Array, at: number, countAt: number, mean: number, weight: number, beta: number): void {
+  const n = p[countAt];
+  const b = Math.max(weight / (n + weight), beta * weight);
+  p[at] += b * (mean - p[at]);
+  p[countAt] = Math.min(1000, n + weight);
+}
+
+/** Seasonal expectation at t, interpolated between the centres of neighbouring hours; null before any profile. */
+function seasonalAt(p: Float32Array, t: number, stepMs: number): number | null {
+  const hourIndex = Math.floor(t / HOUR_MS);
+  const pos = (mod(t, HOUR_MS) + stepMs / 2) / HOUR_MS;
+  const how = hourOfWeek(hourIndex * HOUR_MS);
+  const k0 = pos < 0.5 ? how - 1 : how;
+  const w1 = pos < 0.5 ? pos + 0.5 : pos - 0.5;
+  // Without this hour's own bucket, the neighbour is no guide (it may be a day-old midnight).
+  const own = bucketValue(p, how);
+  if (own === null) return null;
+  const v0 = k0 === how ? own : bucketValue(p, mod(k0, 168));
+  const v1 = k0 === how ? bucketValue(p, mod(k0 + 1, 168)) : own;
+  if (v0 === null || v1 === null) return own;
+  return v0 * (1 - w1) + v1 * w1;
+}
+
+/**
+ * True in the first hours of a Saturday or Monday (UTC) whose hour-of-day has only been learned
+ * on the other kind of day: weekend traffic is often a third of weekday traffic, and until the
+ * level catches up (about two hours) that step must not read as a spike or a drop.
+ */
+function unsureOfDayType(p: Float32Array, t: number): boolean {
+  const how = hourOfWeek(t);
+  const day = Math.floor(how / 24);
+  const hod = how % 24;
+  if ((day !== 6 && day !== 1) || hod >= SWITCH_HOURS) return false;
+  if (p[L.P_WEEK_N + how] > 0) return false;
+  return !(p[(day === 6 ? L.P_WEEKEND_N : L.P_WEEKDAY_N) + hod] > 0);
+}
+
+/** One hour-of-week's expectation: its own mean blended with the weekday/weekend hour-of-day mean. */
+function bucketValue(p: Float32Array, how: number): number | null {
+  const hod = how % 24;
+  const weekend = isWeekend(how);
+  const own = weekend ? L.P_WEEKEND : L.P_WEEKDAY;
+  const other = weekend ? L.P_WEEKDAY : L.P_WEEKEND;
+  let daily: number | null = null;
+  if (p[own + 48 + hod] > 0) daily = p[own + hod];
+  else if (p[other + 48 + hod] > 0) daily = p[other + hod] * dayTypeRatio(p, own, other);
+  const n = p[L.P_WEEK_N + how];
+  if (n > 0) return daily === null ? p[L.P_WEEK + how] : (n * p[L.P_WEEK + how] + daily) / (n + 1);
+  return daily;
+}
+
+/**
+ * own / other day-type level over the hours both have learned (1 when none): borrowing the other
+ * day type's shape at this scale keeps every hour of the profile in the same units, so the level
+ * correction stays valid while the profile fills in.
+ */
+function dayTypeRatio(p: Float32Array, own: number, other: number): number {
+  let ownSum = 0;
+  let otherSum = 0;
+  for (let h = 0; h < 24; h++) {
+    if (p[own + 48 + h] > 0 && p[other + 48 + h] > 0) {
+      ownSum += p[own + h];
+      otherSum += p[other + h];
+    }
+  }
+  return ownSum > 0 && otherSum > 0 ? ownSum / otherSum : 1;
+}
+
+/** Hour of the week, Sunday 00:00 UTC = 0 (1970-01-01 was a Thursday). */
+function hourOfWeek(t: number): number {
+  const day = mod(Math.floor(t / DAY_MS) + 4, 7);
+  return day * 24 + Math.floor(mod(t, DAY_MS) / HOUR_MS);
+}
+
+function isWeekend(how: number): boolean {
+  const day = Math.floor(how / 24);
+  return day === 0 || day === 6;
+}
+
+function mod(a: number, n: number): number {
+  return ((a % n) + n) % n;
+}
