@@ -22,7 +22,7 @@ import { WebhooksModule } from './webhooks.module.js';
  * Deliveries end to end inside one Nest app: real Redis, real BullMQ worker, real HTTP
  * receivers on 127.0.0.1 (hence WEBHOOK_ALLOW_PRIVATE=true).
  */
-const TIMEOUT_MS = 1_500;
+const TIMEOUT_MS = 3_000;
 const SECRET = 'test-secret-0123456789abcdef';
 
 let redis: ThrowawayRedis;
