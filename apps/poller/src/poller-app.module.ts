@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { PollerModule } from '@trailsight/cloudtrail';
+import { FilesSourceModule, PollerModule } from '@trailsight/cloudtrail';
 import { CoreModule, type AppConfig } from '@trailsight/core';
 import { QueueModule } from '@trailsight/queue';
 
@@ -7,6 +7,9 @@ import { QueueModule } from '@trailsight/queue';
 @Module({})
 export class PollerAppModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: PollerAppModule, imports: [CoreModule.forRoot({ config }), QueueModule, PollerModule] };
+    return {
+      module: PollerAppModule,
+      imports: [CoreModule.forRoot({ config }), QueueModule, PollerModule, FilesSourceModule],
+    };
   }
 }

@@ -1,11 +1,19 @@
 import { Module } from '@nestjs/common';
-import { CheckpointRepository, RejectsRepository } from '@trailsight/cloudtrail';
+import {
+  CheckpointRepository,
+  RejectsRepository,
+  TrailFileClients,
+  TrailFileReader,
+  TrailFilesRepository,
+} from '@trailsight/cloudtrail';
 import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
 import { FindingsModule } from '@trailsight/findings';
 import { CounterRepository } from './counters/counter.repository.js';
 import { CountingBuffer } from './ingest/counting.buffer.js';
 import { EventCountingService } from './ingest/event-counting.service.js';
 import { EventsProcessor } from './ingest/events.processor.js';
+import { FilesProcessor } from './ingest/files.processor.js';
+import { TrailFileCountingService } from './ingest/trail-file-counting.service.js';
 import { EvaluationRepository } from './evaluation/evaluation.repository.js';
 import { EvaluatorProcessor } from './evaluation/evaluator.processor.js';
 import { EvaluatorService } from './evaluation/evaluator.service.js';
@@ -43,8 +51,20 @@ import { EvaluatorService } from './evaluation/evaluator.service.js';
       useFactory: (redis: RedisService, config: AppConfig) =>
         new EvaluationRepository(redis.client, redis.keys, config.counterRetentionMinutes),
     },
+    {
+      provide: TrailFilesRepository,
+      inject: [RedisService],
+      useFactory: (redis: RedisService) => new TrailFilesRepository(redis.client, redis.keys),
+    },
+    {
+      provide: TrailFileReader,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new TrailFileReader(new TrailFileClients(config)),
+    },
     EventCountingService,
     EventsProcessor,
+    TrailFileCountingService,
+    FilesProcessor,
     EvaluatorService,
     EvaluatorProcessor,
   ],

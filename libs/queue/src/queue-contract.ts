@@ -1,4 +1,4 @@
-import type { AccountRegion, SlimEvent } from '@trailsight/cloudtrail';
+import type { AccountRegion, SlimEvent, TrailFileRef } from '@trailsight/cloudtrail';
 import type { InsightRecord } from '@trailsight/findings';
 
 /** Queue names: one typed contract that producers and consumers both import. */
@@ -8,6 +8,8 @@ export const QueueName = {
   Webhooks: 'webhooks',
   /** The per-minute evaluation, fed by a job scheduler: one run at a time cluster-wide. */
   Evaluator: 'evaluator',
+  /** Trail files (directory or S3): one job per file version, streamed and counted by one worker. */
+  Files: 'files',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -18,6 +20,8 @@ export const JobName = {
   WebhookDelivery: 'webhook-delivery',
   /** Evaluate every closed minute not yet evaluated, for every account-region. */
   EvaluateMinutes: 'evaluate-minutes',
+  /** One trail file: read in a stream and counted, exactly once per file key + etag. */
+  TrailFile: 'trail-file',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -48,10 +52,20 @@ export interface EvaluateMinutesJob {
   data: Record<string, never>;
 }
 
+export interface TrailFileJob {
+  name: typeof JobName.TrailFile;
+  data: { file: TrailFileRef };
+}
+
 /** Jobs of the events queue (its processor switches over exactly these). */
 export type JobItem = EventBatchJob;
 /** Jobs of the webhooks queue. */
 export type WebhookJobItem = WebhookDeliveryJob;
 /** Jobs of the evaluator queue. */
 export type EvaluatorJobItem = EvaluateMinutesJob;
-export type JobOf<N extends JobName> = Extract<JobItem | WebhookJobItem | EvaluatorJobItem, { name: N }>['data'];
+/** Jobs of the files queue. */
+export type FileJobItem = TrailFileJob;
+export type JobOf<N extends JobName> = Extract<
+  JobItem | WebhookJobItem | EvaluatorJobItem | FileJobItem,
+  { name: N }
+>['data'];

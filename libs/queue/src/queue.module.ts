@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
 import { EventsProducer } from './events.producer.js';
+import { FilesProducer } from './files.producer.js';
 import { DEFAULT_JOB_OPTIONS } from './job-options.js';
 import { QueueName } from './queue-contract.js';
 import { bullPrefix, workerConnectionOptions } from './redis-connection-options.js';
@@ -25,8 +26,9 @@ import { bullPrefix, workerConnectionOptions } from './redis-connection-options.
     BullModule.registerQueue({ name: QueueName.Events }),
     BullModule.registerQueue({ name: QueueName.Webhooks }),
     BullModule.registerQueue({ name: QueueName.Evaluator }),
+    BullModule.registerQueue({ name: QueueName.Files }),
   ],
-  providers: [EventsProducer],
-  exports: [BullModule, EventsProducer],
+  providers: [EventsProducer, FilesProducer],
+  exports: [BullModule, EventsProducer, FilesProducer],
 })
 export class QueueModule {}

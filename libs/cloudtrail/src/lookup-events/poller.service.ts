@@ -83,8 +83,8 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.source === 'files') {
-      this.logger.log('CLOUDTRAIL_SOURCE=files: no LookupEvents polling');
+    if (this.config.source === 'files' || this.config.source === 's3' || this.config.source === 'sqs') {
+      this.logger.log(`CLOUDTRAIL_SOURCE=${this.config.source}: no LookupEvents polling`);
       return;
     }
     this.logger.log(`polling ${this.sources().length} account-region(s) as ${this.owner}`);

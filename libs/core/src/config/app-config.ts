@@ -2,7 +2,7 @@
  * The whole configuration, read from the environment once at boot (see config.loader.ts).
  * Nothing else in the code base reads process.env.
  */
-export type CloudTrailSourceKind = 'simulator' | 'aws' | 'files';
+export type CloudTrailSourceKind = 'simulator' | 'aws' | 'files' | 's3' | 'sqs';
 export type LogFormat = 'json' | 'pretty';
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 
@@ -36,6 +36,22 @@ export interface AppConfig {
   /** Overrides the LookupEvents endpoint of the real SDK client (simulator, or a proxy). */
   cloudTrailEndpoint?: string;
   trailDir?: string;
+  /** Bucket of the trail files (`s3`; for `sqs`, the bucket back-filled before notifications are read). */
+  s3Bucket?: string;
+  /** Key prefix before `AWSLogs/` in the bucket (the trail's S3 key prefix), '' for none. */
+  s3Prefix: string;
+  /** Overrides the S3 endpoint (an S3-compatible server); path-style addressing is used then. */
+  s3Endpoint?: string;
+  /** Region of the bucket's (and the queue's) SDK clients. */
+  s3Region: string;
+  /** SQS queue receiving CloudTrail's SNS notifications or S3 event notifications (`sqs`). */
+  sqsQueueUrl?: string;
+  /** Overrides the SQS endpoint (an SQS-compatible server). */
+  sqsEndpoint?: string;
+  /** Trail files one detector process reads at once (the files queue's concurrency). */
+  fileWorkers: number;
+  /** How late a trail file may arrive after its delivery time: the watermark of file sources. */
+  trailFileLatenessMinutes: number;
 
   simulatorPort: number;
   /** Requests per second per account-region the simulated account allows before throttling. */

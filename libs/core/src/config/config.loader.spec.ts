@@ -18,6 +18,8 @@ describe('loadConfig', () => {
       redisPrefix: 'ts',
       port: 3000,
       apiKeys: [],
+      apiRateLimit: 600,
+      apiRateWindowSeconds: 60,
       logLevel: 'log',
       logFormat: 'json',
       source: 'simulator',
@@ -44,7 +46,32 @@ describe('loadConfig', () => {
       detectorConcurrency: 16,
       counterRetentionMinutes: 8 * 24 * 60,
       dedupeWindowMinutes: 24 * 60,
+      detectorSensitivity: 5,
+      detectorMinVolume: 3,
+      detectorEndAfterMinutes: 5,
+      detectorDrops: true,
+      detectorOverrides: {},
+      evaluationLatenessSeconds: 30,
+      evaluationIntervalSeconds: 15,
+      findingsRetentionDays: 90,
     });
+  });
+
+  it('reads per-API detector overrides and names what is wrong in them', () => {
+    expect(
+      loadConfig({
+        DETECTOR_OVERRIDES:
+          '{"ec2.amazonaws.com:RunInstances": {"sensitivity": 3}, "s3.amazonaws.com:*": {"drops": false}}',
+      }).detectorOverrides,
+    ).toEqual({ 'ec2.amazonaws.com:RunInstances': { sensitivity: 3 }, 's3.amazonaws.com:*': { drops: false } });
+    expect(() => loadConfig({ DETECTOR_OVERRIDES: '{not json' })).toThrow(/DETECTOR_OVERRIDES is not valid JSON/);
+    expect(() => loadConfig({ DETECTOR_OVERRIDES: '{"RunInstances": {}}' })).toThrow(
+      /DETECTOR_OVERRIDES key "RunInstances"/,
+    );
+    expect(() => loadConfig({ DETECTOR_OVERRIDES: '{"ec2.amazonaws.com:*": {"sensitivty": 3}}' })).toThrow(
+      /unknown setting "sensitivty"/,
+    );
+    expect(() => loadConfig({ DETECTOR_SENSITIVITY: '11' })).toThrow(/DETECTOR_SENSITIVITY/);
   });
 
   it('treats empty and blank variables as unset', () => {
@@ -96,7 +123,7 @@ describe('loadConfig', () => {
       ['PORT', '80.5'],
       ['LOG_LEVEL', 'info'],
       ['LOG_FORMAT', 'xml'],
-      ['CLOUDTRAIL_SOURCE', 's3'],
+      ['CLOUDTRAIL_SOURCE', 'kinesis'],
       ['AWS_REGIONS', 'US-EAST-1'],
       ['AWS_REGIONS', 'mars'],
       ['AWS_ACCOUNTS', '12345'],

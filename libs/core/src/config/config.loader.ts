@@ -25,7 +25,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const problems: string[] = [];
   const read = new EnvReader(env, problems);
 
-  const source = read.oneOf<CloudTrailSourceKind>('CLOUDTRAIL_SOURCE', ['simulator', 'aws', 'files'], 'simulator');
+  const source = read.oneOf<CloudTrailSourceKind>(
+    'CLOUDTRAIL_SOURCE',
+    ['simulator', 'aws', 'files', 's3', 'sqs'],
+    'simulator',
+  );
   const config: AppConfig = {
     redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     redisPrefix: read.matching('REDIS_PREFIX', /^[A-Za-z0-9_-]{1,32}$/, 'ts', 'letters, digits, _ or -'),
@@ -41,6 +45,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     accounts: read.list('AWS_ACCOUNTS', ['123456789012']).map((entry) => parseAccount(entry, problems)),
     cloudTrailEndpoint: read.optionalUrl('CLOUDTRAIL_ENDPOINT', ['http:', 'https:']),
     trailDir: env.TRAIL_DIR || undefined,
+    s3Bucket: read.optionalMatching('S3_BUCKET', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+    s3Prefix: read
+      .matching('S3_PREFIX', /^[^\s]{0,512}$/, '', 'a key prefix without white space')
+      .replace(/^\/+|\/+$/g, ''),
+    s3Endpoint: read.optionalUrl('S3_ENDPOINT', ['http:', 'https:']),
+    s3Region: read.matching('S3_REGION', /^[a-z]{2}(-[a-z]+)+-\d+$/, 'us-east-1', 'a region like us-east-1'),
+    sqsQueueUrl: read.optionalUrl('SQS_QUEUE_URL', ['http:', 'https:']),
+    sqsEndpoint: read.optionalUrl('SQS_ENDPOINT', ['http:', 'https:']),
+    fileWorkers: read.int('FILE_WORKERS', 2, 1, 64),
+    trailFileLatenessMinutes: read.int('TRAIL_FILE_LATENESS_MINUTES', 15, 0, 24 * 60),
 
     simulatorPort: read.int('SIMULATOR_PORT', 4599, 1, 65535),
     simulatorRateLimit: read.number('SIMULATOR_RATE_LIMIT', 2, 0.1, 100_000),
@@ -76,6 +90,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
 
   if (source === 'files' && !config.trailDir) problems.push('TRAIL_DIR is required when CLOUDTRAIL_SOURCE=files');
+  if (source === 's3' && !config.s3Bucket) problems.push('S3_BUCKET is required when CLOUDTRAIL_SOURCE=s3');
+  if (source === 'sqs' && !config.sqsQueueUrl) problems.push('SQS_QUEUE_URL is required when CLOUDTRAIL_SOURCE=sqs');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -170,6 +186,16 @@ class EnvReader {
     if (!pattern.test(raw)) {
       this.problems.push(`${name} must be ${what}, got "${raw}"`);
       return fallback;
+    }
+    return raw;
+  }
+
+  optionalMatching(name: string, pattern: RegExp, what: string): string | undefined {
+    const raw = this.raw(name);
+    if (raw === undefined) return undefined;
+    if (!pattern.test(raw)) {
+      this.problems.push(`${name} must be ${what}, got "${raw}"`);
+      return undefined;
     }
     return raw;
   }

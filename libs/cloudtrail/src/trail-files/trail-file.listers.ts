@@ -1,0 +1,136 @@
+import { stat } from 'node:fs/promises';
+import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { listTrailFiles } from '../records/record-reader.js';
+import { deliveryTimeOf, trailFileId, type TrailFileRef } from './trail-file.js';
+
+const TRAIL_FILE_NAME = /\.(?:json|ndjson|jsonl)(?:\.gz)?$/i;
+/** CloudTrail's sibling prefixes that hold no input (integrity digests, Insights output). */
+const SKIPPED_PREFIXES = /\/(?:CloudTrail-Digest|CloudTrail-Insight)\//;
+const DAY = 86_400_000;
+
+/** Files of a directory in the S3 key layout (or any layout: see listTrailFiles). */
+export class DirectoryLister {
+  /**
+   * @param settleMs a file modified more recently than this is left for the next listing: it may
+   *   still be being written (copied in, synced down).
+   */
+  constructor(
+    readonly root: string,
+    private readonly settleMs = 2_000,
+  ) {}
+
+  async list(now = Date.now()): Promise<TrailFileRef[]> {
+    const files: TrailFileRef[] = [];
+    for await (const path of listTrailFiles(this.root)) {
+      let info;
+      try {
+        info = await stat(path);
+      } catch {
+        continue; // removed since it was listed
+      }
+      if (now - info.mtimeMs < this.settleMs) continue;
+      const location = { kind: 'dir' as const, path };
+      files.push({
+        id: trailFileId(location),
+        location,
+        etag: `${Math.trunc(info.mtimeMs)}-${info.size}`,
+        size: info.size,
+        deliveredAt: deliveryTimeOf(path, info.mtimeMs),
+      });
+    }
+    return files;
+  }
+}
+
+/**
+ * Trail files of a bucket: `[<prefix>/]AWSLogs/[<o-orgid>/]<account>/CloudTrail/<region>/YYYY/MM/DD/`,
+ * account and region prefixes discovered by delimiter listings, each region read from a start date.
+ */
+export class S3Lister {
+  private regionPrefixes?: string[];
+
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+    private readonly prefix = '',
+  ) {}
+
+  /** Every `.../CloudTrail/<region>/` prefix of the bucket (found once, refreshed on `refresh`). */
+  async prefixes(refresh = false): Promise<string[]> {
+    if (this.regionPrefixes && !refresh) return this.regionPrefixes;
+    const root = `${this.prefix ? `${this.prefix}/` : ''}AWSLogs/`;
+    const found: string[] = [];
+    for (const first of await this.children(root)) {
+      // AWSLogs/<account>/ or, for organization trails, AWSLogs/<o-orgid>/<account>/
+      const accounts = /\/o-[a-z0-9]+\/$/.test(first) ? await this.children(first) : [first];
+      for (const account of accounts) {
+        for (const region of await this.children(`${account}CloudTrail/`)) found.push(region);
+      }
+    }
+    this.regionPrefixes = found.sort();
+    return this.regionPrefixes;
+  }
+
+  /** Files of every region prefix delivered on `fromMs`'s day or later, in key (= time) order. */
+  async listSince(fromMs: number): Promise<TrailFileRef[]> {
+    const day = new Date(Math.floor(fromMs / DAY) * DAY).toISOString().slice(0, 10).replace(/-/g, '/');
+    const files: TrailFileRef[] = [];
+    for (const regionPrefix of await this.prefixes(true)) {
+      let token: string | undefined;
+      do {
+        const page = await this.s3.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: regionPrefix,
+            // Keys sort by date folder: start just before the first day wanted.
+            StartAfter: `${regionPrefix}${day}`,
+            ContinuationToken: token,
+          }),
+        );
+        for (const object of page.Contents ?? []) {
+          if (!object.Key || !TRAIL_FILE_NAME.test(object.Key) || SKIPPED_PREFIXES.test(`/${object.Key}`)) continue;
+          files.push(
+            this.ref(object.Key, object.ETag ?? '', object.Size ?? 0, object.LastModified?.getTime() ?? Date.now()),
+          );
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    }
+    return files;
+  }
+
+  /** One object, when a notification named it without etag or size. */
+  async head(key: string): Promise<TrailFileRef> {
+    const reply = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+    return this.ref(key, reply.ETag ?? '', reply.ContentLength ?? 0, reply.LastModified?.getTime() ?? Date.now());
+  }
+
+  ref(key: string, etag: string, size: number, lastModifiedMs: number): TrailFileRef {
+    const location = { kind: 's3' as const, bucket: this.bucket, key };
+    return {
+      id: trailFileId(location),
+      location,
+      etag: etag.replace(/"/g, ''),
+      size,
+      deliveredAt: deliveryTimeOf(key, lastModifiedMs),
+    };
+  }
+
+  private async children(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
+      );
+      for (const common of page.CommonPrefixes ?? []) if (common.Prefix) out.push(common.Prefix);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+}
+
+/** Whether an object key names a trail file to read (not a digest, not Insights output). */
+export function isTrailFileKey(key: string): boolean {
+  return TRAIL_FILE_NAME.test(key) && !SKIPPED_PREFIXES.test(`/${key}`);
+}

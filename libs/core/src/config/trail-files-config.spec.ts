@@ -1,0 +1,53 @@
+import { ConfigError, loadConfig } from './config.loader.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
+}
+
+describe('trail file sources configuration', () => {
+  it('reads the S3 and SQS settings', () => {
+    expect(
+      loadConfig({
+        CLOUDTRAIL_SOURCE: 'sqs',
+        S3_BUCKET: 'my-trail-bucket',
+        S3_PREFIX: '/org-trail/',
+        S3_ENDPOINT: 'http://127.0.0.1:4569',
+        S3_REGION: 'eu-west-1',
+        SQS_QUEUE_URL: 'http://127.0.0.1:4576/123456789012/trail-files',
+        SQS_ENDPOINT: 'http://127.0.0.1:4576',
+        FILE_WORKERS: '4',
+        TRAIL_FILE_LATENESS_MINUTES: '30',
+      }),
+    ).toMatchObject({
+      source: 'sqs',
+      s3Bucket: 'my-trail-bucket',
+      s3Prefix: 'org-trail',
+      s3Endpoint: 'http://127.0.0.1:4569',
+      s3Region: 'eu-west-1',
+      sqsQueueUrl: 'http://127.0.0.1:4576/123456789012/trail-files',
+      sqsEndpoint: 'http://127.0.0.1:4576',
+      fileWorkers: 4,
+      trailFileLatenessMinutes: 30,
+    });
+    expect(loadConfig({})).toMatchObject({
+      s3Prefix: '',
+      s3Region: 'us-east-1',
+      fileWorkers: 2,
+      trailFileLatenessMinutes: 15,
+    });
+  });
+
+  it('names what a file source is missing or got wrong', () => {
+    expect(problemsOf({ CLOUDTRAIL_SOURCE: 's3' })).toEqual(['S3_BUCKET is required when CLOUDTRAIL_SOURCE=s3']);
+    expect(problemsOf({ CLOUDTRAIL_SOURCE: 'sqs' })).toEqual(['SQS_QUEUE_URL is required when CLOUDTRAIL_SOURCE=sqs']);
+    expect(problemsOf({ S3_BUCKET: 'Bad_Bucket' })[0]).toMatch(/^S3_BUCKET must be an S3 bucket name/);
+    expect(problemsOf({ S3_ENDPOINT: 'localhost:9000' })[0]).toMatch(/^S3_ENDPOINT must be a URL/);
+    expect(problemsOf({ FILE_WORKERS: '0' })[0]).toMatch(/^FILE_WORKERS /);
+  });
+});

@@ -1,0 +1,129 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  accountRegionOf,
+  CheckpointRepository,
+  parseTrailFileKey,
+  RejectsRepository,
+  toSlimEvent,
+  TrailFileReader,
+  TrailFilesRepository,
+  type AccountRegion,
+  type Reject,
+  type SlimEvent,
+  type TrailFileRef,
+} from '@trailsight/cloudtrail';
+import { CountingBuffer } from './counting.buffer.js';
+
+export interface FileCountResult {
+  records: number;
+  counted: number;
+  duplicates: number;
+  tooOld: number;
+  rejects: number;
+  /** The file (this etag) had been counted before: nothing was read. */
+  alreadyDone: boolean;
+}
+
+/** Events per counted batch: its done-marker and one group-commit entry. */
+export const FILE_BATCH_EVENTS = 10_000;
+/** Batches of one file in Redis at once while the file is read on. */
+const MAX_BATCHES_IN_FLIGHT = 3;
+/** Rejects parked together. */
+const PARK_EVERY = 500;
+
+/**
+ * Counts one trail file, exactly once: its records are streamed (bounded memory), turned into
+ * events and counted in batches of FILE_BATCH_EVENTS per account-region through the group-commit
+ * CountingBuffer. Each batch's id is `<job id>.<account>.<region>.<n>`: the file is read in the
+ * same order every time, so a retry after a crash finds the same batches and skips those whose
+ * done-marker is set; within a batch the script is atomic, and events are deduplicated by eventID
+ * across files anyway. The file is marked done (TrailFilesRepository) once every batch is in Redis.
+ */
+@Injectable()
+export class TrailFileCountingService {
+  private readonly logger = new Logger(TrailFileCountingService.name);
+  private readonly registered = new Set<string>();
+
+  constructor(
+    private readonly reader: TrailFileReader,
+    private readonly buffer: CountingBuffer,
+    private readonly files: TrailFilesRepository,
+    private readonly rejects: RejectsRepository,
+    private readonly checkpoints: CheckpointRepository,
+  ) {}
+
+  async countFile(jobId: string, file: TrailFileRef, batchEvents = FILE_BATCH_EVENTS): Promise<FileCountResult> {
+    const result: FileCountResult = {
+      records: 0,
+      counted: 0,
+      duplicates: 0,
+      tooOld: 0,
+      rejects: 0,
+      alreadyDone: false,
+    };
+    const [done] = await this.files.isDone([file]);
+    if (done) return { ...result, alreadyDone: true };
+
+    const path = file.location.kind === 's3' ? file.location.key : file.location.path;
+    const keyAccount = parseTrailFileKey(path)?.accountId;
+    const open = new Map<string, { source: AccountRegion; events: SlimEvent[]; sequence: number }>();
+    const inFlight: Promise<void>[] = [];
+    let failure: Error | undefined;
+    let pendingRejects: Reject[] = [];
+
+    const submit = async (key: string, entry: { source: AccountRegion; events: SlimEvent[]; sequence: number }) => {
+      const batch = { id: `${jobId}.${key}.${entry.sequence++}`, events: entry.events };
+      entry.events = [];
+      const counting = this.buffer.count(entry.source, batch).then(
+        (counted) => {
+          result.counted += counted.counted;
+          result.duplicates += counted.duplicates;
+          result.tooOld += counted.tooOld;
+        },
+        (error: unknown) => {
+          failure ??= error instanceof Error ? error : new Error(String(error));
+        },
+      );
+      inFlight.push(counting);
+      if (inFlight.length >= MAX_BATCHES_IN_FLIGHT) await inFlight.shift();
+      if (failure) throw failure;
+    };
+
+    for await (const { records, rejects } of this.reader.records(file.location, file.id)) {
+      result.records += records.length;
+      for (const record of records) {
+        const source = accountRegionOf(record, keyAccount);
+        const key = `${source.accountId}.${source.region}`;
+        let entry = open.get(key);
+        if (!entry) open.set(key, (entry = { source, events: [], sequence: 0 }));
+        entry.events.push(toSlimEvent(record));
+        if (entry.events.length >= batchEvents) await submit(key, entry);
+      }
+      if (rejects.length > 0) {
+        result.rejects += rejects.length;
+        pendingRejects.push(...rejects);
+        if (pendingRejects.length >= PARK_EVERY) {
+          await this.rejects.park(pendingRejects, file.id);
+          pendingRejects = [];
+        }
+      }
+    }
+    for (const [key, entry] of open) if (entry.events.length > 0) await submit(key, entry);
+    await Promise.all(inFlight);
+    if (failure) throw failure;
+    await this.rejects.park(pendingRejects, file.id);
+    await this.register([...open.values()].map((entry) => entry.source));
+    await this.files.markDone(file, { records: result.records, rejects: result.rejects });
+    if (result.tooOld > 0)
+      this.logger.warn(`${file.id}: ${result.tooOld} events older than the counter retention were not counted`);
+    return result;
+  }
+
+  /** Account-regions the evaluator should look at (once per process each). */
+  private async register(sources: AccountRegion[]): Promise<void> {
+    const fresh = sources.filter((s) => !this.registered.has(`${s.accountId}:${s.region}`));
+    if (fresh.length === 0) return;
+    await this.checkpoints.registerSources(fresh);
+    for (const s of fresh) this.registered.add(`${s.accountId}:${s.region}`);
+  }
+}
