@@ -1,5 +1,5 @@
-import { DEFAULT_TUNING, thresholdsFor } from './detector-tuning.js';
-import { observeStep } from './series-detector.js';
+import { DEFAULT_TUNING, thresholdsFor, validateTuning } from './detector-tuning.js';
+import { GENERAL_NOISE, observeStep } from './series-detector.js';
 import { createSeriesState } from './series-state.js';
 import type { DetectorTuning, SeriesVerdict } from './series-verdict.js';
 
@@ -14,15 +14,33 @@ export interface ScoreSeriesOptions {
 export interface ScoredPoint {
   /** Anomaly likelihood in [0, 1]: >= 0.5 exactly when `anomaly`. */
   score: number;
-  /** The point is anomalous (opens or continues an insight). */
+  /** The point is anomalous: it opens, or belongs to, an insight that was strong enough when it opened. */
   anomaly: boolean;
+  /** The core's verdict on the point (candidate insights: see scoreSeries). */
   verdict: SeriesVerdict;
 }
 
+/** How much more sensitive the candidate detector is than the tuning asked for (5 → 10). */
+const CANDIDATE_SENSITIVITY_BOOST = 5;
+/** Half-life of the long-run level and scale, in days. */
+const LONG_RUN_DAYS = 2;
+/** Residuals past this many robust scales are learned clipped. */
+const LONG_RUN_CLIP = 8;
+
 /**
- * The detector over a plain series (CLI `score --csv`, NAB): each point is one step. The robust
- * score is mapped through a logistic centred on the threshold, so the likelihood crosses 0.5
- * where the detector would alert; points failing a gate (volume, ratio) stay below 0.5.
+ * The detector over a plain series (CLI `score --csv`, NAB): each point is one step. General
+ * series (tweet counts, metrics) are far noisier than per-minute API calls, so:
+ *
+ * - the core runs with GENERAL_NOISE (no cap on the learned overdispersion) and a higher
+ *   sensitivity (tuning.sensitivity + 5, at most 10): it proposes candidate insights, seasonal
+ *   and level-corrected as for CloudTrail;
+ * - a candidate's strength is how far its first point lies from the series' long-run level
+ *   (EWMA, half-life 2 days) in long-run robust scales (1.25 × EWMA |x - level|, at least the
+ *   Poisson sqrt(level)): a burst that is large only against a quiet hour is not an incident;
+ * - the likelihood is reported on the point that opens the insight (NAB rewards the earliest
+ *   detection in a window and charges every detection outside one): it is >= 0.5 when the
+ *   strength reaches the tuning's score threshold (5 at sensitivity 5) and grows with it; the rest
+ *   of an accepted insight is exactly 0.5 (anomalous, nothing new), everything else stays below.
  */
 export function scoreSeries(values: readonly number[], options: ScoreSeriesOptions = {}): ScoredPoint[] {
   const stepsPerDay = options.stepsPerDay ?? 1440;
@@ -31,13 +49,46 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
     throw new RangeError(`stepsPerDay must divide a day into steps that divide an hour, got ${stepsPerDay}`);
   }
   const tuning: DetectorTuning = { ...DEFAULT_TUNING, ...options.tuning };
+  validateTuning(tuning);
+  const candidates: DetectorTuning = {
+    ...tuning,
+    sensitivity: Math.min(10, tuning.sensitivity + CANDIDATE_SENSITIVITY_BOOST),
+  };
   const threshold = thresholdsFor(tuning.sensitivity).score;
+  const alpha = 1 - 2 ** (-1 / (LONG_RUN_DAYS * stepsPerDay));
   const start = Math.floor((options.startTime ?? 0) / stepMs) * stepMs;
   const state = createSeriesState();
-  return values.map((value, i) => {
-    const verdict = observeStep(state, start + i * stepMs, Math.max(0, value), tuning, stepMs);
-    const logistic = 1 / (1 + Math.exp(-1.5 * (Math.abs(verdict.score) - threshold)));
-    const score = verdict.anomalous ? Math.max(0.5, logistic) : Math.min(0.499, logistic);
-    return { score, anomaly: verdict.anomalous, verdict };
+  let level = NaN;
+  let spread = 0;
+  let accepted = false;
+  return values.map((raw, i) => {
+    const value = Math.max(0, raw);
+    const verdict = observeStep(state, start + i * stepMs, value, candidates, stepMs, GENERAL_NOISE);
+    let strength = 0;
+    if (!Number.isNaN(level)) {
+      const scale = Math.max(1.25 * spread, Math.sqrt(Math.max(level, 1)));
+      strength = (verdict.score >= 0 ? value - level : level - value) / scale;
+      const bound = LONG_RUN_CLIP * scale;
+      level += alpha * (Math.min(Math.max(value, level - bound), level + bound) - level);
+      spread += alpha * (Math.min(Math.abs(value - level), bound) - spread);
+    } else {
+      level = value;
+    }
+
+    let score: number;
+    if (verdict.transition === 'start') {
+      accepted = strength >= threshold;
+      score = accepted
+        ? 0.5 + 0.5 * (1 - Math.exp(-(strength - threshold) / 10))
+        : 0.499 * Math.exp(Math.min(0, strength - threshold) / 4);
+    } else {
+      if (!verdict.insight) accepted = false;
+      // Not a start: never above an accepted start, and below every candidate start's 0.499 scale.
+      const logistic = 1 / (1 + Math.exp(-1.5 * (Math.abs(verdict.score) - threshold)));
+      score = accepted && verdict.insight ? 0.5 : 0.3 * logistic;
+    }
+    const anomaly = score >= 0.5;
+    if (verdict.transition === 'end') accepted = false;
+    return { score, anomaly, verdict };
   });
 }

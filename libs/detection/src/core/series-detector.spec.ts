@@ -1,6 +1,12 @@
-import { DEFAULT_TUNING } from './detector-tuning.js';
+import { DEFAULT_TUNING, thresholdsFor } from './detector-tuning.js';
 import { observeMinute, WARMUP_STEPS } from './series-detector.js';
-import { createSeriesState, decodeSeriesState, encodeSeriesState, type SeriesState } from './series-state.js';
+import {
+  cloneSeriesState,
+  createSeriesState,
+  decodeSeriesState,
+  encodeSeriesState,
+  type SeriesState,
+} from './series-state.js';
 import type { DetectorTuning, SeriesVerdict } from './series-verdict.js';
 import { MONDAY, poisson, rhythm, seededRandom } from './synthetic-traffic.fixture.js';
 
@@ -283,5 +289,64 @@ describe('observeMinute', () => {
       ).length;
     }
     expect(insights).toBe(0);
+  });
+
+  it('catches a second incident two days after a long one: the replayed excess does not inflate the dispersion', () => {
+    // A quiet API (one call every 20 minutes), a 60-minute 20x incident, then a 5x burst two days later.
+    const state = createSeriesState();
+    const quiet = (minutes: number) => Array.from({ length: minutes }, (_, i) => (i % 20 === 7 ? 1 : 0));
+    const incidentAt = MONDAY + 7 * DAY + 9 * HOUR + 30 * MINUTE;
+    feed(state, MONDAY, quiet((incidentAt - MONDAY) / MINUTE));
+    const incident = feed(state, incidentAt, new Array<number>(60).fill(20));
+    expect(starts(incident)).toHaveLength(1);
+    const burstAt = incidentAt + 2 * DAY + 6 * HOUR + 10 * MINUTE;
+    const between = feed(state, incidentAt + 60 * MINUTE, quiet((burstAt - incidentAt) / MINUTE - 60));
+    // Where the incident is replayed as expected, no drop; and no other insight in those two days.
+    expect(starts(between)).toHaveLength(0);
+    const burst = feed(state, burstAt, [4, 5, 4]);
+    expect(burst[0].upper).toBeLessThan(8);
+    expect(starts(burst)).toHaveLength(1);
+  });
+
+  it('is inclusive at the threshold: a minute whose score equals it opens an insight', () => {
+    // 3 calls on a series quiet for two hours scores about 5.4; put the threshold exactly there.
+    const at = MONDAY + DAY + 12 * HOUR;
+    const state = createSeriesState({ since: at - 2 * HOUR });
+    const probe = observeMinute(cloneSeriesState(state), at, 3, DEFAULT_TUNING);
+    const sensitivity = 5 - (probe.score - 5) / 0.35;
+    expect(sensitivity).toBeGreaterThan(1);
+    expect(Math.abs(thresholdsFor(sensitivity).score - probe.score)).toBeLessThan(1e-12);
+    const onIt = observeMinute(cloneSeriesState(state), at, 3, { ...DEFAULT_TUNING, sensitivity });
+    expect(onIt).toMatchObject({ anomalous: true, transition: 'start' });
+    // A hair stricter and the same minute is normal: the boundary is exactly there.
+    const past = observeMinute(cloneSeriesState(state), at, 3, { ...DEFAULT_TUNING, sensitivity: sensitivity - 1e-6 });
+    expect(past).toMatchObject({ anomalous: false, transition: null });
+  });
+
+  it('backdates a run-evidence Start only to a clearly unusual minute, never to a normal one', () => {
+    const state = createSeriesState();
+    feed(state, MONDAY, new Array<number>(2 * 1440).fill(1));
+    const at = MONDAY + 2 * DAY;
+    // 3 (3x, but only 1.6 sigma: could be noise) opens the run; 5, 6, 5 are the incident.
+    const verdicts = feed(state, at, [3, 5, 6, 5, 6, 1, 1, 1, 1, 1, 1]);
+    const start = verdicts.find((v) => v.transition === 'start');
+    expect(start).toBeDefined();
+    expect(start!.minute).toBeGreaterThan(at + MINUTE);
+    expect(start!.insight!.startMinute).toBe(at + MINUTE);
+    const durationSteps = (start!.minute - start!.insight!.startMinute) / MINUTE + 1;
+    expect(start!.insight!.durationMinutes).toBe(durationSteps);
+    // The 7-day baseline excludes the insight's minutes but keeps the benign 3 before it.
+    expect(start!.baselineDurationMinutes).toBe(2 * 1440 + 1);
+    expect(start!.baselineAverage).toBeCloseTo((2 * 1440 + 3) / (2 * 1440 + 1), 9);
+  });
+
+  it('does not blend Friday 23:00 into Saturday 00:00: no drop at the weekend switch', () => {
+    const state = createSeriesState();
+    const friday = MONDAY + 4 * DAY;
+    const rate = (t: number) => 40 * rhythm(t) + 10 * ((t - friday) % DAY > 22 * HOUR ? 1 : 0);
+    const verdicts = feed(state, MONDAY - 7 * DAY, counts(18, MONDAY - 7 * DAY, (13 * DAY) / MINUTE, rate));
+    const saturday = verdicts.filter((v) => v.minute >= friday + DAY && v.minute < friday + DAY + HOUR);
+    expect(saturday.filter((v) => v.transition === 'start')).toHaveLength(0);
+    expect(saturday[1].expected).toBeLessThan(1.3 * rate(saturday[1].minute));
   });
 });

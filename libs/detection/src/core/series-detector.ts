@@ -51,6 +51,8 @@ const SPIKE_FLOOR_SHARE = 0.2;
 const SWITCH_HOURS = 3;
 /** By how much the expectation may be off then. */
 const UNSURE_RATIO = 2;
+/** Scores this close to a threshold count as on it (the threshold is inclusive: score >= threshold). */
+const SCORE_EPS = 1e-9;
 /** Skipped steps processed one by one; older ones are applied in closed form. */
 const GAP_EXACT_STEPS = 1440;
 /** A series quiet longer than this has forgotten its profiles. */
@@ -71,6 +73,45 @@ export function observeMinute(
   return observeStep(state, minute, value, tuning, MINUTE_MS);
 }
 
+/**
+ * How noisy the series may be. Per-minute event counts (observeMinute) are near-Poisson: the
+ * learned overdispersion is capped at 16 and a squared residual counts at most 16 mu, so one
+ * burst cannot teach the detector that bursts are normal. General series (scoreSeries: tweets,
+ * metrics) can be far noisier: there the cap is lifted.
+ */
+export interface NoiseModel {
+  /** Largest learned overdispersion phi (variance / mean). */
+  maxDispersion: number;
+  /** A squared residual is learned clipped to this many times max(mu, 1) (times the current phi when `relativeClip`). */
+  residualClip: number;
+  relativeClip: boolean;
+  /**
+   * Robust scale instead of quasi-Poisson: the dispersion slots hold an EWMA of |x - mu| and
+   * phi = (1.25 EWMA|x - mu|)² / mu, so the score is close to a Gaussian z on the robust residual
+   * scale (variance need not grow like the mean), with the Poisson noise as the floor (phi >= 1).
+   */
+  robust: boolean;
+  /** Half-life of the dispersion estimate in steps. */
+  dispersionHalfLife: number;
+}
+
+export const COUNT_NOISE: Readonly<NoiseModel> = Object.freeze({
+  maxDispersion: 16,
+  residualClip: 16,
+  relativeClip: false,
+  robust: false,
+  dispersionHalfLife: 480,
+});
+
+/** scoreSeries' noise model for general series (tweets, metrics): no dispersion cap, residuals clipped at 4 learned sigmas. */
+export const GENERAL_NOISE: Readonly<NoiseModel> = Object.freeze({
+  maxDispersion: 1e9,
+  residualClip: 16,
+  relativeClip: true,
+  robust: false,
+  dispersionHalfLife: 480,
+});
+
 /** observeMinute for any step length (scoreSeries runs series of other cadences through it). */
 export function observeStep(
   state: SeriesState,
@@ -78,6 +119,7 @@ export function observeStep(
   value: number,
   tuning: DetectorTuning,
   stepMs: number,
+  noise: Readonly<NoiseModel> = COUNT_NOISE,
 ): SeriesVerdict {
   if (!Number.isFinite(t)) throw new RangeError(`minute must be epoch ms, got ${t}`);
   if (!(value >= 0 && Number.isFinite(value))) throw new RangeError(`value must be a count >= 0, got ${value}`);
@@ -97,8 +139,8 @@ export function observeStep(
     throw new RangeError(`minute ${t} is not a whole number of steps after the last one (${s[L.S_LAST]})`);
   }
   const th = thresholdsFor(tuning.sensitivity);
-  const ended = steps > 1 ? skipQuiet(state, steps - 1, tuning, stepMs) : null;
-  return step(state, t, value, tuning, th, stepMs, ended);
+  const ended = steps > 1 ? skipQuiet(state, steps - 1, tuning, stepMs, noise) : null;
+  return step(state, t, value, tuning, th, stepMs, ended, noise);
 }
 
 interface Model {
@@ -109,10 +151,12 @@ interface Model {
   /** Expected including recurring bursts. */
   expected: number;
   recurring: number;
+  /** The part of `recurring` that was learned from repeats (not just the excess seen once, an hour or a day ago). */
+  confirmed: number;
   phi: number;
 }
 
-function model(state: SeriesState, t: number, stepMs: number): Model {
+function model(state: SeriesState, t: number, stepMs: number, noise: Readonly<NoiseModel>): Model {
   const s = state.scalars;
   const p = state.profiles;
   const level = s[L.S_LEVEL_WEIGHT] > 0 ? s[L.S_LEVEL] / s[L.S_LEVEL_WEIGHT] : 0;
@@ -131,9 +175,14 @@ function model(state: SeriesState, t: number, stepMs: number): Model {
   const insStart = s[L.S_INS_DIR] !== 0 ? s[L.S_INS_START] : Infinity;
   const lastHour = t - HOUR_MS < insStart ? p[L.P_MOH_LAST + moh] : 0;
   const lastDay = t - DAY_MS < insStart ? p[L.P_MOD_LAST + mday] : 0;
-  const recurring = Math.max(p[L.P_MOH + moh], p[L.P_MOD + mday], lastHour, lastDay);
-  const phi = Math.min(16, Math.max(1, (s[L.S_DISP_RESID] + 0.05) / (s[L.S_DISP_MEAN] + 0.05)));
-  return { seasonalValue: seasonal ?? level, base, expected: base + recurring, recurring, phi };
+  const confirmed = Math.max(p[L.P_MOH + moh], p[L.P_MOD + mday]);
+  const recurring = Math.max(confirmed, lastHour, lastDay);
+  const expected = base + recurring;
+  const raw = noise.robust
+    ? (1.5625 * s[L.S_DISP_RESID] * s[L.S_DISP_RESID] + 0.05) / (expected + 0.05)
+    : (s[L.S_DISP_RESID] + 0.05) / (s[L.S_DISP_MEAN] + 0.05);
+  const phi = Math.min(noise.maxDispersion, Math.max(1, raw));
+  return { seasonalValue: seasonal ?? level, base, expected, recurring, confirmed, phi };
 }
 
 function step(
@@ -144,6 +193,7 @@ function step(
   th: Thresholds,
   stepMs: number,
   endedInGap: OpenInsight | null,
+  noise: Readonly<NoiseModel>,
 ): SeriesVerdict {
   const s = state.scalars;
   rollHour(state, t, stepMs);
@@ -155,7 +205,7 @@ function step(
   const baselineAverage = windowSteps > 0 ? windowSum / windowSteps : 0;
   const stepMinutes = stepMs / MINUTE_MS;
 
-  const m = model(state, t, stepMs);
+  const m = model(state, t, stepMs, noise);
   // Right after a weekday/weekend switch the day type may be unlearned: judge against an
   // expectation that may be off by a factor UNSURE_RATIO either way.
   const widen = unsureOfDayType(state.profiles, t) ? UNSURE_RATIO : 1;
@@ -177,25 +227,44 @@ function step(
   let lower = dropPossible ? Math.min(muDown / dropRatio, lowerCountAt(muDown, dropTarget)) : 0;
   const clipLower = lower;
   const clipUpper = upper;
+  // Inclusive, as documented (score >= threshold): compared on the score, not on the Newton bound,
+  // so a minute exactly on the threshold (3 calls where 3.0 is the bound) is anomalous.
+  const spikeHit = x > muUp && r1 >= th.score - SCORE_EPS && x >= spikeRatio * muUp && x >= tuning.minVolume;
+  const dropHit = dropPossible && x < muDown && r1 <= -th.dropScore + SCORE_EPS && x <= muDown / dropRatio;
 
   // Runs of suspicious minutes: same direction, each past 1 sigma and past the relaxed ratio
   // (a 5x burst on a 1/min API has minutes at 2x); the run as a whole must pass the full ratio.
   let dir = 0;
   if (x > muUp && r1 >= 1 && x >= th.continueSpikeRatio * muUp) dir = 1;
   else if (tuning.drops && x < muDown && r1 <= -1 && x <= muDown / th.continueDropRatio) dir = -1;
+  // A run member that is itself clearly unusual (full ratio, half the score, and for a spike at
+  // least one call above expected): the only kind of minute a Start may be backdated to.
+  const strong =
+    dir > 0
+      ? x >= spikeRatio * muUp && x - muUp >= 1 && r1 >= th.score / 2
+      : dir < 0 && x <= muDown / dropRatio && r1 <= -th.dropScore / 2;
   if (dir === 0) {
     s[L.S_RUN_DIR] = 0;
     s[L.S_RUN_LEN] = 0;
+    s[L.S_RUN_STRONG_START] = NaN;
   } else if (dir === s[L.S_RUN_DIR]) {
     s[L.S_RUN_LEN] += 1;
     s[L.S_RUN_X] += x;
     s[L.S_RUN_MU] += dir > 0 ? muUp : muDown;
+    if (s[L.S_RUN_STRONG_START] >= s[L.S_RUN_START]) {
+      s[L.S_RUN_STRONG_X] += x;
+    } else if (strong) {
+      s[L.S_RUN_STRONG_START] = t;
+      s[L.S_RUN_STRONG_X] = x;
+    }
   } else {
     s[L.S_RUN_DIR] = dir;
     s[L.S_RUN_START] = t;
     s[L.S_RUN_LEN] = 1;
     s[L.S_RUN_X] = x;
     s[L.S_RUN_MU] = dir > 0 ? muUp : muDown;
+    s[L.S_RUN_STRONG_START] = strong ? t : NaN;
+    s[L.S_RUN_STRONG_X] = strong ? x : 0;
   }
   const runLen = s[L.S_RUN_LEN];
   const runScore = runLen > 1 ? devianceScore(s[L.S_RUN_X], s[L.S_RUN_MU]) / sqrtPhi : r1;
@@ -214,17 +283,17 @@ function step(
     baseAvg = s[L.S_INS_BASE_AVG];
     baseDur = s[L.S_INS_BASE_DUR];
     clearInsight(s);
-    anomalous = !warmingUp && (dir > 0 ? x > upper && x >= tuning.minVolume : dir < 0 && x < lower);
+    anomalous = !warmingUp && (dir > 0 ? spikeHit : dir < 0 && dropHit);
   } else if (s[L.S_INS_DIR] !== 0) {
     // Open insight: relaxed thresholds in its direction (hysteresis).
     const insDir = s[L.S_INS_DIR];
     const contTarget = th.continueScore * th.continueScore * m.phi;
     if (insDir > 0) {
       upper = Math.max(th.continueSpikeRatio * muUp, upperCountAt(muUp, contTarget));
-      anomalous = x > upper;
+      anomalous = x > muUp && r1 >= th.continueScore - SCORE_EPS && x >= th.continueSpikeRatio * muUp;
     } else {
       lower = muDown > 0 ? Math.min(muDown / th.continueDropRatio, lowerCountAt(muDown, contTarget)) : 0;
-      anomalous = x < lower;
+      anomalous = muDown > 0 && x < muDown && r1 <= -th.continueScore + SCORE_EPS && x <= muDown / th.continueDropRatio;
     }
     s[L.S_INS_SUM_ALL] += x;
     if (anomalous) {
@@ -243,7 +312,7 @@ function step(
       clearInsight(s);
     }
   } else if (!warmingUp && dir !== 0) {
-    const singleHit = dir > 0 ? x > upper && x >= tuning.minVolume : x < lower;
+    const singleHit = dir > 0 ? spikeHit : dropHit;
     const runX = s[L.S_RUN_X];
     const runMu = s[L.S_RUN_MU];
     const runHit =
@@ -254,15 +323,18 @@ function step(
         : runX <= runMu / dropRatio && runMu / runLen >= tuning.minVolume);
     anomalous = singleHit || runHit;
     if (anomalous) {
-      // Backdate to the run's first minute only when the run was needed as evidence.
-      const start = singleHit ? t : s[L.S_RUN_START];
-      const before = singleHit ? 0 : runLen - 1;
-      const priorSum = singleHit ? 0 : s[L.S_RUN_X] - x;
+      // Backdate only when the run was needed as evidence, and only to its first clearly unusual
+      // minute: never to a normal one that merely passed the run's 1-sigma entry test.
+      const backdate = !singleHit && s[L.S_RUN_STRONG_START] >= s[L.S_RUN_START] && s[L.S_RUN_STRONG_START] < t;
+      const start = backdate ? s[L.S_RUN_STRONG_START] : t;
+      const sumFromStart = backdate ? s[L.S_RUN_STRONG_X] : x;
+      const before = (t - start) / stepMs;
+      const priorSum = sumFromStart - x;
       const priorSteps = Math.max(0, windowSteps - before);
       s[L.S_INS_DIR] = dir;
       s[L.S_INS_START] = start;
       s[L.S_INS_LAST] = t;
-      s[L.S_INS_SUM_ALL] = singleHit ? x : s[L.S_RUN_X];
+      s[L.S_INS_SUM_ALL] = sumFromStart;
       s[L.S_INS_SUM_TO_LAST] = s[L.S_INS_SUM_ALL];
       s[L.S_INS_PEAK] = Math.abs(score);
       s[L.S_INS_STREAK] = 0;
@@ -282,6 +354,7 @@ function step(
     lower: clipLower,
     upper: clipUpper,
     stepMs,
+    noise,
   });
 
   return {
@@ -324,6 +397,7 @@ interface LearnOptions {
   lower: number;
   upper: number;
   stepMs: number;
+  noise: Readonly<NoiseModel>;
 }
 
 /** Fold one step into the model. Anomalies are learned clipped to the normal range and slowly. */
@@ -339,11 +413,16 @@ function learn(state: SeriesState, t: number, x: number, m: Model, o: LearnOptio
   s[L.S_LEVEL_WEIGHT] += a * (1 - s[L.S_LEVEL_WEIGHT]);
   s[L.S_SEASONAL] += a * (m.seasonalValue - s[L.S_SEASONAL]);
 
-  if (!o.open && !o.unusual) {
-    const mu = m.expected;
-    const resid = Math.min((x - mu) * (x - mu), 16 * Math.max(mu, 1));
-    s[L.S_DISP_RESID] += DISP_ALPHA * (resid - s[L.S_DISP_RESID]);
-    s[L.S_DISP_MEAN] += DISP_ALPHA * (mu - s[L.S_DISP_MEAN]);
+  // Dispersion is learned against the expectation without unconfirmed recurring excess: after a
+  // long incident the excess seen an hour / a day earlier is replayed as expected, and the quiet
+  // minutes that follow must not read as residuals (they inflated phi ~14x for a day).
+  if (!o.open && !o.unusual && !(m.recurring > m.confirmed)) {
+    const mu = m.base + m.confirmed;
+    const clip = o.noise.residualClip * Math.max(mu, 1) * (o.noise.relativeClip ? m.phi : 1);
+    const resid = Math.min((x - mu) * (x - mu), clip);
+    const alpha = o.noise.dispersionHalfLife === 480 ? DISP_ALPHA : 1 - 2 ** (-1 / o.noise.dispersionHalfLife);
+    s[L.S_DISP_RESID] += alpha * ((o.noise.robust ? Math.sqrt(resid) : resid) - s[L.S_DISP_RESID]);
+    s[L.S_DISP_MEAN] += alpha * (mu - s[L.S_DISP_MEAN]);
   }
 
   s[L.S_HOUR_SUM] += x;
@@ -371,7 +450,13 @@ function recur(p: Float32Array, at: number, lastAt: number, excess: number, sepa
  * Skipped steps as quiet ones: the last GAP_EXACT_STEPS one by one (cheap: no bounds, no scores),
  * older ones in closed form. Returns the insight that ended in them, if any.
  */
-function skipQuiet(state: SeriesState, count: number, tuning: DetectorTuning, stepMs: number): OpenInsight | null {
+function skipQuiet(
+  state: SeriesState,
+  count: number,
+  tuning: DetectorTuning,
+  stepMs: number,
+  noise: Readonly<NoiseModel>,
+): OpenInsight | null {
   const s = state.scalars;
   const p = state.profiles;
   let ended: OpenInsight | null = null;
@@ -434,7 +519,7 @@ function skipQuiet(state: SeriesState, count: number, tuning: DetectorTuning, st
   for (let i = Math.max(0, bulk); i < count; i++) {
     const t = s[L.S_LAST] + stepMs;
     rollHour(state, t, stepMs);
-    const m = model(state, t, stepMs);
+    const m = model(state, t, stepMs, noise);
     const open = s[L.S_INS_DIR] !== 0;
     if (open && s[L.S_INS_DIR] < 0) {
       s[L.S_INS_LAST] = t;
@@ -442,7 +527,7 @@ function skipQuiet(state: SeriesState, count: number, tuning: DetectorTuning, st
     } else {
       endSpike(1);
     }
-    learn(state, t, 0, m, { open: open && !ended, unusual: true, clip: false, lower: 0, upper: 0, stepMs });
+    learn(state, t, 0, m, { open: open && !ended, unusual: true, clip: false, lower: 0, upper: 0, stepMs, noise });
   }
   return ended;
 }
@@ -520,6 +605,9 @@ function seasonalAt(p: Float32Array, t: number, stepMs: number): number | null {
   const v0 = k0 === how ? own : bucketValue(p, mod(k0, 168));
   const v1 = k0 === how ? bucketValue(p, mod(k0 + 1, 168)) : own;
   if (v0 === null || v1 === null) return own;
+  // No blending across midnight between a weekday and a weekend day: the switch is a step (a
+  // Saturday 00:01 half-expecting Friday 23:00's traffic read as a drop).
+  if (isWeekend(how) !== isWeekend(mod(k0 === how ? k0 + 1 : k0, 168))) return own;
   return v0 * (1 - w1) + v1 * w1;
 }
 

@@ -51,6 +51,9 @@ export const S_INS_PEAK = 26;
 export const S_INS_STREAK = 27;
 export const S_INS_BASE_AVG = 28;
 export const S_INS_BASE_DUR = 29;
+/** The run's first clearly unusual step (NaN or before S_RUN_START when none) and the sum of values from it. */
+export const S_RUN_STRONG_START = 30;
+export const S_RUN_STRONG_X = 31;
 export const SCALARS = 32;
 
 export const RING_HOURS = 168;
