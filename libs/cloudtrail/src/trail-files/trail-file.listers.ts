@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { listTrailFiles } from '../records/record-reader.js';
+import { listTrailFiles, parseTrailFileKey } from '../records/record-reader.js';
 import { deliveryTimeOf, trailFileId, type TrailFileRef } from './trail-file.js';
 
 const TRAIL_FILE_NAME = /\.(?:json|ndjson|jsonl)(?:\.gz)?$/i;
@@ -58,7 +58,7 @@ export class S3Lister {
   /** Every `.../CloudTrail/<region>/` prefix of the bucket (found once, refreshed on `refresh`). */
   async prefixes(refresh = false): Promise<string[]> {
     if (this.regionPrefixes && !refresh) return this.regionPrefixes;
-    const root = `${this.prefix ? `${this.prefix}/` : ''}AWSLogs/`;
+    const root = this.root();
     const found: string[] = [];
     for (const first of await this.children(root)) {
       // AWSLogs/<account>/ or, for organization trails, AWSLogs/<o-orgid>/<account>/
@@ -75,26 +75,31 @@ export class S3Lister {
   async listSince(fromMs: number): Promise<TrailFileRef[]> {
     const day = new Date(Math.floor(fromMs / DAY) * DAY).toISOString().slice(0, 10).replace(/-/g, '/');
     const files: TrailFileRef[] = [];
-    for (const regionPrefix of await this.prefixes(true)) {
-      let token: string | undefined;
-      do {
+    const regionPrefixes = await this.prefixes(true);
+    // Some S3-compatible servers (s3rver) answer nested delimiter listings with nothing: then
+    // the whole AWSLogs/ prefix is listed flat, and keys before the first day are left out.
+    const flat = regionPrefixes.length === 0;
+    const firstDay = day.replace(/\//g, '');
+    for (const regionPrefix of flat ? [this.root()] : regionPrefixes) {
+      // Paged by StartAfter = the last key seen (valid on S3, and on servers whose continuation
+      // tokens are unreliable); keys sort by date folder, so the first page starts at the first day.
+      let after: string | undefined = flat ? undefined : `${regionPrefix}${day}`;
+      for (;;) {
         const page = await this.s3.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: regionPrefix,
-            // Keys sort by date folder: start just before the first day wanted.
-            StartAfter: `${regionPrefix}${day}`,
-            ContinuationToken: token,
-          }),
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: regionPrefix, StartAfter: after }),
         );
-        for (const object of page.Contents ?? []) {
-          if (!object.Key || !TRAIL_FILE_NAME.test(object.Key) || SKIPPED_PREFIXES.test(`/${object.Key}`)) continue;
+        const contents = page.Contents ?? [];
+        for (const object of contents) {
+          if (!object.Key || !isTrailFileKey(object.Key)) continue;
+          if (flat && (parseTrailFileKey(object.Key)?.date.replace(/-/g, '') ?? firstDay) < firstDay) continue;
           files.push(
             this.ref(object.Key, object.ETag ?? '', object.Size ?? 0, object.LastModified?.getTime() ?? Date.now()),
           );
         }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+        const last = contents[contents.length - 1]?.Key;
+        if (!page.IsTruncated || !last) break;
+        after = last;
+      }
     }
     return files;
   }
@@ -114,6 +119,10 @@ export class S3Lister {
       size,
       deliveredAt: deliveryTimeOf(key, lastModifiedMs),
     };
+  }
+
+  private root(): string {
+    return `${this.prefix ? `${this.prefix}/` : ''}AWSLogs/`;
   }
 
   private async children(prefix: string): Promise<string[]> {
