@@ -8,6 +8,8 @@ delete swc.jsc.paths;
 
 const shared = {
   testEnvironment: 'node',
+  // Private build outputs (benchmarks build there so they never race `npm run build`).
+  modulePathIgnorePatterns: ['<rootDir>/.bench-out/', '<rootDir>/dist/'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { ...swc, module: { type: 'es6' } }] },
   moduleNameMapper: {

@@ -12,3 +12,4 @@ export * from './api/findings-page.cache.js';
 export * from './api/findings-api.service.js';
 export * from './api/findings.controller.js';
 export * from './api/findings-api.module.js';
+export * from './records/insight-listener.js';

@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { INSIGHT_LISTENER } from '@trailsight/findings';
 import { InsightNotifier } from './delivery/insight-notifier.js';
 import { WebhookDeliveryService } from './delivery/webhook-delivery.service.js';
 import { WebhooksProcessor } from './delivery/webhooks.processor.js';
@@ -7,11 +8,19 @@ import { WebhooksStoreModule } from './webhooks-store.module.js';
 
 /**
  * The detector's side: InsightNotifier (what the evaluator calls) and the delivery worker on
- * the webhooks queue. Needs QueueModule (which registers the queue) in the app.
+ * the webhooks queue. Needs QueueModule (which registers the queue) in the app. Global, so the
+ * evaluator (DetectionModule) finds the notifier as its INSIGHT_LISTENER without importing webhooks.
  */
+@Global()
 @Module({
   imports: [WebhooksStoreModule],
-  providers: [WebhooksProducer, InsightNotifier, WebhookDeliveryService, WebhooksProcessor],
-  exports: [InsightNotifier],
+  providers: [
+    WebhooksProducer,
+    InsightNotifier,
+    WebhookDeliveryService,
+    WebhooksProcessor,
+    { provide: INSIGHT_LISTENER, useExisting: InsightNotifier },
+  ],
+  exports: [InsightNotifier, INSIGHT_LISTENER],
 })
 export class WebhooksDeliveryModule {}

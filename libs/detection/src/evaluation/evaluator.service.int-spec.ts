@@ -1,14 +1,18 @@
 import { Queue } from 'bullmq';
 import { CheckpointRepository, type SlimEvent } from '@trailsight/cloudtrail';
 import { loadConfig, RedisService, type AppConfig } from '@trailsight/core';
-import { FindingsRepository, insightRecordErrors, type InsightRecord } from '@trailsight/findings';
+import {
+  FindingsRepository,
+  insightRecordErrors,
+  type InsightListener,
+  type InsightRecord,
+} from '@trailsight/findings';
 import { bullPrefix, QueueName, workerConnectionOptions } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { EvaluationRepository } from './evaluation.repository.js';
 import { EvaluatorService } from './evaluator.service.js';
-import type { InsightListener } from './insight-listener.js';
 
 const MINUTE = 60_000;
 const SOURCE = { accountId: '123456789012', region: 'eu-west-1' };

@@ -7,7 +7,9 @@ import {
   buildEndRecord,
   buildStartRecord,
   FindingsRepository,
+  INSIGHT_LISTENER,
   newFinding,
+  type InsightListener,
   type InsightInput,
   type SeriesPoint,
 } from '@trailsight/findings';
@@ -18,7 +20,6 @@ import { CounterRepository } from '../counters/counter.repository.js';
 import { EvaluationRepository, type EvaluationProgress } from './evaluation.repository.js';
 import { insightIds } from './insight-ids.js';
 import { baselineWindow, insightInputOf } from './insight-input.js';
-import { INSIGHT_LISTENER, type InsightListener } from './insight-listener.js';
 import type { SeriesRef } from './series-ref.js';
 import { SourceEvaluator, type EvaluatedSeries } from './source-evaluator.js';
 

@@ -1,0 +1,177 @@
+import { Redis } from 'ioredis';
+import { createSimulator, type Simulator } from '@trailsight/cloudtrail';
+import { KeySpace } from '@trailsight/core';
+import { eventually, startApp, type AppProcess } from './support/app-process.js';
+import { freePort, startRedis, type ThrowawayRedis } from './support/redis-server.js';
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
+
+/**
+ * From an API call spike at the simulated account to a signed webhook: poller, detector and api
+ * as separate processes. Two hours of history are back-filled first; then the simulator spikes
+ * its busiest write API and the subscriber filtered on that service must get insight.start within
+ * 60 s of the first anomalous minute closing, then insight.end; a subscriber filtered on another
+ * service gets nothing.
+ */
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const ADMIN_KEY = 'e2e-insights-admin-key-0123456789';
+const MINUTE = 60_000;
+
+describe('insights end to end: spike at the source, finding over the API, signed webhooks', () => {
+  let redis: ThrowawayRedis;
+  let client: Redis;
+  let simulator: Simulator;
+  let simulatorUrl: string;
+  let matching: WebhookReceiver;
+  let other: WebhookReceiver;
+  let api: AppProcess;
+  const apps: AppProcess[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+    simulator = createSimulator({
+      seed: 3,
+      accounts: [ACCOUNT],
+      regions: [REGION],
+      eventsPerMinute: 600,
+      rateLimit: 25,
+    });
+    simulatorUrl = (await simulator.server.start(0)).url;
+    matching = await startWebhookReceiver({ secret: 'matching-subscriber-secret-0123' });
+    other = await startWebhookReceiver({ secret: 'other-subscriber-secret-01234567' });
+    const env = async (): Promise<Record<string, string>> => ({
+      PORT: String(await freePort()),
+      REDIS_URL: redis.url,
+      API_KEYS: ADMIN_KEY,
+      LOG_LEVEL: 'log',
+      CLOUDTRAIL_SOURCE: 'simulator',
+      CLOUDTRAIL_ENDPOINT: simulatorUrl,
+      AWS_ACCOUNTS: ACCOUNT,
+      AWS_REGIONS: REGION,
+      LOOKUP_EVENTS_RATE: '25',
+      POLL_INTERVAL_SECONDS: '2',
+      POLL_OVERLAP_MINUTES: '2',
+      BACKFILL_DAYS: String(2 / 24),
+      EVALUATION_INTERVAL_SECONDS: '5',
+      EVALUATION_LATENESS_SECONDS: '5',
+      DETECTOR_END_AFTER_MINUTES: '2',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_BACKOFF_MS: '500',
+    });
+    api = startApp('api', await env());
+    apps.push(api, startApp('poller', await env()), startApp('detector', await env()));
+    await Promise.all(apps.map((app) => app.healthy()));
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.stop()));
+    await matching?.close();
+    await other?.close();
+    await client?.quit();
+    await simulator?.server.stop();
+    await redis?.stop();
+  });
+
+  async function call(method: string, path: string, body?: unknown) {
+    const response = await fetch(`http://127.0.0.1:${api.port}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it(
+    'delivers a signed insight.start within 60 s of the anomalous minute closing, then insight.end',
+    async () => {
+      const now = Date.now();
+      const [busiest] = simulator.generator
+        .apis()
+        .filter((api) => !api.readOnly)
+        .map((api) => ({
+          ...api,
+          rate: simulator.generator.expectedCalls(
+            { accountId: ACCOUNT, region: REGION },
+            api.eventSource,
+            api.eventName,
+            now,
+          ),
+        }))
+        .sort((a, b) => b.rate - a.rate);
+      const target = busiest;
+
+      const subscribe = async (receiver: WebhookReceiver, secret: string, eventSource: string) =>
+        call('POST', '/v1/webhooks', {
+          url: receiver.url,
+          secret,
+          events: ['insight.start', 'insight.end'],
+          filter: { eventSource: [eventSource], insightType: ['ApiCallRateInsight'] },
+        });
+      expect((await subscribe(matching, 'matching-subscriber-secret-0123', target.eventSource)).status).toBe(201);
+      expect((await subscribe(other, 'other-subscriber-secret-01234567', 'nothing-here.amazonaws.com')).status).toBe(
+        201,
+      );
+
+      // The history is back-filled and evaluated up to about now.
+      const keys = new KeySpace('ts');
+      await eventually(
+        'the evaluator to catch up with the back-filled history',
+        async () => {
+          const cursor = Number(await client.hget(keys.evaluation({ accountId: ACCOUNT, region: REGION }), 'cursor'));
+          return cursor > Date.now() - 3 * MINUTE ? true : undefined;
+        },
+        240_000,
+        1_000,
+      );
+
+      const anomaly = await fetch(`${simulatorUrl}/anomalies`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          kind: 'spike',
+          eventSource: target.eventSource,
+          eventName: target.eventName,
+          factor: 12,
+          minutes: 3,
+        }),
+      });
+      expect(anomaly.status).toBe(201);
+      const firstMinuteCloses = Date.parse(((await anomaly.json()) as { startTime: string }).startTime) + MINUTE;
+
+      const isStart = (r: { event: string; body: { detail: { insightDetails?: Record<string, unknown> } } }) =>
+        r.event === 'insight.start' && r.body.detail.insightDetails?.eventName === target.eventName;
+      const [start] = (
+        await matching.waitFor('insight.start', (requests) => requests.some(isStart), 4 * MINUTE)
+      ).filter(isStart);
+      expect(start.receivedAt - firstMinuteCloses).toBeLessThan(60_000);
+      expect(start.signatureValid).toBe(true);
+      expect(start.body['detail-type']).toBe('AWS Insight via CloudTrail');
+      expect(start.body.account).toBe(ACCOUNT);
+      const sharedEventID = start.body.detail.sharedEventID;
+
+      const ends = await matching.waitFor(
+        'insight.end',
+        (requests) => requests.some((r) => r.event === 'insight.end' && r.body.detail.sharedEventID === sharedEventID),
+        6 * MINUTE,
+      );
+      const end = ends.find((r) => r.event === 'insight.end' && r.body.detail.sharedEventID === sharedEventID);
+      expect(end!.signatureValid).toBe(true);
+      expect(end!.receivedAt).toBeGreaterThan(start.receivedAt);
+
+      // Only matching deliveries: every one the filtered subscriber got is about its service.
+      for (const request of matching.requests) {
+        expect((request.body.detail.insightDetails as Record<string, unknown> | undefined)?.eventSource).toBe(
+          target.eventSource,
+        );
+      }
+      expect(other.requests).toHaveLength(0);
+
+      // The same insight is a closed finding over the API, its records in AWS's layout.
+      const finding = await call('GET', `/v1/findings/${sharedEventID}`);
+      expect(finding.status).toBe(200);
+      expect(finding.body).toMatchObject({ state: 'closed', eventName: target.eventName, direction: 'spike' });
+    },
+    15 * MINUTE,
+  );
+});
