@@ -1,9 +1,12 @@
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import {
   accountRegionOf,
   listTrailFiles,
-  readRecordsFile,
+  parseTrailFileKey,
+  streamRecords,
   toSlimEvent,
+  type ReadResult,
   type RejectReason,
 } from '@trailsight/cloudtrail';
 import { DEFAULT_TUNING, OfflineDetector, type DetectorTuning } from '@trailsight/detection';
@@ -36,25 +39,45 @@ export async function detect(
   const detector = new OfflineDetector({ ...DEFAULT_TUNING, ...tuning });
   const summary: DetectSummary = { files: 0, records: 0, duplicates: 0, rejected: {}, insights: 0 };
   const firstRejects = new Map<RejectReason, string>();
-
-  for (const root of paths) {
-    for await (const file of listTrailFiles(root)) {
-      const { records, rejects } = await readRecordsFile(file).catch((error: unknown) => ({
-        records: [],
-        rejects: [
-          { reason: 'unknown-format' as const, detail: `cannot read: ${(error as Error).message}`, origin: file },
-        ],
-      }));
-      summary.files++;
-      summary.records += records.length;
-      for (const record of records) detector.add(accountRegionOf(record), toSlimEvent(record));
-      for (const reject of rejects) {
-        summary.rejected[reject.reason] = (summary.rejected[reject.reason] ?? 0) + 1;
-        if (!firstRejects.has(reject.reason))
-          firstRejects.set(reject.reason, `${reject.origin ?? file}: ${reject.detail}`);
-      }
-      progress.update(`read ${summary.files} files, ${summary.records} records`);
+  const noteRejects = (rejects: ReadResult['rejects'], file: string) => {
+    for (const reject of rejects) {
+      summary.rejected[reject.reason] = (summary.rejected[reject.reason] ?? 0) + 1;
+      if (!firstRejects.has(reject.reason))
+        firstRejects.set(reject.reason, `${reject.origin ?? file}: ${reject.detail}`);
     }
+  };
+
+  // Listed first, so the progress bar knows the total size.
+  const files: Array<{ path: string; size: number }> = [];
+  for (const root of paths) {
+    for await (const path of listTrailFiles(root)) files.push({ path, size: (await stat(path)).size });
+  }
+  const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
+  let doneBytes = 0;
+
+  for (const { path: file, size } of files) {
+    const before = doneBytes;
+    const counted = (chunk: Buffer) => {
+      doneBytes += chunk.length;
+    };
+    const account = parseTrailFileKey(file)?.accountId;
+    try {
+      // The same streaming reader as the detector's file workers: bounded memory per file.
+      for await (const { records, rejects } of streamRecords(readCounting(file, counted), file)) {
+        summary.records += records.length;
+        for (const record of records) detector.add(accountRegionOf(record, account), toSlimEvent(record));
+        noteRejects(rejects, file);
+        progress.bar(doneBytes, totalBytes, summary.records, `${summary.files + 1}/${files.length} files`);
+      }
+    } catch (error) {
+      noteRejects(
+        [{ reason: 'unknown-format', detail: `cannot read: ${(error as Error).message}`, origin: file }],
+        file,
+      );
+    }
+    doneBytes = before + size;
+    summary.files++;
+    progress.bar(doneBytes, totalBytes, summary.records, `${summary.files}/${files.length} files`);
   }
   summary.duplicates = detector.duplicates;
   progress.done(
@@ -70,6 +93,14 @@ export async function detect(
   }
   progress.note(`${summary.insights} Insights records`);
   return summary;
+}
+
+/** A file's bytes, each chunk reported to `onChunk` as it is read (for the progress bar). */
+async function* readCounting(path: string, onChunk: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    onChunk(chunk as Buffer);
+    yield chunk as Buffer;
+  }
 }
 
 /** A mistake in how the command was called: printed with the usage, exit code 2. */
