@@ -54,7 +54,7 @@ describe('npm start (the embedded default)', () => {
       expect(Date.now() - started).toBeLessThan(5 * 60_000);
       const records = await fetch(`http://127.0.0.1:${app.port}/v1/findings/${first.id}/records`, { headers });
       expect(records.status).toBe(200);
-      const body = (await records.json());
+      const body = await records.json();
       expect(JSON.stringify(body)).toMatch(/"eventType":"AwsCloudTrailInsight"/);
       // Without the key, nothing.
       expect((await fetch(`http://127.0.0.1:${app.port}/v1/findings`)).status).toBe(401);

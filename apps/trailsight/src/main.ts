@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     logger.log(`Simulated CloudTrail account at ${url} (POST /anomalies, GET /truth)`);
   }
 
-  const app = await serveApp(TrailsightModule.forRoot(config), config, { swagger: true });
+  await serveApp(TrailsightModule.forRoot(config), config, { swagger: true });
   logger.log(`Trailsight on http://localhost:${config.port}: /health, /docs, /v1/findings`);
 }
 

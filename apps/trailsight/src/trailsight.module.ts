@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { PollerModule } from '@trailsight/cloudtrail';
+import { FilesSourceModule, PollerModule } from '@trailsight/cloudtrail';
 import { AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
 import { DetectionModule, TrackedApisModule } from '@trailsight/detection';
 import { FindingsApiModule } from '@trailsight/findings';
@@ -16,6 +16,7 @@ export class TrailsightModule {
         CoreModule.forRoot({ config }),
         QueueModule,
         PollerModule,
+        FilesSourceModule,
         DetectionModule,
         QueueOpsModule,
         AuthModule,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { trailFileJobId, type TrailFileRef } from '@trailsight/cloudtrail';
+import { createHash } from 'node:crypto';
+import type { TrailFileRef } from '@trailsight/cloudtrail';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
 import { JobName, QueueName, type JobOf } from './queue-contract.js';
 import { DEFAULT_JOB_OPTIONS } from './job-options.js';
@@ -41,4 +42,13 @@ export class FilesProducer implements OnModuleDestroy {
     });
     return this.queue;
   }
+}
+
+/**
+ * Deterministic BullMQ job id of one version of one file (':'-free, never all digits). Here, not
+ * in libs/cloudtrail: the queue lib imports only types from the sources, so the two never form an
+ * import cycle (which leaves decorated classes uninitialised under ES modules).
+ */
+export function trailFileJobId(file: Pick<TrailFileRef, 'id' | 'etag'>): string {
+  return `file-${createHash('sha1').update(`${file.id}\n${file.etag}`).digest('hex')}`;
 }

@@ -59,7 +59,9 @@ export class CloudTrailClientFactory {
           : undefined;
       }
       case 'files':
-        throw new Error('CLOUDTRAIL_SOURCE=files reads trail files; it has no LookupEvents client');
+      case 's3':
+      case 'sqs':
+        throw new Error(`CLOUDTRAIL_SOURCE=${this.settings.source} reads trail files; it has no LookupEvents client`);
     }
   }
 }

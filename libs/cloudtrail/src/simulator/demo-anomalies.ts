@@ -26,8 +26,8 @@ export function demoAnomalies(generator: TrafficGenerator, now: number): Anomaly
   const specs: AnomalySpec[] = [];
   const first = Math.floor(now / MINUTE) * MINUTE - FROM_MINUTES_AGO * MINUTE;
   for (let i = 0, start = first; start < now + AHEAD_MINUTES * MINUTE; i++, start += EVERY_MINUTES * MINUTE) {
-    const write = writes[i % writes.length]!;
-    const read = reads[i % reads.length]!;
+    const write = writes[i % writes.length];
+    const read = reads[i % reads.length];
     specs.push(
       i % 2 === 0
         ? {

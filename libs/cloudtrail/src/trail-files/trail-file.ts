@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { parseTrailFileKey } from '../records/record-reader.js';
 
 /** Where a trail file is: a local path, or an object in S3. */
@@ -25,9 +24,4 @@ export function trailFileId(location: TrailFileLocation): string {
 export function deliveryTimeOf(keyOrPath: string, fallbackMs: number): number {
   const deliveredAt = parseTrailFileKey(keyOrPath)?.deliveredAt;
   return deliveredAt ? Date.parse(deliveredAt) : fallbackMs;
-}
-
-/** Deterministic BullMQ job id of one version of one file (':'-free, never all digits). */
-export function trailFileJobId(file: Pick<TrailFileRef, 'id' | 'etag'>): string {
-  return `file-${createHash('sha1').update(`${file.id}\n${file.etag}`).digest('hex')}`;
 }

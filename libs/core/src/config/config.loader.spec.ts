@@ -54,6 +54,14 @@ describe('loadConfig', () => {
       evaluationLatenessSeconds: 30,
       evaluationIntervalSeconds: 15,
       findingsRetentionDays: 90,
+      fileWorkers: 2,
+      s3Bucket: undefined,
+      s3Endpoint: undefined,
+      s3Prefix: '',
+      s3Region: 'us-east-1',
+      sqsEndpoint: undefined,
+      sqsQueueUrl: undefined,
+      trailFileLatenessMinutes: 15,
     });
   });
 
