@@ -201,7 +201,7 @@ export async function prepareFaults(
   return { apiUrl, adminKey, readKey, insights, receiver, subscriptionId, webhookSecret };
 }
 
-export async function runFaultScenarios(report: Report, pipeline: Pipeline, ctx: FaultContext): Promise<void> {
+export async function runFaultScenarios(report: Report, pipeline: Pipeline): Promise<void> {
   const normal = pipeline.source('normal');
 
   await report.scenario('faults/lookup-events-500-throttle-timeout-truncate', async (figures) => {
@@ -257,7 +257,10 @@ export async function runFaultScenarios(report: Report, pipeline: Pipeline, ctx:
       await expectExact(pipeline, figures);
     });
   }
+}
 
+/** After the faults: each anomaly found once, and the spike delivered once to the troubled subscriber. */
+export async function runInsightScenarios(report: Report, ctx: FaultContext): Promise<void> {
   // The subscriber comes back once the spike's finding exists (its deliveries so far were refused),
   // then answers 500, hangs past WEBHOOK_TIMEOUT_MS, answers 503, and only then accepts, slowly.
   const spike = ctx.insights[0];

@@ -57,7 +57,7 @@ export async function runSecurityScenarios(report: Report, ctx: SecurityContext)
       { authorization: `Bearer ${ctx.adminKey.slice(0, -1)}` },
       { authorization: `Token ${ctx.adminKey}` },
       { authorization: `Bearer ${'k'.repeat(8_000)}` },
-      { authorization: 'Bearer ñ-ü-€' },
+      { authorization: 'Bearer \u00f1-\u00fc-\u00ff' },
       { authorization: "Bearer ' OR 1=1 --" },
       { authorization: 'Bearer {"$gt":""}' },
       { 'x-api-key': '' },
@@ -193,7 +193,7 @@ export async function runSecurityScenarios(report: Report, ctx: SecurityContext)
       scan(`job ${key}`, JSON.stringify(await ctx.pipeline.client.hgetall(key)));
     }
     figures.outputs_scanned = ctx.pipeline.everyProcess.length;
-    figures.log_mb = Math.round(ctx.pipeline.everyProcess.reduce((n, p) => n + p.output().length, 0) / 1e5) / 10;
+    figures.log_kb = Math.round(ctx.pipeline.everyProcess.reduce((n, p) => n + p.output().length, 0) / 1024);
     figures.error_bodies = errorBodies.length;
     figures.jobs_scanned = jobKeys.length;
     figures.leaks = leaks.length;
