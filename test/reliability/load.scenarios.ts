@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { QueueName, bullPrefix, workerConnectionOptions } from '@trailsight/queue';
+import { fetchTruth } from '../support/ground-truth.js';
 import type { ExpectedInsight } from './faults.scenarios.js';
 import { MINUTE, type Pipeline } from './pipeline.js';
 import { http, sleep } from './processes.js';
@@ -93,9 +94,12 @@ export async function runLoadScenarios(report: Report, ctx: LoadContext): Promis
       await Promise.all(Array.from({ length: 4 }, reader));
       await sleep(Math.max(0, loadEnd - Date.now()) + 35_000);
 
+      // Calls per minute of the account from the truth, leaving out the APIs of the injected insights.
       const truth = async (from: number) => {
-        const c = await pipeline.compare(source, from, from + MINUTE - 1);
-        return c.expectedEvents;
+        const rows = await fetchTruth(source.url, from, from + MINUTE - 1);
+        return rows
+          .filter((row) => row.accountId === source.accountId && !excluded.has(row.eventName))
+          .reduce((sum, row) => sum + row.calls, 0);
       };
       const normalRate = await truth(loadStart - MINUTE);
       const loadRate = await truth(loadStart);
