@@ -16,7 +16,12 @@ export class EventCountingService {
   ) {}
 
   async countBatch(batchId: string, data: JobOf<typeof JobName.EventBatch>): Promise<CountResult> {
-    const sourceProblem = batchSourceProblem(data.source);
+    // A payload that is not even an object (null, written by hand) has no source to read: park it too.
+    const payload: unknown = data;
+    const sourceProblem =
+      typeof payload === 'object' && payload !== null
+        ? batchSourceProblem(data.source)
+        : 'the payload is not an object';
     if (sourceProblem) {
       // Retrying cannot fix a payload: park it whole, so the job completes and nothing loops.
       await this.rejects.park(
@@ -24,10 +29,10 @@ export class EventCountingService {
           {
             reason: 'invalid-field',
             detail: `queued batch ${batchId}: ${sourceProblem}`,
-            sample: JSON.stringify(data).slice(0, 2048),
+            sample: (JSON.stringify(payload) ?? typeof payload).slice(0, 2048),
           },
         ],
-        typeof data.origin === 'string' ? data.origin : 'queue',
+        typeof payload === 'object' && payload !== null && typeof data.origin === 'string' ? data.origin : 'queue',
       );
       return { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false };
     }
