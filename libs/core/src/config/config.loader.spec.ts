@@ -65,6 +65,14 @@ describe('loadConfig', () => {
     });
   });
 
+  it('waits longer before judging a minute of AWS (events visible in ~5 min) than of the simulator', () => {
+    expect(loadConfig({ CLOUDTRAIL_SOURCE: 'aws' }).evaluationLatenessSeconds).toBe(300);
+    expect(loadConfig({}).evaluationLatenessSeconds).toBe(30);
+    expect(loadConfig({ CLOUDTRAIL_SOURCE: 'aws', EVALUATION_LATENESS_SECONDS: '60' }).evaluationLatenessSeconds).toBe(
+      60,
+    );
+  });
+
   it('reads per-API detector overrides and names what is wrong in them', () => {
     expect(
       loadConfig({
