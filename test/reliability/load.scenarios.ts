@@ -14,7 +14,13 @@ export interface LoadContext {
 }
 
 const LOAD_MINUTES = 2;
-const FACTOR = 5;
+/** The load asked for: this many times the account's normal event rate. */
+const TARGET = 5;
+/**
+ * The spike factor on the APIs called at least every other minute: the rarest APIs keep their
+ * rate (boosting them to 5/min each would be far more than 5x), so these carry a little more.
+ */
+const FACTOR = 6;
 
 interface Sample {
   at: number;
@@ -25,7 +31,7 @@ interface Sample {
 
 /**
  * Five times the normal event rate for two minutes on the normal account (every API it calls
- * at least every other minute gets five times max(its rate, 1)), while a client reads findings: memory and
+ * at least every other minute gets FACTOR times max(its rate, 1)), while a client reads findings: memory and
  * queue depth must come back flat, the API must stay fast and answer no 5xx, and the counters
  * must still equal the truth.
  */
@@ -55,7 +61,7 @@ export async function runLoadScenarios(report: Report, ctx: LoadContext): Promis
   let loadStart = 0;
   let loadEnd = 0;
   try {
-    await report.scenario(`load/${FACTOR}x-ingest-memory-and-queue-flat`, async (figures) => {
+    await report.scenario(`load/${TARGET}x-ingest-memory-and-queue-flat`, async (figures) => {
       const excluded = new Set(ctx.exclude.map((i) => i.anomaly.eventName));
       let injected = 0;
       for (const region of source.regions) {
@@ -133,7 +139,7 @@ export async function runLoadScenarios(report: Report, ctx: LoadContext): Promis
       }
       figures.queue_depth_peak = max(during.map((s) => s.depth));
       figures.queue_depth_after = after[after.length - 1].depth;
-      check(figures.rate_factor >= 3.5, `the load was only ${figures.rate_factor.toFixed(1)}x`);
+      check(figures.rate_factor >= TARGET, `the load was only ${figures.rate_factor.toFixed(1)}x`);
       check(
         after.slice(-5).every((s) => s.depth <= 5),
         `queue depth after the load: ${after
