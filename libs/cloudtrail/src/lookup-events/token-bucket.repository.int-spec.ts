@@ -62,7 +62,7 @@ describe('TokenBucketRepository (real Redis)', () => {
     expect(sends.length).toBeGreaterThanOrEqual(9);
     expect(sends.length).toBeLessThanOrEqual(11);
     for (let i = 1; i < sends.length; i++) expect(sends[i] - sends[i - 1]).toBeGreaterThanOrEqual(480);
-  });
+  }, 15_000);
 
   it('keeps account-regions apart', async () => {
     expect(await bucketA.reserve(source, 2)).toBe(0);
