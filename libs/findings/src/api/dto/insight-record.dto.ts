@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DOC_CALL_RATE_END, DOC_CALL_RATE_START } from '../../records/insight-record.examples.js';
 
 // Examples are the reference doc's §2.2 call-rate pair and AWS's own §2.3 error-rate record.
 
@@ -108,101 +109,4 @@ export class InsightRecordDto {
 }
 
 /** §2.2's Start and End records: the example of GET /v1/findings/{id}/records. */
-export const RECORDS_EXAMPLE = [
-  {
-    eventVersion: '1.09',
-    eventTime: '2025-03-04T10:15:00Z',
-    awsRegion: 'us-east-1',
-    eventID: '3f0b6a51-6d0e-4c8e-9d7e-0a1b2c3d4e5f',
-    eventType: 'AwsCloudTrailInsight',
-    recipientAccountId: '123456789012',
-    sharedEventID: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
-    insightDetails: {
-      state: 'Start',
-      eventSource: 'ec2.amazonaws.com',
-      eventName: 'RunInstances',
-      insightType: 'ApiCallRateInsight',
-      sourceEventCategory: 'Management',
-      insightContext: {
-        statistics: {
-          baseline: { average: 0.0421 },
-          insight: { average: 37 },
-          insightDuration: 1,
-          baselineDuration: 10080,
-        },
-        attributions: [
-          {
-            attribute: 'userIdentityArn',
-            insight: [
-              { value: 'arn:aws:sts::123456789012:assumed-role/ci-deployer/build-7781', average: 35 },
-              { value: 'arn:aws:iam::123456789012:user/alice', average: 2 },
-            ],
-            baseline: [{ value: 'arn:aws:iam::123456789012:user/alice', average: 0.0421 }],
-          },
-          {
-            attribute: 'userAgent',
-            insight: [
-              { value: 'aws-sdk-js/3.600.0', average: 35 },
-              { value: 'console.amazonaws.com', average: 2 },
-            ],
-            baseline: [{ value: 'console.amazonaws.com', average: 0.0421 }],
-          },
-          {
-            attribute: 'errorCode',
-            insight: [{ value: 'null', average: 37 }],
-            baseline: [{ value: 'null', average: 0.0421 }],
-          },
-        ],
-      },
-    },
-    eventCategory: 'Insight',
-  },
-  {
-    eventVersion: '1.09',
-    eventTime: '2025-03-04T10:21:00Z',
-    awsRegion: 'us-east-1',
-    eventID: 'c41d2e7a-88f3-4b61-a0d2-5e6f7a8b9c0d',
-    eventType: 'AwsCloudTrailInsight',
-    recipientAccountId: '123456789012',
-    sharedEventID: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
-    insightDetails: {
-      state: 'End',
-      eventSource: 'ec2.amazonaws.com',
-      eventName: 'RunInstances',
-      insightType: 'ApiCallRateInsight',
-      sourceEventCategory: 'Management',
-      insightContext: {
-        statistics: {
-          baseline: { average: 0.0421 },
-          insight: { average: 24.5 },
-          insightDuration: 6,
-          baselineDuration: 10080,
-        },
-        attributions: [
-          {
-            attribute: 'userIdentityArn',
-            insight: [
-              { value: 'arn:aws:sts::123456789012:assumed-role/ci-deployer/build-7781', average: 23.8 },
-              { value: 'arn:aws:iam::123456789012:user/alice', average: 0.7 },
-            ],
-            baseline: [{ value: 'arn:aws:iam::123456789012:user/alice', average: 0.0421 }],
-          },
-          {
-            attribute: 'userAgent',
-            insight: [
-              { value: 'aws-sdk-js/3.600.0', average: 23.8 },
-              { value: 'console.amazonaws.com', average: 0.7 },
-            ],
-            baseline: [{ value: 'console.amazonaws.com', average: 0.0421 }],
-          },
-          {
-            attribute: 'errorCode',
-            insight: [{ value: 'null', average: 24.5 }],
-            baseline: [{ value: 'null', average: 0.0421 }],
-          },
-        ],
-      },
-    },
-    eventCategory: 'Insight',
-  },
-];
+export const RECORDS_EXAMPLE = [DOC_CALL_RATE_START, DOC_CALL_RATE_END];
