@@ -28,6 +28,20 @@ describe('validateBatchEvents', () => {
     ]);
   });
 
+  it('refuses line breaks where counter fields are built (they travel newline-separated) and white space in ids', () => {
+    const breaks = [
+      { ...good, src: 's3.amazonaws.com\n' },
+      { ...good, name: 'Put\rObject' },
+      { ...good, arn: 'arn:x\nc|forged|field' },
+      { ...good, err: 'AccessDenied\n' },
+      { ...good, id: 'e 1' },
+    ];
+    const { valid, invalid } = validateBatchEvents([...breaks, { ...good, ua: 'agent\nwith a break' }]);
+    expect(invalid.map((problem) => problem.index)).toEqual([0, 1, 2, 3, 4]);
+    // User agents are free text: their line breaks are folded when counted, not refused.
+    expect(valid).toHaveLength(1);
+  });
+
   it('refuses a payload that is not a list', () => {
     expect(validateBatchEvents({ not: 'a list' }).invalid).toEqual([{ index: -1, detail: 'events is not an array' }]);
   });
