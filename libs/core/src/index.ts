@@ -4,6 +4,7 @@ export * from './config/config.tokens.js';
 export * from './config/config.module.js';
 export * from './redis/key-space.js';
 export * from './redis/redis.service.js';
+export * from './redis/redis-repository.provider.js';
 export * from './redis/redis.module.js';
 export * from './redis/redis.health.js';
 export * from './redis/embedded-redis.js';

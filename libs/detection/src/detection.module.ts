@@ -6,7 +6,7 @@ import {
   TrailFileReader,
   TrailFilesRepository,
 } from '@trailsight/cloudtrail';
-import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
+import { APP_CONFIG, RedisService, type AppConfig, redisRepository } from '@trailsight/core';
 import { FindingsModule } from '@trailsight/findings';
 import { CounterRepository } from './counters/counter.repository.js';
 import { CountingBuffer } from './ingest/counting.buffer.js';
@@ -35,27 +35,15 @@ import { EvaluatorService } from './evaluation/evaluator.service.js';
       inject: [CounterRepository],
       useFactory: (counters: CounterRepository) => new CountingBuffer(counters),
     },
-    {
-      provide: RejectsRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new RejectsRepository(redis.client, redis.keys),
-    },
-    {
-      provide: CheckpointRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new CheckpointRepository(redis.client, redis.keys),
-    },
+    redisRepository(RejectsRepository),
+    redisRepository(CheckpointRepository),
     {
       provide: EvaluationRepository,
       inject: [RedisService, APP_CONFIG],
       useFactory: (redis: RedisService, config: AppConfig) =>
         new EvaluationRepository(redis.client, redis.keys, config.counterRetentionMinutes),
     },
-    {
-      provide: TrailFilesRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new TrailFilesRepository(redis.client, redis.keys),
-    },
+    redisRepository(TrailFilesRepository),
     {
       provide: TrailFileReader,
       inject: [APP_CONFIG],

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
+import { APP_CONFIG, type AppConfig, redisRepository } from '@trailsight/core';
 import { WebhookHttpClient } from './delivery/webhook-http.client.js';
 import { WebhookSender } from './delivery/webhook.sender.js';
 import { WebhookUrlGuard } from './safety/webhook-url.guard.js';
@@ -8,11 +8,7 @@ import { SubscriptionsRepository } from './subscriptions/subscriptions.repositor
 /** What both sides share: the subscriptions store, the URL guard and the signed sender. */
 @Module({
   providers: [
-    {
-      provide: SubscriptionsRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new SubscriptionsRepository(redis.client, redis.keys),
-    },
+    redisRepository(SubscriptionsRepository),
     {
       provide: WebhookUrlGuard,
       inject: [APP_CONFIG],

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
+import { APP_CONFIG, type AppConfig, redisRepository } from '@trailsight/core';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
 import { CheckpointRepository } from './checkpoint.repository.js';
 import { CloudTrailClientFactory } from './cloudtrail-client.factory.js';
@@ -15,26 +15,10 @@ import { TokenBucketRepository } from './token-bucket.repository.js';
  */
 @Module({
   providers: [
-    {
-      provide: RejectsRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new RejectsRepository(redis.client, redis.keys),
-    },
-    {
-      provide: TokenBucketRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new TokenBucketRepository(redis.client, redis.keys),
-    },
-    {
-      provide: CheckpointRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new CheckpointRepository(redis.client, redis.keys),
-    },
-    {
-      provide: PollLeaseRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new PollLeaseRepository(redis.client, redis.keys),
-    },
+    redisRepository(RejectsRepository),
+    redisRepository(TokenBucketRepository),
+    redisRepository(CheckpointRepository),
+    redisRepository(PollLeaseRepository),
     {
       provide: CloudTrailClientFactory,
       inject: [APP_CONFIG],

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
+import { APP_CONFIG, type AppConfig, redisRepository } from '@trailsight/core';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
 import { CheckpointRepository } from '../lookup-events/checkpoint.repository.js';
 import { FilesSourceService } from './files-source.service.js';
@@ -12,21 +12,9 @@ import { TrailFilesRepository } from './trail-files.repository.js';
  */
 @Module({
   providers: [
-    {
-      provide: RejectsRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new RejectsRepository(redis.client, redis.keys),
-    },
-    {
-      provide: CheckpointRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new CheckpointRepository(redis.client, redis.keys),
-    },
-    {
-      provide: TrailFilesRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new TrailFilesRepository(redis.client, redis.keys),
-    },
+    redisRepository(RejectsRepository),
+    redisRepository(CheckpointRepository),
+    redisRepository(TrailFilesRepository),
     {
       provide: TrailFileClients,
       inject: [APP_CONFIG],

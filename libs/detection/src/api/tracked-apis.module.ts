@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
+import { APP_CONFIG, RedisService, type AppConfig, redisRepository } from '@trailsight/core';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { TrackedApisRepository } from './tracked-apis.repository.js';
 import { TrackedApisController } from './tracked-apis.controller.js';
@@ -14,11 +14,7 @@ import { TRACKED_APIS_CLOCK, TrackedApisService } from './tracked-apis.service.j
       inject: [RedisService, APP_CONFIG],
       useFactory: (redis: RedisService, config: AppConfig) => new CounterRepository(redis.client, redis.keys, config),
     },
-    {
-      provide: TrackedApisRepository,
-      inject: [RedisService],
-      useFactory: (redis: RedisService) => new TrackedApisRepository(redis.client, redis.keys),
-    },
+    redisRepository(TrackedApisRepository),
     { provide: TRACKED_APIS_CLOCK, useValue: () => Date.now() },
     TrackedApisService,
   ],
