@@ -29,6 +29,8 @@ const ACCOUNTS = ['111122223333', '444455556666'];
 const REGIONS = ['us-east-1', 'eu-west-1'];
 const MINUTE = 60_000;
 const here = dirname(fileURLToPath(import.meta.url));
+/** How the detector is launched (npm run start:detector, docker-compose.yml): see the README. */
+const DETECTOR_NODE_FLAGS = ['--max-semi-space-size=64'];
 const appMain = (app: string) => join(here, '..', 'apps', app, 'src', 'main.js');
 
 const day = new Date().toISOString().slice(0, 10);
@@ -38,16 +40,16 @@ const files: string[] = [];
 for await (const file of listTrailFiles(join(dir, 'AWSLogs'))) files.push(file);
 progress(`${files.length} files in ${dir}`);
 
-// The floor: one process, gunzipSync + JSON.parse, nothing else.
-let floorEvents = 0;
-const floorStart = performance.now();
-for (const file of files) {
-  const parsed = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { Records: unknown[] };
-  floorEvents += parsed.Records.length;
-}
-const floorSeconds = (performance.now() - floorStart) / 1000;
-const floorRate = floorEvents / floorSeconds;
-progress(`floor: ${floorEvents} events in ${floorSeconds.toFixed(1)} s = ${Math.round(floorRate)} events/s`);
+// The floor: one process, gunzipSync + JSON.parse, nothing else; also with the detector's V8 flags.
+const fileList = join(tmpdir(), `trailsight-bench-files-list-${process.pid}.txt`);
+writeFileSync(fileList, files.join('\n'));
+const floor = await parseFloor([]);
+const tunedFloor = await parseFloor(DETECTOR_NODE_FLAGS);
+rmSync(fileList, { force: true });
+const floorEvents = floor.events;
+const floorRate = floor.events / floor.seconds;
+progress(`floor: ${floorEvents} events in ${floor.seconds.toFixed(1)} s = ${Math.round(floorRate)} events/s`);
+progress(`floor with ${DETECTOR_NODE_FLAGS.join(' ')}: ${Math.round(tunedFloor.events / tunedFloor.seconds)} events/s`);
 
 const redis = await startRedis();
 const client = new Redis(redis.url);
@@ -72,6 +74,7 @@ try {
   const sampler = setInterval(() => {
     for (const c of children) c.peakRss = Math.max(c.peakRss, rssOf(c.child.pid));
   }, 100);
+  const redisCpuBefore = redisCpuSeconds(await client.info('cpu'));
   const start = performance.now();
   children.push(await startApp('poller', 'poller', { ...baseEnv, PORT: String(await freePort()) }, false));
   const doneKey = 'ts:{trail-files}:done';
@@ -86,6 +89,9 @@ try {
   }
   const seconds = (performance.now() - start) / 1000;
   clearInterval(sampler);
+  // Where the machine's CPU went (the detectors share the cores with Redis and the poller).
+  const cpu = { redis: redisCpuSeconds(await client.info('cpu')) - redisCpuBefore, detectors: 0, poller: 0 };
+  for (const c of children) cpu[c.name.startsWith('detector') ? 'detectors' : 'poller'] += cpuSecondsOf(c.child.pid);
   let counted = 0;
   let duplicates = 0;
   for (const account of ACCOUNTS) {
@@ -100,6 +106,9 @@ try {
     `ingest: ${counted} events counted (${duplicates} duplicates) in ${seconds.toFixed(1)} s = ${Math.round(rate)} events/s`,
   );
   for (const c of children) progress(`${c.name}: peak RSS ${Math.round(c.peakRss)} MB`);
+  progress(
+    `CPU seconds: detectors ${cpu.detectors.toFixed(1)} (with start-up), redis ${cpu.redis.toFixed(1)}, poller ${cpu.poller.toFixed(1)}`,
+  );
   if (counted !== floorEvents) throw new Error(`counted ${counted} events, the files hold ${floorEvents}`);
   const peak = (prefix: string) => Math.max(...children.filter((c) => c.name.startsWith(prefix)).map((c) => c.peakRss));
   printHeadline({
@@ -110,10 +119,15 @@ try {
     parse_floor_events_per_s: Math.round(floorRate),
     events_per_s: Math.round(rate),
     ratio_vs_parse_floor: round(rate / floorRate),
+    parse_floor_tuned_events_per_s: Math.round(tunedFloor.events / tunedFloor.seconds),
+    ratio_vs_tuned_parse_floor: round(rate / (tunedFloor.events / tunedFloor.seconds)),
     counted_exactly: counted === floorEvents && duplicates === 0,
     peak_rss_mb: Math.round(Math.max(...children.map((c) => c.peakRss))),
     peak_rss_mb_detector: Math.round(peak('detector')),
     peak_rss_mb_poller: Math.round(peak('poller')),
+    cpu_seconds_detectors: round(cpu.detectors),
+    cpu_seconds_redis: round(cpu.redis),
+    cpu_seconds_poller: round(cpu.poller),
   });
 } finally {
   await Promise.all(children.map((c) => stop(c.child)));
@@ -185,7 +199,8 @@ async function startApp(
   appEnv: Record<string, string>,
   waitHealthy = true,
 ): Promise<{ name: string; child: ChildProcess; peakRss: number; output: string }> {
-  const child = spawn(process.execPath, [appMain(app)], { env: appEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const flags = app === 'detector' ? DETECTOR_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...flags, appMain(app)], { env: appEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const entry = { name, child, peakRss: 0, output: '' };
   const keep = (chunk: Buffer) => {
     entry.output = (entry.output + chunk.toString()).slice(-20_000);
@@ -214,6 +229,34 @@ function rssOf(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** User + system CPU seconds a process has used so far (from /proc). */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return 0;
+  }
+}
+
+function redisCpuSeconds(info: string): number {
+  const value = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return value('used_cpu_sys') + value('used_cpu_user');
+}
+
+async function parseFloor(flags: string[]): Promise<{ events: number; seconds: number }> {
+  const child = spawn(process.execPath, [...flags, join(here, 'parse-floor.child.js')], {
+    env: { PATH: env.PATH ?? '', BENCH_FILE_LIST: fileList },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the parse floor exited with ${code}`);
+  return JSON.parse(output) as { events: number; seconds: number };
 }
 
 async function stop(child: ChildProcess): Promise<void> {

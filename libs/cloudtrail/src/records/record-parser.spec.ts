@@ -1,4 +1,4 @@
-import { parseRecord, parseRecordJson, type RecordResult, type Reject } from './record-parser.js';
+import { eventTimeMs, parseRecord, parseRecordJson, type RecordResult, type Reject } from './record-parser.js';
 import { SAMPLE_LIMIT } from './reject-sample.js';
 
 const record = {
@@ -166,5 +166,58 @@ describe('parseRecordJson', () => {
     const reject = rejected(parseRecordJson(text));
     expect(reject.reason).toBe('malformed-json');
     expect(reject.sample).toBe(text);
+  });
+});
+
+describe('eventTimeMs', () => {
+  /** The regular-expression + Date.parse reading every form goes through when the fast one declines. */
+  function general(text: string): number | undefined {
+    const match = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/.exec(text);
+    if (!match) return undefined;
+    const ms = Date.parse(text);
+    const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+    if (Number.isNaN(ms) || date.getUTCMonth() !== Number(match[2]) - 1 || date.getUTCDate() !== Number(match[3]))
+      return undefined;
+    return ms;
+  }
+
+  it.each([
+    '2024-07-19T21:33:41Z',
+    '2024-02-29T00:00:00Z',
+    '2023-02-29T00:00:00Z', // not a leap year
+    '2100-02-29T12:00:00Z', // not a leap year either
+    '2000-02-29T12:00:00Z',
+    '2024-04-31T00:00:00Z',
+    '2024-13-01T00:00:00Z',
+    '2024-00-10T00:00:00Z',
+    '2024-07-19T24:00:00Z',
+    '2024-07-19T23:60:00Z',
+    '2024-07-19T23:59:60Z',
+    '0099-07-19T21:33:41Z',
+    '2024-07-1xT21:33:41Z',
+    '2024-07-19 21:33:41Z',
+    '2024-07-19T21:33:41.5Z',
+    '2024-07-19T23:33:41+02:00',
+    '+02024-07-19T21:33:41Z',
+  ])('reads %s as Date.parse with the calendar check does', (text) => {
+    expect(eventTimeMs(text)).toEqual(general(text));
+  });
+
+  it('agrees with the general reading on 20,000 random canonical-shaped times', () => {
+    let seed = 42;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pad = (value: number, width: number) => String(value).padStart(width, '0');
+    let valid = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const text = `${pad(1990 + next(120), 4)}-${pad(next(14), 2)}-${pad(next(33), 2)}T${pad(next(26), 2)}:${pad(next(62), 2)}:${pad(next(62), 2)}Z`;
+      const expected = general(text);
+      expect(eventTimeMs(text)).toEqual(expected);
+      if (expected !== undefined) valid++;
+    }
+    expect(valid).toBeGreaterThan(5_000); // both kinds were exercised
+    expect(valid).toBeLessThan(20_000);
   });
 });

@@ -1,6 +1,6 @@
 import type { CloudTrailRecord } from './cloudtrail-record.js';
 import { parseRecord } from './record-parser.js';
-import { accountRegionOf, identityKey, toSlimEvent } from './slim-event.js';
+import { accountRegionOf, identityKey, parseSlimEvent, toSlimEvent } from './slim-event.js';
 
 const record: CloudTrailRecord = {
   eventVersion: '1.09',
@@ -109,5 +109,68 @@ describe('accountRegionOf', () => {
     const service = { ...old, userIdentity: { type: 'AWSService', invokedBy: 'ec2.amazonaws.com' } };
     expect(accountRegionOf(service).accountId).toBe('unknown');
     expect(accountRegionOf({ ...service, recipientAccountId: '{1}:x' }, '123456789012').accountId).toBe('123456789012');
+  });
+});
+
+describe('parseSlimEvent', () => {
+  /** What parseRecord, toSlimEvent and accountRegionOf make of a value: parseSlimEvent must match. */
+  function viaRecord(value: unknown, fallback?: string) {
+    const result = parseRecord(value);
+    if (!result.ok) return result;
+    return { ok: true as const, event: toSlimEvent(result.record), source: accountRegionOf(result.record, fallback) };
+  }
+
+  it('gives what parseRecord, toSlimEvent and accountRegionOf give, for 5,000 mutated records', () => {
+    const replacements: unknown[] = [
+      undefined,
+      null,
+      '',
+      '  ',
+      '\u00a0',
+      42,
+      true,
+      'true',
+      'false',
+      {},
+      [],
+      'x\ny',
+      'AccessDenied',
+      '2024-02-30T00:00:00Z',
+      '2024-07-30T21:31:21.250Z',
+      'a'.repeat(300),
+      'eu-west-1',
+      '123456789012',
+    ];
+    const fields = [...Object.keys(record), 'userIdentity.arn', 'userIdentity.type', 'eventType', 'insightDetails'];
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 5_000; i++) {
+      const value = structuredClone(record) as unknown as Record<string, Record<string, unknown>>;
+      for (let k = 0; k <= next(3); k++) {
+        const [field, inner] = fields[next(fields.length)].split('.');
+        const replacement = replacements[next(replacements.length)];
+        const target = inner ? value[field] : value;
+        const key = inner ?? field;
+        if (typeof target !== 'object' || target === null) continue;
+        if (replacement === undefined) delete target[key];
+        else target[key] = replacement as Record<string, unknown>;
+      }
+      const fallback = next(2) === 0 ? '999988887777' : undefined;
+      const expected = viaRecord(value, fallback);
+      expect(parseSlimEvent(value, fallback)).toEqual(expected);
+      outcomes.add(expected.ok ? 'ok' : expected.reject.reason);
+    }
+    expect([...outcomes].sort()).toEqual(['insight-record', 'invalid-field', 'missing-field', 'ok']);
+  });
+
+  it('rejects what parseRecord rejects, with the same reason and detail', () => {
+    expect(parseSlimEvent(42)).toEqual(parseRecord(42));
+    expect(parseSlimEvent({ ...record, eventTime: 'yesterday' })).toEqual(
+      parseRecord({ ...record, eventTime: 'yesterday' }),
+    );
   });
 });

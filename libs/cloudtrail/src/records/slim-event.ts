@@ -1,5 +1,6 @@
 import type { AccountRegion, CloudTrailRecord, SlimEvent, UserIdentity } from './cloudtrail-record.js';
 import { inferReadOnly } from './read-only.js';
+import { checkRecord, eventTimeMs, type Reject } from './record-parser.js';
 
 /** AWS caps userAgent at 1 KB and ARNs at 2048 characters; a forged record cannot bloat a job. */
 const MAX_USER_AGENT = 1024;
@@ -11,7 +12,7 @@ const ACCOUNT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export function toSlimEvent(record: CloudTrailRecord): SlimEvent {
   const slim: SlimEvent = {
     id: record.eventID,
-    t: Date.parse(record.eventTime),
+    t: eventTimeMs(record.eventTime) ?? Date.parse(record.eventTime),
     src: record.eventSource,
     name: record.eventName,
     ro: record.readOnly ?? inferReadOnly(record.eventName),
@@ -20,6 +21,30 @@ export function toSlimEvent(record: CloudTrailRecord): SlimEvent {
   };
   if (record.errorCode) slim.err = record.errorCode;
   return slim;
+}
+
+export type SlimEventResult = { ok: true; event: SlimEvent; source: AccountRegion } | { ok: false; reject: Reject };
+
+/**
+ * One parsed JSON value straight to its queue form and account-region: the same rules and
+ * result as parseRecord, toSlimEvent and accountRegionOf, without copying the record.
+ */
+export function parseSlimEvent(raw: unknown, fallbackAccountId?: string): SlimEventResult {
+  const result = checkRecord(raw);
+  if (!result.ok) return result;
+  const { fields, eventTimeMs: t, readOnly, errorCode } = result.checked;
+  const record = fields as unknown as CloudTrailRecord;
+  const event: SlimEvent = {
+    id: record.eventID,
+    t,
+    src: record.eventSource,
+    name: record.eventName,
+    ro: readOnly,
+    arn: identityKey(record.userIdentity ?? undefined),
+    ua: (record.userAgent ?? '').slice(0, MAX_USER_AGENT),
+  };
+  if (errorCode !== undefined) event.err = errorCode;
+  return { ok: true, event, source: accountRegionOf(record, fallbackAccountId) };
 }
 
 /**
@@ -31,9 +56,20 @@ export function toSlimEvent(record: CloudTrailRecord): SlimEvent {
  * accountId: with none of the three the account is 'unknown'.
  */
 export function accountRegionOf(record: CloudTrailRecord, fallbackAccountId?: string): AccountRegion {
-  const candidates = [record.recipientAccountId, fallbackAccountId, record.userIdentity?.accountId];
-  const accountId = candidates.find((id): id is string => typeof id === 'string' && ACCOUNT_PATTERN.test(id));
-  return { accountId: accountId ?? 'unknown', region: record.awsRegion };
+  let accountId = 'unknown';
+  if (isAccountId(record.recipientAccountId)) accountId = record.recipientAccountId;
+  else if (isAccountId(fallbackAccountId)) accountId = fallbackAccountId;
+  else if (isAccountId(record.userIdentity?.accountId)) accountId = record.userIdentity.accountId;
+  return { accountId, region: record.awsRegion };
+}
+
+let lastAccountId = '';
+function isAccountId(id: unknown): id is string {
+  if (typeof id !== 'string') return false;
+  if (id === lastAccountId) return true; // consecutive records share their account
+  if (!ACCOUNT_PATTERN.test(id)) return false;
+  lastAccountId = id;
+  return true;
 }
 
 /**
@@ -67,5 +103,6 @@ function nonEmpty(value: unknown): value is string {
 }
 
 function singleLine(text: string): string {
-  return /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text;
+  // indexOf is a native scan, several times faster than a regular expression on every event.
+  return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, ' ') : text;
 }

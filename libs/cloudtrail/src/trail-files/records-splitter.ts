@@ -21,6 +21,11 @@ const PREFIX_PATTERN = /^\uFEFF?[ \t\r\n]*\{[ \t\r\n]*"Records"[ \t\r\n]*:[ \t\r
 /** How much of the start is needed to tell whether the input has that prefix. */
 const PREFIX_PROBE_BYTES = 64;
 
+/** Whether a (decompressed) input starts as `{"Records":[`, as the splitter requires. */
+export function hasRecordsPrefix(buffer: Buffer): boolean {
+  return PREFIX_PATTERN.test(buffer.toString('latin1', 0, Math.min(buffer.length, PREFIX_PROBE_BYTES)));
+}
+
 export type SplitterMode = 'probing' | 'records' | 'not-records' | 'finished';
 
 export interface SplitResult {

@@ -5,7 +5,9 @@ import { gzipSync } from 'node:zlib';
 import { parseRecordsBuffer, type ReadResult } from '../records/record-reader.js';
 import { listTrailFiles } from '../records/record-reader.js';
 import { TrafficGenerator } from '../simulator/traffic-generator.js';
-import { streamRecords, type StreamReadStats } from './records-stream.js';
+import type { Reject } from '../records/record-parser.js';
+import { accountRegionOf, toSlimEvent } from '../records/slim-event.js';
+import { streamRecords, streamSlimEvents, type SourcedEvent, type StreamReadStats } from './records-stream.js';
 
 function chunks(buf: Buffer, size: number): AsyncIterable<Buffer> {
   const parts: Buffer[] = [];
@@ -13,9 +15,19 @@ function chunks(buf: Buffer, size: number): AsyncIterable<Buffer> {
   return Readable.from(parts);
 }
 
-async function readAll(buf: Buffer, size = 65_536, stats?: StreamReadStats): Promise<ReadResult> {
+/** Reads record by record (wholeBytes 0) unless told otherwise. */
+async function readAll(buf: Buffer, size = 65_536, stats?: StreamReadStats, wholeBytes = 0): Promise<ReadResult> {
   const out: ReadResult = { records: [], rejects: [] };
-  for await (const part of streamRecords(chunks(buf, size), 'test', { chunkBytes: 16_384 }, stats)) {
+  for await (const part of streamRecords(chunks(buf, size), 'test', { chunkBytes: 16_384, wholeBytes }, stats)) {
+    out.records.push(...part.records);
+    out.rejects.push(...part.rejects);
+  }
+  return out;
+}
+
+async function readBuffer(buf: Buffer, wholeBytes: number): Promise<ReadResult> {
+  const out: ReadResult = { records: [], rejects: [] };
+  for await (const part of streamRecords(buf, 'test', { chunkBytes: 16_384, wholeBytes })) {
     out.records.push(...part.records);
     out.rejects.push(...part.rejects);
   }
@@ -111,6 +123,67 @@ describe('streamRecords', () => {
     expect(stats.maxPendingBytes).toBeLessThan(16_384);
   });
 
+  it('parses a small Records file whole, with the result of reading it record by record', async () => {
+    const good = JSON.stringify({ Records: [record('a'), record('b', { errorCode: 'Throttling' }), 42] });
+    const broken = `{"Records":[${JSON.stringify(record('a'))},{"eventID":"b",oops},${JSON.stringify(record('c'))}]}`;
+    const trailing = `${good} trailing words`;
+    const cut = good.slice(0, good.length - 40);
+    const ndjson = [record('a'), record('b')].map((r) => JSON.stringify(r)).join('\n');
+    const corrupt = gzipSync(good);
+    corrupt[corrupt.length - 12] ^= 0xff;
+    for (const text of [good, broken, trailing, cut, ndjson]) {
+      for (const input of [Buffer.from(text), gzipSync(text)]) {
+        const expected = await readAll(input, 7);
+        expect(await readAll(input, 7, undefined, 1 << 20)).toEqual(expected);
+        // A buffer in memory (a small file read in one go), parsed whole or, too large, streamed.
+        expect(await readBuffer(input, 1 << 20)).toEqual(expected);
+        expect(await readBuffer(input, 16)).toEqual(expected);
+      }
+    }
+    // A corrupt file keeps what decoded before the corruption (how much depends on where zlib
+    // notices it) and ends with one malformed-gzip reject.
+    const salvaged = await readBuffer(corrupt, 1 << 20);
+    expect(salvaged.records.map((r) => r.eventID)).toEqual(['a', 'b']);
+    expect(salvaged.rejects.at(-1)?.reason).toBe('malformed-gzip');
+    const stats: StreamReadStats = { bytes: 0, maxPendingBytes: 0, streamed: false };
+    expect((await readAll(Buffer.from(good), 7, stats, 1 << 20)).records).toHaveLength(2);
+    expect(stats.streamed).toBe(false); // one JSON.parse
+  });
+
+  it('streams a Records file larger than wholeBytes', async () => {
+    const records = Array.from({ length: 3000 }, (_, i) => record(`id-${i}`));
+    const json = Buffer.from(JSON.stringify({ Records: records }));
+    const stats: StreamReadStats = { bytes: 0, maxPendingBytes: 0, streamed: false };
+    const result = await readAll(gzipSync(json), 1 << 16, stats, 64 * 1024);
+    expect(result.records.map((r) => r.eventID)).toEqual(records.map((r) => r.eventID));
+    expect(stats.streamed).toBe(true);
+    expect(json.length).toBeGreaterThan(4 * 64 * 1024);
+  });
+
+  it('gives the queue form and account-region of each record with streamSlimEvents', async () => {
+    const records = [
+      record('a'),
+      record('b', { recipientAccountId: undefined, userAgent: null }),
+      { eventID: 'c' },
+      record('d', { readOnly: 'false', errorCode: '' }),
+    ];
+    const text = JSON.stringify({ Records: records });
+    const expected = await readAll(Buffer.from(text));
+    for (const wholeBytes of [0, 1 << 20]) {
+      const items: SourcedEvent[] = [];
+      const rejects: Reject[] = [];
+      for await (const part of streamSlimEvents(chunks(gzipSync(text), 9), 'test', '999988887777', { wholeBytes })) {
+        items.push(...part.items);
+        rejects.push(...part.rejects);
+      }
+      expect(items).toEqual(
+        expected.records.map((r) => ({ source: accountRegionOf(r, '999988887777'), event: toSlimEvent(r) })),
+      );
+      expect(rejects).toEqual(expected.rejects);
+    }
+    expect(expected.records.map((r) => r.eventID)).toEqual(['a', 'b', 'd']);
+  });
+
   const grycap = join(process.cwd(), '..', 'shared', 'datasets', 'grycap-cloudtrail-tracker');
   (existsSync(grycap) ? it : it.skip)(
     'reads every grycap file exactly as the whole-file reader',
@@ -119,9 +192,11 @@ describe('streamRecords', () => {
       for await (const file of listTrailFiles(grycap)) {
         const buf = readFileSync(file);
         const whole = parseRecordsBuffer(buf, 'test');
-        const streamed = await readAll(buf, 4096);
-        expect(streamed.records).toEqual(whole.records);
-        expect(streamed.rejects.map((r) => r.reason)).toEqual(whole.rejects.map((r) => r.reason));
+        for (const wholeBytes of [0, 1 << 24]) {
+          const streamed = await readAll(buf, 4096, undefined, wholeBytes);
+          expect(streamed.records).toEqual(whole.records);
+          expect(streamed.rejects.map((r) => r.reason)).toEqual(whole.rejects.map((r) => r.reason));
+        }
         files++;
       }
       expect(files).toBe(1067);

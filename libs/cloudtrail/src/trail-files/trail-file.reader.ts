@@ -1,23 +1,46 @@
 import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { ReadResult } from '../records/record-reader.js';
-import { streamRecords, type StreamReadOptions, type StreamReadStats } from './records-stream.js';
+import {
+  streamRecords,
+  streamSlimEvents,
+  type ItemsResult,
+  type SourcedEvent,
+  type StreamReadOptions,
+  type StreamReadStats,
+} from './records-stream.js';
 import type { TrailFileLocation } from './trail-file.js';
 import type { TrailFileClients } from './trail-file-clients.js';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Files up to this size are read into memory in one go (then decoded with one gunzip and, when
+ * small enough, one JSON.parse: see StreamReadOptions.wholeBytes); larger ones stream.
+ */
+export const WHOLE_READ_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Opens trail files wherever they are and reads their records in a stream. */
 export class TrailFileReader {
   constructor(private readonly clients?: TrailFileClients) {}
 
-  /** The file's raw bytes. Errors of the store (missing file, failed GET) are thrown. */
-  async open(location: TrailFileLocation): Promise<AsyncIterable<Buffer>> {
-    if (location.kind === 'dir') return createReadStream(location.path, { highWaterMark: READ_CHUNK_BYTES });
+  /**
+   * The file's raw bytes: whole when it is at most WHOLE_READ_MAX_BYTES, else a stream.
+   * Errors of the store (missing file, failed GET) are thrown.
+   */
+  async open(location: TrailFileLocation): Promise<Buffer | AsyncIterable<Buffer>> {
+    if (location.kind === 'dir') {
+      if ((await stat(location.path)).size <= WHOLE_READ_MAX_BYTES) return readFile(location.path);
+      return createReadStream(location.path, { highWaterMark: READ_CHUNK_BYTES });
+    }
     if (!this.clients) throw new Error('reading from S3 needs S3 clients');
     const reply = await this.clients.s3().send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
-    const body = reply.Body as AsyncIterable<Buffer> | undefined;
+    const body = reply.Body as (AsyncIterable<Buffer> & { transformToByteArray(): Promise<Uint8Array> }) | undefined;
     if (!body) throw new Error(`s3://${location.bucket}/${location.key}: empty response body`);
+    if (reply.ContentLength !== undefined && reply.ContentLength <= WHOLE_READ_MAX_BYTES) {
+      const bytes = await body.transformToByteArray();
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
     return body;
   }
 
@@ -29,5 +52,15 @@ export class TrailFileReader {
     stats?: StreamReadStats,
   ): AsyncGenerator<ReadResult> {
     yield* streamRecords(await this.open(location), origin, options, stats);
+  }
+
+  /** The file's records in their queue form with their account-regions (see streamSlimEvents). */
+  async *slimEvents(
+    location: TrailFileLocation,
+    origin: string,
+    fallbackAccountId: string | undefined,
+    options: StreamReadOptions = {},
+  ): AsyncGenerator<ItemsResult<SourcedEvent>> {
+    yield* streamSlimEvents(await this.open(location), origin, fallbackAccountId, options);
   }
 }

@@ -18,6 +18,7 @@ import { MINUTE_MS } from '../core/series-detector.js';
 export const SEPARATOR = '|';
 
 export function counterFields(event: SlimEvent): string[] {
+  if (event.ro && event.err === undefined) return []; // a successful read counts nowhere
   const api = `${event.src}${SEPARATOR}${event.name}`;
   const ua = oneLine(event.ua);
   const fields: string[] = [];

@@ -119,11 +119,11 @@ export class CounterRepository {
           continue;
         }
         // Seen in Redis already, or earlier in these batches: counted once, elsewhere.
-        if (seen.has(event.id) || ids.has(event.id)) {
+        const known = ids.size;
+        if ((seen.size > 0 && seen.has(event.id)) || ids.add(event.id).size === known) {
           result.duplicates++;
           continue;
         }
-        ids.add(event.id);
         const minute = minuteOf(event.t);
         let bucket = minutes.get(minute);
         if (!bucket) minutes.set(minute, (bucket = { ids: [], fields: new Map() }));

@@ -1,10 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
-  accountRegionOf,
   CheckpointRepository,
   parseTrailFileKey,
   RejectsRepository,
-  toSlimEvent,
   TrailFileReader,
   TrailFilesRepository,
   type AccountRegion,
@@ -22,6 +20,13 @@ export interface FileCountResult {
   rejects: number;
   /** The file (this etag) had been counted before: nothing was read. */
   alreadyDone: boolean;
+}
+
+/** The batch being filled for one account-region of a file. */
+interface OpenBatch {
+  source: AccountRegion;
+  events: SlimEvent[];
+  sequence: number;
 }
 
 /** Events per counted batch: its done-marker and one group-commit entry. */
@@ -66,12 +71,12 @@ export class TrailFileCountingService {
 
     const path = file.location.kind === 's3' ? file.location.key : file.location.path;
     const keyAccount = parseTrailFileKey(path)?.accountId;
-    const open = new Map<string, { source: AccountRegion; events: SlimEvent[]; sequence: number }>();
+    const open = new Map<string, OpenBatch>();
     const inFlight: Promise<void>[] = [];
     let failure: Error | undefined;
     let pendingRejects: Reject[] = [];
 
-    const submit = async (key: string, entry: { source: AccountRegion; events: SlimEvent[]; sequence: number }) => {
+    const submit = async (key: string, entry: OpenBatch) => {
       const batch = { id: `${jobId}.${key}.${entry.sequence++}`, events: entry.events };
       entry.events = [];
       const counting = this.buffer.count(entry.source, batch).then(
@@ -89,15 +94,19 @@ export class TrailFileCountingService {
       if (failure) throw failure;
     };
 
-    for await (const { records, rejects } of this.reader.records(file.location, file.id)) {
-      result.records += records.length;
-      for (const record of records) {
-        const source = accountRegionOf(record, keyAccount);
-        const key = `${source.accountId}.${source.region}`;
-        let entry = open.get(key);
-        if (!entry) open.set(key, (entry = { source, events: [], sequence: 0 }));
-        entry.events.push(toSlimEvent(record));
-        if (entry.events.length >= batchEvents) await submit(key, entry);
+    for await (const { items, rejects } of this.reader.slimEvents(file.location, file.id, keyAccount)) {
+      result.records += items.length;
+      let last: { key: string; source: AccountRegion; entry: OpenBatch } | undefined;
+      for (const { source, event } of items) {
+        // A file is nearly always one account-region: skip the key and lookup while it stays so.
+        if (last?.source.accountId !== source.accountId || last.source.region !== source.region) {
+          const key = `${source.accountId}.${source.region}`;
+          let entry = open.get(key);
+          if (!entry) open.set(key, (entry = { source, events: [], sequence: 0 }));
+          last = { key, source, entry };
+        }
+        last.entry.events.push(event);
+        if (last.entry.events.length >= batchEvents) await submit(last.key, last.entry);
       }
       if (rejects.length > 0) {
         result.rejects += rejects.length;

@@ -20,7 +20,8 @@ import {
   TrailFilesRepository,
   type AccountRegion,
   type CloudTrailRecord,
-  type ReadResult,
+  type ItemsResult,
+  type SourcedEvent,
   type TrailFileLocation,
   type TrailFileRef,
 } from '@trailsight/cloudtrail';
@@ -140,9 +141,16 @@ class CrashingReader extends TrailFileReader {
   constructor(private readonly afterChunks: number) {
     super();
   }
-  override async *records(location: TrailFileLocation, origin: string): AsyncGenerator<ReadResult> {
+  override async *slimEvents(
+    location: TrailFileLocation,
+    origin: string,
+    fallbackAccountId: string | undefined,
+  ): AsyncGenerator<ItemsResult<SourcedEvent>> {
     let n = 0;
-    for await (const chunk of super.records(location, origin, { chunkBytes: 8_192 })) {
+    for await (const chunk of super.slimEvents(location, origin, fallbackAccountId, {
+      chunkBytes: 8_192,
+      wholeBytes: 0,
+    })) {
       if (n++ >= this.afterChunks) throw new Error('killed');
       yield chunk;
     }
