@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { listTrailFiles, TrafficGenerator, type CloudTrailRecord } from '@trailsight/cloudtrail';
 import { freePort, startRedis } from '../test/support/redis-server.js';

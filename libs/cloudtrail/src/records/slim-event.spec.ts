@@ -149,15 +149,15 @@ describe('parseSlimEvent', () => {
     };
     const outcomes = new Set<string>();
     for (let i = 0; i < 5_000; i++) {
-      const value = structuredClone(record) as unknown as Record<string, Record<string, unknown>>;
+      const value = structuredClone(record) as unknown as Record<string, unknown>;
       for (let k = 0; k <= next(3); k++) {
         const [field, inner] = fields[next(fields.length)].split('.');
         const replacement = replacements[next(replacements.length)];
-        const target = inner ? value[field] : value;
+        const target = (inner ? value[field] : value) as Record<string, unknown> | null;
         const key = inner ?? field;
         if (typeof target !== 'object' || target === null) continue;
         if (replacement === undefined) delete target[key];
-        else target[key] = replacement as Record<string, unknown>;
+        else target[key] = replacement;
       }
       const fallback = next(2) === 0 ? '999988887777' : undefined;
       const expected = viaRecord(value, fallback);
