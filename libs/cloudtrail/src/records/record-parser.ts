@@ -70,8 +70,8 @@ export interface CheckedRecord {
   eventTimeMs: number;
   /** As given, or inferred from the event name. */
   readOnly: boolean;
-  /** Absent when the record has none, null or ''. */
-  errorCode?: string;
+  /** Undefined when the record has none, null or ''. */
+  errorCode: string | undefined;
 }
 
 export type CheckResult = { ok: true; checked: CheckedRecord } | { ok: false; reject: Reject };
@@ -82,27 +82,32 @@ export type CheckResult = { ok: true; checked: CheckedRecord } | { ok: false; re
  * Never throws.
  */
 export function checkRecord(raw: unknown): CheckResult {
+  const checked: CheckedRecord = { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined };
+  const problem = checkRecordInto(raw, checked);
+  return problem ? { ok: false, reject: problem } : { ok: true, checked };
+}
+
+/**
+ * checkRecord for hot loops: fills `into` (which the caller may reuse from record to record)
+ * and returns the reject, or undefined when the record is valid. Never throws.
+ */
+export function checkRecordInto(raw: unknown, into: CheckedRecord): Reject | undefined {
   try {
-    return check(raw);
+    return check(raw, into);
   } catch (error) {
     // Only a hostile object (a throwing getter or proxy) gets here: JSON values cannot throw.
-    return reject('invalid-field', `record could not be read: ${errorMessage(error)}`, raw);
+    return rejectOf('invalid-field', `record could not be read: ${errorMessage(error)}`, raw);
   }
 }
 
-function check(raw: unknown): CheckResult {
+function check(raw: unknown, into: CheckedRecord): Reject | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return reject('not-an-object', `expected a record object, got ${describeValue(raw)}`, raw);
+    return rejectOf('not-an-object', `expected a record object, got ${describeValue(raw)}`, raw);
   }
   const r = raw as Record<string, unknown>;
-  const fail = (reason: RejectReason, detail: string): CheckResult => {
-    const eventId = typeof r.eventID === 'string' && r.eventID !== '' ? truncate(r.eventID, MAX_ID_LENGTH) : undefined;
-    return reject(reason, detail, raw, eventId);
-  };
-
   // Insights records lack eventSource/eventName at the top level: recognise them first.
   if (r.eventType === 'AwsCloudTrailInsight' || r.eventCategory === 'Insight' || r.insightDetails !== undefined) {
-    return fail('insight-record', 'an Insights record is detector output, not input');
+    return failure(r, 'insight-record', 'an Insights record is detector output, not input');
   }
 
   const eventTime = r.eventTime;
@@ -119,30 +124,40 @@ function check(raw: unknown): CheckResult {
   ) {
     for (const field of ['eventTime', 'eventSource', 'eventName', 'eventID', 'awsRegion'] as const) {
       const value = r[field];
-      if (value === undefined || value === null) return fail('missing-field', `${field} is missing`);
+      if (value === undefined || value === null) return failure(r, 'missing-field', `${field} is missing`);
       if (typeof value !== 'string')
-        return fail('invalid-field', `${field} must be a string, got ${describeValue(value)}`);
-      if (value.trim() === '') return fail('missing-field', `${field} is empty`);
+        return failure(r, 'invalid-field', `${field} must be a string, got ${describeValue(value)}`);
+      if (value.trim() === '') return failure(r, 'missing-field', `${field} is empty`);
     }
   }
   const time = eventTimeMs(eventTime as string);
   if (time === undefined) {
-    return fail(
+    return failure(
+      r,
       'invalid-field',
       `eventTime is not an ISO-8601 time: ${JSON.stringify(truncate(eventTime as string, 64))}`,
     );
   }
   if ((eventID as string).length > MAX_ID_LENGTH || WHITE_SPACE.test(eventID as string)) {
-    return fail('invalid-field', `eventID must be at most ${MAX_ID_LENGTH} characters without white space`);
+    return failure(r, 'invalid-field', `eventID must be at most ${MAX_ID_LENGTH} characters without white space`);
   }
   if (!isIdentifier(eventSource as string)) {
-    return fail('invalid-field', `eventSource must be at most ${MAX_ID_LENGTH} characters without control characters`);
+    return failure(
+      r,
+      'invalid-field',
+      `eventSource must be at most ${MAX_ID_LENGTH} characters without control characters`,
+    );
   }
   if (!isIdentifier(eventName as string)) {
-    return fail('invalid-field', `eventName must be at most ${MAX_ID_LENGTH} characters without control characters`);
+    return failure(
+      r,
+      'invalid-field',
+      `eventName must be at most ${MAX_ID_LENGTH} characters without control characters`,
+    );
   }
   if (!REGION_PATTERN.test(awsRegion as string)) {
-    return fail(
+    return failure(
+      r,
       'invalid-field',
       `awsRegion must be 1-64 letters, digits, '-' or '_': ${JSON.stringify(truncate(awsRegion as string, 64))}`,
     );
@@ -152,32 +167,51 @@ function check(raw: unknown): CheckResult {
   if (readOnly === 'true' || readOnly === 'false') readOnly = readOnly === 'true';
   else if (readOnly === undefined || readOnly === null) readOnly = inferReadOnly(eventName as string);
   else if (typeof readOnly !== 'boolean')
-    return fail('invalid-field', `readOnly must be a boolean, got ${describeValue(readOnly)}`);
+    return failure(r, 'invalid-field', `readOnly must be a boolean, got ${describeValue(readOnly)}`);
 
   const errorCode = r.errorCode;
   if (errorCode !== undefined && errorCode !== null && typeof errorCode !== 'string') {
-    return fail('invalid-field', `errorCode must be a string, got ${describeValue(errorCode)}`);
+    return failure(r, 'invalid-field', `errorCode must be a string, got ${describeValue(errorCode)}`);
   }
   if (typeof errorCode === 'string' && (errorCode.length > MAX_ERROR_CODE_LENGTH || CONTROL_CHARS.test(errorCode))) {
-    return fail(
+    return failure(
+      r,
       'invalid-field',
       `errorCode must be at most ${MAX_ERROR_CODE_LENGTH} characters without control characters`,
     );
   }
   const identity = r.userIdentity;
   if (identity !== undefined && identity !== null && (typeof identity !== 'object' || Array.isArray(identity))) {
-    return fail('invalid-field', `userIdentity must be an object, got ${describeValue(identity)}`);
+    return failure(r, 'invalid-field', `userIdentity must be an object, got ${describeValue(identity)}`);
   }
-  for (const field of OPTIONAL_STRINGS) {
-    const value = r[field];
-    if (value !== undefined && value !== null && typeof value !== 'string') {
-      return fail('invalid-field', `${field} must be a string, got ${describeValue(value)}`);
+  if (
+    !isOptionalString(r.userAgent) ||
+    !isOptionalString(r.recipientAccountId) ||
+    !isOptionalString(r.eventType) ||
+    !isOptionalString(r.eventCategory)
+  ) {
+    for (const field of OPTIONAL_STRINGS) {
+      const value = r[field];
+      if (!isOptionalString(value))
+        return failure(r, 'invalid-field', `${field} must be a string, got ${describeValue(value)}`);
     }
   }
 
-  const checked: CheckedRecord = { fields: r, eventTimeMs: time, readOnly: readOnly as boolean };
-  if (typeof errorCode === 'string' && errorCode !== '') checked.errorCode = errorCode;
-  return { ok: true, checked };
+  into.fields = r;
+  into.eventTimeMs = time;
+  into.readOnly = readOnly as boolean;
+  into.errorCode = typeof errorCode === 'string' && errorCode !== '' ? errorCode : undefined;
+  return undefined;
+}
+
+function isOptionalString(value: unknown): boolean {
+  return value === undefined || value === null || typeof value === 'string';
+}
+
+/** A reject naming the record's eventID when it has one. Not inlined: the valid path allocates nothing for it. */
+function failure(r: Record<string, unknown>, reason: RejectReason, detail: string): Reject {
+  const eventId = typeof r.eventID === 'string' && r.eventID !== '' ? truncate(r.eventID, MAX_ID_LENGTH) : undefined;
+  return rejectOf(reason, detail, r, eventId);
 }
 
 function toRecord({ fields, readOnly }: CheckedRecord): CloudTrailRecord {
@@ -190,19 +224,8 @@ function toRecord({ fields, readOnly }: CheckedRecord): CloudTrailRecord {
   return record as unknown as CloudTrailRecord;
 }
 
-/**
- * Event sources and names that passed the check, remembered: a few hundred distinct values make
- * up millions of records, and a set lookup is cheaper than the regular expression.
- */
-const knownIdentifiers = new Set<string>();
-const MAX_KNOWN_IDENTIFIERS = 10_000;
-
 function isIdentifier(value: string): boolean {
-  if (knownIdentifiers.has(value)) return true;
-  if (value.length > MAX_ID_LENGTH || CONTROL_CHARS.test(value)) return false;
-  if (knownIdentifiers.size >= MAX_KNOWN_IDENTIFIERS) knownIdentifiers.clear();
-  knownIdentifiers.add(value);
-  return true;
+  return value.length <= MAX_ID_LENGTH && !CONTROL_CHARS.test(value);
 }
 
 /** A string with something besides white space; a printable ASCII first character settles it cheaply. */
@@ -278,6 +301,6 @@ function generalTimeMs(eventTime: string): number | undefined {
   return ms;
 }
 
-function reject(reason: RejectReason, detail: string, raw: unknown, eventId?: string): { ok: false; reject: Reject } {
-  return { ok: false, reject: { reason, detail, ...(eventId ? { eventId } : {}), sample: sampleOf(raw) } };
+function rejectOf(reason: RejectReason, detail: string, raw: unknown, eventId?: string): Reject {
+  return { reason, detail, ...(eventId ? { eventId } : {}), sample: sampleOf(raw) };
 }

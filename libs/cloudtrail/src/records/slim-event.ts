@@ -1,6 +1,6 @@
 import type { AccountRegion, CloudTrailRecord, SlimEvent, UserIdentity } from './cloudtrail-record.js';
 import { inferReadOnly } from './read-only.js';
-import { checkRecord, eventTimeMs, type Reject } from './record-parser.js';
+import { checkRecordInto, eventTimeMs, type CheckedRecord, type Reject } from './record-parser.js';
 
 /** AWS caps userAgent at 1 KB and ARNs at 2048 characters; a forged record cannot bloat a job. */
 const MAX_USER_AGENT = 1024;
@@ -30,9 +30,19 @@ export type SlimEventResult = { ok: true; event: SlimEvent; source: AccountRegio
  * result as parseRecord, toSlimEvent and accountRegionOf, without copying the record.
  */
 export function parseSlimEvent(raw: unknown, fallbackAccountId?: string): SlimEventResult {
-  const result = checkRecord(raw);
-  if (!result.ok) return result;
-  const { fields, eventTimeMs: t, readOnly, errorCode } = result.checked;
+  const checked: CheckedRecord = { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined };
+  const problem = checkRecordInto(raw, checked);
+  if (problem) return { ok: false, reject: problem };
+  const record = checked.fields as unknown as CloudTrailRecord;
+  return {
+    ok: true,
+    event: slimEventOf(checked),
+    source: { accountId: accountIdOf(record, fallbackAccountId), region: record.awsRegion },
+  };
+}
+
+/** The queue form of a record that checkRecordInto accepted. */
+export function slimEventOf({ fields, eventTimeMs: t, readOnly, errorCode }: CheckedRecord): SlimEvent {
   const record = fields as unknown as CloudTrailRecord;
   const event: SlimEvent = {
     id: record.eventID,
@@ -44,7 +54,7 @@ export function parseSlimEvent(raw: unknown, fallbackAccountId?: string): SlimEv
     ua: (record.userAgent ?? '').slice(0, MAX_USER_AGENT),
   };
   if (errorCode !== undefined) event.err = errorCode;
-  return { ok: true, event, source: accountRegionOf(record, fallbackAccountId) };
+  return event;
 }
 
 /**
@@ -56,11 +66,15 @@ export function parseSlimEvent(raw: unknown, fallbackAccountId?: string): SlimEv
  * accountId: with none of the three the account is 'unknown'.
  */
 export function accountRegionOf(record: CloudTrailRecord, fallbackAccountId?: string): AccountRegion {
-  let accountId = 'unknown';
-  if (isAccountId(record.recipientAccountId)) accountId = record.recipientAccountId;
-  else if (isAccountId(fallbackAccountId)) accountId = fallbackAccountId;
-  else if (isAccountId(record.userIdentity?.accountId)) accountId = record.userIdentity.accountId;
-  return { accountId, region: record.awsRegion };
+  return { accountId: accountIdOf(record, fallbackAccountId), region: record.awsRegion };
+}
+
+/** The account of accountRegionOf. */
+export function accountIdOf(record: CloudTrailRecord, fallbackAccountId?: string): string {
+  if (isAccountId(record.recipientAccountId)) return record.recipientAccountId;
+  if (isAccountId(fallbackAccountId)) return fallbackAccountId;
+  if (isAccountId(record.userIdentity?.accountId)) return record.userIdentity.accountId;
+  return 'unknown';
 }
 
 let lastAccountId = '';

@@ -5,9 +5,10 @@ import { gzipSync } from 'node:zlib';
 import { parseRecordsBuffer, type ReadResult } from '../records/record-reader.js';
 import { listTrailFiles } from '../records/record-reader.js';
 import { TrafficGenerator } from '../simulator/traffic-generator.js';
+import type { SlimEvent } from '../records/cloudtrail-record.js';
 import type { Reject } from '../records/record-parser.js';
 import { accountRegionOf, toSlimEvent } from '../records/slim-event.js';
-import { streamRecords, streamSlimEvents, type SourcedEvent, type StreamReadStats } from './records-stream.js';
+import { streamRecords, streamSlimEvents, type StreamReadStats } from './records-stream.js';
 
 function chunks(buf: Buffer, size: number): AsyncIterable<Buffer> {
   const parts: Buffer[] = [];
@@ -170,18 +171,30 @@ describe('streamRecords', () => {
     const text = JSON.stringify({ Records: records });
     const expected = await readAll(Buffer.from(text));
     for (const wholeBytes of [0, 1 << 20]) {
-      const items: SourcedEvent[] = [];
+      const bySource = new Map<string, SlimEvent[]>();
       const rejects: Reject[] = [];
       for await (const part of streamSlimEvents(chunks(gzipSync(text), 9), 'test', '999988887777', { wholeBytes })) {
-        items.push(...part.items);
+        for (const { source, events } of part.groups) {
+          const key = `${source.accountId}:${source.region}`;
+          bySource.set(key, [...(bySource.get(key) ?? []), ...events]);
+        }
         rejects.push(...part.rejects);
       }
-      expect(items).toEqual(
-        expected.records.map((r) => ({ source: accountRegionOf(r, '999988887777'), event: toSlimEvent(r) })),
-      );
+      const expectedBySource = new Map<string, SlimEvent[]>();
+      for (const r of expected.records) {
+        const { accountId, region } = accountRegionOf(r, '999988887777');
+        const key = `${accountId}:${region}`;
+        expectedBySource.set(key, [...(expectedBySource.get(key) ?? []), toSlimEvent(r)]);
+      }
+      expect(bySource).toEqual(expectedBySource);
       expect(rejects).toEqual(expected.rejects);
     }
     expect(expected.records.map((r) => r.eventID)).toEqual(['a', 'b', 'd']);
+    expect(expected.records.map((r) => accountRegionOf(r, '999988887777').accountId)).toEqual([
+      '123456789012',
+      '999988887777',
+      '123456789012',
+    ]);
   });
 
   const grycap = join(process.cwd(), '..', 'shared', 'datasets', 'grycap-cloudtrail-tracker');

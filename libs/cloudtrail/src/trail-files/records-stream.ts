@@ -2,10 +2,16 @@ import { Readable, pipeline } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { constants as bufferConstants } from 'node:buffer';
 import type { AccountRegion, CloudTrailRecord, SlimEvent } from '../records/cloudtrail-record.js';
-import { parseRecord, type Reject, type RejectReason } from '../records/record-parser.js';
+import {
+  checkRecordInto,
+  parseRecord,
+  type CheckedRecord,
+  type Reject,
+  type RejectReason,
+} from '../records/record-parser.js';
 import { parseRecordsBuffer, type ReadResult } from '../records/record-reader.js';
 import { errorMessage, truncate } from '../records/reject-sample.js';
-import { accountRegionOf, parseSlimEvent, toSlimEvent } from '../records/slim-event.js';
+import { accountIdOf, accountRegionOf, slimEventOf, toSlimEvent } from '../records/slim-event.js';
 import { ElementTooLargeError, hasRecordsPrefix, RecordsSplitter } from './records-splitter.js';
 
 export interface StreamReadOptions {
@@ -35,24 +41,28 @@ const BUFFER_SLICE_BYTES = 64 * 1024;
 /** An input in chunks, or already whole in memory (a small file read in one go). */
 export type RecordsInput = AsyncIterable<Buffer | Uint8Array | string> | Buffer;
 
-/** How parsed JSON values, and the records of formats read whole, become the items yielded. */
-interface ItemConverter<T> {
-  fromValue(value: unknown): { ok: true; item: T } | { ok: false; reject: Reject };
-  fromRecord(record: CloudTrailRecord): T;
+/**
+ * What the records of an input become, one part per yield: the parsed JSON values (and the
+ * records of formats read whole) are validated and added; rejects go in the part's `rejects`.
+ */
+interface PartBuilder<P extends { rejects: Reject[] }> {
+  start(): P;
+  addValue(part: P, value: unknown, index: number, origin: string): void;
+  addRecords(part: P, records: CloudTrailRecord[]): void;
 }
 
-export interface ItemsResult<T> {
-  items: T[];
+/** The events of one account-region, in the order they were read. */
+export interface SourceEvents {
+  source: AccountRegion;
+  events: SlimEvent[];
+}
+
+export interface SlimEventsPart {
+  /** Nearly always one: a trail file holds one account-region. */
+  groups: SourceEvents[];
   rejects: Reject[];
 }
 
-/** A record's queue form with the account-region it is counted under. */
-export interface SourcedEvent {
-  source: AccountRegion;
-  event: SlimEvent;
-}
-
-/** Memory actually used while reading, for tests and benchmarks. */
 export interface StreamReadStats {
   /** Decompressed bytes read. */
   bytes: number;
@@ -73,21 +83,20 @@ export interface StreamReadStats {
  * ends the input with one reject, after the records read before it. Errors of the input itself
  * (a missing file, a failed S3 read) are thrown: the caller retries the whole input.
  */
-export async function* streamRecords(
+export function streamRecords(
   input: RecordsInput,
   origin: string,
   options: StreamReadOptions = {},
   stats?: StreamReadStats,
 ): AsyncGenerator<ReadResult> {
-  for await (const { items, rejects } of streamItems(input, origin, RECORDS, options, stats)) {
-    yield { records: items, rejects };
-  }
+  return streamParts(input, origin, RECORDS, options, stats);
 }
 
 /**
- * As streamRecords, but each record goes straight to its queue form and account-region (the
- * trail-file counter's input) without the normalised copy of the record that parseRecord makes.
- * `fallbackAccountId` is the account of the file's path (see accountRegionOf).
+ * As streamRecords, but each record goes straight to its queue form, grouped by the
+ * account-region it is counted under (the trail-file counter's input), without the normalised
+ * copy of the record that parseRecord makes. `fallbackAccountId` is the account of the file's
+ * path (see accountRegionOf).
  */
 export function streamSlimEvents(
   input: RecordsInput,
@@ -95,38 +104,75 @@ export function streamSlimEvents(
   fallbackAccountId: string | undefined,
   options: StreamReadOptions = {},
   stats?: StreamReadStats,
-): AsyncGenerator<ItemsResult<SourcedEvent>> {
-  const converter: ItemConverter<SourcedEvent> = {
-    fromValue(value) {
-      const result = parseSlimEvent(value, fallbackAccountId);
-      return result.ok ? { ok: true, item: { source: result.source, event: result.event } } : result;
+): AsyncGenerator<SlimEventsPart> {
+  // Reused from record to record: the valid path allocates only the event itself.
+  const checked: CheckedRecord = { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined };
+  const builder: PartBuilder<SlimEventsPart> = {
+    start: () => ({ groups: [], rejects: [] }),
+    addValue(part, value, index, where) {
+      const problem = checkRecordInto(value, checked);
+      if (problem) part.rejects.push(located(problem, index, where));
+      else
+        eventsOf(part, accountIdOf(checked.fields as unknown as CloudTrailRecord, fallbackAccountId), checked).push(
+          slimEventOf(checked),
+        );
     },
-    fromRecord: (record) => ({ source: accountRegionOf(record, fallbackAccountId), event: toSlimEvent(record) }),
+    addRecords(part, records) {
+      for (const record of records) {
+        const source = accountRegionOf(record, fallbackAccountId);
+        groupOf(part, source.accountId, source.region).events.push(toSlimEvent(record));
+      }
+    },
   };
-  return streamItems(input, origin, converter, options, stats);
+  return streamParts(input, origin, builder, options, stats);
 }
 
-const RECORDS: ItemConverter<CloudTrailRecord> = {
-  fromValue(value) {
+const RECORDS: PartBuilder<ReadResult> = {
+  start: () => ({ records: [], rejects: [] }),
+  addValue(part, value, index, origin) {
     const result = parseRecord(value);
-    return result.ok ? { ok: true, item: result.record } : result;
+    if (result.ok) part.records.push(result.record);
+    else part.rejects.push(located(result.reject, index, origin));
   },
-  fromRecord: (record) => record,
+  addRecords(part, records) {
+    part.records.push(...records);
+  },
 };
 
-async function* streamItems<T>(
+function eventsOf(part: SlimEventsPart, accountId: string, checked: CheckedRecord): SlimEvent[] {
+  return groupOf(part, accountId, (checked.fields as unknown as CloudTrailRecord).awsRegion).events;
+}
+
+function groupOf(part: SlimEventsPart, accountId: string, region: string): SourceEvents {
+  const last = part.groups[part.groups.length - 1];
+  if (last?.source.accountId === accountId && last.source.region === region) return last;
+  let group = part.groups.find((g) => g.source.accountId === accountId && g.source.region === region);
+  if (!group) part.groups.push((group = { source: { accountId, region }, events: [] }));
+  return group;
+}
+
+function located(reject: Reject, index: number, origin: string): Reject {
+  return { ...reject, detail: `Records[${index}]: ${reject.detail}`, origin };
+}
+
+async function* streamParts<P extends { rejects: Reject[] }>(
   input: RecordsInput,
   origin: string,
-  converter: ItemConverter<T>,
+  builder: PartBuilder<P>,
   options: StreamReadOptions,
   stats: StreamReadStats = { bytes: 0, maxPendingBytes: 0, streamed: false },
-): AsyncGenerator<ItemsResult<T>> {
+): AsyncGenerator<P> {
+  const single = (reason: RejectReason, detail: string): P => {
+    const part = builder.start();
+    part.rejects.push({ reason, detail, origin });
+    return part;
+  };
   const limit = options.maxInputBytes ?? DEFAULT_STREAM_MAX_INPUT_BYTES;
   // No record may exceed maxRecordBytes, so neither may a document parsed whole.
   const wholeBytes = Math.min(options.wholeBytes ?? DEFAULT_WHOLE_PARSE_BYTES, options.maxRecordBytes ?? Infinity);
   let chunks: AsyncIterable<Buffer | Uint8Array | string>;
   if (Buffer.isBuffer(input)) {
-    const parsed = parseWholeBuffer(input, Math.min(wholeBytes, limit), origin, converter, stats);
+    const parsed = parseWholeBuffer(input, Math.min(wholeBytes, limit), origin, builder, stats);
     if (parsed) {
       yield parsed;
       return;
@@ -140,7 +186,7 @@ async function* streamItems<T>(
   const iterator = chunks[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) {
-    yield single(origin, 'unknown-format', 'the input is empty');
+    yield single('unknown-format', 'the input is empty');
     return;
   }
   const firstChunk = toBuffer(first.value);
@@ -160,7 +206,7 @@ async function* streamItems<T>(
   let held: Buffer[] | undefined = wholeBytes > 0 ? [] : undefined;
   let heldBytes = 0;
   /** Feeds the splitter; returns the elements completed, if any. */
-  const split = (chunk: Buffer): ItemsResult<T> | undefined => {
+  const split = (chunk: Buffer): P | undefined => {
     if (splitter.mode === 'not-records') {
       whole.push(chunk);
       return undefined;
@@ -172,7 +218,7 @@ async function* streamItems<T>(
       return undefined;
     }
     if (ranges.length === 0) return undefined;
-    const result = decode(buffer, ranges, index, origin, converter);
+    const result = decode(buffer, ranges, index, origin, builder);
     index += ranges.length / 2;
     return result;
   };
@@ -180,10 +226,10 @@ async function* streamItems<T>(
     for await (const chunk of bytes) {
       stats.bytes += chunk.length;
       if (stats.bytes > limit) {
-        yield single(origin, 'too-large', `decompresses to more than the limit of ${limit} bytes`);
+        yield single('too-large', `decompresses to more than the limit of ${limit} bytes`);
         return;
       }
-      let result: ItemsResult<T> | undefined;
+      let result: P | undefined;
       if (held) {
         held.push(chunk);
         heldBytes += chunk.length;
@@ -200,7 +246,7 @@ async function* streamItems<T>(
     if (held) {
       const buffer = Buffer.concat(held, heldBytes);
       held = undefined;
-      const parsed = parseWhole(buffer, origin, converter);
+      const parsed = parseWhole(buffer, origin, builder);
       if (parsed) {
         yield parsed;
         return;
@@ -211,7 +257,7 @@ async function* streamItems<T>(
     }
   } catch (error) {
     if (error instanceof ElementTooLargeError) {
-      yield single(origin, 'too-large', `Records[${index}]: ${error.message}`);
+      yield single('too-large', `Records[${index}]: ${error.message}`);
       return;
     }
     if (!isZlibError(error)) throw error;
@@ -219,7 +265,7 @@ async function* streamItems<T>(
     if (held) {
       const decoded = Buffer.concat(held, heldBytes);
       held = undefined;
-      let salvaged: ItemsResult<T> | undefined;
+      let salvaged: P | undefined;
       try {
         salvaged = split(decoded);
       } catch {
@@ -227,7 +273,7 @@ async function* streamItems<T>(
       }
       if (salvaged) yield salvaged;
     }
-    yield single(origin, 'malformed-gzip', `gzip: ${errorMessage(error)} (after ${index} records)`);
+    yield single('malformed-gzip', `gzip: ${errorMessage(error)} (after ${index} records)`);
     return;
   } finally {
     raw.destroy();
@@ -239,15 +285,18 @@ async function* streamItems<T>(
     // Not a trail file: read whole, as the batch reader does (NDJSON, arrays, saved pages).
     const size = whole.reduce((sum, part) => sum + part.length, 0);
     if (size > bufferConstants.MAX_STRING_LENGTH) {
-      yield single(origin, 'too-large', `only {"Records":[...]} files are streamed; this one has ${size} bytes`);
+      yield single('too-large', `only {"Records":[...]} files are streamed; this one has ${size} bytes`);
       return;
     }
     const read = parseRecordsBuffer(Buffer.concat(whole, size), origin, { maxInputBytes: limit });
-    yield { items: read.records.map((record) => converter.fromRecord(record)), rejects: read.rejects };
+    const part = builder.start();
+    builder.addRecords(part, read.records);
+    part.rejects.push(...read.rejects);
+    yield part;
     return;
   }
   if (splitter.truncated) {
-    yield single(origin, 'malformed-json', `the input ends inside the Records array (after ${index} records)`);
+    yield single('malformed-json', `the input ends inside the Records array (after ${index} records)`);
   }
 }
 
@@ -255,13 +304,13 @@ async function* streamItems<T>(
  * A whole input already in memory, when it decodes (one gunzipSync, output capped at `maxBytes`)
  * to a clean Records document; else undefined and nothing is counted in `stats`.
  */
-function parseWholeBuffer<T>(
+function parseWholeBuffer<P extends { rejects: Reject[] }>(
   input: Buffer,
   maxBytes: number,
   origin: string,
-  converter: ItemConverter<T>,
+  builder: PartBuilder<P>,
   stats: StreamReadStats,
-): ItemsResult<T> | undefined {
+): P | undefined {
   let decoded = input;
   if (input.length >= 2 && input[0] === 0x1f && input[1] === 0x8b) {
     try {
@@ -272,7 +321,7 @@ function parseWholeBuffer<T>(
   } else if (input.length > maxBytes) {
     return undefined;
   }
-  const parsed = parseWhole(decoded, origin, converter);
+  const parsed = parseWhole(decoded, origin, builder);
   if (parsed) stats.bytes += decoded.length;
   return parsed;
 }
@@ -281,7 +330,11 @@ function parseWholeBuffer<T>(
  * A whole `{"Records":[...]}` document in one JSON.parse, or undefined when it is anything else
  * or does not parse: the splitter then reads it and reports exactly which records are broken.
  */
-function parseWhole<T>(buffer: Buffer, origin: string, converter: ItemConverter<T>): ItemsResult<T> | undefined {
+function parseWhole<P extends { rejects: Reject[] }>(
+  buffer: Buffer,
+  origin: string,
+  builder: PartBuilder<P>,
+): P | undefined {
   if (!hasRecordsPrefix(buffer)) return undefined;
   let records: unknown;
   try {
@@ -290,32 +343,20 @@ function parseWhole<T>(buffer: Buffer, origin: string, converter: ItemConverter<
     return undefined;
   }
   if (!Array.isArray(records)) return undefined;
-  const result: ItemsResult<T> = { items: [], rejects: [] };
-  for (let i = 0; i < records.length; i++) convertInto(result, converter, records[i], i, origin);
-  return result;
-}
-
-function convertInto<T>(
-  result: ItemsResult<T>,
-  converter: ItemConverter<T>,
-  value: unknown,
-  index: number,
-  origin: string,
-): void {
-  const converted = converter.fromValue(value);
-  if (converted.ok) result.items.push(converted.item);
-  else result.rejects.push({ ...converted.reject, detail: `Records[${index}]: ${converted.reject.detail}`, origin });
+  const part = builder.start();
+  for (let i = 0; i < records.length; i++) builder.addValue(part, records[i], i, origin);
+  return part;
 }
 
 /** Parses the complete elements of one chunk: one JSON.parse for all, element by element on error. */
-function decode<T>(
+function decode<P extends { rejects: Reject[] }>(
   buffer: Buffer,
   ranges: number[],
   firstIndex: number,
   origin: string,
-  converter: ItemConverter<T>,
-): ItemsResult<T> {
-  const result: ItemsResult<T> = { items: [], rejects: [] };
+  builder: PartBuilder<P>,
+): P {
+  const result = builder.start();
   const count = ranges.length / 2;
   let values: unknown[] | undefined;
   try {
@@ -341,7 +382,7 @@ function decode<T>(
         continue;
       }
     }
-    convertInto(result, converter, value, firstIndex + i, origin);
+    builder.addValue(result, value, firstIndex + i, origin);
   }
   return result;
 }
@@ -367,8 +408,4 @@ function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
 function isZlibError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('Z_') || code === 'ERR_ZLIB_INITIALIZATION_FAILED');
-}
-
-function single<T>(origin: string, reason: RejectReason, detail: string): ItemsResult<T> {
-  return { items: [], rejects: [{ reason, detail, origin }] };
 }

@@ -5,8 +5,7 @@ import type { ReadResult } from '../records/record-reader.js';
 import {
   streamRecords,
   streamSlimEvents,
-  type ItemsResult,
-  type SourcedEvent,
+  type SlimEventsPart,
   type StreamReadOptions,
   type StreamReadStats,
 } from './records-stream.js';
@@ -54,13 +53,13 @@ export class TrailFileReader {
     yield* streamRecords(await this.open(location), origin, options, stats);
   }
 
-  /** The file's records in their queue form with their account-regions (see streamSlimEvents). */
+  /** The file's records in their queue form, by account-region (see streamSlimEvents). */
   async *slimEvents(
     location: TrailFileLocation,
     origin: string,
     fallbackAccountId: string | undefined,
     options: StreamReadOptions = {},
-  ): AsyncGenerator<ItemsResult<SourcedEvent>> {
+  ): AsyncGenerator<SlimEventsPart> {
     yield* streamSlimEvents(await this.open(location), origin, fallbackAccountId, options);
   }
 }

@@ -111,6 +111,8 @@ export class CounterRepository {
     const ids = new Set<string>();
     let counted = 0;
     let duplicates = 0;
+    let lastMinute = -1;
+    let bucket: { ids: string[]; fields: Map<string, number> } | undefined;
     for (const { batch, index } of live) {
       const result: CountResult = { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false };
       for (const event of batch.events) {
@@ -125,10 +127,16 @@ export class CounterRepository {
           continue;
         }
         const minute = minuteOf(event.t);
-        let bucket = minutes.get(minute);
-        if (!bucket) minutes.set(minute, (bucket = { ids: [], fields: new Map() }));
+        // Events come in runs of the same minute: look the bucket up only when the minute changes.
+        if (minute !== lastMinute || !bucket) {
+          bucket = minutes.get(minute);
+          if (!bucket) minutes.set(minute, (bucket = { ids: [], fields: new Map() }));
+          lastMinute = minute;
+        }
         bucket.ids.push(event.id);
-        for (const field of counterFields(event)) bucket.fields.set(field, (bucket.fields.get(field) ?? 0) + 1);
+        if (!event.ro || event.err !== undefined) {
+          for (const field of counterFields(event)) bucket.fields.set(field, (bucket.fields.get(field) ?? 0) + 1);
+        }
         result.counted++;
       }
       results[index] = result;

@@ -94,19 +94,20 @@ export class TrailFileCountingService {
       if (failure) throw failure;
     };
 
-    for await (const { items, rejects } of this.reader.slimEvents(file.location, file.id, keyAccount)) {
-      result.records += items.length;
-      let last: { key: string; source: AccountRegion; entry: OpenBatch } | undefined;
-      for (const { source, event } of items) {
-        // A file is nearly always one account-region: skip the key and lookup while it stays so.
-        if (last?.source.accountId !== source.accountId || last.source.region !== source.region) {
-          const key = `${source.accountId}.${source.region}`;
-          let entry = open.get(key);
-          if (!entry) open.set(key, (entry = { source, events: [], sequence: 0 }));
-          last = { key, source, entry };
+    for await (const { groups, rejects } of this.reader.slimEvents(file.location, file.id, keyAccount)) {
+      for (const { source, events } of groups) {
+        result.records += events.length;
+        const key = `${source.accountId}.${source.region}`;
+        let entry = open.get(key);
+        if (!entry) open.set(key, (entry = { source, events: [], sequence: 0 }));
+        for (let from = 0; from < events.length;) {
+          const take = Math.min(batchEvents - entry.events.length, events.length - from);
+          // A whole part that fits goes in as it is; otherwise the batch is filled to its size.
+          if (entry.events.length === 0 && take === events.length) entry.events = events;
+          else for (let i = from; i < from + take; i++) entry.events.push(events[i]);
+          from += take;
+          if (entry.events.length >= batchEvents) await submit(key, entry);
         }
-        last.entry.events.push(event);
-        if (last.entry.events.length >= batchEvents) await submit(last.key, last.entry);
       }
       if (rejects.length > 0) {
         result.rejects += rejects.length;

@@ -25,8 +25,7 @@ import {
   TrailFilesRepository,
   type AccountRegion,
   type CloudTrailRecord,
-  type ItemsResult,
-  type SourcedEvent,
+  type SlimEventsPart,
   type TrailFileLocation,
   type TrailFileRef,
 } from '@trailsight/cloudtrail';
@@ -150,7 +149,7 @@ class CrashingReader extends TrailFileReader {
     location: TrailFileLocation,
     origin: string,
     fallbackAccountId: string | undefined,
-  ): AsyncGenerator<ItemsResult<SourcedEvent>> {
+  ): AsyncGenerator<SlimEventsPart> {
     let n = 0;
     for await (const chunk of super.slimEvents(location, origin, fallbackAccountId, {
       chunkBytes: 8_192,
