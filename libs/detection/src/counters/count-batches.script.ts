@@ -8,7 +8,7 @@
  * KEYS: minutesIndex, sourceStats, doneKey x nBatches, then per minute: countersHash, seenSet
  * ARGV: doneTtlSec, seenTtlSec, nowMs, indexRetentionMs, nBatches, nMinutes, counted, duplicates,
  *       then per minute: minuteMs, expireAtSec, "id\\nid\\n...", "field\\nincrement\\nfield\\nincrement..."
- * Returns {'done', batchIndex...} | {'seen', eventId...} | {'ok'}
+ * Returns {'done', batchIndex...} | {'seen', eventId...} | {'repeated'} | {'ok'}
  */
 export const COUNT_BATCHES_LUA = `
 local doneTtl, seenTtl = ARGV[1], ARGV[2]
@@ -47,11 +47,28 @@ for m = 1, nMinutes do
 end
 if #seen > 1 then return seen end
 
+-- None of the ids was in its set (checked above). The caller may send an id twice in one minute
+-- (its fast path merges nothing): SADD then adds fewer than it was given, so the adds are undone
+-- (removing ids that were all new restores the sets) and the caller merges and retries.
 for m = 1, nMinutes do
   local minute = minutes[m]
+  local added = 0
   for from = 1, #minute.ids, 1000 do
-    redis.call('SADD', minute.seenKey, unpack(minute.ids, from, math.min(from + 999, #minute.ids)))
+    added = added + redis.call('SADD', minute.seenKey, unpack(minute.ids, from, math.min(from + 999, #minute.ids)))
   end
+  if added < #minute.ids then
+    for r = 1, m do
+      local undo = minutes[r]
+      for from = 1, #undo.ids, 1000 do
+        redis.call('SREM', undo.seenKey, unpack(undo.ids, from, math.min(from + 999, #undo.ids)))
+      end
+    end
+    return {'repeated'}
+  end
+end
+
+for m = 1, nMinutes do
+  local minute = minutes[m]
   redis.call('EXPIRE', minute.seenKey, seenTtl, 'NX')
   local fields = minute.fields
   for f = 1, #fields, 2 do

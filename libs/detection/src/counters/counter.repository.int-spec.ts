@@ -90,6 +90,19 @@ describe('CounterRepository (real Redis)', () => {
     expect(await counters.sourceStats(source)).toEqual({ counted: 5, duplicates: 2, batches: 3 });
   });
 
+  it('undoes its dedupe marks when an id repeats within a minute, then counts each event once', async () => {
+    const earlier = minute - 60_000;
+    // The first minute is added in full before the script meets the repeat in the second.
+    const events = [event('r1', { t: earlier }), event('r2', { t: earlier }), event('r3'), event('r4'), event('r3')];
+    expect(await counters.countBatch('repeats', source, events, now)).toMatchObject({ counted: 4, duplicates: 1 });
+    const keys = new KeySpace('t');
+    expect((await redis.smembers(keys.seenEvents(source, earlier))).sort()).toEqual(['r1', 'r2']);
+    expect((await redis.smembers(keys.seenEvents(source, minute))).sort()).toEqual(['r3', 'r4']);
+    const minutes = await counters.readMinutes(source, earlier, minute);
+    expect(minutes.map((m) => m.fields['c|ec2.amazonaws.com|RunInstances'])).toEqual([2, 2]);
+    expect(await counters.sourceStats(source)).toEqual({ counted: 4, duplicates: 1, batches: 1 });
+  });
+
   it('counts several batches at once, skipping a batch already done and ids already seen', async () => {
     await counters.countBatch('first', source, [event('m1'), event('m2')], now);
     const results = await counters.countBatches(

@@ -32,12 +32,20 @@ export interface MinuteCounters {
   fields: Record<string, number>;
 }
 
-type ScriptReply = ['ok'] | ['done', ...number[]] | ['seen', ...string[]];
+type ScriptReply = ['ok'] | ['done', ...number[]] | ['seen', ...string[]] | ['repeated'];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     countBatches(numKeys: number, keys: string[], args: (string | number)[]): Result<ScriptReply, Context>;
   }
+}
+
+/** One minute of a script call: the ids for its dedupe set and the counter increments. */
+interface MinuteBucket {
+  ids: string[];
+  fields: Map<string, number>;
+  /** The ids, when repeats are merged in process. */
+  merged: Set<string>;
 }
 
 /** Conflicts are rare (a retried job, a re-read after a restart); each retry removes some. */
@@ -74,15 +82,20 @@ export class CounterRepository {
     const results = batches.map((): CountResult => ({ counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false }));
     const done = new Set<number>();
     const seen = new Set<string>();
+    // Repeats of an id inside the call are rare: first try without looking for them (the script
+    // notices and refuses), then merge them in process.
+    let mergeRepeats = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const live = batches.map((batch, index) => ({ batch, index })).filter(({ index }) => !done.has(index));
       if (live.length === 0) return results;
-      const plan = this.plan(source, live, seen, results, nowMs);
+      const plan = this.plan(source, live, seen, results, nowMs, mergeRepeats);
       // ioredis flattens the arrays into the command's arguments (no spread: batches can be large).
       const reply = await this.redis.countBatches(plan.keys.length, plan.keys, plan.args);
       const [status, ...conflicts] = reply;
       if (status === 'ok') return results;
-      if (status === 'done') {
+      if (status === 'repeated') {
+        mergeRepeats = true;
+      } else if (status === 'done') {
         for (const position of conflicts as number[]) {
           const index = live[Number(position) - 1].index;
           done.add(index);
@@ -104,15 +117,15 @@ export class CounterRepository {
     seen: Set<string>,
     results: CountResult[],
     nowMs: number,
+    mergeRepeats: boolean,
   ) {
     const retentionMs = this.settings.counterRetentionMinutes * MINUTE_MS;
     const oldest = minuteOf(nowMs) - retentionMs;
-    const minutes = new Map<number, { ids: string[]; fields: Map<string, number> }>();
-    const ids = new Set<string>();
+    const minutes = new Map<number, MinuteBucket>();
     let counted = 0;
     let duplicates = 0;
     let lastMinute = -1;
-    let bucket: { ids: string[]; fields: Map<string, number> } | undefined;
+    let bucket: MinuteBucket | undefined;
     for (const { batch, index } of live) {
       const result: CountResult = { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false };
       for (const event of batch.events) {
@@ -120,9 +133,8 @@ export class CounterRepository {
           result.tooOld++;
           continue;
         }
-        // Seen in Redis already, or earlier in these batches: counted once, elsewhere.
-        const known = ids.size;
-        if ((seen.size > 0 && seen.has(event.id)) || ids.add(event.id).size === known) {
+        // Seen in Redis already: counted once, elsewhere.
+        if (seen.size > 0 && seen.has(event.id)) {
           result.duplicates++;
           continue;
         }
@@ -130,8 +142,13 @@ export class CounterRepository {
         // Events come in runs of the same minute: look the bucket up only when the minute changes.
         if (minute !== lastMinute || !bucket) {
           bucket = minutes.get(minute);
-          if (!bucket) minutes.set(minute, (bucket = { ids: [], fields: new Map() }));
+          if (!bucket) minutes.set(minute, (bucket = { ids: [], fields: new Map(), merged: new Set() }));
           lastMinute = minute;
+        }
+        // Earlier in these batches, the same minute (as the dedupe sets key them): counted once.
+        if (mergeRepeats && bucket.merged.size === bucket.merged.add(event.id).size) {
+          result.duplicates++;
+          continue;
         }
         bucket.ids.push(event.id);
         if (!event.ro || event.err !== undefined) {
