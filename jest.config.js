@@ -11,7 +11,13 @@ const shared = {
   // Private build outputs (benchmarks build there so they never race `npm run build`).
   modulePathIgnorePatterns: ['<rootDir>/.bench-out/', '<rootDir>/dist/'],
   extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { ...swc, module: { type: 'es6' } }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { ...swc, module: { type: 'es6' } }],
+    // @fastify/static (the Swagger console's assets under Fastify) requires content-disposition,
+    // which is ES-module only: Node 20 loads it with require(esm), Jest only after this compiles it.
+    '/node_modules/.*content-disposition/.+\\.js$': ['@swc/jest', { module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(.*/)?content-disposition/)'],
   moduleNameMapper: {
     '^@trailsight/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

@@ -1,4 +1,5 @@
 import { Module, type INestApplication } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { startRedis, type ThrowawayRedis } from '../../../test/support/redis-server.js';
 import { loadConfig } from './config/config.loader.js';
@@ -37,7 +38,7 @@ describe('CoreModule', () => {
       imports: [CoreModule.forRoot({ config }), QueuesHealthModule],
       providers: [healthIndicator(() => [() => Promise.resolve({ clock: { status: 'up' } } as const)])],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
+    app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
     app.enableShutdownHooks();
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();

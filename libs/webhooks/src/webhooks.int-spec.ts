@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { CoreModule, loadConfig } from '@trailsight/core';
 import { buildEndRecord, buildStartRecord, type InsightInput, type InsightRecord } from '@trailsight/findings';
@@ -47,7 +48,7 @@ beforeAll(async () => {
   const moduleRef = await Test.createTestingModule({
     imports: [CoreModule.forRoot({ config }), QueueModule, WebhooksModule],
   }).compile();
-  app = moduleRef.createNestApplication({ logger: ['error'] });
+  app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: ['error'] });
   await app.init();
   notifier = app.get(InsightNotifier);
   webhooks = app.get(WebhooksService);

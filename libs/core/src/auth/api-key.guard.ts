@@ -18,8 +18,9 @@ interface HttpRequest {
   principal?: ApiPrincipal;
 }
 
+/** Express's response and Fastify's reply both set a header with header(). */
 interface HttpResponse {
-  setHeader(name: string, value: string | number): unknown;
+  header(name: string, value: string | number): unknown;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -54,25 +55,25 @@ export class ApiKeyGuard implements CanActivate {
     const presented = presentedKey(request);
     if (presented === undefined) {
       this.stats.unauthorized++;
-      response.setHeader('WWW-Authenticate', 'Bearer realm="trailsight"');
+      response.header('WWW-Authenticate', 'Bearer realm="trailsight"');
       throw new UnauthorizedException('An API key is required: Authorization: Bearer <key> or X-Api-Key: <key>');
     }
     const principal = await this.store.verify(presented);
     if (!principal) {
       this.stats.unauthorized++;
-      response.setHeader('WWW-Authenticate', 'Bearer realm="trailsight", error="invalid_token"');
+      response.header('WWW-Authenticate', 'Bearer realm="trailsight", error="invalid_token"');
       throw new UnauthorizedException('Unknown API key');
     }
     request.principal = principal;
 
     if (this.limiter.enabled) {
       const decision = await this.limiter.hit(principal.keyId);
-      response.setHeader('X-RateLimit-Limit', decision.limit);
-      response.setHeader('X-RateLimit-Remaining', decision.remaining);
-      response.setHeader('X-RateLimit-Reset', decision.resetSeconds);
+      response.header('X-RateLimit-Limit', decision.limit);
+      response.header('X-RateLimit-Remaining', decision.remaining);
+      response.header('X-RateLimit-Reset', decision.resetSeconds);
       if (!decision.allowed) {
         this.stats.rateLimited++;
-        response.setHeader('Retry-After', decision.retryAfterSeconds);
+        response.header('Retry-After', decision.retryAfterSeconds);
         throw new HttpException(
           `Rate limit of ${decision.limit} requests per window exceeded; retry in ${decision.retryAfterSeconds} s`,
           HttpStatus.TOO_MANY_REQUESTS,

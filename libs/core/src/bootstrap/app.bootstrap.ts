@@ -1,5 +1,6 @@
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '../config/app-config.js';
 import { ConfigError, loadConfig } from '../config/config.loader.js';
@@ -34,10 +35,14 @@ export async function serveApp(
   config: AppConfig,
   options: ServeOptions = {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create(module, { logger: createLogger(config), bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), {
+    logger: createLogger(config),
+    bufferLogs: true,
+  });
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   if (options.swagger) mountSwagger(app);
-  await app.listen(config.port);
+  // Every interface, as Express listens by default (Fastify alone would listen on localhost only).
+  await app.listen(config.port, '0.0.0.0');
   return app;
 }
 

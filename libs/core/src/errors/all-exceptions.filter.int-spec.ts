@@ -11,6 +11,7 @@ import {
   type LoggerService,
 } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { IsInt, IsString, Min } from 'class-validator';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
@@ -83,7 +84,7 @@ describe('AllExceptionsFilter', () => {
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }) },
       ],
     }).compile();
-    app = moduleRef.createNestApplication({ logger });
+    app = moduleRef.createNestApplication(new FastifyAdapter(), { logger });
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
   });

@@ -20,8 +20,9 @@ import { InsightRecordDto, RECORDS_EXAMPLE } from './dto/insight-record.dto.js';
 import { FindingIdParamsDto, ListFindingsQueryDto } from './dto/list-findings.query.dto.js';
 import { FindingsApiService } from './findings-api.service.js';
 
+/** Express's response and Fastify's reply both set a header with header(). */
 interface JsonResponse {
-  setHeader(name: string, value: string): unknown;
+  header(name: string, value: string): unknown;
 }
 
 const FINDING_EXAMPLE = {
@@ -74,8 +75,8 @@ export class FindingsController {
     @Res({ passthrough: true }) response: JsonResponse,
   ): Promise<string> {
     const page = await this.findings.list(query);
-    response.setHeader('Content-Type', 'application/json; charset=utf-8');
-    response.setHeader('ETag', page.etag);
+    response.header('Content-Type', 'application/json; charset=utf-8');
+    response.header('ETag', page.etag);
     return page.body;
   }
 

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AuthModule, CoreModule, loadConfig, mountSwagger } from '@trailsight/core';
 import { buildStartRecord } from '@trailsight/findings';
@@ -46,7 +47,7 @@ async function startApi(prefix: string, allowPrivate: boolean, names: Record<str
     .overrideProvider(WebhookUrlGuard)
     .useValue(new WebhookUrlGuard({ allowPrivate, resolve }))
     .compile();
-  const app = moduleRef.createNestApplication({ logger: ['error'] });
+  const app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: ['error'] });
   mountSwagger(app);
   await app.listen(0, '127.0.0.1');
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
