@@ -1,7 +1,8 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Redis } from 'ioredis';
 import { KeySpace } from '@trailsight/core';
-import { CounterRepository } from '@trailsight/detection';
+import { CheckpointRepository } from '@trailsight/cloudtrail';
+import { CounterRepository, EvaluationRepository } from '@trailsight/detection';
 import { FindingsRepository, insightRecordErrors, type InsightRecord } from '@trailsight/findings';
 import { startApp, type AppProcess } from './support/app-process.js';
 import { MINUTE, seedFinding, seedId, type SeedSpec } from './support/findings-seed.js';
@@ -445,6 +446,51 @@ describe('operations', () => {
       expect(line).toMatch(
         /^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+|[a-z_]+(\{[^}]*\})? (NaN|[+-]Inf))$/,
       );
+    }
+  });
+
+  it('reports evaluation lag per account-region in /health and /metrics, down past EVALUATION_MAX_LAG_SECONDS', async () => {
+    const keys = new KeySpace(PREFIX);
+    const checkpoints = new CheckpointRepository(client, keys);
+    const evaluations = new EvaluationRepository(client, keys, 10_080);
+    const now = Math.floor(Date.now() / MINUTE) * MINUTE;
+    const current = { accountId: '333333333333', region: 'us-east-1' };
+    const backfilling = { accountId: '333333333333', region: 'eu-west-1' };
+    const checkpoint = (backfillDone: boolean) => ({
+      liveUntil: now,
+      backfillFrom: now - 60 * MINUTE,
+      backfillUntil: now - 60 * MINUTE,
+      backfillCursor: now - 60 * MINUTE,
+      backfillDone,
+    });
+    await checkpoints.registerSources([current, backfilling]);
+    await checkpoints.loadOrCreate(current, checkpoint(true));
+    await checkpoints.loadOrCreate(backfilling, checkpoint(false));
+    // Evaluated through the minute that ended 2 minutes ago: 120 s behind.
+    const cursor = now - 3 * MINUTE;
+    await evaluations.saveCursor(current, { historyStart: now - 60 * MINUTE, cursor, snapshotMinute: cursor });
+    try {
+      const health = await get('/health', null);
+      expect(health.status).toBe(200);
+      const evaluator = (health.body as { details: Record<string, Record<string, unknown>> }).details.evaluator;
+      expect(evaluator).toMatchObject({ status: 'up', sources: 2, evaluating: 1, backfilling: 1 });
+      expect(evaluator.maxLagSeconds).toBeGreaterThanOrEqual(120);
+      expect(evaluator.maxLagSeconds).toBeLessThan(200);
+      const { text } = await get('/metrics');
+      const lag = /trailsight_evaluation_lag_seconds\{account="333333333333",region="us-east-1"\} (\d+)/.exec(text);
+      expect(Number(lag?.[1])).toBeGreaterThanOrEqual(120);
+      expect(text).toContain('trailsight_evaluation_sources{state="backfilling"} 1\n');
+      expect(text).toMatch(/trailsight_webhook_delivery_attempts_total\{outcome="failed"\} \d+/);
+
+      // Stuck for two hours: more than the 30 minutes allowed by default.
+      const stuck = now - 121 * MINUTE;
+      await evaluations.saveCursor(current, { historyStart: now - 180 * MINUTE, cursor: stuck, snapshotMinute: stuck });
+      const down = await get('/health', null);
+      expect(down.status).toBe(503);
+      expect(JSON.stringify(down.body)).toMatch(/evaluation is more than 1800 s behind for 333333333333:us-east-1/);
+    } finally {
+      await client.del(keys.evaluation(current), keys.checkpoint(current), keys.checkpoint(backfilling));
+      await client.srem(keys.sources(), '333333333333:us-east-1', '333333333333:eu-west-1');
     }
   });
 

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { FilesSourceModule, PollerModule } from '@trailsight/cloudtrail';
 import { AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
-import { DetectionModule, TrackedApisModule } from '@trailsight/detection';
+import { DetectionModule, EvaluationStatusModule, TrackedApisModule } from '@trailsight/detection';
 import { FindingsApiModule } from '@trailsight/findings';
 import { QueueModule, QueueOpsModule } from '@trailsight/queue';
 import { WebhooksModule } from '@trailsight/webhooks';
@@ -23,6 +23,7 @@ export class TrailsightModule {
         MetricsModule,
         FindingsApiModule,
         TrackedApisModule,
+        EvaluationStatusModule,
         WebhooksModule,
       ],
     };

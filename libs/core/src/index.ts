@@ -16,6 +16,7 @@ export * from './health/health.controller.js';
 export * from './health/health.module.js';
 export * from './core.module.js';
 export * from './bootstrap/app.bootstrap.js';
+export * from './bootstrap/json-body.js';
 export * from './auth/require-scope.decorator.js';
 export * from './auth/api-key.store.js';
 export * from './auth/auth.stats.js';

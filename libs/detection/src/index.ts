@@ -19,6 +19,8 @@ export * from './evaluation/evaluation.repository.js';
 export * from './evaluation/insight-ids.js';
 export * from './evaluation/evaluator.service.js';
 export * from './evaluation/evaluator.processor.js';
+export * from './evaluation/evaluation-status.service.js';
+export * from './evaluation/evaluation-status.module.js';
 export * from './offline/offline-detector.js';
 export * from './evaluation/insight-input.js';
 export * from './evaluation-harness/index.js';

@@ -16,6 +16,7 @@ import { InsightNotifier } from './delivery/insight-notifier.js';
 import { deliveryIdFor } from './delivery/webhook-envelope.js';
 import type { CreateWebhookRequestDto } from './subscriptions/dto/webhook-request.dto.js';
 import type { DeliveryAttempt } from './subscriptions/webhook-subscription.js';
+import { SubscriptionsRepository } from './subscriptions/subscriptions.repository.js';
 import { WebhooksService } from './subscriptions/webhooks.service.js';
 import { WebhooksModule } from './webhooks.module.js';
 
@@ -280,6 +281,8 @@ describe('webhook delivery', () => {
   }, 40_000);
 
   it('disables a subscription after a run of failed deliveries and says why; re-enabling resets it', async () => {
+    const store = app.get(SubscriptionsRepository);
+    const before = await store.totals();
     const r = await receiver();
     r.respond({ kind: 'status', status: 500 });
     const id = await subscribe(r);
@@ -298,6 +301,10 @@ describe('webhook delivery', () => {
       disabledReason: 'disabled after 2 consecutive failed deliveries; last: HTTP 500: nope',
     });
     expect(r.requests).toHaveLength(12); // 2 deliveries x 6 attempts
+    // The cluster-wide totals behind /metrics: 12 failed attempts, 2 deliveries given up.
+    const after = await store.totals();
+    expect(after.attempts.failed - before.attempts.failed).toBe(12);
+    expect(after.givenUp - before.givenUp).toBe(2);
     expect((await webhooks.list()).find((s) => s.id === id)?.disabledReason).toContain(
       '2 consecutive failed deliveries',
     );

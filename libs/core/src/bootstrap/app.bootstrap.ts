@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '../config/app-config.js';
 import { ConfigError, loadConfig } from '../config/config.loader.js';
 import { createLogger } from '../logging/app.logger.js';
+import { useJsonBodies } from './json-body.js';
 
 /**
  * The configuration, or the process ends here with one line naming what is wrong.
@@ -38,7 +39,9 @@ export async function serveApp(
   const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), {
     logger: createLogger(config),
     bufferLogs: true,
+    bodyParser: false, // useJsonBodies: JSON only, checked
   });
+  useJsonBodies(app);
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   if (options.swagger) mountSwagger(app);
   // Every interface, as Express listens by default (Fastify alone would listen on localhost only).

@@ -104,6 +104,8 @@ export interface AppConfig {
   evaluationLatenessSeconds: number;
   /** How often the evaluator looks for newly closed minutes. */
   evaluationIntervalSeconds: number;
+  /** /health reports the evaluator down when an account-region's evaluation is further behind than this. */
+  evaluationMaxLagSeconds: number;
   /** Findings (and their series) are kept this long. */
   findingsRetentionDays: number;
 }

@@ -88,6 +88,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     // and trail files (whose watermark already allows for delivery) need only a small margin.
     evaluationLatenessSeconds: read.int('EVALUATION_LATENESS_SECONDS', source === 'aws' ? 300 : 30, 0, 3600),
     evaluationIntervalSeconds: read.number('EVALUATION_INTERVAL_SECONDS', 15, 1, 300),
+    evaluationMaxLagSeconds: read.int('EVALUATION_MAX_LAG_SECONDS', 1800, 60, 7 * 86_400),
     findingsRetentionDays: read.int('FINDINGS_RETENTION_DAYS', 90, 1, 3650),
   };
 

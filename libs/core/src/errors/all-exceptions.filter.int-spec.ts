@@ -11,9 +11,10 @@ import {
   type LoggerService,
 } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { IsInt, IsString, Min } from 'class-validator';
+import { JSON_BODY_LIMIT_BYTES, JSON_MAX_DEPTH, useJsonBodies } from '../bootstrap/json-body.js';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 
 class CreateThingDto {
@@ -84,7 +85,12 @@ describe('AllExceptionsFilter', () => {
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }) },
       ],
     }).compile();
-    app = moduleRef.createNestApplication(new FastifyAdapter(), { logger });
+    const fastifyApp = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+      logger,
+      bodyParser: false,
+    });
+    useJsonBodies(fastifyApp); // as serveApp does
+    app = fastifyApp;
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
   });
@@ -168,5 +174,32 @@ describe('AllExceptionsFilter', () => {
     const { status, body } = await call('/nowhere');
     expect(status).toBe(404);
     expect(body).toEqual({ statusCode: 404, message: 'Cannot GET /nowhere', error: 'Not Found' });
+  });
+  describe('JSON bodies (useJsonBodies)', () => {
+    const post = (body: string) =>
+      call('/boom/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+    it('treats an empty body announced as JSON as no body: validation answers, not the parser', async () => {
+      const { status, body } = await post('');
+      expect(status).toBe(400);
+      expect(body.message).toEqual(expect.arrayContaining(['name must be a string']));
+    });
+
+    it(`refuses nesting deeper than ${JSON_MAX_DEPTH} levels with a 400, before validation recurses into it`, async () => {
+      const deep = `{"name":"x","size":1,"extra":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+      await expect(post(deep)).resolves.toMatchObject({
+        status: 400,
+        body: { message: `the JSON body is nested deeper than ${JSON_MAX_DEPTH} levels` },
+      });
+      // Brackets inside strings are text, not nesting.
+      const text = JSON.stringify({ name: '['.repeat(1_000), size: 2 });
+      await expect(post(text)).resolves.toMatchObject({ status: 201, body: { size: 2 } });
+    });
+
+    it('refuses __proto__ keys and bodies over the limit', async () => {
+      await expect(post('{"name":"x","size":1,"__proto__":{"admin":true}}')).resolves.toMatchObject({ status: 400 });
+      const huge = JSON.stringify({ name: 'x'.repeat(JSON_BODY_LIMIT_BYTES), size: 1 });
+      await expect(post(huge)).resolves.toMatchObject({ status: 413, body: { statusCode: 413 } });
+    });
   });
 });

@@ -106,6 +106,11 @@ export class KeySpace {
     return `${this.prefix}:${this.webhooksTag()}:sub:${id}`;
   }
 
+  /** Hash of cluster-wide delivery totals: attempts by outcome, and deliveries given up. */
+  webhookTotals(): string {
+    return `${this.prefix}:${this.webhooksTag()}:totals`;
+  }
+
   /** Set of every webhook subscription id. */
   webhookSubscriptions(): string {
     return `${this.prefix}:${this.webhooksTag()}:subs`;

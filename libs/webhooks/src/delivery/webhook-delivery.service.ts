@@ -73,6 +73,7 @@ export class WebhookDeliveryService {
     if (!last) throw new WebhookAttemptFailedError(result.error ?? 'failed');
     const threshold = this.config.webhookDisableAfter;
     const reason = `disabled after ${threshold} consecutive failed deliveries; last: ${result.error ?? 'failed'}`;
+    await this.subscriptions.countGivenUp();
     const counted = await this.subscriptions.recordDeliveryFailure(subscriptionId, threshold, reason);
     if (counted?.disabledNow) this.logger.warn(`webhook subscription ${subscriptionId} ${reason}`);
     await this.startFinished(data);

@@ -2,6 +2,9 @@ import type { Redis } from 'ioredis';
 import type { KeySpace } from '@trailsight/core';
 import type { DeliveryAttempt, WebhookEventType, WebhookFilter, WebhookSubscription } from './webhook-subscription.js';
 
+/** Field of the totals hash counting deliveries given up (the others are attempt outcomes). */
+const GIVEN_UP = 'given-up';
+
 /** How long an "already enqueued" marker keeps a re-run notifier from delivering a record again. */
 const ENQUEUED_TTL_SECONDS = 7 * 24 * 3600;
 /** Safety net: an End never waits on a Start marker older than this. */
@@ -149,14 +152,30 @@ export class SubscriptionsRepository {
     return { failures: reply[0], disabledNow: reply[1] === 1 };
   }
 
-  /** Logs one attempt, keeping the newest `cap`. */
+  /** Logs one attempt, keeping the newest `cap`, and counts it in the totals by outcome. */
   async appendAttempt(id: string, attempt: DeliveryAttempt, cap: number): Promise<void> {
     const key = this.keys.webhookDeliveryLog(id);
     await this.redis
       .multi()
       .lpush(key, JSON.stringify(attempt))
       .ltrim(key, 0, cap - 1)
+      .hincrby(this.keys.webhookTotals(), attempt.outcome, 1)
       .exec();
+  }
+
+  /** Counts a delivery whose last attempt failed: nothing more will be tried. */
+  async countGivenUp(): Promise<void> {
+    await this.redis.hincrby(this.keys.webhookTotals(), GIVEN_UP, 1);
+  }
+
+  /** Cluster-wide totals: attempts by outcome and deliveries given up. */
+  async totals(): Promise<{ attempts: Record<DeliveryAttempt['outcome'], number>; givenUp: number }> {
+    const hash = await this.redis.hgetall(this.keys.webhookTotals());
+    const count = (field: string) => Number(hash[field] ?? 0);
+    return {
+      attempts: { delivered: count('delivered'), failed: count('failed'), skipped: count('skipped') },
+      givenUp: count(GIVEN_UP),
+    };
   }
 
   /** The newest attempts first. */

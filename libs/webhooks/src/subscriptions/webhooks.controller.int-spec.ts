@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { AuthModule, CoreModule, loadConfig, mountSwagger } from '@trailsight/core';
+import { AuthModule, CoreModule, loadConfig, mountSwagger, useJsonBodies } from '@trailsight/core';
 import { buildStartRecord } from '@trailsight/findings';
 import { QueueModule } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
@@ -47,7 +47,11 @@ async function startApi(prefix: string, allowPrivate: boolean, names: Record<str
     .overrideProvider(WebhookUrlGuard)
     .useValue(new WebhookUrlGuard({ allowPrivate, resolve }))
     .compile();
-  const app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: ['error'] });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+    logger: ['error'],
+    bodyParser: false,
+  });
+  useJsonBodies(app); // as serveApp does
   mountSwagger(app);
   await app.listen(0, '127.0.0.1');
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -1,0 +1,111 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { APP_CONFIG, RedisService, type AppConfig, type MetricFamily } from '@trailsight/core';
+import { CheckpointRepository } from '@trailsight/cloudtrail';
+import { EvaluationRepository } from './evaluation.repository.js';
+
+const MINUTE = 60_000;
+/** A health check must answer quickly even when Redis does not. */
+const CHECK_TIMEOUT_MS = 1_500;
+
+/** Where the evaluation of one account-region stands. */
+export interface SourceEvaluationStatus {
+  accountId: string;
+  region: string;
+  /** backfilling: its history is still being read (nothing is evaluated before); waiting: not evaluated yet. */
+  state: 'backfilling' | 'waiting' | 'evaluating';
+  /** The last minute evaluated (ISO), once there is one. */
+  evaluatedThrough?: string;
+  /** Seconds between now and the end of that minute. */
+  lagSeconds?: number;
+}
+
+/**
+ * Evaluation lag per account-region, for `GET /health` (key `evaluator`: down when an
+ * account-region that is being evaluated is more than EVALUATION_MAX_LAG_SECONDS behind) and
+ * `GET /metrics`. Read from Redis, so any process (api, detector) reports the cluster's state.
+ * Some lag is by design: a minute is evaluated once the source's watermark minus
+ * EVALUATION_LATENESS_SECONDS has passed its end.
+ */
+@Injectable()
+export class EvaluationStatusService {
+  constructor(
+    private readonly redis: RedisService,
+    private readonly checkpoints: CheckpointRepository,
+    private readonly evaluations: EvaluationRepository,
+    private readonly health: HealthIndicatorService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async statuses(now = Date.now()): Promise<SourceEvaluationStatus[]> {
+    const members = (await this.redis.client.smembers(this.redis.keys.sources())).sort();
+    return Promise.all(
+      members.map(async (member): Promise<SourceEvaluationStatus> => {
+        const [accountId = '', region = ''] = member.split(':');
+        const source = { accountId, region };
+        const [checkpoint, progress] = await Promise.all([
+          this.checkpoints.load(source).catch(() => undefined),
+          this.evaluations.progress(source),
+        ]);
+        if (!checkpoint?.backfillDone) return { accountId, region, state: 'backfilling' };
+        if (!progress || progress.cursor < progress.historyStart) return { accountId, region, state: 'waiting' };
+        return {
+          accountId,
+          region,
+          state: 'evaluating',
+          evaluatedThrough: new Date(progress.cursor).toISOString(),
+          lagSeconds: Math.max(0, Math.round((now - (progress.cursor + MINUTE)) / 1000)),
+        };
+      }),
+    );
+  }
+
+  async isHealthy<const Key extends string>(key: Key): Promise<HealthIndicatorResult<Key>> {
+    return this.health
+      .check(key)
+      .attempt(async () => {
+        const statuses = await this.statuses();
+        const limit = this.config.evaluationMaxLagSeconds;
+        const behind = statuses.filter((s) => (s.lagSeconds ?? 0) > limit);
+        if (behind.length > 0) {
+          const names = behind.map((s) => `${s.accountId}:${s.region} (${s.lagSeconds} s)`).join(', ');
+          throw new Error(`evaluation is more than ${limit} s behind for ${names}`);
+        }
+        const lags = statuses.flatMap((s) => (s.lagSeconds === undefined ? [] : [s.lagSeconds]));
+        return {
+          sources: statuses.length,
+          evaluating: lags.length,
+          backfilling: statuses.filter((s) => s.state === 'backfilling').length,
+          maxLagSeconds: lags.length > 0 ? Math.max(...lags) : null,
+          maxLagAllowedSeconds: limit,
+        };
+      })
+      .withTimeout(CHECK_TIMEOUT_MS);
+  }
+
+  async metrics(): Promise<MetricFamily[]> {
+    const statuses = await this.statuses();
+    const states = ['backfilling', 'waiting', 'evaluating'] as const;
+    return [
+      {
+        name: 'trailsight_evaluation_lag_seconds',
+        help: 'Seconds between now and the end of the last minute evaluated, per account-region.',
+        type: 'gauge',
+        samples: statuses.flatMap((s) =>
+          s.lagSeconds === undefined
+            ? []
+            : [{ labels: { account: s.accountId, region: s.region }, value: s.lagSeconds }],
+        ),
+      },
+      {
+        name: 'trailsight_evaluation_sources',
+        help: 'Account-regions by evaluation state.',
+        type: 'gauge',
+        samples: states.map((state) => ({
+          labels: { state },
+          value: statuses.filter((s) => s.state === state).length,
+        })),
+      },
+    ];
+  }
+}
