@@ -26,7 +26,7 @@ export function useJsonBodies(app: NestFastifyApplication): void {
       if (depthOf(text) > JSON_MAX_DEPTH) {
         return done(new BadRequestException(`the JSON body is nested deeper than ${JSON_MAX_DEPTH} levels`), undefined);
       }
-      parse(request, text, done);
+      void parse(request, text, done); // Fastify's parser answers through done()
     },
   );
 }
