@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       detectorOverrides: {},
       evaluationLatenessSeconds: 30,
       evaluationIntervalSeconds: 15,
+      evaluationMaxLagSeconds: 1800,
       findingsRetentionDays: 90,
       fileWorkers: 2,
       s3Bucket: undefined,
@@ -160,6 +161,7 @@ describe('loadConfig', () => {
       ['DETECTOR_CONCURRENCY', '0'],
       ['COUNTER_RETENTION_MINUTES', '59'],
       ['DEDUPE_WINDOW_MINUTES', 'NaN'],
+      ['EVALUATION_MAX_LAG_SECONDS', '30'],
     ])('%s=%s', (name, value) => {
       const problems = problemsOf({ [name]: value });
       expect(problems).toHaveLength(1);
