@@ -449,7 +449,7 @@ describe('operations', () => {
     }
   });
 
-  it('reports evaluation lag per account-region in /health and /metrics, down past EVALUATION_MAX_LAG_SECONDS', async () => {
+  it('reports evaluation lag per account-region in /health and /metrics, down when stalled past EVALUATION_MAX_LAG_SECONDS', async () => {
     const keys = new KeySpace(PREFIX);
     const checkpoints = new CheckpointRepository(client, keys);
     const evaluations = new EvaluationRepository(client, keys, 10_080);
@@ -482,12 +482,21 @@ describe('operations', () => {
       expect(text).toContain('trailsight_evaluation_sources{state="backfilling"} 1\n');
       expect(text).toMatch(/trailsight_webhook_delivery_attempts_total\{outcome="failed"\} \d+/);
 
-      // Stuck for two hours: more than the 30 minutes allowed by default.
-      const stuck = now - 121 * MINUTE;
-      await evaluations.saveCursor(current, { historyStart: now - 180 * MINUTE, cursor: stuck, snapshotMinute: stuck });
+      // Two hours behind but advancing (a catch-up after an outage): still up.
+      const behind = now - 121 * MINUTE;
+      const far = { historyStart: now - 180 * MINUTE, cursor: behind, snapshotMinute: behind };
+      await evaluations.saveCursor(current, far);
+      const catchingUp = await get('/health', null);
+      expect(catchingUp.status).toBe(200);
+      expect(catchingUp.body).toMatchObject({ details: { evaluator: { status: 'up', catchingUp: 1 } } });
+      // Two hours behind and not saved for ten minutes: stalled, down.
+      await evaluations.saveCursor(current, far, Date.now() - 10 * MINUTE);
       const down = await get('/health', null);
       expect(down.status).toBe(503);
-      expect(JSON.stringify(down.body)).toMatch(/evaluation is more than 1800 s behind for 333333333333:us-east-1/);
+      expect(JSON.stringify(down.body)).toMatch(
+        /evaluation is more than 1800 s behind and not advancing for 333333333333:us-east-1/,
+      );
+      expect((await get('/metrics')).text).toContain('trailsight_evaluation_sources{state="stalled"} 1\n');
     } finally {
       await client.del(keys.evaluation(current), keys.checkpoint(current), keys.checkpoint(backfilling));
       await client.srem(keys.sources(), '333333333333:us-east-1', '333333333333:eu-west-1');

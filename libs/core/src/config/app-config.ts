@@ -104,7 +104,7 @@ export interface AppConfig {
   evaluationLatenessSeconds: number;
   /** How often the evaluator looks for newly closed minutes. */
   evaluationIntervalSeconds: number;
-  /** /health reports the evaluator down when an account-region's evaluation is further behind than this. */
+  /** /health reports the evaluator down when an account-region's evaluation is further behind than this and not advancing. */
   evaluationMaxLagSeconds: number;
   /** Findings (and their series) are kept this long. */
   findingsRetentionDays: number;

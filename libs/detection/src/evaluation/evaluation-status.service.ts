@@ -12,8 +12,12 @@ const CHECK_TIMEOUT_MS = 1_500;
 export interface SourceEvaluationStatus {
   accountId: string;
   region: string;
-  /** backfilling: its history is still being read (nothing is evaluated before); waiting: not evaluated yet. */
-  state: 'backfilling' | 'waiting' | 'evaluating';
+  /**
+   * backfilling: its history is still being read (nothing is evaluated before); waiting: not
+   * evaluated yet; evaluating: within EVALUATION_MAX_LAG_SECONDS; catching-up: further behind but
+   * advancing (after a back-fill or an outage); stalled: further behind and not advancing.
+   */
+  state: 'backfilling' | 'waiting' | 'evaluating' | 'catching-up' | 'stalled';
   /** The last minute evaluated (ISO), once there is one. */
   evaluatedThrough?: string;
   /** Seconds between now and the end of that minute. */
@@ -22,7 +26,7 @@ export interface SourceEvaluationStatus {
 
 /**
  * Evaluation lag per account-region, for `GET /health` (key `evaluator`: down when an
- * account-region that is being evaluated is more than EVALUATION_MAX_LAG_SECONDS behind) and
+ * account-region is more than EVALUATION_MAX_LAG_SECONDS behind and its cursor has stopped) and
  * `GET /metrics`. Read from Redis, so any process (api, detector) reports the cluster's state.
  * Some lag is by design: a minute is evaluated once the source's watermark minus
  * EVALUATION_LATENESS_SECONDS has passed its end.
@@ -49,13 +53,14 @@ export class EvaluationStatusService {
         ]);
         if (!checkpoint?.backfillDone) return { accountId, region, state: 'backfilling' };
         if (!progress || progress.cursor < progress.historyStart) return { accountId, region, state: 'waiting' };
-        return {
-          accountId,
-          region,
-          state: 'evaluating',
-          evaluatedThrough: new Date(progress.cursor).toISOString(),
-          lagSeconds: Math.max(0, Math.round((now - (progress.cursor + MINUTE)) / 1000)),
-        };
+        const lagSeconds = Math.max(0, Math.round((now - (progress.cursor + MINUTE)) / 1000));
+        let state: SourceEvaluationStatus['state'] = 'evaluating';
+        if (lagSeconds > this.config.evaluationMaxLagSeconds) {
+          // Behind: fine while the cursor keeps moving (a catch-up), a problem once it stops.
+          const stallMs = Math.max(2 * MINUTE, 4 * this.config.evaluationIntervalSeconds * 1000);
+          state = progress.savedAt !== undefined && now - progress.savedAt <= stallMs ? 'catching-up' : 'stalled';
+        }
+        return { accountId, region, state, evaluatedThrough: new Date(progress.cursor).toISOString(), lagSeconds };
       }),
     );
   }
@@ -66,15 +71,16 @@ export class EvaluationStatusService {
       .attempt(async () => {
         const statuses = await this.statuses();
         const limit = this.config.evaluationMaxLagSeconds;
-        const behind = statuses.filter((s) => (s.lagSeconds ?? 0) > limit);
-        if (behind.length > 0) {
-          const names = behind.map((s) => `${s.accountId}:${s.region} (${s.lagSeconds} s)`).join(', ');
-          throw new Error(`evaluation is more than ${limit} s behind for ${names}`);
+        const stalled = statuses.filter((s) => s.state === 'stalled');
+        if (stalled.length > 0) {
+          const names = stalled.map((s) => `${s.accountId}:${s.region} (${s.lagSeconds} s)`).join(', ');
+          throw new Error(`evaluation is more than ${limit} s behind and not advancing for ${names}`);
         }
         const lags = statuses.flatMap((s) => (s.lagSeconds === undefined ? [] : [s.lagSeconds]));
         return {
           sources: statuses.length,
-          evaluating: lags.length,
+          evaluating: statuses.filter((s) => s.state === 'evaluating').length,
+          catchingUp: statuses.filter((s) => s.state === 'catching-up').length,
           backfilling: statuses.filter((s) => s.state === 'backfilling').length,
           maxLagSeconds: lags.length > 0 ? Math.max(...lags) : null,
           maxLagAllowedSeconds: limit,
@@ -85,7 +91,7 @@ export class EvaluationStatusService {
 
   async metrics(): Promise<MetricFamily[]> {
     const statuses = await this.statuses();
-    const states = ['backfilling', 'waiting', 'evaluating'] as const;
+    const states = ['backfilling', 'waiting', 'evaluating', 'catching-up', 'stalled'] as const;
     return [
       {
         name: 'trailsight_evaluation_lag_seconds',

@@ -14,6 +14,8 @@ export interface EvaluationProgress {
   cursor: number;
   /** Minute the stored detector states are as of (≤ cursor). */
   snapshotMinute: number;
+  /** When the cursor was last saved (epoch ms); absent before it first was. */
+  savedAt?: number;
 }
 
 /** Releases a lock only if it is still ours. */
@@ -48,14 +50,16 @@ export class EvaluationRepository {
       historyStart: Number(hash.historyStart),
       cursor: Number(hash.cursor),
       snapshotMinute: Number(hash.snapshotMinute),
+      ...(hash.savedAt === undefined ? {} : { savedAt: Number(hash.savedAt) }),
     };
   }
 
-  async saveCursor(source: AccountRegion, progress: EvaluationProgress): Promise<void> {
+  async saveCursor(source: AccountRegion, progress: EvaluationProgress, now = Date.now()): Promise<void> {
     await this.redis.hset(this.keys.evaluation(source), {
       historyStart: progress.historyStart,
       cursor: progress.cursor,
       snapshotMinute: progress.snapshotMinute,
+      savedAt: now,
     });
   }
 
