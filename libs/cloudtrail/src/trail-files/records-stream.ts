@@ -113,11 +113,12 @@ export function streamSlimEvents(
     start: () => ({ groups: [], rejects: [] }),
     addValue(part, value, index, where) {
       const problem = checkRecordInto(value, checked);
-      if (problem) part.rejects.push(located(problem, index, where));
-      else
-        eventsOf(part, accountIdOf(checked.fields as unknown as CloudTrailRecord, fallbackAccountId), checked).push(
-          slimEventOf(checked),
-        );
+      if (problem) {
+        part.rejects.push(located(problem, index, where));
+        return;
+      }
+      const record = checked.fields as unknown as CloudTrailRecord;
+      groupOf(part, accountIdOf(record, fallbackAccountId), record.awsRegion).events.push(slimEventOf(checked));
     },
     addRecords(part, records) {
       for (const record of records) {
@@ -140,10 +141,6 @@ const RECORDS: PartBuilder<ReadResult> = {
     part.records.push(...records);
   },
 };
-
-function eventsOf(part: SlimEventsPart, accountId: string, checked: CheckedRecord): SlimEvent[] {
-  return groupOf(part, accountId, (checked.fields as unknown as CloudTrailRecord).awsRegion).events;
-}
 
 function groupOf(part: SlimEventsPart, accountId: string, region: string): SourceEvents {
   const last = part.groups[part.groups.length - 1];
