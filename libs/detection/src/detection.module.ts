@@ -14,7 +14,7 @@ import { EventCountingService } from './ingest/event-counting.service.js';
 import { EventsProcessor } from './ingest/events.processor.js';
 import { FilesProcessor } from './ingest/files.processor.js';
 import { TrailFileCountingService } from './ingest/trail-file-counting.service.js';
-import { EvaluationRepository } from './evaluation/evaluation.repository.js';
+import { evaluationRepositoryProvider } from './evaluation/evaluation.repository.js';
 import { EvaluatorProcessor } from './evaluation/evaluator.processor.js';
 import { EvaluatorService } from './evaluation/evaluator.service.js';
 
@@ -37,12 +37,7 @@ import { EvaluatorService } from './evaluation/evaluator.service.js';
     },
     redisRepository(RejectsRepository),
     redisRepository(CheckpointRepository),
-    {
-      provide: EvaluationRepository,
-      inject: [RedisService, APP_CONFIG],
-      useFactory: (redis: RedisService, config: AppConfig) =>
-        new EvaluationRepository(redis.client, redis.keys, config.counterRetentionMinutes),
-    },
+    evaluationRepositoryProvider,
     redisRepository(TrailFilesRepository),
     {
       provide: TrailFileReader,

@@ -48,8 +48,9 @@ const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
  * Everything else is kept as it came.
  */
 export function parseRecord(raw: unknown): RecordResult {
-  const result = checkRecord(raw);
-  return result.ok ? { ok: true, record: toRecord(result.checked) } : result;
+  const checked: CheckedRecord = { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined };
+  const problem = checkRecordInto(raw, checked);
+  return problem ? { ok: false, reject: problem } : { ok: true, record: toRecord(checked) };
 }
 
 /** Parses one record from JSON text (an NDJSON line, a LookupEvents `CloudTrailEvent`). Never throws. */
@@ -74,22 +75,11 @@ export interface CheckedRecord {
   errorCode: string | undefined;
 }
 
-export type CheckResult = { ok: true; checked: CheckedRecord } | { ok: false; reject: Reject };
-
 /**
  * Validates one parsed JSON value as a CloudTrail record without copying it: the rules of
- * parseRecord, for callers (the trail-file counter) that only need the fields they read.
- * Never throws.
- */
-export function checkRecord(raw: unknown): CheckResult {
-  const checked: CheckedRecord = { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined };
-  const problem = checkRecordInto(raw, checked);
-  return problem ? { ok: false, reject: problem } : { ok: true, checked };
-}
-
-/**
- * checkRecord for hot loops: fills `into` (which the caller may reuse from record to record)
- * and returns the reject, or undefined when the record is valid. Never throws.
+ * parseRecord, for callers (the trail-file counter) that only need the fields they read. Fills
+ * `into` (which the caller may reuse from record to record) and returns the reject, or
+ * undefined when the record is valid. Never throws.
  */
 export function checkRecordInto(raw: unknown, into: CheckedRecord): Reject | undefined {
   try {

@@ -17,8 +17,11 @@ import { MINUTE_MS } from '../core/series-detector.js';
  */
 export const SEPARATOR = '|';
 
-export function counterFields(event: SlimEvent): string[] {
-  if (event.ro && event.err === undefined) return []; // a successful read counts nowhere
+/** What a successful read counts into: nothing (shared, so the common case allocates nothing). */
+const NO_FIELDS: readonly string[] = [];
+
+export function counterFields(event: SlimEvent): readonly string[] {
+  if (event.ro && event.err === undefined) return NO_FIELDS;
   const api = `${event.src}${SEPARATOR}${event.name}`;
   const ua = oneLine(event.ua);
   const fields: string[] = [];

@@ -151,9 +151,7 @@ export class CounterRepository {
           continue;
         }
         bucket.ids.push(event.id);
-        if (!event.ro || event.err !== undefined) {
-          for (const field of counterFields(event)) bucket.fields.set(field, (bucket.fields.get(field) ?? 0) + 1);
-        }
+        for (const field of counterFields(event)) bucket.fields.set(field, (bucket.fields.get(field) ?? 0) + 1);
         result.counted++;
       }
       results[index] = result;

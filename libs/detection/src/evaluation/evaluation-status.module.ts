@@ -1,15 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
-import {
-  APP_CONFIG,
-  healthIndicator,
-  metricCollector,
-  RedisService,
-  redisRepository,
-  type AppConfig,
-} from '@trailsight/core';
-import { EvaluationRepository } from './evaluation.repository.js';
+import { healthIndicator, metricCollector, redisRepository } from '@trailsight/core';
+import { evaluationRepositoryProvider } from './evaluation.repository.js';
 import { EvaluationStatusService } from './evaluation-status.service.js';
 
 /** Evaluation lag in `GET /health` (key `evaluator`) and `GET /metrics`; reads only, no workers. */
@@ -17,12 +10,7 @@ import { EvaluationStatusService } from './evaluation-status.service.js';
   imports: [TerminusModule],
   providers: [
     redisRepository(CheckpointRepository),
-    {
-      provide: EvaluationRepository,
-      inject: [RedisService, APP_CONFIG],
-      useFactory: (redis: RedisService, config: AppConfig) =>
-        new EvaluationRepository(redis.client, redis.keys, config.counterRetentionMinutes),
-    },
+    evaluationRepositoryProvider,
     EvaluationStatusService,
     healthIndicator(
       (status: EvaluationStatusService) => () => status.isHealthy('evaluator'),

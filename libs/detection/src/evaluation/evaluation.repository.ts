@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AccountRegion } from '@trailsight/cloudtrail';
-import type { KeySpace } from '@trailsight/core';
+import { APP_CONFIG, RedisService, type AppConfig, type KeySpace } from '@trailsight/core';
+import type { FactoryProvider } from '@nestjs/common';
 import type { EvaluatedSeries } from './source-evaluator.js';
 
 const HOUR_MS = 3_600_000;
@@ -150,3 +151,11 @@ function numbers(hash: Record<string, string>): Record<string, number> {
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
+
+/** The Nest provider of EvaluationRepository, with the counters' retention. */
+export const evaluationRepositoryProvider: FactoryProvider<EvaluationRepository> = {
+  provide: EvaluationRepository,
+  inject: [RedisService, APP_CONFIG],
+  useFactory: (redis: RedisService, config: AppConfig) =>
+    new EvaluationRepository(redis.client, redis.keys, config.counterRetentionMinutes),
+};
