@@ -36,7 +36,16 @@ const running: AppProcess[] = [];
 beforeAll(async () => {
   redis = await startRedis();
   client = new Redis(redis.url);
-  simulator = createSimulator({ seed: 7, accounts: ACCOUNTS, regions: REGIONS, eventsPerMinute: 900, rateLimit: 20 });
+  // Steady traffic: on the daily rhythm this window held 98,000 events at 19:30 UTC and would hold
+  // a fifth of that at night. 10 account-regions x 19 minutes x 600 = 114,000, whatever the hour.
+  simulator = createSimulator({
+    seed: 7,
+    accounts: ACCOUNTS,
+    regions: REGIONS,
+    eventsPerMinute: 600,
+    rhythm: 'steady',
+    rateLimit: 20,
+  });
   simulatorUrl = (await simulator.server.start(0)).url;
 });
 

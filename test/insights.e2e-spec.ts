@@ -35,6 +35,8 @@ describe('insights end to end: spike at the source, finding over the API, signed
       accounts: [ACCOUNT],
       regions: [REGION],
       eventsPerMinute: 600,
+      // The processes read the wall clock: the volume must not depend on the hour CI runs.
+      rhythm: 'steady',
       rateLimit: 25,
     });
     simulatorUrl = (await simulator.server.start(0)).url;

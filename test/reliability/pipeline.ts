@@ -82,6 +82,8 @@ export class Pipeline {
         accounts: [spec.accountId],
         regions: spec.regions,
         eventsPerMinute: spec.eventsPerMinute,
+        // The scenarios run on the wall clock: the same volume whatever the hour they run.
+        rhythm: 'steady',
         rateLimit: 25,
         now: () => Date.now() + skewMs,
       });

@@ -10,6 +10,8 @@ export interface SimulatorOptions {
   regions: readonly string[];
   /** Calls per minute per account-region at the busiest time. */
   eventsPerMinute: number;
+  /** 'daily' (default) or 'steady': see TrafficGeneratorOptions.rhythm. */
+  rhythm?: 'daily' | 'steady';
   /** LookupEvents requests per second per account-region (default 2). */
   rateLimit?: number;
   apiCount?: number;

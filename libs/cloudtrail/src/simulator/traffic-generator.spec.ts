@@ -217,6 +217,22 @@ describe('TrafficGenerator', () => {
       expect(afternoon / 60).toBeLessThan(600 * 1.05);
       expect(trafficRhythm(PEAK)).toBeCloseTo(1);
     });
+
+    it('holds the peak volume at every hour with the steady rhythm', () => {
+      const steady = new TrafficGenerator({ ...options, eventsPerMinute: 600, rhythm: 'steady' });
+      const count = (from: number) => minutes(steady, SOURCE, from, 30).length / 30;
+      const api = steady.apis().find((a) => steady.expectedCalls(SOURCE, a.eventSource, a.eventName, PEAK) > 1)!;
+      for (const at of [Date.UTC(2026, 2, 4, 3, 0), Date.UTC(2026, 2, 7, 15, 0), Date.UTC(2026, 2, 8, 23, 0)]) {
+        expect(count(at)).toBeGreaterThan(600 * 0.95);
+        expect(count(at)).toBeLessThan(600 * 1.05);
+        expect(steady.expectedCalls(SOURCE, api.eventSource, api.eventName, at)).toBeCloseTo(
+          steady.expectedCalls(SOURCE, api.eventSource, api.eventName, PEAK),
+        );
+      }
+      // The peak minute itself is the same traffic under either rhythm.
+      expect(same(steady.eventsForMinute(SOURCE, PEAK), generator.eventsForMinute(SOURCE, PEAK))).toBe(true);
+      expect(() => new TrafficGenerator({ ...options, rhythm: 'hourly' as 'daily' })).toThrow(/rhythm/);
+    });
   });
 
   describe('anomalies', () => {

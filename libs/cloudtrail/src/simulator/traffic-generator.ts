@@ -21,6 +21,11 @@ export interface TrafficGeneratorOptions {
   regions: readonly string[];
   /** Calls per minute per account-region at the busiest time (weekdays 15:00 UTC). */
   eventsPerMinute: number;
+  /**
+   * 'daily' (default): volume follows trafficRhythm, like a real account. 'steady': every minute at
+   * eventsPerMinute, for tests on the wall clock whose volume must not depend on the hour they run.
+   */
+  rhythm?: 'daily' | 'steady';
   /** How many catalog APIs are in use (default 300, at most the catalog's size). */
   apiCount?: number;
   /** Share of calls that fail (default 0.03). */
@@ -116,7 +121,7 @@ interface ScheduledAnomaly {
  * the anomalies and replayed records that cover it: generated on demand, in any order, and the
  * same every time. Popularity is Zipf-skewed over the APIs (a seeded order per account), volume
  * follows a daily rhythm (peak at 15:00 UTC, trough at 03:00 UTC) and a weekly one (weekends at
- * 35%), counts are Poisson around the expectation, and a few percent of calls fail with the
+ * 35%) unless the rhythm is 'steady', counts are Poisson around the expectation, and a few percent of calls fail with the
  * service's own error codes. Global services (IAM, Route 53, Organizations) appear in us-east-1
  * only, as AWS records them.
  */
@@ -140,6 +145,7 @@ export class TrafficGenerator {
   private readonly replayed = new Map<string, Map<number, Entry[]>>();
   private readonly replayedIds = new Map<string, Set<string>>();
   private generate: boolean;
+  private readonly rhythm: (epochMs: number) => number;
 
   constructor(options: TrafficGeneratorOptions) {
     const { seed, accounts, regions, eventsPerMinute } = options;
@@ -152,6 +158,9 @@ export class TrafficGenerator {
     }
     if (!(eventsPerMinute >= 0) || !Number.isFinite(eventsPerMinute)) {
       throw new RangeError(`eventsPerMinute must be a number >= 0, got ${eventsPerMinute}`);
+    }
+    if (options.rhythm !== undefined && options.rhythm !== 'daily' && options.rhythm !== 'steady') {
+      throw new RangeError(`rhythm must be 'daily' or 'steady', got ${JSON.stringify(options.rhythm)}`);
     }
     const errorRate = options.errorRate ?? 0.03;
     if (!(errorRate >= 0 && errorRate <= 0.5))
@@ -167,6 +176,7 @@ export class TrafficGenerator {
     this.eventsPerMinute = eventsPerMinute;
     this.errorRate = errorRate;
     this.generate = options.generate ?? true;
+    this.rhythm = options.rhythm === 'steady' ? () => 1 : trafficRhythm;
     this.now = options.now ?? Date.now;
     this.cache = new LruCache<GeneratedMinute>(options.cacheEvents ?? 100_000, (m) => m.records.length);
 
@@ -306,7 +316,7 @@ export class TrafficGenerator {
 
     if (this.generate && model.alias) {
       const rng = new Rng(model.hash, minuteIndex);
-      const count = rng.poisson(this.eventsPerMinute * trafficRhythm(minuteMs));
+      const count = rng.poisson(this.eventsPerMinute * this.rhythm(minuteMs));
       const others = model.identities.length - 1;
       for (let i = 0; i < count; i++) {
         const index = model.alias.pick(rng);
@@ -437,7 +447,7 @@ export class TrafficGenerator {
   }
 
   private expected(model: SourceModel, index: number, minuteMs: number): number {
-    return this.generate ? this.eventsPerMinute * trafficRhythm(minuteMs) * model.share[index] : 0;
+    return this.generate ? this.eventsPerMinute * this.rhythm(minuteMs) * model.share[index] : 0;
   }
 
   private resolveApi(request: AnomalyRequest): ApiDef {
