@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,6 +32,12 @@ export function startApp(app: 'api' | 'poller' | 'detector' | 'trailsight', env:
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  // E2E_APP_LOGS=<dir>: every app's whole output in <dir>/<app>-<pid>.log, to read after a failure.
+  if (process.env.E2E_APP_LOGS) {
+    const file = createWriteStream(join(process.env.E2E_APP_LOGS, `${app}-${child.pid}.log`));
+    child.stdout?.pipe(file);
+    child.stderr?.pipe(file);
+  }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   return {

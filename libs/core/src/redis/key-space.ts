@@ -81,14 +81,19 @@ export class KeySpace {
     return `${this.prefix}:sources`;
   }
 
+  /** Rejects of every source share one hash tag: one transaction counts and parks each reject. */
+  rejectsTag(): string {
+    return '{rejects}';
+  }
+
   /** Stream of parked (rejected) input, for operators. */
   parkedRejects(): string {
-    return `${this.prefix}:rejects:parked`;
+    return `${this.prefix}:${this.rejectsTag()}:parked`;
   }
 
   /** Hash of reject counts by reason. */
   rejectCounts(): string {
-    return `${this.prefix}:rejects:count`;
+    return `${this.prefix}:${this.rejectsTag()}:count`;
   }
 
   /** Hash of ingest counters (events counted, duplicates skipped, throttles...). */

@@ -1,0 +1,56 @@
+import { KeySpace } from './key-space.js';
+
+/** The part of a key Redis Cluster hashes to pick its slot (the rule of the cluster spec). */
+function hashedPart(key: string): string {
+  const open = key.indexOf('{');
+  if (open === -1) return key;
+  const close = key.indexOf('}', open + 1);
+  return close === -1 || close === open + 1 ? key : key.slice(open + 1, close);
+}
+
+/** Keys one script or transaction writes together must hash alike, or Redis Cluster refuses them. */
+describe('KeySpace hash tags', () => {
+  const keys = new KeySpace('ts');
+  const source = { accountId: '123456789012', region: 'eu-west-1' };
+  const other = { accountId: '123456789012', region: 'us-east-1' };
+
+  it.each([
+    [
+      'one account-region (counting, checkpoints, evaluation)',
+      [
+        keys.minuteCounters(source, 0),
+        keys.seenEvents(source, 60_000),
+        keys.batchDone(source, 'job-1'),
+        keys.sourceStats(source),
+        keys.activeMinutes(source),
+        keys.checkpoint(source),
+        keys.evaluation(source),
+        keys.detectorStates(source),
+        keys.attributionHour(source, 0),
+        keys.trackedSeries(source),
+      ],
+    ],
+    [
+      'findings',
+      [
+        keys.finding('a'),
+        keys.findingSeries('a'),
+        keys.findingsIndex('all'),
+        keys.findingsIndexKeys(),
+        keys.openFindings(),
+      ],
+    ],
+    [
+      'webhooks',
+      [keys.webhookSubscription('s'), keys.webhookSubscriptions(), keys.webhookTotals(), keys.webhookEnqueued('d')],
+    ],
+    ['rejects (counted and parked in one transaction)', [keys.rejectCounts(), keys.parkedRejects()]],
+  ])('%s share one slot', (_group, group) => {
+    expect(new Set(group.map(hashedPart)).size).toBe(1);
+    expect(hashedPart(group[0])).not.toBe(group[0]);
+  });
+
+  it('gives each account-region its own slot', () => {
+    expect(hashedPart(keys.sourceStats(source))).not.toBe(hashedPart(keys.sourceStats(other)));
+  });
+});
