@@ -121,8 +121,8 @@ interface ScheduledAnomaly {
  * the anomalies and replayed records that cover it: generated on demand, in any order, and the
  * same every time. Popularity is Zipf-skewed over the APIs (a seeded order per account), volume
  * follows a daily rhythm (peak at 15:00 UTC, trough at 03:00 UTC) and a weekly one (weekends at
- * 35%) unless the rhythm is 'steady', counts are Poisson around the expectation, and a few percent of calls fail with the
- * service's own error codes. Global services (IAM, Route 53, Organizations) appear in us-east-1
+ * 35%) unless the rhythm is 'steady', counts are Poisson around the expectation, and a few
+ * percent of calls fail with the service's own error codes. Global services (IAM, Route 53, Organizations) appear in us-east-1
  * only, as AWS records them.
  */
 export class TrafficGenerator {
