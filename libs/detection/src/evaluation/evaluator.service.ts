@@ -70,12 +70,7 @@ export class EvaluatorService {
     @InjectQueue(QueueName.Events) private readonly events: Queue,
     @Optional() @Inject(INSIGHT_LISTENER) private readonly listener?: InsightListener,
   ) {
-    this.baseTuning = {
-      sensitivity: config.detectorSensitivity,
-      minVolume: config.detectorMinVolume,
-      endAfterNormalMinutes: config.detectorEndAfterMinutes,
-      drops: config.detectorDrops,
-    };
+    this.baseTuning = detectorTuningOf(config);
     this.overrides = config.detectorOverrides;
   }
 
@@ -276,6 +271,18 @@ export class EvaluatorService {
     }
     return oldest;
   }
+}
+
+/** The tuning the DETECTOR_* settings describe (per-API overrides apart). */
+export function detectorTuningOf(
+  config: Pick<AppConfig, 'detectorSensitivity' | 'detectorMinVolume' | 'detectorEndAfterMinutes' | 'detectorDrops'>,
+): DetectorTuning {
+  return {
+    sensitivity: config.detectorSensitivity,
+    minVolume: config.detectorMinVolume,
+    endAfterNormalMinutes: config.detectorEndAfterMinutes,
+    drops: config.detectorDrops,
+  };
 }
 
 function keyOf(source: AccountRegion): string {
