@@ -78,7 +78,8 @@ describe('insights end to end: spike at the source, finding over the API, signed
   /** A wait that failed, with what the detector and the poller said lately. */
   function withAppLogs(error: Error): never {
     const tail = (app: AppProcess) => `--- ${app.name}, last lines:\n${app.output().split('\n').slice(-30).join('\n')}`;
-    throw new Error(`${error.message}\n${apps.slice(1).map(tail).join('\n')}`);
+    const workers = apps.filter((app) => app.name === 'detector' || app.name === 'poller');
+    throw new Error(`${error.message}\n${workers.map(tail).join('\n')}`);
   }
 
   async function call(method: string, path: string, body?: unknown) {
@@ -160,15 +161,12 @@ describe('insights end to end: spike at the source, finding over the API, signed
 
       // The spike lasts 3 minutes and ends after 2 quiet ones: the End comes about 4 minutes after
       // the Start here (three local runs: 240 s each). Once, in CI, it had not come after 6.
+      const isEnd = (r: { event: string; body: { detail: { sharedEventID?: unknown } } }) =>
+        r.event === 'insight.end' && r.body.detail.sharedEventID === sharedEventID;
       const ends = await matching
-        .waitFor(
-          'insight.end',
-          (requests) =>
-            requests.some((r) => r.event === 'insight.end' && r.body.detail.sharedEventID === sharedEventID),
-          8 * MINUTE,
-        )
+        .waitFor('insight.end', (requests) => requests.some(isEnd), 8 * MINUTE)
         .catch(withAppLogs);
-      const end = ends.find((r) => r.event === 'insight.end' && r.body.detail.sharedEventID === sharedEventID);
+      const end = ends.find(isEnd);
       expect(end!.signatureValid).toBe(true);
       expect(end!.receivedAt).toBeGreaterThan(start.receivedAt);
 

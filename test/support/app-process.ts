@@ -35,8 +35,10 @@ export function startApp(app: 'api' | 'poller' | 'detector' | 'trailsight', env:
   // E2E_APP_LOGS=<dir>: every app's whole output in <dir>/<app>-<pid>.log, to read after a failure.
   if (process.env.E2E_APP_LOGS) {
     const file = createWriteStream(join(process.env.E2E_APP_LOGS, `${app}-${child.pid}.log`));
-    child.stdout?.pipe(file);
-    child.stderr?.pipe(file);
+    // Both streams into one file: neither may end it while the other still writes.
+    child.stdout?.pipe(file, { end: false });
+    child.stderr?.pipe(file, { end: false });
+    child.once('close', () => file.end());
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
