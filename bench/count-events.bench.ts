@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import {
-  RejectsRepository,
-  TrafficGenerator,
-  toSlimEvent,
-  type AccountRegion,
-  type SlimEvent,
-} from '@trailsight/cloudtrail';
+import { RejectsRepository, toSlimEvent } from '@trailsight/cloudtrail';
+import { TrafficGenerator } from '@trailsight/simulator';
+import { type AccountRegion, type SlimEvent } from '@trailsight/domain';
 import { KeySpace } from '@trailsight/core';
 import { CounterRepository, CountingBuffer, EventCountingService, counterFields } from '@trailsight/detection';
 import { bullPrefix, JobName, QueueName, workerConnectionOptions, type JobOf } from '@trailsight/queue';

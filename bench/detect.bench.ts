@@ -2,7 +2,7 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { Redis } from 'ioredis';
 import { mean, median, medianAbsoluteDeviation, quantileSorted, standardDeviation } from 'simple-statistics';
-import { trafficRhythm } from '@trailsight/cloudtrail';
+import { trafficRhythm } from '@trailsight/simulator';
 import {
   DEFAULT_TUNING,
   SERIES_STATE_BYTES,

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { runEvaluation } from '@trailsight/detection';
+import { runEvaluation } from '@trailsight/evaluation';
 
 /**
  * `npm run eval`: the detector core against labelled synthetic traffic (spikes, drops, error

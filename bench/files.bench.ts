@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
-import { listTrailFiles, TrafficGenerator, type CloudTrailRecord } from '@trailsight/cloudtrail';
+import { listTrailFiles } from '@trailsight/cloudtrail';
+import { TrafficGenerator } from '@trailsight/simulator';
+import { type CloudTrailRecord } from '@trailsight/domain';
 import { freePort, startRedis } from '../test/support/redis-server.js';
 import { printHeadline, progress, round } from './bench-support.js';
 

@@ -12,9 +12,9 @@ import {
   RejectsRepository,
   TokenBucketRepository,
   lookupEventsSettings,
-  type AccountRegion,
-  type SimulatorSourceStats,
 } from '@trailsight/cloudtrail';
+import { type AccountRegion } from '@trailsight/domain';
+import { type SimulatorSourceStats } from '@trailsight/simulator';
 import { KeySpace, loadConfig } from '@trailsight/core';
 import { EventsProducer } from '@trailsight/queue';
 import { progress, round } from './bench-support.js';

@@ -1,4 +1,4 @@
-import { SimulatedAccount, SimulatorServer, TrafficGenerator } from '@trailsight/cloudtrail';
+import { SimulatedAccount, SimulatorServer, TrafficGenerator } from '@trailsight/simulator';
 
 /**
  * The simulated account in its own process, for the ingest benchmark (a poller and a simulator

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { insightRecordErrors, type InsightRecord } from '@trailsight/findings';
+import { insightRecordErrors } from '@trailsight/findings';
+import { type InsightRecord } from '@trailsight/domain';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const datasets = join(repoRoot, '../shared/datasets');

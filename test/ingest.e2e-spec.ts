@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { createSimulator, type AccountRegion, type Simulator } from '@trailsight/cloudtrail';
+import { createSimulator, type Simulator } from '@trailsight/simulator';
+import { type AccountRegion } from '@trailsight/domain';
 import { KeySpace } from '@trailsight/core';
 import { CounterRepository } from '@trailsight/detection';
 import { eventually, startApp, type AppProcess } from './support/app-process.js';

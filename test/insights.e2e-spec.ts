@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { createSimulator, type Simulator } from '@trailsight/cloudtrail';
+import { createSimulator, type Simulator } from '@trailsight/simulator';
 import { KeySpace } from '@trailsight/core';
 import { eventually, startApp, type AppProcess } from './support/app-process.js';
 import { freePort, startRedis, type ThrowawayRedis } from './support/redis-server.js';

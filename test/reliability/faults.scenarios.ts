@@ -1,4 +1,4 @@
-import type { SimulatedAnomaly } from '@trailsight/cloudtrail';
+import type { SimulatedAnomaly } from '@trailsight/simulator';
 import { startWebhookReceiver, type Behaviour, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { MINUTE, type Comparison, type Pipeline, type SimulatedSource } from './pipeline.js';
 import { http, sleep, waitFor } from './processes.js';

@@ -1,6 +1,7 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
-import { createSimulator, type AccountRegion, type Simulator } from '@trailsight/cloudtrail';
+import { createSimulator, type Simulator } from '@trailsight/simulator';
+import { type AccountRegion } from '@trailsight/domain';
 import { KeySpace } from '@trailsight/core';
 import { CounterRepository } from '@trailsight/detection';
 import {

@@ -1,4 +1,4 @@
-import type { AccountRegion } from '@trailsight/cloudtrail';
+import type { AccountRegion } from '@trailsight/domain';
 import type { MinuteCounters } from '@trailsight/detection';
 
 /** One row of the simulator's GET /truth. */

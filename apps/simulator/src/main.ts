@@ -1,4 +1,4 @@
-import { createSimulator, simulatorOptionsFromConfig } from '@trailsight/cloudtrail';
+import { createSimulator, simulatorOptionsFromConfig } from '@trailsight/simulator';
 import { ConfigError, createLogger, loadConfig, type AppConfig } from '@trailsight/core';
 
 /**

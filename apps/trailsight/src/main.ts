@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { createSimulator, demoAnomalies, simulatorOptionsFromConfig } from '@trailsight/cloudtrail';
+import { createSimulator, demoAnomalies, simulatorOptionsFromConfig } from '@trailsight/simulator';
 import { configOrExit, createLogger, ensureRedis, exitOnBootFailure, serveApp } from '@trailsight/core';
 import { TrailsightModule } from './trailsight.module.js';
 

@@ -23,4 +23,3 @@ export * from './evaluation/evaluation-status.service.js';
 export * from './evaluation/evaluation-status.module.js';
 export * from './offline/offline-detector.js';
 export * from './evaluation/insight-input.js';
-export * from './evaluation-harness/index.js';

@@ -1,4 +1,3 @@
-export * from './records/insight-record.js';
 export * from './records/insight-record.builder.js';
 export * from './records/insight-record.schema.js';
 export * from './records/insight-record.validator.js';

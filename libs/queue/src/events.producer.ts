@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import type { AccountRegion, SlimEvent } from '@trailsight/cloudtrail';
+import type { AccountRegion, EventsSink, SlimEvent } from '@trailsight/domain';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
 import { JobName, QueueName, type JobOf } from './queue-contract.js';
 import { DEFAULT_JOB_OPTIONS } from './job-options.js';
@@ -13,7 +13,7 @@ import { bullPrefix, producerConnectionOptions } from './redis-connection-option
  * before saving its checkpoint) is absorbed by BullMQ while the job is still known.
  */
 @Injectable()
-export class EventsProducer implements OnModuleDestroy {
+export class EventsProducer implements EventsSink, OnModuleDestroy {
   private readonly logger = new Logger(EventsProducer.name);
   private queue?: Queue;
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
-import type { TrailFileRef } from '@trailsight/cloudtrail';
+import type { TrailFileRef, TrailFilesSink } from '@trailsight/domain';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
 import { JobName, QueueName, type JobOf } from './queue-contract.js';
 import { DEFAULT_JOB_OPTIONS } from './job-options.js';
@@ -13,7 +13,7 @@ import { bullPrefix, producerConnectionOptions } from './redis-connection-option
  * known is absorbed by BullMQ; a changed file (new etag) is a new job.
  */
 @Injectable()
-export class FilesProducer implements OnModuleDestroy {
+export class FilesProducer implements TrailFilesSink, OnModuleDestroy {
   private readonly logger = new Logger(FilesProducer.name);
   private queue?: Queue;
 

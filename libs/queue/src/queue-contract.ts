@@ -1,5 +1,4 @@
-import type { AccountRegion, SlimEvent, TrailFileRef } from '@trailsight/cloudtrail';
-import type { InsightRecord } from '@trailsight/findings';
+import type { AccountRegion, InsightRecord, SlimEvent, TrailFileRef } from '@trailsight/domain';
 
 /** Queue names: one typed contract that producers and consumers both import. */
 export const QueueName = {

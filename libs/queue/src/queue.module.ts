@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
+import { EventsSink, TrailFilesSink } from '@trailsight/domain';
 import { EventsProducer } from './events.producer.js';
 import { FilesProducer } from './files.producer.js';
 import { DEFAULT_JOB_OPTIONS } from './job-options.js';
@@ -28,7 +29,13 @@ import { bullPrefix, workerConnectionOptions } from './redis-connection-options.
     BullModule.registerQueue({ name: QueueName.Evaluator }),
     BullModule.registerQueue({ name: QueueName.Files }),
   ],
-  providers: [EventsProducer, FilesProducer],
-  exports: [BullModule, EventsProducer, FilesProducer],
+  providers: [
+    EventsProducer,
+    FilesProducer,
+    // The ports the sources (libs/cloudtrail) enqueue through, without importing this lib.
+    { provide: EventsSink, useExisting: EventsProducer },
+    { provide: TrailFilesSink, useExisting: FilesProducer },
+  ],
+  exports: [BullModule, EventsProducer, FilesProducer, EventsSink, TrailFilesSink],
 })
 export class QueueModule {}

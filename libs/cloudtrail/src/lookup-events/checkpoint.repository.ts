@@ -1,6 +1,6 @@
 import type { Redis, Result } from 'ioredis';
 import type { KeySpace } from '@trailsight/core';
-import type { AccountRegion } from '../records/cloudtrail-record.js';
+import type { AccountRegion } from '@trailsight/domain';
 
 /**
  * How far LookupEvents polling of one account-region has got (all times epoch ms). Every field

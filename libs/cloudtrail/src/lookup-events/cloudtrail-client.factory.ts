@@ -1,7 +1,7 @@
 import { CloudTrailClient, type CloudTrailClientConfig } from '@aws-sdk/client-cloudtrail';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AppConfig } from '@trailsight/core';
-import type { AccountRegion } from '../records/cloudtrail-record.js';
+import type { AccountRegion } from '@trailsight/domain';
 
 /** A LookupEvents call that takes longer than this is abandoned and retried. */
 export const LOOKUP_EVENTS_TIMEOUT_MS = 10_000;

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
 import { LookupEventsCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import type { AccountRegion, SlimEvent } from '../records/cloudtrail-record.js';
+import type { AccountRegion, EventsSink, SlimEvent } from '@trailsight/domain';
 import type { Reject } from '../records/record-parser.js';
 import { fromLookupEvent } from '../records/record-reader.js';
 import { toSlimEvent } from '../records/slim-event.js';
@@ -22,11 +22,6 @@ const THROTTLING_ERRORS = new Set([
   'TooManyRequestsException',
   'RequestLimitExceeded',
 ]);
-
-/** What the source needs of EventsProducer (@trailsight/queue). */
-export interface EventsSink {
-  enqueue(source: AccountRegion, origin: string, events: SlimEvent[]): Promise<number>;
-}
 
 /** What the source needs of RejectsRepository. */
 export interface RejectsSink {

@@ -4,7 +4,7 @@ import { KeySpace, type AppConfig } from '@trailsight/core';
 import { EventsProducer } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
-import { createSimulator, type Simulator } from '../simulator/simulator.factory.js';
+import { createSimulator, type Simulator } from '@trailsight/simulator';
 import { CheckpointRepository } from './checkpoint.repository.js';
 import { CloudTrailClientFactory } from './cloudtrail-client.factory.js';
 import { LookupEventsSource } from './lookup-events.source.js';

@@ -1,6 +1,6 @@
 import type { Redis, Result } from 'ioredis';
 import type { KeySpace } from '@trailsight/core';
-import type { AccountRegion } from '../records/cloudtrail-record.js';
+import type { AccountRegion } from '@trailsight/domain';
 
 /** Takes a free lease, or extends our own. KEYS[1] lease; ARGV[1] owner; ARGV[2] ttl ms. */
 const ACQUIRE_LUA = `

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { CoreModule, KeySpace, loadConfig } from '@trailsight/core';
 import { QueueModule } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
-import { createSimulator, type Simulator } from '../simulator/simulator.factory.js';
+import { createSimulator, type Simulator } from '@trailsight/simulator';
 import { CheckpointRepository } from './checkpoint.repository.js';
 import { PollLeaseRepository } from './poll-lease.repository.js';
 import { PollerModule } from './poller.module.js';

@@ -3,9 +3,8 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
-import { EventsProducer } from '@trailsight/queue';
+import { type AccountRegion, EventsSink } from '@trailsight/domain';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
-import type { AccountRegion } from '../records/cloudtrail-record.js';
 import { sleep } from './backoff.js';
 import { CheckpointRepository } from './checkpoint.repository.js';
 import { CloudTrailClientFactory } from './cloudtrail-client.factory.js';
@@ -62,7 +61,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly producer: EventsProducer,
+    private readonly producer: EventsSink,
     private readonly rejects: RejectsRepository,
     private readonly bucket: TokenBucketRepository,
     private readonly checkpoints: CheckpointRepository,

@@ -1,6 +1,6 @@
 import type { Redis, Result } from 'ioredis';
 import type { KeySpace } from '@trailsight/core';
-import type { AccountRegion } from '../records/cloudtrail-record.js';
+import type { AccountRegion } from '@trailsight/domain';
 
 /**
  * GCRA in reservation form. The key holds the theoretical arrival time (TAT, epoch ms) of the

@@ -1,4 +1,4 @@
-import type { CloudTrailRecord } from './cloudtrail-record.js';
+import type { CloudTrailRecord } from '@trailsight/domain';
 import { inferReadOnly } from './read-only.js';
 import { describeValue, errorMessage, sampleOf, truncate } from './reject-sample.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { CloudTrailRecord } from './cloudtrail-record.js';
+import type { CloudTrailRecord } from '@trailsight/domain';
 import {
   fromLookupEvent,
   listTrailFiles,

@@ -2,7 +2,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { CloudTrailRecord } from './cloudtrail-record.js';
+import type { CloudTrailRecord } from '@trailsight/domain';
 import { parseRecord, type Reject, type RejectReason, type RecordResult } from './record-parser.js';
 import { describeValue, errorMessage, truncate } from './reject-sample.js';
 

@@ -1,4 +1,4 @@
-import type { CloudTrailRecord } from './cloudtrail-record.js';
+import type { CloudTrailRecord } from '@trailsight/domain';
 import { parseRecord } from './record-parser.js';
 import { accountRegionOf, identityKey, parseSlimEvent, toSlimEvent } from './slim-event.js';
 

@@ -1,4 +1,4 @@
-import type { AccountRegion, CloudTrailRecord, SlimEvent, UserIdentity } from './cloudtrail-record.js';
+import type { AccountRegion, CloudTrailRecord, SlimEvent, UserIdentity } from '@trailsight/domain';
 import { inferReadOnly } from './read-only.js';
 import { checkRecordInto, eventTimeMs, type CheckedRecord, type Reject } from './record-parser.js';
 

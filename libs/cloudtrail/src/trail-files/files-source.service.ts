@@ -1,14 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
-import { FilesProducer } from '@trailsight/queue';
+import { type AccountRegion, type TrailFileRef, TrailFilesSink } from '@trailsight/domain';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
 import { sleep } from '../lookup-events/backoff.js';
 import { CheckpointRepository } from '../lookup-events/checkpoint.repository.js';
-import type { AccountRegion } from '../records/cloudtrail-record.js';
 import { parseTrailFileKey } from '../records/record-reader.js';
 import { parseFileNotification } from './file-notification.js';
-import type { TrailFileRef } from './trail-file.js';
 import { TrailFileClients } from './trail-file-clients.js';
 import { DirectoryLister, isTrailFileKey, S3Lister } from './trail-file.listers.js';
 import { TrailFilesRepository } from './trail-files.repository.js';
@@ -73,7 +71,7 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly producer: FilesProducer,
+    private readonly producer: TrailFilesSink,
     private readonly files: TrailFilesRepository,
     private readonly checkpoints: CheckpointRepository,
     private readonly rejects: RejectsRepository,

@@ -1,7 +1,7 @@
 import { Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
 import { constants as bufferConstants } from 'node:buffer';
-import type { AccountRegion, CloudTrailRecord, SlimEvent } from '../records/cloudtrail-record.js';
+import type { AccountRegion, CloudTrailRecord, SlimEvent } from '@trailsight/domain';
 import {
   checkRecordInto,
   parseRecord,

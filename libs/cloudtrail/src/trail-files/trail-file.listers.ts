@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { listTrailFiles, parseTrailFileKey } from '../records/record-reader.js';
-import { deliveryTimeOf, trailFileId, type TrailFileRef } from './trail-file.js';
+import type { TrailFileRef } from '@trailsight/domain';
+import { deliveryTimeOf, trailFileId } from './trail-file.js';
 
 const TRAIL_FILE_NAME = /\.(?:json|ndjson|jsonl)(?:\.gz)?$/i;
 /** CloudTrail's sibling prefixes that hold no input (integrity digests, Insights output). */

@@ -9,7 +9,7 @@ import {
   type StreamReadOptions,
   type StreamReadStats,
 } from './records-stream.js';
-import type { TrailFileLocation } from './trail-file.js';
+import type { TrailFileLocation } from '@trailsight/domain';
 import type { TrailFileClients } from './trail-file-clients.js';
 
 const READ_CHUNK_BYTES = 1024 * 1024;

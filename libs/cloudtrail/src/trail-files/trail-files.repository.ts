@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '@trailsight/core';
-import type { AccountRegion } from '../records/cloudtrail-record.js';
-import type { TrailFileRef } from './trail-file.js';
+import type { AccountRegion, TrailFileRef } from '@trailsight/domain';
 
 /** What was counted of one file, stored once it was counted in full. */
 export interface TrailFileDone {

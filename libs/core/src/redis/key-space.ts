@@ -1,4 +1,4 @@
-import type { AccountRegion } from '@trailsight/cloudtrail';
+import type { AccountRegion } from '@trailsight/domain';
 
 /**
  * Every Redis key Trailsight writes, in one place. Keys of one account-region share the

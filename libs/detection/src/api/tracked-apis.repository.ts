@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { AccountRegion } from '@trailsight/cloudtrail';
+import type { AccountRegion } from '@trailsight/domain';
 import type { KeySpace } from '@trailsight/core';
 
 /** The evaluator's latest verdict of one series (KeySpace.trackedSeries), as far as GET /v1/apis reads it. */

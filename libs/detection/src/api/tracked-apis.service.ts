@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AccountRegion } from '@trailsight/cloudtrail';
+import type { AccountRegion } from '@trailsight/domain';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { MINUTE_MS, minuteOf } from '../counters/counter-fields.js';
 import type { ListTrackedApisQueryDto, TrackedApiDto, TrackedApisDto } from './dto/tracked-apis.dto.js';

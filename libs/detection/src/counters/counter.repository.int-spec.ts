@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { SlimEvent } from '@trailsight/cloudtrail';
+import type { SlimEvent } from '@trailsight/domain';
 import { KeySpace } from '@trailsight/core';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { CounterRepository } from './counter.repository.js';

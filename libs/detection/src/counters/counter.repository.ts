@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis';
-import type { AccountRegion, SlimEvent } from '@trailsight/cloudtrail';
+import type { AccountRegion, SlimEvent } from '@trailsight/domain';
 import type { KeySpace } from '@trailsight/core';
 import { COUNT_BATCHES_LUA } from './count-batches.script.js';
 import { counterFields, MINUTE_MS, minuteOf } from './counter-fields.js';

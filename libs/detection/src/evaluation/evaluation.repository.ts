@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { AccountRegion } from '@trailsight/cloudtrail';
+import type { AccountRegion } from '@trailsight/domain';
 import { APP_CONFIG, RedisService, type AppConfig, type KeySpace } from '@trailsight/core';
 import type { FactoryProvider } from '@nestjs/common';
 import type { EvaluatedSeries } from './source-evaluator.js';

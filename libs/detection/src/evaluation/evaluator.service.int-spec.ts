@@ -1,12 +1,8 @@
 import { Queue } from 'bullmq';
-import { CheckpointRepository, type SlimEvent } from '@trailsight/cloudtrail';
+import { CheckpointRepository } from '@trailsight/cloudtrail';
+import { type InsightRecord, type SlimEvent } from '@trailsight/domain';
 import { loadConfig, RedisService, type AppConfig } from '@trailsight/core';
-import {
-  FindingsRepository,
-  insightRecordErrors,
-  type InsightListener,
-  type InsightRecord,
-} from '@trailsight/findings';
+import { FindingsRepository, insightRecordErrors, type InsightListener } from '@trailsight/findings';
 import { bullPrefix, QueueName, workerConnectionOptions } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';

@@ -1,7 +1,8 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { CheckpointRepository, type AccountRegion } from '@trailsight/cloudtrail';
+import { CheckpointRepository } from '@trailsight/cloudtrail';
+import { type AccountRegion } from '@trailsight/domain';
 import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
 import {
   buildEndRecord,

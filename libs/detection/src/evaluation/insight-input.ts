@@ -1,4 +1,4 @@
-import type { AccountRegion } from '@trailsight/cloudtrail';
+import type { AccountRegion } from '@trailsight/domain';
 import type { InsightInput } from '@trailsight/findings';
 import type { SeriesVerdict } from '../core/series-verdict.js';
 import { attributionsOf } from './attributions.js';

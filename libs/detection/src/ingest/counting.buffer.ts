@@ -1,4 +1,4 @@
-import type { AccountRegion } from '@trailsight/cloudtrail';
+import type { AccountRegion } from '@trailsight/domain';
 import type { CounterRepository, CountResult, EventBatch } from '../counters/counter.repository.js';
 
 interface Pending {

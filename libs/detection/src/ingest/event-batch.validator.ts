@@ -1,4 +1,4 @@
-import type { SlimEvent } from '@trailsight/cloudtrail';
+import type { SlimEvent } from '@trailsight/domain';
 
 export interface InvalidEvent {
   index: number;

@@ -5,11 +5,9 @@ import {
   RejectsRepository,
   TrailFileReader,
   TrailFilesRepository,
-  type AccountRegion,
   type Reject,
-  type SlimEvent,
-  type TrailFileRef,
 } from '@trailsight/cloudtrail';
+import { type AccountRegion, type SlimEvent, type TrailFileRef } from '@trailsight/domain';
 import { CountingBuffer } from './counting.buffer.js';
 
 export interface FileCountResult {

@@ -8,10 +8,8 @@ import {
   accountRegionOf,
   CheckpointRepository,
   CloudTrailClientFactory,
-  createSimulator,
   LookupEventsSource,
   TokenBucketRepository,
-  type SlimEvent,
   DirectoryLister,
   FilesSourceService,
   listTrailFiles,
@@ -19,16 +17,19 @@ import {
   RejectsRepository,
   S3Lister,
   toSlimEvent,
-  TrafficGenerator,
   TrailFileClients,
   TrailFileReader,
   TrailFilesRepository,
+  type SlimEventsPart,
+} from '@trailsight/cloudtrail';
+import { createSimulator, TrafficGenerator } from '@trailsight/simulator';
+import {
+  type SlimEvent,
   type AccountRegion,
   type CloudTrailRecord,
-  type SlimEventsPart,
   type TrailFileLocation,
   type TrailFileRef,
-} from '@trailsight/cloudtrail';
+} from '@trailsight/domain';
 import { KeySpace, loadConfig } from '@trailsight/core';
 import type { FilesProducer } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';

@@ -1,4 +1,5 @@
-import { demoAnomalies, simulatorOptionsFromConfig, toSlimEvent, TrafficGenerator } from '@trailsight/cloudtrail';
+import { demoAnomalies, simulatorOptionsFromConfig, TrafficGenerator } from '@trailsight/simulator';
+import { toSlimEvent } from '@trailsight/cloudtrail';
 import { loadConfig } from '@trailsight/core';
 import { detectorTuningOf } from '../evaluation/evaluator.service.js';
 import { OfflineDetector } from './offline-detector.js';

@@ -1,5 +1,5 @@
-import type { AccountRegion, SlimEvent } from '@trailsight/cloudtrail';
-import { buildEndRecord, buildStartRecord, type InsightRecord } from '@trailsight/findings';
+import { type AccountRegion, type InsightRecord, type SlimEvent } from '@trailsight/domain';
+import { buildEndRecord, buildStartRecord } from '@trailsight/findings';
 import { resolveTuning, type TuningOverrides } from '../core/detector-tuning.js';
 import type { DetectorTuning } from '../core/series-verdict.js';
 import { counterFields, MINUTE_MS, minuteOf } from '../counters/counter-fields.js';

@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import type { InsightRecord } from '../records/insight-record.js';
+import type { InsightRecord } from '@trailsight/domain';
 import { FindingsRepository, InvalidCursorError, type FindingQuery } from '../findings/findings.repository.js';
 import { FindingDto, FindingSeriesDto, type FindingPageDto } from './dto/finding.response.dto.js';
 import type { ListFindingsQueryDto } from './dto/list-findings.query.dto.js';

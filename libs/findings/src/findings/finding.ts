@@ -1,4 +1,4 @@
-import type { InsightRecord, InsightRecordType } from '../records/insight-record.js';
+import type { InsightRecord, InsightRecordType } from '@trailsight/domain';
 import type { InsightInput, SeriesIdentity } from '../records/insight-record.builder.js';
 
 export type FindingState = 'open' | 'closed';

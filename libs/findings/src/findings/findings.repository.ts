@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis, Result } from 'ioredis';
 import type { KeySpace } from '@trailsight/core';
-import type { InsightRecord, InsightRecordType } from '../records/insight-record.js';
+import type { InsightRecord, InsightRecordType } from '@trailsight/domain';
 import type { SeriesIdentity } from '../records/insight-record.builder.js';
 import {
   seriesKeyOf,

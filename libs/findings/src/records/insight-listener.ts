@@ -1,4 +1,4 @@
-import type { InsightRecord } from './insight-record.js';
+import type { InsightRecord } from '@trailsight/domain';
 
 /** Told of every Insights record the evaluator emits (webhook delivery is one). Optional. */
 export interface InsightListener {

@@ -6,7 +6,7 @@ import type {
   InsightRecord,
   InsightRecordType,
   InsightState,
-} from './insight-record.js';
+} from '@trailsight/domain';
 
 /** The record version AWS's newest Insights examples carry (with `sourceEventCategory`). */
 export const INSIGHT_EVENT_VERSION = '1.09';

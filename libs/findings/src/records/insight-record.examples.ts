@@ -1,4 +1,4 @@
-import type { InsightRecord } from './insight-record.js';
+import type { InsightRecord } from '@trailsight/domain';
 
 const ci = 'arn:aws:sts::123456789012:assumed-role/ci-deployer/build-7781';
 const alice = 'arn:aws:iam::123456789012:user/alice';

@@ -1,5 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { InsightRecord } from './insight-record.js';
+import type { InsightRecord } from '@trailsight/domain';
 import { INSIGHT_RECORD_SCHEMA } from './insight-record.schema.js';
 
 let compiled: ValidateFunction | undefined;

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { InsightRecord } from '@trailsight/findings';
+import type { InsightRecord } from '@trailsight/domain';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import { subscriptionMatches } from '../subscriptions/webhook-subscription.js';
 import { deliveryIdFor } from './webhook-envelope.js';

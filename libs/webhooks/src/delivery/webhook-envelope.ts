@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { InsightRecord } from '@trailsight/findings';
+import type { InsightRecord } from '@trailsight/domain';
 
 /** EventBridge and CloudTrail refuse events above 256 KB; a webhook body is bounded the same way. */
 export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;

@@ -1,4 +1,4 @@
-import type { InsightRecord, InsightRecordType } from '@trailsight/findings';
+import type { InsightRecord, InsightRecordType } from '@trailsight/domain';
 
 export const WEBHOOK_EVENT_TYPES = ['insight.start', 'insight.end'] as const;
 /** What a subscription can ask for; `ping` is only ever sent by POST /v1/webhooks/{id}/test. */

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import type { InsightRecordType } from '@trailsight/findings';
+import type { InsightRecordType } from '@trailsight/domain';
 
 const INSIGHT_TYPES: InsightRecordType[] = ['ApiCallRateInsight', 'ApiErrorRateInsight'];
 

@@ -1,4 +1,5 @@
-import { TrafficGenerator, trafficRhythm, type AccountRegion } from '@trailsight/cloudtrail';
+import { TrafficGenerator, trafficRhythm } from '@trailsight/simulator';
+import { type AccountRegion } from '@trailsight/domain';
 import { SeededRandom } from './seeded-random.js';
 
 const MINUTE = 60_000;

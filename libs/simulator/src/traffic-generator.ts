@@ -1,7 +1,5 @@
-import type { AccountRegion, CloudTrailRecord } from '../records/cloudtrail-record.js';
-import { inferReadOnly } from '../records/read-only.js';
-import { eventTimeMs } from '../records/record-parser.js';
-import { accountRegionOf } from '../records/slim-event.js';
+import type { AccountRegion, CloudTrailRecord } from '@trailsight/domain';
+import { accountRegionOf, eventTimeMs, inferReadOnly } from '@trailsight/cloudtrail';
 import {
   parseAnomalyRequest,
   type SimulatedAnomaly,

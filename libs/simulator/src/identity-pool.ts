@@ -1,4 +1,4 @@
-import type { UserIdentity } from '../records/cloudtrail-record.js';
+import type { UserIdentity } from '@trailsight/domain';
 import { Rng, hashString } from './random.js';
 
 /** Who makes calls in the simulated account, and from where. */

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AccountRegion, CloudTrailRecord } from '../records/cloudtrail-record.js';
-import { inferReadOnly } from '../records/read-only.js';
-import { readRecordsFile } from '../records/record-reader.js';
+import type { AccountRegion, CloudTrailRecord } from '@trailsight/domain';
+import { inferReadOnly, readRecordsFile } from '@trailsight/cloudtrail';
 import { AnomalyValidationError } from './anomaly.js';
 import { catalogApis } from './api-catalog.js';
 import { TrafficGenerator, trafficRhythm, type TrafficGeneratorOptions } from './traffic-generator.js';

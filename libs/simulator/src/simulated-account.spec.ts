@@ -1,4 +1,4 @@
-import type { AccountRegion, CloudTrailRecord } from '../records/cloudtrail-record.js';
+import type { AccountRegion, CloudTrailRecord } from '@trailsight/domain';
 import { SimulatedAccount, type HistoryCursor, type TruthRow } from './simulated-account.js';
 import { TrafficGenerator } from './traffic-generator.js';
 

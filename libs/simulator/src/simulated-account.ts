@@ -1,5 +1,5 @@
-import type { AccountRegion, CloudTrailRecord } from '../records/cloudtrail-record.js';
-import { inferReadOnly } from '../records/read-only.js';
+import type { AccountRegion, CloudTrailRecord } from '@trailsight/domain';
+import { inferReadOnly } from '@trailsight/cloudtrail';
 import type { SimulatedAnomaly, AnomalyRequest } from './anomaly.js';
 import {
   isoSecond,

@@ -1,5 +1,5 @@
-import type { AccountRegion, CloudTrailRecord } from '../records/cloudtrail-record.js';
-import { inferReadOnly } from '../records/read-only.js';
+import type { AccountRegion, CloudTrailRecord } from '@trailsight/domain';
+import { inferReadOnly } from '@trailsight/cloudtrail';
 import { AwsServiceError } from './aws-service.error.js';
 import { lookupUsername } from './identity-pool.js';
 import { NextTokenCodec } from './next-token.codec.js';

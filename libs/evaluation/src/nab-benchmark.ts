@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scoreSeries } from '../core/index.js';
+import { scoreSeries } from '@trailsight/detection';
 import { nabScore, NAB_STANDARD_PROFILE, scoreAtThreshold, type NabFile, type NabResult } from './nab-scorer.js';
 import { windowedGaussianScores } from './windowed-gaussian.js';
 

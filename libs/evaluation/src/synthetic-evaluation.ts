@@ -1,5 +1,4 @@
-import { createSeriesState, DEFAULT_TUNING, observeMinute } from '../core/index.js';
-import type { DetectorTuning } from '../core/index.js';
+import { createSeriesState, DEFAULT_TUNING, type DetectorTuning, observeMinute } from '@trailsight/detection';
 import type { LabelledAnomaly, ObservedInsight } from './insight-matching.js';
 import { SeededRandom } from './seeded-random.js';
 import type { Detonation } from './stratus-bursts.js';

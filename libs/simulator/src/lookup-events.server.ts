@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AccountRegion } from '../records/cloudtrail-record.js';
+import type { AccountRegion } from '@trailsight/domain';
 import { AnomalyValidationError, parseAnomalyRequest } from './anomaly.js';
 import { AwsServiceError } from './aws-service.error.js';
 import {

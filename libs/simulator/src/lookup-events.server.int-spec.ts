@@ -6,7 +6,7 @@ import {
   type Event,
   type LookupEventsCommandInput,
 } from '@aws-sdk/client-cloudtrail';
-import type { CloudTrailRecord } from '../records/cloudtrail-record.js';
+import type { CloudTrailRecord } from '@trailsight/domain';
 import type { TruthRow } from './simulated-account.js';
 import { createSimulator, type Simulator } from './simulator.factory.js';
 

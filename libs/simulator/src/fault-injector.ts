@@ -1,4 +1,4 @@
-import type { AccountRegion } from '../records/cloudtrail-record.js';
+import type { AccountRegion } from '@trailsight/domain';
 
 /**
  * Failures to force on the next LookupEvents requests, for tests of a client's error handling:
