@@ -214,6 +214,10 @@ describe('GET /v1/findings', () => {
         { minute: new Date(open.startMinute - MINUTE).toISOString(), value: 1 },
         { minute: new Date(open.startMinute).toISOString(), value: 30, upper: 3 },
       ],
+      summary: {
+        context: { minutes: 1, mean: 1, max: 1 },
+        insight: { minutes: 1, mean: 30, max: 30 },
+      },
     });
   });
 

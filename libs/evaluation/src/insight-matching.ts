@@ -3,6 +3,7 @@
  * found, how late, and how many insights fired on benign traffic. Pure; times are epoch ms of
  * minute starts.
  */
+import { median as medianOf } from 'simple-statistics';
 
 export type AnomalyCategory = 'spike' | 'drop' | 'errors' | 'stratus';
 
@@ -121,11 +122,9 @@ export function matchInsights(
   return { anomalies: anomalyOutcomes, insights: insightOutcomes };
 }
 
+/** The median, or null for no values (a report cell with nothing detected). */
 export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return values.length === 0 ? null : medianOf([...values]);
 }
 
 export interface CategoryScore {

@@ -1,6 +1,8 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import type { InsightRecord } from '@trailsight/domain';
 import { FindingsRepository, InvalidCursorError, type FindingQuery } from '../findings/findings.repository.js';
+import { minuteOf } from '@trailsight/domain';
+import { summarizeSeries } from './series-summary.js';
 import { FindingDto, FindingSeriesDto, type FindingPageDto } from './dto/finding.response.dto.js';
 import type { ListFindingsQueryDto } from './dto/list-findings.query.dto.js';
 import { FindingsPageCache, type CachedBody } from './findings-page.cache.js';
@@ -50,6 +52,11 @@ export class FindingsApiService {
       eventSource: finding.eventSource,
       eventName: finding.eventName,
       ...(finding.errorCode === undefined ? {} : { errorCode: finding.errorCode }),
+      summary: summarizeSeries(
+        points,
+        minuteOf(Date.parse(finding.startTime)),
+        finding.endTime === undefined ? undefined : minuteOf(Date.parse(finding.endTime)),
+      ),
       points: points.map((p) => ({
         minute: new Date(p.minute).toISOString(),
         value: p.value,

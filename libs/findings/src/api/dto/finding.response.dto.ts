@@ -127,6 +127,39 @@ export class SeriesPointDto {
   baselineAverage!: number;
 }
 
+export class SpanSummaryDto {
+  @ApiProperty({ description: 'Minutes with a point in the span', example: 30 })
+  minutes!: number;
+
+  @ApiProperty({ description: 'Mean events per minute', example: 1.2 })
+  mean!: number;
+
+  @ApiProperty({ example: 1 })
+  median!: number;
+
+  @ApiProperty({ example: 0 })
+  min!: number;
+
+  @ApiProperty({ example: 4 })
+  max!: number;
+}
+
+export class SeriesSummaryDto {
+  @ApiProperty({
+    type: SpanSummaryDto,
+    nullable: true,
+    description: 'The minutes shown before the insight started; null when there are none',
+  })
+  context!: SpanSummaryDto | null;
+
+  @ApiProperty({
+    type: SpanSummaryDto,
+    nullable: true,
+    description: "The insight's minutes, from its start to its end (to the latest minute while open)",
+  })
+  insight!: SpanSummaryDto | null;
+}
+
 export class FindingSeriesDto {
   @ApiProperty({ example: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' })
   findingId!: string;
@@ -142,6 +175,9 @@ export class FindingSeriesDto {
 
   @ApiPropertyOptional({ example: 'QueryIdNotFoundException' })
   errorCode?: string;
+
+  @ApiProperty({ type: SeriesSummaryDto, description: 'The series summarised before and during the insight' })
+  summary!: SeriesSummaryDto;
 
   @ApiProperty({ type: [SeriesPointDto], description: 'Per-minute values around the finding, oldest first' })
   points!: SeriesPointDto[];
