@@ -1,4 +1,4 @@
-export type { AccountRegion } from './account-region.js';
+export { type AccountRegion, accountRegionKey } from './account-region.js';
 export type { CloudTrailRecord, UserIdentity } from './cloudtrail-record.js';
 export type {
   AttributeName,
@@ -10,4 +10,5 @@ export type {
 } from './insight-record.js';
 export { EventsSink, TrailFilesSink } from './sinks.js';
 export type { SlimEvent } from './slim-event.js';
+export { DAY_MS, HOUR_MS, MINUTE_MS } from './time.js';
 export type { TrailFileLocation, TrailFileRef } from './trail-file-ref.js';

@@ -1,5 +1,4 @@
 export { EventsProducer } from './events.producer.js';
-export { FilesProducer } from './files.producer.js';
 export {
   type EvaluatorJobItem,
   type FileJobItem,
