@@ -3,10 +3,11 @@ import { Redis } from 'ioredis';
 import { KeySpace } from '@trailsight/core';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { CounterRepository, EvaluationRepository } from '@trailsight/detection';
-import { FindingsRepository, insightRecordErrors } from '@trailsight/findings';
+import { FindingsRepository } from '@trailsight/findings';
 import { type InsightRecord } from '@trailsight/domain';
 import { startApp, type AppProcess } from './support/app-process.js';
 import { MINUTE, seedFinding, seedId, type SeedSpec } from './support/findings-seed.js';
+import { insightRecordErrors } from './support/insight-record.validator.js';
 import { freePort, startRedis, type ThrowawayRedis } from './support/redis-server.js';
 
 /**

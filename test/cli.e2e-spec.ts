@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { insightRecordErrors } from '@trailsight/findings';
+import { insightRecordErrors } from './support/insight-record.validator.js';
 import { type InsightRecord } from '@trailsight/domain';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));

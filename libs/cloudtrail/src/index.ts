@@ -1,23 +1,25 @@
-export * from './records/read-only.js';
-export * from './records/record-parser.js';
-export * from './records/slim-event.js';
-export * from './records/record-reader.js';
-export { SAMPLE_LIMIT, sampleOf } from './records/reject-sample.js';
-export * from './ingest/rejects.repository.js';
-export * from './lookup-events/token-bucket.repository.js';
-export * from './lookup-events/checkpoint.repository.js';
-export * from './lookup-events/poll-lease.repository.js';
-export * from './lookup-events/cloudtrail-client.factory.js';
-export * from './lookup-events/lookup-events.source.js';
-export * from './lookup-events/poller.service.js';
-export * from './lookup-events/poller.module.js';
-export * from './trail-files/records-splitter.js';
-export * from './trail-files/records-stream.js';
-export * from './trail-files/trail-file.js';
-export * from './trail-files/trail-file-clients.js';
-export * from './trail-files/trail-file.reader.js';
-export * from './trail-files/trail-file.listers.js';
-export * from './trail-files/trail-files.repository.js';
-export * from './trail-files/file-notification.js';
-export * from './trail-files/files-source.service.js';
-export * from './trail-files/files-source.module.js';
+export { RejectsRepository } from './ingest/rejects.repository.js';
+export { CheckpointRepository } from './lookup-events/checkpoint.repository.js';
+export { CloudTrailClientFactory } from './lookup-events/cloudtrail-client.factory.js';
+export { LOOKUP_EVENTS_PAGE_SIZE, LookupEventsSource } from './lookup-events/lookup-events.source.js';
+export { PollerModule } from './lookup-events/poller.module.js';
+export { lookupEventsSettings } from './lookup-events/poller.service.js';
+export { TokenBucketRepository } from './lookup-events/token-bucket.repository.js';
+export { inferReadOnly } from './records/read-only.js';
+export { eventTimeMs, type Reject, REJECT_REASONS, type RejectReason } from './records/record-parser.js';
+export {
+  listTrailFiles,
+  parseRecordsBuffer,
+  parseRecordsText,
+  parseTrailFileKey,
+  readRecordsFile,
+  type ReadResult,
+} from './records/record-reader.js';
+export { accountRegionOf, toSlimEvent } from './records/slim-event.js';
+export { FilesSourceModule } from './trail-files/files-source.module.js';
+export { FilesSourceService } from './trail-files/files-source.service.js';
+export { type SlimEventsPart, streamRecords } from './trail-files/records-stream.js';
+export { TrailFileClients } from './trail-files/trail-file-clients.js';
+export { DirectoryLister, S3Lister } from './trail-files/trail-file.listers.js';
+export { TrailFileReader } from './trail-files/trail-file.reader.js';
+export { TrailFilesRepository } from './trail-files/trail-files.repository.js';

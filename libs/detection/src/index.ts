@@ -1,25 +1,20 @@
-export * from './core/index.js';
-export * from './counters/counter-fields.js';
-export * from './counters/counter.repository.js';
-export * from './ingest/counting.buffer.js';
-export * from './ingest/event-batch.validator.js';
-export * from './ingest/event-counting.service.js';
-export * from './ingest/events.processor.js';
-export * from './ingest/trail-file-counting.service.js';
-export * from './ingest/files.processor.js';
-export * from './detection.module.js';
-export * from './api/dto/tracked-apis.dto.js';
-export * from './api/tracked-apis.repository.js';
-export * from './api/tracked-apis.service.js';
-export * from './api/tracked-apis.module.js';
-export * from './evaluation/series-ref.js';
-export * from './evaluation/attributions.js';
-export * from './evaluation/source-evaluator.js';
-export * from './evaluation/evaluation.repository.js';
-export * from './evaluation/insight-ids.js';
-export * from './evaluation/evaluator.service.js';
-export * from './evaluation/evaluator.processor.js';
-export * from './evaluation/evaluation-status.service.js';
-export * from './evaluation/evaluation-status.module.js';
-export * from './offline/offline-detector.js';
-export * from './evaluation/insight-input.js';
+export { TrackedApisModule } from './api/tracked-apis.module.js';
+export {
+  createSeriesState,
+  decodeSeriesState,
+  DEFAULT_TUNING,
+  type DetectorTuning,
+  encodeSeriesState,
+  observeMinute,
+  scoreSeries,
+  SERIES_STATE_BYTES,
+  type SeriesState,
+} from './core/index.js';
+export { counterFields } from './counters/counter-fields.js';
+export { CounterRepository, type MinuteCounters } from './counters/counter.repository.js';
+export { DetectionModule } from './detection.module.js';
+export { EvaluationStatusModule } from './evaluation/evaluation-status.module.js';
+export { EvaluationRepository } from './evaluation/evaluation.repository.js';
+export { CountingBuffer } from './ingest/counting.buffer.js';
+export { EventCountingService } from './ingest/event-counting.service.js';
+export { OfflineDetector } from './offline/offline-detector.js';

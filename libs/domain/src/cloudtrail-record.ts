@@ -3,7 +3,7 @@
  * `CloudTrailEvent` string (reference doc section 4.1). Every field but the few the detector
  * needs is optional: old records (eventVersion 1.01) lack readOnly, eventType and eventCategory.
  */
-export type UserIdentityType =
+type UserIdentityType =
   | 'Root'
   | 'IAMUser'
   | 'AssumedRole'
@@ -16,7 +16,7 @@ export type UserIdentityType =
   | 'IdentityCenterUser'
   | (string & {});
 
-export interface SessionIssuer {
+interface SessionIssuer {
   type?: string;
   principalId?: string;
   arn?: string;
@@ -45,7 +45,7 @@ export interface UserIdentity {
   };
 }
 
-export type CloudTrailEventType =
+type CloudTrailEventType =
   | 'AwsApiCall'
   | 'AwsServiceEvent'
   | 'AwsConsoleAction'
@@ -54,7 +54,7 @@ export type CloudTrailEventType =
   | 'AwsVpceEvent'
   | (string & {});
 
-export type CloudTrailEventCategory = 'Management' | 'Data' | 'Insight' | 'NetworkActivity' | (string & {});
+type CloudTrailEventCategory = 'Management' | 'Data' | 'Insight' | 'NetworkActivity' | (string & {});
 
 export interface CloudTrailRecord {
   eventVersion?: string;

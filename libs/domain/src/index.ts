@@ -1,23 +1,14 @@
-export { type AccountRegion, accountRegionKey, parseAccountRegion } from './account-region.js';
-export type {
-  CloudTrailEventCategory,
-  CloudTrailEventType,
-  CloudTrailRecord,
-  SessionIssuer,
-  UserIdentity,
-  UserIdentityType,
-} from './cloudtrail-record.js';
+export { type AccountRegion, accountRegionKey } from './account-region.js';
+export type { CloudTrailRecord, UserIdentity } from './cloudtrail-record.js';
 export type {
   AttributeName,
   Attribution,
   AttributionEntry,
-  InsightDetails,
   InsightRecord,
   InsightRecordType,
   InsightState,
-  InsightStatistics,
 } from './insight-record.js';
 export { EventsSink, TrailFilesSink } from './sinks.js';
 export type { SlimEvent } from './slim-event.js';
-export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, minuteOf } from './time.js';
+export { DAY_MS, HOUR_MS, MINUTE_MS } from './time.js';
 export type { TrailFileLocation, TrailFileRef } from './trail-file-ref.js';

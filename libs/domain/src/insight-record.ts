@@ -24,7 +24,7 @@ export interface Attribution {
   baseline: AttributionEntry[];
 }
 
-export interface InsightStatistics {
+interface InsightStatistics {
   baseline: { average: number };
   insight: { average: number };
   /** Minutes. */
@@ -33,7 +33,7 @@ export interface InsightStatistics {
   baselineDuration?: number;
 }
 
-export interface InsightDetails {
+interface InsightDetails {
   state: InsightState;
   eventSource: string;
   eventName: string;

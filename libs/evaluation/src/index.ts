@@ -1,9 +1,1 @@
-export * from './seeded-random.js';
-export * from './insight-matching.js';
-export * from './nab-scorer.js';
-export * from './windowed-gaussian.js';
-export * from './nab-benchmark.js';
-export * from './stratus-bursts.js';
-export * from './synthetic-account.js';
-export * from './synthetic-evaluation.js';
-export * from './evaluation-report.js';
+export { runEvaluation } from './evaluation-report.js';

@@ -5,7 +5,7 @@
  */
 import { median as medianOf } from 'simple-statistics';
 
-export type AnomalyCategory = 'spike' | 'drop' | 'errors' | 'stratus';
+type AnomalyCategory = 'spike' | 'drop' | 'errors' | 'stratus';
 
 export interface LabelledAnomaly {
   id: string;
@@ -49,14 +49,14 @@ export interface MatchOptions {
   timeOf?: 'emitted' | 'start';
 }
 
-export interface AnomalyOutcome {
+interface AnomalyOutcome {
   anomaly: LabelledAnomaly;
   detectedBy: ObservedInsight | null;
   /** Minutes from the anomaly's first minute closing to the Start being emitted; null if missed. */
   delayMinutes: number | null;
 }
 
-export interface InsightOutcome {
+interface InsightOutcome {
   insight: ObservedInsight;
   /** The anomaly it belongs to, or null for a false insight. */
   anomalyId: string | null;

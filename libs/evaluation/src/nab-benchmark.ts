@@ -16,7 +16,7 @@ export interface NabDataSet {
 }
 
 /** NAB timestamps ("2015-02-26 21:42:53" or with ".000000") as UTC epoch ms. */
-export function parseNabTime(text: string): number {
+function parseNabTime(text: string): number {
   const ms = Date.parse(
     `${text
       .trim()
@@ -96,7 +96,7 @@ function stepsPerDay(timestamps: readonly number[]): number {
  * significant digits, so every score within 5e-13 of 1 is a tie at 1.0. Rounding the same way
  * reproduces NAB's published windowedGaussian per-file scores and counts on realTweets exactly.
  */
-export function asNabResultsFile(score: number): number {
+function asNabResultsFile(score: number): number {
   return Number(score.toPrecision(12));
 }
 

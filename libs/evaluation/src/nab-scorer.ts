@@ -31,7 +31,7 @@ export const NAB_STANDARD_PROFILE: Readonly<NabProfile> = Object.freeze({
   tnWeight: 1.0,
 });
 
-export const NAB_PROBATION_PERCENT = 0.15;
+const NAB_PROBATION_PERCENT = 0.15;
 
 export interface NabFile {
   name: string;
@@ -136,7 +136,7 @@ export function scoresByThreshold(rows: readonly SweepRow[], profile: NabProfile
 }
 
 /** The best threshold (the highest one among equal scores, as NAB's stable sort keeps). */
-export function optimiseThreshold(
+function optimiseThreshold(
   files: readonly NabFile[],
   profile: NabProfile,
   probationPercent = NAB_PROBATION_PERCENT,
@@ -167,7 +167,7 @@ export function scoreAtThreshold(
 }
 
 /** Windows (after the probationary period) holding at least one score >= threshold. */
-export function windowsDetected(
+function windowsDetected(
   files: readonly NabFile[],
   threshold: number,
   probationPercent = NAB_PROBATION_PERCENT,

@@ -5,7 +5,7 @@
  */
 
 /** 32-bit FNV-1a of a string, finished with murmur3's mixer. */
-export function hashString(text: string, seed = 0): number {
+function hashString(text: string, seed = 0): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

@@ -35,7 +35,7 @@ export interface PlannedAnomalies {
 }
 
 /** What running the detector over one anomaly's series looked like (for diagnosing misses). */
-export interface AnomalyTrace {
+interface AnomalyTrace {
   expectedAtStart: number;
   values: number[];
   maxAbsScore: number;

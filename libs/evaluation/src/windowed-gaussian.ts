@@ -44,7 +44,7 @@ export function windowedGaussianScores(values: readonly number[], options: Windo
 }
 
 /** NAB's normalProbability: the upper tail Q((x - mean) / std), mirrored below the mean. */
-export function normalTailProbability(x: number, mean: number, std: number): number {
+function normalTailProbability(x: number, mean: number, std: number): number {
   const xp = x < mean ? 2 * mean - x : x;
   const z = (xp - mean) / std;
   return 0.5 * erfc(z / Math.SQRT2);

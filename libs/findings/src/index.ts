@@ -1,14 +1,11 @@
-export * from './records/insight-record.builder.js';
-export * from './records/insight-record.schema.js';
-export * from './records/insight-record.validator.js';
-export * from './findings/finding.js';
-export * from './findings/findings.repository.js';
-export * from './findings.module.js';
-export * from './api/dto/insight-record.dto.js';
-export * from './api/dto/finding.response.dto.js';
-export * from './api/dto/list-findings.query.dto.js';
-export * from './api/findings-page.cache.js';
-export * from './api/findings-api.service.js';
-export * from './api/findings.controller.js';
-export * from './api/findings-api.module.js';
-export * from './records/insight-listener.js';
+export { FindingsApiModule } from './api/findings-api.module.js';
+export { FindingsModule } from './findings.module.js';
+export { newFinding, type SeriesPoint } from './findings/finding.js';
+export { FindingsRepository } from './findings/findings.repository.js';
+export { INSIGHT_LISTENER, type InsightListener } from './records/insight-listener.js';
+export {
+  type AttributionValue,
+  buildEndRecord,
+  buildStartRecord,
+  type InsightInput,
+} from './records/insight-record.builder.js';

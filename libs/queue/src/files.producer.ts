@@ -49,6 +49,6 @@ export class FilesProducer implements TrailFilesSink, OnModuleDestroy {
  * in libs/cloudtrail: the queue lib imports only types from the sources, so the two never form an
  * import cycle (which leaves decorated classes uninitialised under ES modules).
  */
-export function trailFileJobId(file: Pick<TrailFileRef, 'id' | 'etag'>): string {
+function trailFileJobId(file: Pick<TrailFileRef, 'id' | 'etag'>): string {
   return `file-${createHash('sha1').update(`${file.id}\n${file.etag}`).digest('hex')}`;
 }

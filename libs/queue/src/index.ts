@@ -1,8 +1,13 @@
-export * from './queue-contract.js';
-export * from './job-options.js';
-export * from './redis-connection-options.js';
-export * from './events.producer.js';
-export * from './files.producer.js';
-export * from './queue.module.js';
-export * from './queue-ops.service.js';
-export * from './queue-ops.module.js';
+export { EventsProducer } from './events.producer.js';
+export {
+  type EvaluatorJobItem,
+  type FileJobItem,
+  type JobItem,
+  JobName,
+  type JobOf,
+  QueueName,
+  type WebhookJobItem,
+} from './queue-contract.js';
+export { QueueOpsModule } from './queue-ops.module.js';
+export { QueueModule } from './queue.module.js';
+export { bullPrefix, producerConnectionOptions, workerConnectionOptions } from './redis-connection-options.js';

@@ -24,7 +24,7 @@ export const JobName = {
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
-export interface EventBatchJob {
+interface EventBatchJob {
   name: typeof JobName.EventBatch;
   data: {
     source: AccountRegion;
@@ -35,7 +35,7 @@ export interface EventBatchJob {
 }
 
 /** What a webhook delivery carries; the secret is read from the subscription, never stored in the job. */
-export interface WebhookDeliveryJob {
+interface WebhookDeliveryJob {
   name: typeof JobName.WebhookDelivery;
   data: {
     subscriptionId: string;
@@ -46,12 +46,12 @@ export interface WebhookDeliveryJob {
   };
 }
 
-export interface EvaluateMinutesJob {
+interface EvaluateMinutesJob {
   name: typeof JobName.EvaluateMinutes;
   data: Record<string, never>;
 }
 
-export interface TrailFileJob {
+interface TrailFileJob {
   name: typeof JobName.TrailFile;
   data: { file: TrailFileRef };
 }

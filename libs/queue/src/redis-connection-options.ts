@@ -1,7 +1,7 @@
 import type { RedisOptions } from 'bullmq';
 
 /** ioredis options from a redis:// or rediss:// URL, for BullMQ (which wants options, not URLs). */
-export function redisOptionsFromUrl(url: string): RedisOptions {
+function redisOptionsFromUrl(url: string): RedisOptions {
   const parsed = new URL(url);
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
   return {

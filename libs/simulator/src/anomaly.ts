@@ -10,13 +10,13 @@
  * - errors: Poisson(factor × max(expected, 1)) extra calls of the API that fail with errorCode.
  * The max(expected, 1) keeps a spike on a rarely called API visible.
  */
-export const ANOMALY_KINDS = ['spike', 'drop', 'errors'] as const;
-export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
+const ANOMALY_KINDS = ['spike', 'drop', 'errors'] as const;
+type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
-export const DEFAULT_ANOMALY_FACTOR = 10;
-export const DEFAULT_ANOMALY_ERROR_CODE = 'AccessDenied';
+const DEFAULT_ANOMALY_FACTOR = 10;
+const DEFAULT_ANOMALY_ERROR_CODE = 'AccessDenied';
 /** Longest anomaly accepted: one week. */
-export const MAX_ANOMALY_MINUTES = 7 * 24 * 60;
+const MAX_ANOMALY_MINUTES = 7 * 24 * 60;
 
 /** What POST /anomalies takes: an anomaly that starts at the next whole minute. */
 export interface AnomalyRequest {

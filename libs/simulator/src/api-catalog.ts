@@ -7,7 +7,7 @@
  * Invoke and the like are data events, which Event history (LookupEvents) never holds.
  */
 
-export interface ErrorDef {
+interface ErrorDef {
   code: string;
   /** `{arn}` and `{action}` (e.g. `iam:CreateUser`) are filled in per event. */
   message: string;

@@ -1,7 +1,6 @@
-export * from './anomaly.js';
-export * from './traffic-generator.js';
-export * from './simulated-account.js';
-export * from './lookup-events.server.js';
-export * from './fault-injector.js';
-export * from './simulator.factory.js';
-export * from './demo-anomalies.js';
+export type { SimulatedAnomaly } from './anomaly.js';
+export { demoAnomalies } from './demo-anomalies.js';
+export { SimulatorServer, type SimulatorSourceStats } from './lookup-events.server.js';
+export { SimulatedAccount } from './simulated-account.js';
+export { createSimulator, type Simulator, simulatorOptionsFromConfig } from './simulator.factory.js';
+export { TrafficGenerator, trafficRhythm } from './traffic-generator.js';

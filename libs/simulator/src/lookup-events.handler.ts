@@ -25,7 +25,7 @@ export interface LookupEventsResponse {
   NextToken?: string;
 }
 
-export const LOOKUP_ATTRIBUTE_KEYS = [
+const LOOKUP_ATTRIBUTE_KEYS = [
   'EventId',
   'EventName',
   'ReadOnly',
@@ -35,7 +35,7 @@ export const LOOKUP_ATTRIBUTE_KEYS = [
   'EventSource',
   'AccessKeyId',
 ] as const;
-export type LookupAttributeKey = (typeof LOOKUP_ATTRIBUTE_KEYS)[number];
+type LookupAttributeKey = (typeof LOOKUP_ATTRIBUTE_KEYS)[number];
 
 const MAX_RESULTS = 50;
 

@@ -15,7 +15,7 @@ export function hashString(text: string, seed = 0): number {
 }
 
 /** murmur3 fmix32: a bijective scramble of 32 bits. */
-export function mix32(value: number): number {
+function mix32(value: number): number {
   let h = value >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

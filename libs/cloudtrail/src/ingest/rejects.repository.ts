@@ -5,7 +5,7 @@ import type { Reject } from '../records/record-parser.js';
 import { SAMPLE_LIMIT, truncate } from '../records/reject-sample.js';
 
 /** The parked stream keeps about this many rejects (MAXLEN ~): enough to diagnose, bounded. */
-export const PARKED_REJECTS_MAX = 10_000;
+const PARKED_REJECTS_MAX = 10_000;
 
 /** One parked reject as an operator sees it. */
 export interface ParkedReject {

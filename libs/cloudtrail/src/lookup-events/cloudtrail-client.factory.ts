@@ -4,7 +4,7 @@ import type { AppConfig } from '@trailsight/core';
 import type { AccountRegion } from '@trailsight/domain';
 
 /** A LookupEvents call that takes longer than this is abandoned and retried. */
-export const LOOKUP_EVENTS_TIMEOUT_MS = 10_000;
+const LOOKUP_EVENTS_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 3_000;
 
 export type CloudTrailClientSettings = Pick<

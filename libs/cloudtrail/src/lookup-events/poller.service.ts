@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
-import { type AccountRegion, EventsSink } from '@trailsight/domain';
+import { type AccountRegion, accountRegionKey, EventsSink } from '@trailsight/domain';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
 import { sleep } from './backoff.js';
 import { CheckpointRepository } from './checkpoint.repository.js';
@@ -13,9 +13,9 @@ import { PollLeaseRepository } from './poll-lease.repository.js';
 import { TokenBucketRepository } from './token-bucket.repository.js';
 
 /** A replica that dies loses its account-regions after this long. */
-export const POLL_LEASE_TTL_MS = 30_000;
+const POLL_LEASE_TTL_MS = 30_000;
 /** Leases are renewed (and free ones taken) this often: three chances per ttl. */
-export const POLL_LEASE_RENEW_MS = 10_000;
+const POLL_LEASE_RENEW_MS = 10_000;
 
 /** LookupEventsSource settings from the configuration. */
 export function lookupEventsSettings(config: AppConfig): LookupEventsSettings {
@@ -105,7 +105,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** The running source of an account-region, when this replica holds it. */
   sourceOf(source: AccountRegion): LookupEventsSource | undefined {
-    return this.held.get(keyOf(source))?.runner;
+    return this.held.get(accountRegionKey(source))?.runner;
   }
 
   private async keepLeases(signal: AbortSignal): Promise<void> {
@@ -129,7 +129,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     for (const source of this.sources()) {
       if (this.abort.signal.aborted) return;
-      const key = keyOf(source);
+      const key = accountRegionKey(source);
       const held = this.held.get(key);
       if (held) {
         if (await this.leases.renew(source, this.owner, ttlMs)) continue;
@@ -166,8 +166,4 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
       // Redis is down: the lease expires on its own after its ttl.
     }
   }
-}
-
-function keyOf(source: AccountRegion): string {
-  return `${source.accountId}:${source.region}`;
 }

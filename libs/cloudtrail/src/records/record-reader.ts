@@ -19,7 +19,7 @@ export interface ReadOptions {
   maxInputBytes?: number;
 }
 
-export const DEFAULT_MAX_INPUT_BYTES = 1024 ** 3;
+const DEFAULT_MAX_INPUT_BYTES = 1024 ** 3;
 
 /** What Trailsight reads of a LookupEvents `Event` (the SDK's `Event` type fits). */
 export interface LookupEvent {

@@ -1,5 +1,5 @@
 /** One object a notification names; etag and size when the notification carries them. */
-export interface NotifiedObject {
+interface NotifiedObject {
   bucket: string;
   key: string;
   etag?: string;

@@ -34,7 +34,7 @@ export interface FilesRoundStats {
   checkpoints: number;
 }
 
-export function isFileSource(source: AppConfig['source']): boolean {
+function isFileSource(source: AppConfig['source']): boolean {
   return source === 'files' || source === 's3' || source === 'sqs';
 }
 

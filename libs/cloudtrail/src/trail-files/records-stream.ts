@@ -33,8 +33,8 @@ export interface StreamReadOptions {
   wholeBytes?: number;
 }
 
-export const DEFAULT_STREAM_MAX_INPUT_BYTES = 8 * 1024 ** 3;
-export const DEFAULT_WHOLE_PARSE_BYTES = 16 * 1024 ** 2;
+const DEFAULT_STREAM_MAX_INPUT_BYTES = 8 * 1024 ** 3;
+const DEFAULT_WHOLE_PARSE_BYTES = 16 * 1024 ** 2;
 const DEFAULT_CHUNK_BYTES = 256 * 1024;
 const BUFFER_SLICE_BYTES = 64 * 1024;
 /** As buffer.toString('utf8') (a byte-order mark is kept, bad bytes become U+FFFD), a little faster. */
@@ -54,7 +54,7 @@ interface PartBuilder<P extends { rejects: Reject[] }> {
 }
 
 /** The events of one account-region, in the order they were read. */
-export interface SourceEvents {
+interface SourceEvents {
   source: AccountRegion;
   events: SlimEvent[];
 }

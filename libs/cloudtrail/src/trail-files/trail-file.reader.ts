@@ -17,7 +17,7 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  * Files up to this size are read into memory in one go (then decoded with one gunzip and, when
  * small enough, one JSON.parse: see StreamReadOptions.wholeBytes); larger ones stream.
  */
-export const WHOLE_READ_MAX_BYTES = 4 * 1024 * 1024;
+const WHOLE_READ_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Opens trail files wherever they are and reads their records in a stream. */
 export class TrailFileReader {

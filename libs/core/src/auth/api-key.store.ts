@@ -23,12 +23,12 @@ const NEGATIVE_TTL_MS = 2_000;
 const CACHE_MAX = 10_000;
 
 /** The hex sha256 of a key: the only form in which keys are stored or compared. */
-export function hashApiKey(key: string): string {
+function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
 /** A new key: 32 random bytes, base64url, with a recognisable prefix. */
-export function generateApiKey(): string {
+function generateApiKey(): string {
   return `tsk_${randomBytes(32).toString('base64url')}`;
 }
 

@@ -10,7 +10,7 @@ const SEVERITY: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'ver
  * redacts secrets from every message and parameter before printing. Classes keep using
  * `private readonly logger = new Logger(MyClass.name)`; Nest routes those calls here.
  */
-export class AppLogger extends ConsoleLogger {
+class AppLogger extends ConsoleLogger {
   override log(message: unknown, ...params: unknown[]): void {
     super.log(redact(message), ...params.map(redact));
   }

@@ -1,8 +1,8 @@
 import type { FactoryProvider, InjectionToken } from '@nestjs/common';
 
-export type MetricType = 'counter' | 'gauge';
+type MetricType = 'counter' | 'gauge';
 
-export interface MetricSample {
+interface MetricSample {
   labels?: Record<string, string>;
   value: number;
 }

@@ -43,7 +43,7 @@ export class RedisHealthIndicator {
 }
 
 /** INFO's `field:value` lines. */
-export function parseInfo(text: string): Map<string, string> {
+function parseInfo(text: string): Map<string, string> {
   const fields = new Map<string, string>();
   for (const line of text.split(/\r?\n/)) {
     const colon = line.indexOf(':');

@@ -8,6 +8,6 @@ export {
   cloneSeriesState,
   SERIES_STATE_BYTES,
 } from './series-state.js';
-export type { SeriesState, CreateSeriesStateOptions } from './series-state.js';
-export { observeMinute, observeStep, WARMUP_STEPS, MINUTE_MS } from './series-detector.js';
+export type { SeriesState } from './series-state.js';
+export { observeMinute } from './series-detector.js';
 export * from './score-series.js';

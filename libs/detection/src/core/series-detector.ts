@@ -95,7 +95,7 @@ export interface NoiseModel {
   dispersionHalfLife: number;
 }
 
-export const COUNT_NOISE: Readonly<NoiseModel> = Object.freeze({
+const COUNT_NOISE: Readonly<NoiseModel> = Object.freeze({
   maxDispersion: 16,
   residualClip: 16,
   relativeClip: false,

@@ -12,7 +12,7 @@
 const MAGIC = 0x7a5e_0001;
 
 // Scalar slots (Float64).
-export const S_MAGIC = 0;
+const S_MAGIC = 0;
 /** Epoch ms of the last observed step; NaN before the first observation. */
 export const S_LAST = 1;
 /** Start of the known-quiet history given to createSeriesState, NaN if none. */
@@ -54,7 +54,7 @@ export const S_INS_BASE_DUR = 29;
 /** The run's first clearly unusual step (NaN or before S_RUN_START when none) and the sum of values from it. */
 export const S_RUN_STRONG_START = 30;
 export const S_RUN_STRONG_X = 31;
-export const SCALARS = 32;
+const SCALARS = 32;
 
 export const RING_HOURS = 168;
 
@@ -73,7 +73,7 @@ export const P_MOH_LAST = P_MOH + 60;
 /** Recurring bursts by minute of day: learned excess, and the excess one day ago. */
 export const P_MOD = P_MOH_LAST + 60;
 export const P_MOD_LAST = P_MOD + 1440;
-export const PROFILE_FLOATS = P_MOD_LAST + 1440;
+const PROFILE_FLOATS = P_MOD_LAST + 1440;
 
 const RING_OFFSET = SCALARS * 8;
 const PROFILE_OFFSET = RING_OFFSET + RING_HOURS * 8;

@@ -7,7 +7,7 @@
 /** AWS's two insight types. */
 export type InsightType = 'ApiCallRateInsight' | 'ApiErrorRateInsight';
 
-export type Direction = 'spike' | 'drop';
+type Direction = 'spike' | 'drop';
 
 export interface DetectorTuning {
   /** 1 (fewest insights) to 10 (most). Default 5. One knob moving every threshold together. */

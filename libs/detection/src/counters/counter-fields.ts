@@ -15,7 +15,7 @@ import { MINUTE_MS } from '../core/series-detector.js';
  * Write calls by error code (the call-rate insight's errorCode attribution) are not stored:
  * every error of a write API is a write call, so they are e|...|<code>, and "null" is the rest.
  */
-export const SEPARATOR = '|';
+const SEPARATOR = '|';
 
 /** What a successful read counts into: nothing (shared, so the common case allocates nothing). */
 const NO_FIELDS: readonly string[] = [];

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { AccountRegion } from '@trailsight/domain';
+import { type AccountRegion, HOUR_MS } from '@trailsight/domain';
 import { APP_CONFIG, RedisService, type AppConfig, type KeySpace } from '@trailsight/core';
 import type { FactoryProvider } from '@nestjs/common';
 import type { EvaluatedSeries } from './source-evaluator.js';
-
-const HOUR_MS = 3_600_000;
 
 /** Where the evaluator of one account-region stands. */
 export interface EvaluationProgress {

@@ -6,7 +6,7 @@ import { JobName, QueueName, type EvaluatorJobItem } from '@trailsight/queue';
 import { EvaluatorService, type SourceRun } from './evaluator.service.js';
 
 /** The job scheduler's id: one per deployment, however many detector replicas upsert it. */
-export const EVALUATION_SCHEDULER_ID = 'evaluate-closed-minutes';
+const EVALUATION_SCHEDULER_ID = 'evaluate-closed-minutes';
 
 /**
  * Runs the evaluator from a BullMQ job scheduler: every EVALUATION_INTERVAL seconds one job, taken

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
-import { type AccountRegion } from '@trailsight/domain';
+import { type AccountRegion, accountRegionKey } from '@trailsight/domain';
 import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
 import {
   buildEndRecord,
@@ -137,7 +137,7 @@ export class EvaluatorService {
           progress.snapshotMinute = progress.cursor;
         }
         await this.evaluations.saveCursor(source, progress);
-        this.cache.set(keyOf(source), { cursor: progress.cursor, evaluator });
+        this.cache.set(accountRegionKey(source), { cursor: progress.cursor, evaluator });
       }
       if (run.minutes > 0) {
         const open = new Map<string, string>();
@@ -159,13 +159,13 @@ export class EvaluatorService {
 
   /** This replica's evaluator when it is current; otherwise the stored snapshot, replayed from its minute. */
   private async evaluatorFor(source: AccountRegion, progress: EvaluationProgress): Promise<SourceEvaluator> {
-    const cached = this.cache.get(keyOf(source));
+    const cached = this.cache.get(accountRegionKey(source));
     if (cached && cached.cursor === progress.cursor) return cached.evaluator;
     const evaluator = new SourceEvaluator(progress.historyStart, (ref) => this.tuningOf(ref));
     evaluator.restore(await this.evaluations.loadSnapshot(source));
     if (progress.cursor > progress.snapshotMinute) {
       this.logger.log(
-        `${keyOf(source)}: replaying ${(progress.cursor - progress.snapshotMinute) / MINUTE} minutes from the detector snapshot`,
+        `${accountRegionKey(source)}: replaying ${(progress.cursor - progress.snapshotMinute) / MINUTE} minutes from the detector snapshot`,
       );
     }
     progress.cursor = progress.snapshotMinute;
@@ -173,7 +173,7 @@ export class EvaluatorService {
   }
 
   private idsOf(source: AccountRegion, seriesKey: string, startMinute: number) {
-    return insightIds(`${this.config.redisPrefix}:${keyOf(source)}`, seriesKey, startMinute);
+    return insightIds(`${this.config.redisPrefix}:${accountRegionKey(source)}`, seriesKey, startMinute);
   }
 
   private tuningOf(ref: SeriesRef): DetectorTuning {
@@ -286,13 +286,9 @@ export function detectorTuningOf(
   };
 }
 
-function keyOf(source: AccountRegion): string {
-  return `${source.accountId}:${source.region}`;
-}
-
 function describe(source: AccountRegion, ref: SeriesRef): string {
   const error = ref.errorCode ? ` ${ref.errorCode}` : '';
-  return `${keyOf(source)} ${ref.insightType} ${ref.eventSource} ${ref.eventName}${error}`;
+  return `${accountRegionKey(source)} ${ref.insightType} ${ref.eventSource} ${ref.eventName}${error}`;
 }
 
 function pointOf(verdict: SeriesVerdict): SeriesPoint {

@@ -28,7 +28,7 @@ interface OpenBatch {
 }
 
 /** Events per counted batch: its done-marker and one group-commit entry. */
-export const FILE_BATCH_EVENTS = 10_000;
+const FILE_BATCH_EVENTS = 10_000;
 /** Batches of one file in Redis at once while the file is read on. */
 const MAX_BATCHES_IN_FLIGHT = 3;
 /** Rejects parked together. */

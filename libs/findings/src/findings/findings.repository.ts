@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis, Result } from 'ioredis';
 import type { KeySpace } from '@trailsight/core';
-import type { InsightRecord, InsightRecordType } from '@trailsight/domain';
+import { DAY_MS, type InsightRecord, type InsightRecordType } from '@trailsight/domain';
 import type { SeriesIdentity } from '../records/insight-record.builder.js';
 import {
   seriesKeyOf,
@@ -28,7 +28,7 @@ export interface FindingsSettings {
   retentionDays: number;
 }
 
-export const DEFAULT_FINDINGS_SETTINGS: FindingsSettings = { retentionDays: 90 };
+const DEFAULT_FINDINGS_SETTINGS: FindingsSettings = { retentionDays: 90 };
 
 export interface FindingQuery {
   state?: FindingState;
@@ -63,7 +63,6 @@ export class InvalidCursorError extends RangeError {
   }
 }
 
-const DAY_MS = 86_400_000;
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1_000;
 /** Index entries one list() call examines at most, so a rare filter cannot make a request unbounded. */

@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  AttributeName,
-  Attribution,
-  AttributionEntry,
-  InsightRecord,
-  InsightRecordType,
-  InsightState,
+import {
+  type AttributeName,
+  type Attribution,
+  type AttributionEntry,
+  type InsightRecord,
+  type InsightRecordType,
+  type InsightState,
+  MINUTE_MS,
 } from '@trailsight/domain';
 
 /** The record version AWS's newest Insights examples carry (with `sourceEventCategory`). */
-export const INSIGHT_EVENT_VERSION = '1.09';
+const INSIGHT_EVENT_VERSION = '1.09';
 /** AWS lists at most this many values per attribution list. */
-export const MAX_ATTRIBUTION_VALUES = 5;
+const MAX_ATTRIBUTION_VALUES = 5;
 /** AWS's value for "the call did not fail" in the errorCode attribution. */
 export const NO_ERROR_CODE = 'null';
 
-const MINUTE_MS = 60_000;
 /** AWS's examples carry up to 10 decimals (85.4202380952, 8.82145e-05); we round the same way. */
 const AVERAGE_DECIMALS = 10;
 
@@ -141,7 +141,7 @@ function topValues(values: AttributionValue[], average: (v: AttributionValue) =>
     .map((v) => ({ value: v.value, average: roundAverage(average(v)) }));
 }
 
-export function roundAverage(value: number): number {
+function roundAverage(value: number): number {
   return Number(value.toFixed(AVERAGE_DECIMALS));
 }
 

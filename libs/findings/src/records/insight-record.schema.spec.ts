@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildEndRecord, buildStartRecord, NO_ERROR_CODE, type InsightInput } from './insight-record.builder.js';
 import type { InsightRecord } from '@trailsight/domain';
-import { insightRecordErrors } from './insight-record.validator.js';
+import { insightRecordErrors } from '../../../../test/support/insight-record.validator.js';
 
 // Outside the repository (beside the checkout); the tests that need them skip when absent.
 const REFERENCE_DOC = fileURLToPath(

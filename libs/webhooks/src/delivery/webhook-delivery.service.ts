@@ -12,7 +12,7 @@ export type WebhookDeliveryData = JobOf<typeof JobName.WebhookDelivery>;
 export type DeliveryOutcome = 'delivered' | 'skipped' | 'wait-for-start';
 
 /** An attempt failed and may be retried. */
-export class WebhookAttemptFailedError extends Error {
+class WebhookAttemptFailedError extends Error {
   override name = 'WebhookAttemptFailedError';
 }
 

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** How old a signature's timestamp may be before a receiver should reject it (replay window). */
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_TOLERANCE_SECONDS = 300;
 
 /** A new subscription secret: 32 random bytes, shown once when the subscription is created. */
 export function generateWebhookSecret(): string {
@@ -9,7 +9,7 @@ export function generateWebhookSecret(): string {
 }
 
 /** Hex HMAC-SHA256 of "<t>.<raw body>" under the subscription's secret. */
-export function signatureOf(secret: string, timestamp: number, body: string | Buffer): string {
+function signatureOf(secret: string, timestamp: number, body: string | Buffer): string {
   return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
 }
 

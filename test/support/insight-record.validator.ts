@@ -34,7 +34,3 @@ export function insightRecordErrors(record: unknown): string[] {
   });
   return errors;
 }
-
-export function isInsightRecord(record: unknown): record is InsightRecord {
-  return insightRecordErrors(record).length === 0;
-}
