@@ -1,7 +1,7 @@
 import { max, mean, median, min } from 'simple-statistics';
 
 /** Summary statistics of one span of a finding's per-minute series. */
-export interface SpanSummary {
+interface SpanSummary {
   minutes: number;
   mean: number;
   median: number;
