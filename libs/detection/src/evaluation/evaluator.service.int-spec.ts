@@ -118,7 +118,6 @@ describe('EvaluatorService (real Redis)', () => {
     };
     evaluator = new EvaluatorService(
       config,
-      service,
       new EvaluationRepository(service.client, service.keys, config.counterRetentionMinutes),
       counters,
       checkpoints,
@@ -187,7 +186,6 @@ describe('EvaluatorService (real Redis)', () => {
     await service.client.hset(service.keys.evaluation(SOURCE), 'snapshotMinute', historyStart - MINUTE);
     const rerun = new EvaluatorService(
       config,
-      service,
       new EvaluationRepository(service.client, service.keys, config.counterRetentionMinutes),
       new CounterRepository(service.client, service.keys, {
         counterRetentionMinutes: 11_520,

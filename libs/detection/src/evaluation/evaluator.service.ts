@@ -2,37 +2,42 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
-import { type AccountRegion } from '@trailsight/domain';
-import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
+import { MINUTE_MS, type AccountRegion } from '@trailsight/domain';
+import { APP_CONFIG, type AppConfig } from '@trailsight/core';
 import {
-  buildEndRecord,
-  buildStartRecord,
   FindingsRepository,
   INSIGHT_LISTENER,
   newFinding,
   type InsightListener,
-  type InsightInput,
   type SeriesPoint,
 } from '@trailsight/findings';
 import { QueueName } from '@trailsight/queue';
 import { resolveTuning, type TuningOverrides } from '../core/detector-tuning.js';
+import { lastMinuteOf, type InsightContinue, type InsightEnd, type InsightStart } from '../core/insight-lifecycle.js';
 import type { DetectorTuning, SeriesVerdict } from '../core/series-verdict.js';
-import { CounterRepository } from '../counters/counter.repository.js';
-import { EvaluationRepository, type EvaluationProgress } from './evaluation.repository.js';
+import { CounterRepository, type MinuteCounters } from '../counters/counter.repository.js';
+import { EvaluationRepository, type DecisionData, type EvaluationProgress } from './evaluation.repository.js';
 import { insightIds } from './insight-ids.js';
-import { baselineWindow, insightInputOf } from './insight-input.js';
+import { insightInputOf, insightRecordOf } from './insight-input.js';
 import type { SeriesRef } from './series-ref.js';
-import { SourceEvaluator, type EvaluatedSeries } from './source-evaluator.js';
+import { SourceEvaluator, type SeriesDecision } from './source-evaluator.js';
 
-const MINUTE = 60_000;
 /** Minutes read from Redis per round trip. */
 const CHUNK_MINUTES = 60;
 /** Detector states are written to Redis this often (in evaluated minutes); a new replica replays the rest. */
 const SNAPSHOT_EVERY_MINUTES = 15;
 /** Minutes of series kept before a finding's first minute, for its chart. */
 const CONTEXT_MINUTES = 30;
-/** The insight period's attributions read at most this many minutes. */
-const MAX_ATTRIBUTION_MINUTES = 240;
+
+type CounterHash = Record<string, number>;
+
+/** The minutes read for one chunk: its first minute, and those that have counters. */
+interface Chunk {
+  from: number;
+  counted: readonly MinuteCounters[];
+}
+
+const noData: DecisionData = { baseline: [], context: [] };
 
 export interface SourceRun {
   source: AccountRegion;
@@ -49,9 +54,9 @@ export interface SourceRun {
 
 /**
  * Evaluates every closed, not yet evaluated minute of every account-region: counters in, the
- * detector core over each series, findings and Insights records out. A minute is closed when the
- * source's checkpoint has passed its end by EVALUATION_LATENESS_SECONDS and no queued batch older
- * than that still waits to be counted. Detector states stay in memory between runs and are
+ * insight lifecycle over each series, findings and Insights records out. A minute is closed when
+ * the source's checkpoint has passed its end by EVALUATION_LATENESS_SECONDS and no queued batch
+ * older than that still waits to be counted. Detector states stay in memory between runs and are
  * snapshotted to Redis; a replica that finds a newer cursor than its own replays from the snapshot.
  */
 @Injectable()
@@ -63,7 +68,6 @@ export class EvaluatorService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly redis: RedisService,
     private readonly evaluations: EvaluationRepository,
     private readonly counters: CounterRepository,
     private readonly checkpoints: CheckpointRepository,
@@ -77,11 +81,7 @@ export class EvaluatorService {
 
   /** One evaluation round over every account-region, within a time budget (the next round continues). */
   async runOnce(budgetMs = 40_000, now = Date.now()): Promise<SourceRun[]> {
-    const members = await this.redis.client.smembers(this.redis.keys.sources());
-    const sources = members.map((member) => {
-      const [accountId = '', region = ''] = member.split(':');
-      return { accountId, region };
-    });
+    const sources = await this.evaluations.sources();
     const pendingSince = await this.oldestPendingBatch();
     const deadline = Date.now() + budgetMs;
     const runs: SourceRun[] = [];
@@ -106,37 +106,39 @@ export class EvaluatorService {
 
       const watermark =
         Math.min(checkpoint.liveUntil, now, pendingSince) - this.config.evaluationLatenessSeconds * 1000;
-      const lastClosed = Math.floor((watermark - MINUTE) / MINUTE) * MINUTE;
-      const historyStart = Math.ceil(checkpoint.backfillFrom / MINUTE) * MINUTE;
+      const lastClosed = Math.floor((watermark - MINUTE_MS) / MINUTE_MS) * MINUTE_MS;
+      const historyStart = Math.ceil(checkpoint.backfillFrom / MINUTE_MS) * MINUTE_MS;
       const progress = (await this.evaluations.progress(source)) ?? {
         historyStart,
-        cursor: historyStart - MINUTE,
-        snapshotMinute: historyStart - MINUTE,
+        cursor: historyStart - MINUTE_MS,
+        snapshotMinute: historyStart - MINUTE_MS,
       };
       const evaluator = await this.evaluatorFor(source, progress);
 
       while (progress.cursor < lastClosed && Date.now() < deadline) {
-        const from = progress.cursor + MINUTE;
-        const to = Math.min(from + (CHUNK_MINUTES - 1) * MINUTE, lastClosed);
-        const counted = new Map((await this.counters.readMinutes(source, from, to)).map((m) => [m.minute, m.fields]));
-        const rollups = this.redis.client.pipeline();
-        for (let minute = from; minute <= to; minute += MINUTE) {
-          const fields = counted.get(minute) ?? {};
-          for (const notable of evaluator.evaluate(minute, fields)) {
-            const outcome = await this.record(source, progress, notable, fields);
-            if (outcome === 'started') run.started++;
-            if (outcome === 'ended') run.ended++;
-          }
-          if (counted.has(minute)) this.evaluations.addToRollup(rollups, source, minute, fields);
+        const from = progress.cursor + MINUTE_MS;
+        const to = Math.min(from + (CHUNK_MINUTES - 1) * MINUTE_MS, lastClosed);
+        const counted = await this.counters.readMinutes(source, from, to);
+        const fieldsOf = new Map(counted.map((m) => [m.minute, m.fields]));
+        const decisions: SeriesDecision[] = [];
+        for (let minute = from; minute <= to; minute += MINUTE_MS) {
+          decisions.push(...evaluator.evaluate(minute, fieldsOf.get(minute) ?? {}));
           run.minutes++;
         }
-        await rollups.exec();
-        progress.cursor = to;
-        if (progress.cursor - progress.snapshotMinute >= SNAPSHOT_EVERY_MINUTES * MINUTE) {
-          await this.evaluations.saveSnapshot(source, progress.cursor, evaluator.snapshot());
-          progress.snapshotMinute = progress.cursor;
+        await this.recordDecisions(source, decisions, { from, counted });
+        for (const { decision } of decisions) {
+          if (decision.kind === 'start') run.started++;
+          if (decision.kind === 'end') run.ended++;
         }
-        await this.evaluations.saveCursor(source, progress);
+
+        progress.cursor = to;
+        const snapshotDue = progress.cursor - progress.snapshotMinute >= SNAPSHOT_EVERY_MINUTES * MINUTE_MS;
+        if (snapshotDue) progress.snapshotMinute = progress.cursor;
+        await this.evaluations.saveChunk(source, {
+          progress,
+          counted,
+          ...(snapshotDue ? { snapshot: evaluator.snapshot() } : {}),
+        });
         this.cache.set(keyOf(source), { cursor: progress.cursor, evaluator });
       }
       if (run.minutes > 0) {
@@ -150,7 +152,7 @@ export class EvaluatorService {
       }
       run.series = evaluator.seriesCount;
       run.cursor = progress.cursor;
-      run.lagMs = now - (progress.cursor + MINUTE);
+      run.lagMs = now - (progress.cursor + MINUTE_MS);
       return run;
     } finally {
       await release();
@@ -165,102 +167,122 @@ export class EvaluatorService {
     evaluator.restore(await this.evaluations.loadSnapshot(source));
     if (progress.cursor > progress.snapshotMinute) {
       this.logger.log(
-        `${keyOf(source)}: replaying ${(progress.cursor - progress.snapshotMinute) / MINUTE} minutes from the detector snapshot`,
+        `${keyOf(source)}: replaying ${(progress.cursor - progress.snapshotMinute) / MINUTE_MS} minutes from the detector snapshot`,
       );
     }
     progress.cursor = progress.snapshotMinute;
     return evaluator;
   }
 
+  private scopeOf(source: AccountRegion): string {
+    return `${this.config.redisPrefix}:${keyOf(source)}`;
+  }
+
   private idsOf(source: AccountRegion, seriesKey: string, startMinute: number) {
-    return insightIds(`${this.config.redisPrefix}:${keyOf(source)}`, seriesKey, startMinute);
+    return insightIds(this.scopeOf(source), seriesKey, startMinute);
   }
 
   private tuningOf(ref: SeriesRef): DetectorTuning {
     return resolveTuning(this.baseTuning, this.overrides, ref.eventSource, ref.eventName);
   }
 
-  /** Findings and records for one series whose minute matters. Idempotent: ids derive from the insight. */
-  private async record(
+  /**
+   * Findings and records of one chunk's decisions, in minute order. What the Start and End records
+   * read comes first: the chunk's own minutes from memory, baselines and chart contexts in one trip.
+   * Idempotent: ids derive from the insight.
+   */
+  private async recordDecisions(
     source: AccountRegion,
-    progress: EvaluationProgress,
-    { ref, verdict }: EvaluatedSeries,
-    fields: Readonly<Record<string, number>>,
-  ): Promise<'started' | 'ended' | 'continued'> {
-    const insight = verdict.insight;
-    if (!insight) return 'continued';
-    const ids = this.idsOf(source, ref.key, insight.startMinute);
-    const expected = { expected: verdict.expected, lower: verdict.lower, upper: verdict.upper };
+    decisions: readonly SeriesDecision[],
+    chunk: Chunk,
+  ): Promise<void> {
+    const transitions = decisions.filter(isTransition);
+    const periods: CounterHash[][] = [];
+    for (const { decision } of transitions) periods.push(await this.periodCounters(source, decision, chunk));
+    const data = await this.evaluations.decisionData(
+      source,
+      transitions.map(({ ref, decision }) => ({
+        baseline: decision.baseline,
+        ...(decision.kind === 'start'
+          ? { context: { field: ref.key, minutes: minutesBefore(decision.insight.startMinute, CONTEXT_MINUTES) } }
+          : {}),
+      })),
+    );
+
+    let next = 0;
+    for (const { ref, decision } of decisions) {
+      if (decision.kind === 'continue') {
+        await this.recordProgress(source, ref, decision);
+      } else {
+        const i = next++;
+        await this.recordTransition(source, ref, decision, periods[i] ?? [], data[i] ?? noData);
+      }
+    }
+  }
+
+  /** The counters of a decision's attribution period: from the chunk when it lies inside it. */
+  private async periodCounters(
+    source: AccountRegion,
+    { period }: InsightStart | InsightEnd,
+    chunk: Chunk,
+  ): Promise<CounterHash[]> {
+    const last = lastMinuteOf(period);
+    if (period.from < chunk.from) {
+      return (await this.counters.readMinutes(source, period.from, last)).map((m) => m.fields);
+    }
+    return chunk.counted.filter((m) => m.minute >= period.from && m.minute <= last).map((m) => m.fields);
+  }
+
+  private async recordTransition(
+    source: AccountRegion,
+    ref: SeriesRef,
+    decision: InsightStart | InsightEnd,
+    period: CounterHash[],
+    data: DecisionData,
+  ): Promise<void> {
+    const { verdict, insight } = decision;
+    const input = insightInputOf(source, ref, decision, { period, baseline: data.baseline });
+    const record = insightRecordOf(this.scopeOf(source), ref, decision, input);
+    const expected = expectedOf(verdict);
     const point = pointOf(verdict);
 
-    if (verdict.transition === 'start') {
-      const input = await this.insightInput(source, progress, ref, verdict, [fields], 1);
-      const record = buildStartRecord(input, { sharedEventID: ids.sharedEventID, eventID: ids.startEventID });
+    if (decision.kind === 'start') {
       const opened = await this.findings.open(
         newFinding(input, record, { direction: insight.direction, peakScore: insight.peakScore, expected }),
       );
       const before = minutesBefore(insight.startMinute, CONTEXT_MINUTES);
-      const values = await this.evaluations.seriesValues(source, ref.key, before);
-      const context = before.map((minute, i) => ({ ...point, minute, value: values[i] ?? 0 }));
-      await this.findings.saveSeries(ids.sharedEventID, [...context, point]);
+      const context = before.map((minute, i) => ({ ...point, minute, value: data.context[i] ?? 0 }));
+      await this.findings.saveSeries(record.sharedEventID, [...context, point]);
       if (opened) {
         this.logger.log(
           `insight started: ${describe(source, ref)} ${insight.direction}, ${verdict.value}/min vs ${verdict.expected.toFixed(1)} expected`,
         );
         await this.listener?.notify('insight.start', record);
       }
-      return 'started';
+      return;
     }
 
-    if (verdict.transition === 'end') {
-      const last = insight.startMinute + (Math.min(insight.durationMinutes, MAX_ATTRIBUTION_MINUTES) - 1) * MINUTE;
-      const hashes = (await this.counters.readMinutes(source, insight.startMinute, last)).map((m) => m.fields);
-      const input = await this.insightInput(
-        source,
-        progress,
-        ref,
-        verdict,
-        hashes,
-        Math.min(insight.durationMinutes, MAX_ATTRIBUTION_MINUTES),
-      );
-      const record = buildEndRecord(input, { sharedEventID: ids.sharedEventID, eventID: ids.endEventID });
-      await this.findings.saveSeries(ids.sharedEventID, [point]);
-      const closed = await this.findings.close(ids.sharedEventID, record, { peakScore: insight.peakScore, expected });
-      if (closed) {
-        this.logger.log(`insight ended: ${describe(source, ref)} after ${insight.durationMinutes} min`);
-        await this.listener?.notify('insight.end', record);
-      }
-      return 'ended';
+    await this.findings.saveSeries(record.sharedEventID, [point]);
+    const closed = await this.findings.close(record.sharedEventID, record, { peakScore: insight.peakScore, expected });
+    if (closed) {
+      this.logger.log(`insight ended: ${describe(source, ref)} after ${insight.durationMinutes} min`);
+      await this.listener?.notify('insight.end', record);
     }
+  }
 
-    await this.findings.update(ids.sharedEventID, {
+  private async recordProgress(
+    source: AccountRegion,
+    ref: SeriesRef,
+    { verdict, insight }: InsightContinue,
+  ): Promise<void> {
+    const id = this.idsOf(source, ref.key, insight.startMinute).sharedEventID;
+    await this.findings.update(id, {
       durationMinutes: insight.durationMinutes,
       insightAverage: insight.average,
       peakScore: insight.peakScore,
-      expected,
+      expected: expectedOf(verdict),
     });
-    await this.findings.saveSeries(ids.sharedEventID, [point]);
-    return 'continued';
-  }
-
-  private async insightInput(
-    source: AccountRegion,
-    progress: EvaluationProgress,
-    ref: SeriesRef,
-    verdict: SeriesVerdict,
-    insightHashes: Readonly<Record<string, number>>[],
-    insightMinutes: number,
-  ): Promise<InsightInput> {
-    const baseline = baselineWindow(verdict.insight?.startMinute ?? verdict.minute, progress.historyStart);
-    const baselineHashes =
-      baseline.minutes > 0 ? await this.evaluations.rollups(source, baseline.from, baseline.to) : [];
-    return insightInputOf(
-      source,
-      ref,
-      verdict,
-      { hashes: insightHashes, minutes: insightMinutes },
-      { hashes: baselineHashes, minutes: baseline.minutes },
-    );
+    await this.findings.saveSeries(id, [pointOf(verdict)]);
   }
 
   /** Enqueue time of the oldest batch still waiting to be counted (Infinity when none). */
@@ -306,6 +328,14 @@ function pointOf(verdict: SeriesVerdict): SeriesPoint {
   };
 }
 
+function isTransition(entry: SeriesDecision): entry is SeriesDecision & { decision: InsightStart | InsightEnd } {
+  return entry.decision.kind !== 'continue';
+}
+
+function expectedOf(verdict: SeriesVerdict) {
+  return { expected: verdict.expected, lower: verdict.lower, upper: verdict.upper };
+}
+
 function minutesBefore(minute: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => minute - (count - i) * MINUTE);
+  return Array.from({ length: count }, (_, i) => minute - (count - i) * MINUTE_MS);
 }
