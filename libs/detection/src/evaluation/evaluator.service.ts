@@ -1,24 +1,15 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
-import { MINUTE_MS, type AccountRegion } from '@trailsight/domain';
+import { MINUTE_MS, SECOND_MS, type AccountRegion } from '@trailsight/domain';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
-import {
-  FindingsRepository,
-  INSIGHT_LISTENER,
-  newFinding,
-  type InsightListener,
-  type SeriesPoint,
-} from '@trailsight/findings';
 import { QueueName } from '@trailsight/queue';
 import { resolveTuning, type TuningOverrides } from '../core/detector-tuning.js';
-import { lastMinuteOf, type InsightContinue, type InsightEnd, type InsightStart } from '../core/insight-lifecycle.js';
-import type { DetectorTuning, SeriesVerdict } from '../core/series-verdict.js';
-import { CounterRepository, type MinuteCounters } from '../counters/counter.repository.js';
-import { EvaluationRepository, type DecisionData, type EvaluationProgress } from './evaluation.repository.js';
-import { insightIds } from './insight-ids.js';
-import { insightInputOf, insightRecordOf } from './insight-input.js';
+import type { DetectorTuning } from '../core/series-verdict.js';
+import { CounterRepository } from '../counters/counter.repository.js';
+import { EvaluationRepository, type EvaluationProgress } from './evaluation.repository.js';
+import { InsightRecorder } from './insight-recorder.js';
 import type { SeriesRef } from './series-ref.js';
 import { SourceEvaluator, type SeriesDecision } from './source-evaluator.js';
 
@@ -26,18 +17,6 @@ import { SourceEvaluator, type SeriesDecision } from './source-evaluator.js';
 const CHUNK_MINUTES = 60;
 /** Detector states are written to Redis this often (in evaluated minutes); a new replica replays the rest. */
 const SNAPSHOT_EVERY_MINUTES = 15;
-/** Minutes of series kept before a finding's first minute, for its chart. */
-const CONTEXT_MINUTES = 30;
-
-type CounterHash = Record<string, number>;
-
-/** The minutes read for one chunk: its first minute, and those that have counters. */
-interface Chunk {
-  from: number;
-  counted: readonly MinuteCounters[];
-}
-
-const noData: DecisionData = { baseline: [], context: [] };
 
 export interface SourceRun {
   source: AccountRegion;
@@ -71,9 +50,8 @@ export class EvaluatorService {
     private readonly evaluations: EvaluationRepository,
     private readonly counters: CounterRepository,
     private readonly checkpoints: CheckpointRepository,
-    private readonly findings: FindingsRepository,
     @InjectQueue(QueueName.Events) private readonly events: Queue,
-    @Optional() @Inject(INSIGHT_LISTENER) private readonly listener?: InsightListener,
+    private readonly recorder: InsightRecorder,
   ) {
     this.baseTuning = detectorTuningOf(config);
     this.overrides = config.detectorOverrides;
@@ -96,7 +74,7 @@ export class EvaluatorService {
     deadline: number,
   ): Promise<SourceRun> {
     const run: SourceRun = { source, minutes: 0, series: 0, started: 0, ended: 0 };
-    const release = await this.evaluations.lock(source, 5 * 60_000);
+    const release = await this.evaluations.lock(source, 5 * MINUTE_MS);
     if (!release) return { ...run, skipped: 'locked' };
     try {
       const checkpoint = await this.checkpoints.load(source);
@@ -105,7 +83,7 @@ export class EvaluatorService {
       if (!checkpoint.backfillDone) return { ...run, skipped: 'backfilling' };
 
       const watermark =
-        Math.min(checkpoint.liveUntil, now, pendingSince) - this.config.evaluationLatenessSeconds * 1000;
+        Math.min(checkpoint.liveUntil, now, pendingSince) - this.config.evaluationLatenessSeconds * SECOND_MS;
       const lastClosed = Math.floor((watermark - MINUTE_MS) / MINUTE_MS) * MINUTE_MS;
       const historyStart = Math.ceil(checkpoint.backfillFrom / MINUTE_MS) * MINUTE_MS;
       const progress = (await this.evaluations.progress(source)) ?? {
@@ -125,7 +103,7 @@ export class EvaluatorService {
           decisions.push(...evaluator.evaluate(minute, fieldsOf.get(minute) ?? {}));
           run.minutes++;
         }
-        await this.recordDecisions(source, decisions, { from, counted });
+        await this.recorder.record(source, decisions, { from, counted });
         for (const { decision } of decisions) {
           if (decision.kind === 'start') run.started++;
           if (decision.kind === 'end') run.ended++;
@@ -145,7 +123,7 @@ export class EvaluatorService {
         const open = new Map<string, string>();
         for (const { ref, verdict } of evaluator.latest.values()) {
           if (verdict.insight && verdict.transition !== 'end') {
-            open.set(ref.key, this.idsOf(source, ref.key, verdict.insight.startMinute).sharedEventID);
+            open.set(ref.key, this.recorder.findingId(source, ref.key, verdict.insight.startMinute));
           }
         }
         await this.evaluations.saveTracked(source, evaluator.latest.values(), open);
@@ -174,115 +152,8 @@ export class EvaluatorService {
     return evaluator;
   }
 
-  private scopeOf(source: AccountRegion): string {
-    return `${this.config.redisPrefix}:${keyOf(source)}`;
-  }
-
-  private idsOf(source: AccountRegion, seriesKey: string, startMinute: number) {
-    return insightIds(this.scopeOf(source), seriesKey, startMinute);
-  }
-
   private tuningOf(ref: SeriesRef): DetectorTuning {
     return resolveTuning(this.baseTuning, this.overrides, ref.eventSource, ref.eventName);
-  }
-
-  /**
-   * Findings and records of one chunk's decisions, in minute order. What the Start and End records
-   * read comes first: the chunk's own minutes from memory, baselines and chart contexts in one trip.
-   * Idempotent: ids derive from the insight.
-   */
-  private async recordDecisions(
-    source: AccountRegion,
-    decisions: readonly SeriesDecision[],
-    chunk: Chunk,
-  ): Promise<void> {
-    const transitions = decisions.filter(isTransition);
-    const periods: CounterHash[][] = [];
-    for (const { decision } of transitions) periods.push(await this.periodCounters(source, decision, chunk));
-    const data = await this.evaluations.decisionData(
-      source,
-      transitions.map(({ ref, decision }) => ({
-        baseline: decision.baseline,
-        ...(decision.kind === 'start'
-          ? { context: { field: ref.key, minutes: minutesBefore(decision.insight.startMinute, CONTEXT_MINUTES) } }
-          : {}),
-      })),
-    );
-
-    let next = 0;
-    for (const { ref, decision } of decisions) {
-      if (decision.kind === 'continue') {
-        await this.recordProgress(source, ref, decision);
-      } else {
-        const i = next++;
-        await this.recordTransition(source, ref, decision, periods[i] ?? [], data[i] ?? noData);
-      }
-    }
-  }
-
-  /** The counters of a decision's attribution period: from the chunk when it lies inside it. */
-  private async periodCounters(
-    source: AccountRegion,
-    { period }: InsightStart | InsightEnd,
-    chunk: Chunk,
-  ): Promise<CounterHash[]> {
-    const last = lastMinuteOf(period);
-    if (period.from < chunk.from) {
-      return (await this.counters.readMinutes(source, period.from, last)).map((m) => m.fields);
-    }
-    return chunk.counted.filter((m) => m.minute >= period.from && m.minute <= last).map((m) => m.fields);
-  }
-
-  private async recordTransition(
-    source: AccountRegion,
-    ref: SeriesRef,
-    decision: InsightStart | InsightEnd,
-    period: CounterHash[],
-    data: DecisionData,
-  ): Promise<void> {
-    const { verdict, insight } = decision;
-    const input = insightInputOf(source, ref, decision, { period, baseline: data.baseline });
-    const record = insightRecordOf(this.scopeOf(source), ref, decision, input);
-    const expected = expectedOf(verdict);
-    const point = pointOf(verdict);
-
-    if (decision.kind === 'start') {
-      const opened = await this.findings.open(
-        newFinding(input, record, { direction: insight.direction, peakScore: insight.peakScore, expected }),
-      );
-      const before = minutesBefore(insight.startMinute, CONTEXT_MINUTES);
-      const context = before.map((minute, i) => ({ ...point, minute, value: data.context[i] ?? 0 }));
-      await this.findings.saveSeries(record.sharedEventID, [...context, point]);
-      if (opened) {
-        this.logger.log(
-          `insight started: ${describe(source, ref)} ${insight.direction}, ${verdict.value}/min vs ${verdict.expected.toFixed(1)} expected`,
-        );
-        await this.listener?.notify('insight.start', record);
-      }
-      return;
-    }
-
-    await this.findings.saveSeries(record.sharedEventID, [point]);
-    const closed = await this.findings.close(record.sharedEventID, record, { peakScore: insight.peakScore, expected });
-    if (closed) {
-      this.logger.log(`insight ended: ${describe(source, ref)} after ${insight.durationMinutes} min`);
-      await this.listener?.notify('insight.end', record);
-    }
-  }
-
-  private async recordProgress(
-    source: AccountRegion,
-    ref: SeriesRef,
-    { verdict, insight }: InsightContinue,
-  ): Promise<void> {
-    const id = this.idsOf(source, ref.key, insight.startMinute).sharedEventID;
-    await this.findings.update(id, {
-      durationMinutes: insight.durationMinutes,
-      insightAverage: insight.average,
-      peakScore: insight.peakScore,
-      expected: expectedOf(verdict),
-    });
-    await this.findings.saveSeries(id, [pointOf(verdict)]);
   }
 
   /** Enqueue time of the oldest batch still waiting to be counted (Infinity when none). */
@@ -310,32 +181,4 @@ export function detectorTuningOf(
 
 function keyOf(source: AccountRegion): string {
   return `${source.accountId}:${source.region}`;
-}
-
-function describe(source: AccountRegion, ref: SeriesRef): string {
-  const error = ref.errorCode ? ` ${ref.errorCode}` : '';
-  return `${keyOf(source)} ${ref.insightType} ${ref.eventSource} ${ref.eventName}${error}`;
-}
-
-function pointOf(verdict: SeriesVerdict): SeriesPoint {
-  return {
-    minute: verdict.minute,
-    value: verdict.value,
-    expected: verdict.expected,
-    lower: verdict.lower,
-    upper: verdict.upper,
-    baselineAverage: verdict.baselineAverage,
-  };
-}
-
-function isTransition(entry: SeriesDecision): entry is SeriesDecision & { decision: InsightStart | InsightEnd } {
-  return entry.decision.kind !== 'continue';
-}
-
-function expectedOf(verdict: SeriesVerdict) {
-  return { expected: verdict.expected, lower: verdict.lower, upper: verdict.upper };
-}
-
-function minutesBefore(minute: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => minute - (count - i) * MINUTE_MS);
 }
