@@ -17,6 +17,7 @@ import { TrailFileCountingService } from './ingest/trail-file-counting.service.j
 import { evaluationRepositoryProvider } from './evaluation/evaluation.repository.js';
 import { EvaluatorProcessor } from './evaluation/evaluator.processor.js';
 import { EvaluatorService } from './evaluation/evaluator.service.js';
+import { InsightRecorder } from './evaluation/insight-recorder.js';
 
 /**
  * The detector's consumers (needs QueueModule): the events queue into per-minute counters, and the
@@ -48,6 +49,7 @@ import { EvaluatorService } from './evaluation/evaluator.service.js';
     EventsProcessor,
     TrailFileCountingService,
     FilesProcessor,
+    InsightRecorder,
     EvaluatorService,
     EvaluatorProcessor,
   ],

@@ -10,5 +10,5 @@ export type {
 } from './insight-record.js';
 export { EventsSink, TrailFilesSink } from './sinks.js';
 export type { SlimEvent } from './slim-event.js';
-export { DAY_MS, HOUR_MS, MINUTE_MS, minuteOf } from './time.js';
+export { DAY_MS, HOUR_MS, MINUTE_MS, minuteOf, SECOND_MS } from './time.js';
 export type { TrailFileLocation, TrailFileRef } from './trail-file-ref.js';

@@ -1,12 +1,6 @@
 import { DEFAULT_TUNING, thresholdsFor } from './detector-tuning.js';
 import { observeMinute, WARMUP_STEPS } from './series-detector.js';
-import {
-  cloneSeriesState,
-  createSeriesState,
-  decodeSeriesState,
-  encodeSeriesState,
-  type SeriesState,
-} from './series-state.js';
+import { createSeriesState, decodeSeriesState, encodeSeriesState, type SeriesState } from './series-state.js';
 import type { DetectorTuning, SeriesVerdict } from './series-verdict.js';
 import { MONDAY, poisson, rhythm, seededRandom } from './synthetic-traffic.fixture.js';
 
@@ -28,6 +22,9 @@ function counts(seed: number, start: number, minutes: number, mean: (t: number) 
   const random = seededRandom(seed);
   return Array.from({ length: minutes }, (_, i) => poisson(random, mean(start + i * MINUTE)));
 }
+
+/** An independent copy of a state (the detector mutates states in place). */
+const copyOf = (state: SeriesState) => decodeSeriesState(Uint8Array.from(encodeSeriesState(state)));
 
 const starts = (verdicts: SeriesVerdict[]) => verdicts.filter((v) => v.transition === 'start');
 
@@ -312,14 +309,14 @@ describe('observeMinute', () => {
     // 3 calls on a series quiet for two hours scores about 5.4; put the threshold exactly there.
     const at = MONDAY + DAY + 12 * HOUR;
     const state = createSeriesState({ since: at - 2 * HOUR });
-    const probe = observeMinute(cloneSeriesState(state), at, 3, DEFAULT_TUNING);
+    const probe = observeMinute(copyOf(state), at, 3, DEFAULT_TUNING);
     const sensitivity = 5 - (probe.score - 5) / 0.35;
     expect(sensitivity).toBeGreaterThan(1);
     expect(Math.abs(thresholdsFor(sensitivity).score - probe.score)).toBeLessThan(1e-12);
-    const onIt = observeMinute(cloneSeriesState(state), at, 3, { ...DEFAULT_TUNING, sensitivity });
+    const onIt = observeMinute(copyOf(state), at, 3, { ...DEFAULT_TUNING, sensitivity });
     expect(onIt).toMatchObject({ anomalous: true, transition: 'start' });
     // A hair stricter and the same minute is normal: the boundary is exactly there.
-    const past = observeMinute(cloneSeriesState(state), at, 3, { ...DEFAULT_TUNING, sensitivity: sensitivity - 1e-6 });
+    const past = observeMinute(copyOf(state), at, 3, { ...DEFAULT_TUNING, sensitivity: sensitivity - 1e-6 });
     expect(past).toMatchObject({ anomalous: false, transition: null });
   });
 

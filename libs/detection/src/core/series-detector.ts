@@ -3,6 +3,7 @@ import { devianceScore, lowerCountAt, upperCountAt } from './poisson-deviance.js
 import * as L from './series-state.js';
 import type { SeriesState } from './series-state.js';
 import type { DetectorTuning, OpenInsight, SeriesVerdict } from './series-verdict.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '@trailsight/domain';
 
 /**
  * The per-series detector: one call per closed minute, O(1) in the length of history.
@@ -23,10 +24,6 @@ import type { DetectorTuning, OpenInsight, SeriesVerdict } from './series-verdic
  * Minutes inside an insight, or past the normal range, are learned clipped and 10x slower, so an
  * incident does not become the baseline while it lasts (a lasting shift does, after hours).
  */
-
-export const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 
 /** Steps of history before anything can be anomalous (the level needs about an hour). */
 export const WARMUP_STEPS = 60;

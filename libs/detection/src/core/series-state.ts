@@ -134,11 +134,6 @@ export function decodeSeriesState(bytes: Uint8Array): SeriesState {
   return state;
 }
 
-/** An independent copy (the detector mutates states in place). */
-export function cloneSeriesState(state: SeriesState): SeriesState {
-  return viewsOver(copyOf(state.bytes), 0);
-}
-
 function copyOf(bytes: Uint8Array): ArrayBuffer {
   const buffer = new ArrayBuffer(bytes.byteLength);
   new Uint8Array(buffer).set(bytes);

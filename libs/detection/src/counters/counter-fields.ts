@@ -1,5 +1,5 @@
 import type { SlimEvent } from '@trailsight/domain';
-import { MINUTE_MS } from '../core/series-detector.js';
+import { MINUTE_MS } from '@trailsight/domain';
 
 /**
  * Field names inside one minute's counter hash (key: KeySpace.minuteCounters).

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { type AccountRegion, HOUR_MS } from '@trailsight/domain';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { HOUR_MS, MINUTE_MS, type AccountRegion } from '@trailsight/domain';
 import { APP_CONFIG, RedisService, type AppConfig, type KeySpace } from '@trailsight/core';
 import type { FactoryProvider } from '@nestjs/common';
+import type { BaselineWindow } from '../core/insight-lifecycle.js';
 import type { EvaluatedSeries } from './source-evaluator.js';
+
+type CounterHash = Record<string, number>;
 
 /** Where the evaluator of one account-region stands. */
 export interface EvaluationProgress {
@@ -15,6 +18,29 @@ export interface EvaluationProgress {
   snapshotMinute: number;
   /** When the cursor was last saved (epoch ms); absent before it first was. */
   savedAt?: number;
+}
+
+/** What the records of one Start or End decision read besides its period's minutes. */
+export interface DecisionReads {
+  baseline: BaselineWindow;
+  /** One series field over the minutes before a new insight, for its finding's chart. */
+  context?: { field: string; minutes: readonly number[] };
+}
+
+export interface DecisionData {
+  /** The baseline's hourly rollups, oldest first (hours without data are empty). */
+  baseline: CounterHash[];
+  /** The context minutes' values (missing minutes are 0); empty without context. */
+  context: number[];
+}
+
+/** What one evaluated chunk of minutes leaves behind, written at once. */
+export interface EvaluatedChunk {
+  progress: EvaluationProgress;
+  /** The chunk's minutes that had counters, for the hourly rollups. */
+  counted: Iterable<{ minute: number; fields: CounterHash }>;
+  /** Every series' state as of progress.snapshotMinute, when a snapshot is due. */
+  snapshot?: ReadonlyMap<string, Buffer>;
 }
 
 /** Releases a lock only if it is still ours. */
@@ -30,6 +56,15 @@ export class EvaluationRepository {
     private readonly keys: KeySpace,
     private readonly retentionMinutes: number,
   ) {}
+
+  /** Every account-region registered so far ("account:region" members of `keys.sources()`). */
+  async sources(): Promise<AccountRegion[]> {
+    const members = await this.redis.smembers(this.keys.sources());
+    return members.map((member) => {
+      const [accountId = '', region = ''] = member.split(':');
+      return { accountId, region };
+    });
+  }
 
   /** Takes the run lock of an account-region; returns its release, or undefined when another run holds it. */
   async lock(source: AccountRegion, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
@@ -54,23 +89,24 @@ export class EvaluationRepository {
   }
 
   async saveCursor(source: AccountRegion, progress: EvaluationProgress, now = Date.now()): Promise<void> {
-    await this.redis.hset(this.keys.evaluation(source), {
-      historyStart: progress.historyStart,
-      cursor: progress.cursor,
-      snapshotMinute: progress.snapshotMinute,
-      savedAt: now,
-    });
+    await this.redis.hset(this.keys.evaluation(source), this.cursorFields(progress, now));
   }
 
-  /** Stores every series' state as of `minute`, and moves the snapshot mark, in one transaction. */
-  async saveSnapshot(source: AccountRegion, minute: number, states: ReadonlyMap<string, Buffer>): Promise<void> {
+  /**
+   * The chunk's rollups, the snapshot when one is due, and the cursor, in one transaction: a run
+   * that dies before it replays the whole chunk rather than counting part of it twice.
+   */
+  async saveChunk(source: AccountRegion, chunk: EvaluatedChunk, now = Date.now()): Promise<void> {
     const transaction = this.redis.multi();
-    const key = this.keys.detectorStates(source);
-    const entries = [...states];
-    for (let i = 0; i < entries.length; i += 1_000) {
-      transaction.hset(key, ...entries.slice(i, i + 1_000).flat());
+    for (const { minute, fields } of chunk.counted) this.addToRollup(transaction, source, minute, fields);
+    if (chunk.snapshot) {
+      const key = this.keys.detectorStates(source);
+      const entries = [...chunk.snapshot];
+      for (let i = 0; i < entries.length; i += 1_000) {
+        transaction.hset(key, ...entries.slice(i, i + 1_000).flat());
+      }
     }
-    transaction.hset(this.keys.evaluation(source), 'snapshotMinute', minute);
+    transaction.hset(this.keys.evaluation(source), this.cursorFields(chunk.progress, now));
     await transaction.exec();
   }
 
@@ -79,39 +115,24 @@ export class EvaluationRepository {
     return new Map(Object.entries(hash));
   }
 
-  /** Adds one minute's counters to its hour's rollup (fields as in the minute hash). */
-  addToRollup(
-    pipeline: ReturnType<Redis['pipeline']>,
-    source: AccountRegion,
-    minute: number,
-    counters: Record<string, number>,
-  ): void {
-    const hour = minute - (minute % HOUR_MS);
-    const key = this.keys.attributionHour(source, hour);
-    for (const field in counters) pipeline.hincrby(key, field, counters[field] ?? 0);
-    pipeline.pexpireat(key, hour + HOUR_MS + this.retentionMinutes * 60_000);
-  }
-
-  /** The hourly rollups covering [fromMs, toMs), oldest first (hours without data are empty). */
-  async rollups(source: AccountRegion, fromMs: number, toMs: number): Promise<Record<string, number>[]> {
+  /** The baselines and chart contexts of several decisions, in one round trip; one result per decision. */
+  async decisionData(source: AccountRegion, reads: readonly DecisionReads[]): Promise<DecisionData[]> {
+    if (reads.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (let hour = fromMs - (fromMs % HOUR_MS); hour < toMs; hour += HOUR_MS) {
-      pipeline.hgetall(this.keys.attributionHour(source, hour));
+    for (const { baseline, context } of reads) {
+      for (const hour of hoursOf(baseline)) pipeline.hgetall(this.keys.attributionHour(source, hour));
+      if (!context) continue;
+      for (const minute of context.minutes) pipeline.hget(this.keys.minuteCounters(source, minute), context.field);
     }
-    return ((await pipeline.exec()) ?? []).map(([error, hash]) => {
+    const replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
       if (error) throw error;
-      return numbers(hash as Record<string, string>);
+      return reply;
     });
-  }
-
-  /** One series field of consecutive minutes (missing minutes are 0). */
-  async seriesValues(source: AccountRegion, field: string, minutes: readonly number[]): Promise<number[]> {
-    const pipeline = this.redis.pipeline();
-    for (const minute of minutes) pipeline.hget(this.keys.minuteCounters(source, minute), field);
-    return ((await pipeline.exec()) ?? []).map(([error, value]) => {
-      if (error) throw error;
-      return Number(value ?? 0);
-    });
+    let next = 0;
+    return reads.map(({ baseline, context }) => ({
+      baseline: hoursOf(baseline).map(() => numbers(replies[next++] as Record<string, string>)),
+      context: (context?.minutes ?? []).map(() => Number((replies[next++] as string | null) ?? 0)),
+    }));
   }
 
   /** Each series' latest verdict, for GET /v1/apis. */
@@ -138,6 +159,35 @@ export class EvaluationRepository {
     }
     if (fields.length > 0) await this.redis.hset(this.keys.trackedSeries(source), ...fields);
   }
+
+  /** Adds one minute's counters to its hour's rollup (fields as in the minute hash). */
+  private addToRollup(
+    transaction: ChainableCommander,
+    source: AccountRegion,
+    minute: number,
+    counters: CounterHash,
+  ): void {
+    const hour = minute - (minute % HOUR_MS);
+    const key = this.keys.attributionHour(source, hour);
+    for (const field in counters) transaction.hincrby(key, field, counters[field] ?? 0);
+    transaction.pexpireat(key, hour + HOUR_MS + this.retentionMinutes * MINUTE_MS);
+  }
+
+  private cursorFields(progress: EvaluationProgress, now: number) {
+    return {
+      historyStart: progress.historyStart,
+      cursor: progress.cursor,
+      snapshotMinute: progress.snapshotMinute,
+      savedAt: now,
+    };
+  }
+}
+
+/** The hours whose rollups cover a baseline window (none for an empty window). */
+function hoursOf({ from, to }: BaselineWindow): number[] {
+  const hours: number[] = [];
+  for (let hour = from - (from % HOUR_MS); hour < to; hour += HOUR_MS) hours.push(hour);
+  return hours;
 }
 
 function numbers(hash: Record<string, string>): Record<string, number> {

@@ -10,6 +10,7 @@ import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { EvaluationRepository } from './evaluation.repository.js';
 import { EvaluatorService } from './evaluator.service.js';
+import { InsightRecorder } from './insight-recorder.js';
 
 const MINUTE = 60_000;
 const SOURCE = { accountId: '123456789012', region: 'eu-west-1' };
@@ -117,15 +118,14 @@ describe('EvaluatorService (real Redis)', () => {
         return Promise.resolve();
       },
     };
+    const evaluations = new EvaluationRepository(service.client, service.keys, config.counterRetentionMinutes);
     evaluator = new EvaluatorService(
       config,
-      service,
-      new EvaluationRepository(service.client, service.keys, config.counterRetentionMinutes),
+      evaluations,
       counters,
       checkpoints,
-      findings,
       events,
-      listener,
+      new InsightRecorder(config, evaluations, counters, findings, listener),
     );
   }, 60_000);
 
@@ -186,18 +186,20 @@ describe('EvaluatorService (real Redis)', () => {
     // As if the snapshot were from before the history: the new replica replays every minute.
     await service.client.del(service.keys.detectorStates(SOURCE));
     await service.client.hset(service.keys.evaluation(SOURCE), 'snapshotMinute', historyStart - MINUTE);
+    const evaluations = new EvaluationRepository(service.client, service.keys, config.counterRetentionMinutes);
+    const counters = new CounterRepository(service.client, service.keys, {
+      counterRetentionMinutes: 11_520,
+      dedupeWindowMinutes: 1_440,
+    });
     const rerun = new EvaluatorService(
       config,
-      service,
-      new EvaluationRepository(service.client, service.keys, config.counterRetentionMinutes),
-      new CounterRepository(service.client, service.keys, {
-        counterRetentionMinutes: 11_520,
-        dedupeWindowMinutes: 1_440,
-      }),
+      evaluations,
+      counters,
       new CheckpointRepository(service.client, service.keys),
-      findings,
       events,
-      { notify: (event, record) => Promise.resolve(void notified.push({ event, record })) },
+      new InsightRecorder(config, evaluations, counters, findings, {
+        notify: (event, record) => Promise.resolve(void notified.push({ event, record })),
+      }),
     );
     const [run] = await rerun.runOnce(60_000, now);
     expect(run).toMatchObject({ minutes: 4 * 60, started: 2, ended: 2 });

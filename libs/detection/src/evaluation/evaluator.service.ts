@@ -1,38 +1,22 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
-import { type AccountRegion, accountRegionKey } from '@trailsight/domain';
-import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
-import {
-  buildEndRecord,
-  buildStartRecord,
-  FindingsRepository,
-  INSIGHT_LISTENER,
-  newFinding,
-  type InsightListener,
-  type InsightInput,
-  type SeriesPoint,
-} from '@trailsight/findings';
+import { accountRegionKey, MINUTE_MS, SECOND_MS, type AccountRegion } from '@trailsight/domain';
+import { APP_CONFIG, type AppConfig } from '@trailsight/core';
 import { QueueName } from '@trailsight/queue';
 import { resolveTuning, type TuningOverrides } from '../core/detector-tuning.js';
-import type { DetectorTuning, SeriesVerdict } from '../core/series-verdict.js';
+import type { DetectorTuning } from '../core/series-verdict.js';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { EvaluationRepository, type EvaluationProgress } from './evaluation.repository.js';
-import { insightIds } from './insight-ids.js';
-import { baselineWindow, insightInputOf } from './insight-input.js';
+import { InsightRecorder } from './insight-recorder.js';
 import type { SeriesRef } from './series-ref.js';
-import { SourceEvaluator, type EvaluatedSeries } from './source-evaluator.js';
+import { SourceEvaluator, type SeriesDecision } from './source-evaluator.js';
 
-const MINUTE = 60_000;
 /** Minutes read from Redis per round trip. */
 const CHUNK_MINUTES = 60;
 /** Detector states are written to Redis this often (in evaluated minutes); a new replica replays the rest. */
 const SNAPSHOT_EVERY_MINUTES = 15;
-/** Minutes of series kept before a finding's first minute, for its chart. */
-const CONTEXT_MINUTES = 30;
-/** The insight period's attributions read at most this many minutes. */
-const MAX_ATTRIBUTION_MINUTES = 240;
 
 export interface SourceRun {
   source: AccountRegion;
@@ -49,9 +33,9 @@ export interface SourceRun {
 
 /**
  * Evaluates every closed, not yet evaluated minute of every account-region: counters in, the
- * detector core over each series, findings and Insights records out. A minute is closed when the
- * source's checkpoint has passed its end by EVALUATION_LATENESS_SECONDS and no queued batch older
- * than that still waits to be counted. Detector states stay in memory between runs and are
+ * insight lifecycle over each series, findings and Insights records out. A minute is closed when
+ * the source's checkpoint has passed its end by EVALUATION_LATENESS_SECONDS and no queued batch
+ * older than that still waits to be counted. Detector states stay in memory between runs and are
  * snapshotted to Redis; a replica that finds a newer cursor than its own replays from the snapshot.
  */
 @Injectable()
@@ -63,13 +47,11 @@ export class EvaluatorService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly redis: RedisService,
     private readonly evaluations: EvaluationRepository,
     private readonly counters: CounterRepository,
     private readonly checkpoints: CheckpointRepository,
-    private readonly findings: FindingsRepository,
     @InjectQueue(QueueName.Events) private readonly events: Queue,
-    @Optional() @Inject(INSIGHT_LISTENER) private readonly listener?: InsightListener,
+    private readonly recorder: InsightRecorder,
   ) {
     this.baseTuning = detectorTuningOf(config);
     this.overrides = config.detectorOverrides;
@@ -77,11 +59,7 @@ export class EvaluatorService {
 
   /** One evaluation round over every account-region, within a time budget (the next round continues). */
   async runOnce(budgetMs = 40_000, now = Date.now()): Promise<SourceRun[]> {
-    const members = await this.redis.client.smembers(this.redis.keys.sources());
-    const sources = members.map((member) => {
-      const [accountId = '', region = ''] = member.split(':');
-      return { accountId, region };
-    });
+    const sources = await this.evaluations.sources();
     const pendingSince = await this.oldestPendingBatch();
     const deadline = Date.now() + budgetMs;
     const runs: SourceRun[] = [];
@@ -96,7 +74,7 @@ export class EvaluatorService {
     deadline: number,
   ): Promise<SourceRun> {
     const run: SourceRun = { source, minutes: 0, series: 0, started: 0, ended: 0 };
-    const release = await this.evaluations.lock(source, 5 * 60_000);
+    const release = await this.evaluations.lock(source, 5 * MINUTE_MS);
     if (!release) return { ...run, skipped: 'locked' };
     try {
       const checkpoint = await this.checkpoints.load(source);
@@ -105,52 +83,54 @@ export class EvaluatorService {
       if (!checkpoint.backfillDone) return { ...run, skipped: 'backfilling' };
 
       const watermark =
-        Math.min(checkpoint.liveUntil, now, pendingSince) - this.config.evaluationLatenessSeconds * 1000;
-      const lastClosed = Math.floor((watermark - MINUTE) / MINUTE) * MINUTE;
-      const historyStart = Math.ceil(checkpoint.backfillFrom / MINUTE) * MINUTE;
+        Math.min(checkpoint.liveUntil, now, pendingSince) - this.config.evaluationLatenessSeconds * SECOND_MS;
+      const lastClosed = Math.floor((watermark - MINUTE_MS) / MINUTE_MS) * MINUTE_MS;
+      const historyStart = Math.ceil(checkpoint.backfillFrom / MINUTE_MS) * MINUTE_MS;
       const progress = (await this.evaluations.progress(source)) ?? {
         historyStart,
-        cursor: historyStart - MINUTE,
-        snapshotMinute: historyStart - MINUTE,
+        cursor: historyStart - MINUTE_MS,
+        snapshotMinute: historyStart - MINUTE_MS,
       };
       const evaluator = await this.evaluatorFor(source, progress);
 
       while (progress.cursor < lastClosed && Date.now() < deadline) {
-        const from = progress.cursor + MINUTE;
-        const to = Math.min(from + (CHUNK_MINUTES - 1) * MINUTE, lastClosed);
-        const counted = new Map((await this.counters.readMinutes(source, from, to)).map((m) => [m.minute, m.fields]));
-        const rollups = this.redis.client.pipeline();
-        for (let minute = from; minute <= to; minute += MINUTE) {
-          const fields = counted.get(minute) ?? {};
-          for (const notable of evaluator.evaluate(minute, fields)) {
-            const outcome = await this.record(source, progress, notable, fields);
-            if (outcome === 'started') run.started++;
-            if (outcome === 'ended') run.ended++;
-          }
-          if (counted.has(minute)) this.evaluations.addToRollup(rollups, source, minute, fields);
+        const from = progress.cursor + MINUTE_MS;
+        const to = Math.min(from + (CHUNK_MINUTES - 1) * MINUTE_MS, lastClosed);
+        const counted = await this.counters.readMinutes(source, from, to);
+        const fieldsOf = new Map(counted.map((m) => [m.minute, m.fields]));
+        const decisions: SeriesDecision[] = [];
+        for (let minute = from; minute <= to; minute += MINUTE_MS) {
+          decisions.push(...evaluator.evaluate(minute, fieldsOf.get(minute) ?? {}));
           run.minutes++;
         }
-        await rollups.exec();
-        progress.cursor = to;
-        if (progress.cursor - progress.snapshotMinute >= SNAPSHOT_EVERY_MINUTES * MINUTE) {
-          await this.evaluations.saveSnapshot(source, progress.cursor, evaluator.snapshot());
-          progress.snapshotMinute = progress.cursor;
+        await this.recorder.record(source, decisions, { from, counted });
+        for (const { decision } of decisions) {
+          if (decision.kind === 'start') run.started++;
+          if (decision.kind === 'end') run.ended++;
         }
-        await this.evaluations.saveCursor(source, progress);
+
+        progress.cursor = to;
+        const snapshotDue = progress.cursor - progress.snapshotMinute >= SNAPSHOT_EVERY_MINUTES * MINUTE_MS;
+        if (snapshotDue) progress.snapshotMinute = progress.cursor;
+        await this.evaluations.saveChunk(source, {
+          progress,
+          counted,
+          ...(snapshotDue ? { snapshot: evaluator.snapshot() } : {}),
+        });
         this.cache.set(accountRegionKey(source), { cursor: progress.cursor, evaluator });
       }
       if (run.minutes > 0) {
         const open = new Map<string, string>();
         for (const { ref, verdict } of evaluator.latest.values()) {
           if (verdict.insight && verdict.transition !== 'end') {
-            open.set(ref.key, this.idsOf(source, ref.key, verdict.insight.startMinute).sharedEventID);
+            open.set(ref.key, this.recorder.findingId(source, ref.key, verdict.insight.startMinute));
           }
         }
         await this.evaluations.saveTracked(source, evaluator.latest.values(), open);
       }
       run.series = evaluator.seriesCount;
       run.cursor = progress.cursor;
-      run.lagMs = now - (progress.cursor + MINUTE);
+      run.lagMs = now - (progress.cursor + MINUTE_MS);
       return run;
     } finally {
       await release();
@@ -165,102 +145,15 @@ export class EvaluatorService {
     evaluator.restore(await this.evaluations.loadSnapshot(source));
     if (progress.cursor > progress.snapshotMinute) {
       this.logger.log(
-        `${accountRegionKey(source)}: replaying ${(progress.cursor - progress.snapshotMinute) / MINUTE} minutes from the detector snapshot`,
+        `${accountRegionKey(source)}: replaying ${(progress.cursor - progress.snapshotMinute) / MINUTE_MS} minutes from the detector snapshot`,
       );
     }
     progress.cursor = progress.snapshotMinute;
     return evaluator;
   }
 
-  private idsOf(source: AccountRegion, seriesKey: string, startMinute: number) {
-    return insightIds(`${this.config.redisPrefix}:${accountRegionKey(source)}`, seriesKey, startMinute);
-  }
-
   private tuningOf(ref: SeriesRef): DetectorTuning {
     return resolveTuning(this.baseTuning, this.overrides, ref.eventSource, ref.eventName);
-  }
-
-  /** Findings and records for one series whose minute matters. Idempotent: ids derive from the insight. */
-  private async record(
-    source: AccountRegion,
-    progress: EvaluationProgress,
-    { ref, verdict }: EvaluatedSeries,
-    fields: Readonly<Record<string, number>>,
-  ): Promise<'started' | 'ended' | 'continued'> {
-    const insight = verdict.insight;
-    if (!insight) return 'continued';
-    const ids = this.idsOf(source, ref.key, insight.startMinute);
-    const expected = { expected: verdict.expected, lower: verdict.lower, upper: verdict.upper };
-    const point = pointOf(verdict);
-
-    if (verdict.transition === 'start') {
-      const input = await this.insightInput(source, progress, ref, verdict, [fields], 1);
-      const record = buildStartRecord(input, { sharedEventID: ids.sharedEventID, eventID: ids.startEventID });
-      const opened = await this.findings.open(
-        newFinding(input, record, { direction: insight.direction, peakScore: insight.peakScore, expected }),
-      );
-      const before = minutesBefore(insight.startMinute, CONTEXT_MINUTES);
-      const values = await this.evaluations.seriesValues(source, ref.key, before);
-      const context = before.map((minute, i) => ({ ...point, minute, value: values[i] ?? 0 }));
-      await this.findings.saveSeries(ids.sharedEventID, [...context, point]);
-      if (opened) {
-        this.logger.log(
-          `insight started: ${describe(source, ref)} ${insight.direction}, ${verdict.value}/min vs ${verdict.expected.toFixed(1)} expected`,
-        );
-        await this.listener?.notify('insight.start', record);
-      }
-      return 'started';
-    }
-
-    if (verdict.transition === 'end') {
-      const last = insight.startMinute + (Math.min(insight.durationMinutes, MAX_ATTRIBUTION_MINUTES) - 1) * MINUTE;
-      const hashes = (await this.counters.readMinutes(source, insight.startMinute, last)).map((m) => m.fields);
-      const input = await this.insightInput(
-        source,
-        progress,
-        ref,
-        verdict,
-        hashes,
-        Math.min(insight.durationMinutes, MAX_ATTRIBUTION_MINUTES),
-      );
-      const record = buildEndRecord(input, { sharedEventID: ids.sharedEventID, eventID: ids.endEventID });
-      await this.findings.saveSeries(ids.sharedEventID, [point]);
-      const closed = await this.findings.close(ids.sharedEventID, record, { peakScore: insight.peakScore, expected });
-      if (closed) {
-        this.logger.log(`insight ended: ${describe(source, ref)} after ${insight.durationMinutes} min`);
-        await this.listener?.notify('insight.end', record);
-      }
-      return 'ended';
-    }
-
-    await this.findings.update(ids.sharedEventID, {
-      durationMinutes: insight.durationMinutes,
-      insightAverage: insight.average,
-      peakScore: insight.peakScore,
-      expected,
-    });
-    await this.findings.saveSeries(ids.sharedEventID, [point]);
-    return 'continued';
-  }
-
-  private async insightInput(
-    source: AccountRegion,
-    progress: EvaluationProgress,
-    ref: SeriesRef,
-    verdict: SeriesVerdict,
-    insightHashes: Readonly<Record<string, number>>[],
-    insightMinutes: number,
-  ): Promise<InsightInput> {
-    const baseline = baselineWindow(verdict.insight?.startMinute ?? verdict.minute, progress.historyStart);
-    const baselineHashes =
-      baseline.minutes > 0 ? await this.evaluations.rollups(source, baseline.from, baseline.to) : [];
-    return insightInputOf(
-      source,
-      ref,
-      verdict,
-      { hashes: insightHashes, minutes: insightMinutes },
-      { hashes: baselineHashes, minutes: baseline.minutes },
-    );
   }
 
   /** Enqueue time of the oldest batch still waiting to be counted (Infinity when none). */
@@ -284,24 +177,4 @@ export function detectorTuningOf(
     endAfterNormalMinutes: config.detectorEndAfterMinutes,
     drops: config.detectorDrops,
   };
-}
-
-function describe(source: AccountRegion, ref: SeriesRef): string {
-  const error = ref.errorCode ? ` ${ref.errorCode}` : '';
-  return `${accountRegionKey(source)} ${ref.insightType} ${ref.eventSource} ${ref.eventName}${error}`;
-}
-
-function pointOf(verdict: SeriesVerdict): SeriesPoint {
-  return {
-    minute: verdict.minute,
-    value: verdict.value,
-    expected: verdict.expected,
-    lower: verdict.lower,
-    upper: verdict.upper,
-    baselineAverage: verdict.baselineAverage,
-  };
-}
-
-function minutesBefore(minute: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => minute - (count - i) * MINUTE);
 }

@@ -1,21 +1,25 @@
-import type { AccountRegion } from '@trailsight/domain';
-import type { InsightInput } from '@trailsight/findings';
-import type { SeriesVerdict } from '../core/series-verdict.js';
+import type { AccountRegion, InsightRecord } from '@trailsight/domain';
+import { buildEndRecord, buildStartRecord, type InsightInput } from '@trailsight/findings';
+import type { InsightEnd, InsightStart } from '../core/insight-lifecycle.js';
 import { attributionsOf } from './attributions.js';
+import { insightIds } from './insight-ids.js';
 import type { SeriesRef } from './series-ref.js';
 
 type CounterHash = Readonly<Record<string, number>>;
 
-/** What the record builder needs for one insight verdict (Start or End), attributions included. */
+/** The counters a Start or End decision names (its period's minutes, its baseline's hours), as read. */
+export interface DecisionCounters {
+  period: readonly CounterHash[];
+  baseline: readonly CounterHash[];
+}
+
+/** What the record builder needs for one Start or End decision, attributions included. */
 export function insightInputOf(
   source: AccountRegion,
   ref: SeriesRef,
-  verdict: SeriesVerdict,
-  insightPeriod: { hashes: readonly CounterHash[]; minutes: number },
-  baselinePeriod: { hashes: readonly CounterHash[]; minutes: number },
+  { verdict, insight, period, baseline }: InsightStart | InsightEnd,
+  counters: DecisionCounters,
 ): InsightInput {
-  const insight = verdict.insight;
-  if (!insight) throw new Error(`no insight at minute ${verdict.minute} of ${ref.key}`);
   return {
     accountId: source.accountId,
     region: source.region,
@@ -28,19 +32,26 @@ export function insightInputOf(
     insightAverage: insight.average,
     baselineAverage: verdict.baselineAverage,
     baselineDurationMinutes: verdict.baselineDurationMinutes,
-    attributions: attributionsOf(ref, insightPeriod, baselinePeriod),
+    attributions: attributionsOf(
+      ref,
+      { hashes: counters.period, minutes: period.minutes },
+      { hashes: counters.baseline, minutes: baseline.minutes },
+    ),
   };
 }
 
-const HOUR = 3_600_000;
-const WEEK = 7 * 24 * HOUR;
-
-/** AWS's attribution baseline: the whole hours of the (up to) 7 days before the insight, within the history. */
-export function baselineWindow(
-  startMinute: number,
-  historyStart: number,
-): { from: number; to: number; minutes: number } {
-  const to = startMinute - (startMinute % HOUR);
-  const from = Math.min(to, Math.max(to - WEEK, historyStart));
-  return { from, to, minutes: (to - from) / 60_000 };
+/**
+ * The Start or End record of a decision. `scope` names the deployment and account-region, so
+ * ids are stable across replays (insight-ids.ts).
+ */
+export function insightRecordOf(
+  scope: string,
+  ref: SeriesRef,
+  decision: InsightStart | InsightEnd,
+  input: InsightInput,
+): InsightRecord {
+  const ids = insightIds(scope, ref.key, decision.insight.startMinute);
+  return decision.kind === 'start'
+    ? buildStartRecord(input, { sharedEventID: ids.sharedEventID, eventID: ids.startEventID })
+    : buildEndRecord(input, { sharedEventID: ids.sharedEventID, eventID: ids.endEventID });
 }

@@ -2,8 +2,9 @@ import {
   createSeriesState,
   decodeSeriesState,
   encodeSeriesState,
-  observeMinute,
-  type SeriesState,
+  stepInsight,
+  type InsightDecision,
+  type LifecycleSeries,
 } from '../core/index.js';
 import type { DetectorTuning, SeriesVerdict } from '../core/series-verdict.js';
 import { seriesOfField, type SeriesRef } from './series-ref.js';
@@ -13,13 +14,19 @@ export interface EvaluatedSeries {
   verdict: SeriesVerdict;
 }
 
+/** One series' insight decision of one minute. */
+export interface SeriesDecision {
+  ref: SeriesRef;
+  decision: InsightDecision;
+}
+
 /**
- * The detector over every series of one account-region, one closed minute at a time. Pure: the
- * caller reads the minute's counters and persists the states. Every known series is observed
- * every minute (a minute without its field is a zero), so a busy API that goes silent is seen.
+ * The insight lifecycle over every series of one account-region, one closed minute at a time.
+ * Pure: the caller reads the minute's counters and persists the states. Every known series is
+ * observed every minute (a minute without its field is a zero), so a busy API that goes silent is seen.
  */
 export class SourceEvaluator {
-  private readonly states = new Map<string, { ref: SeriesRef; state: SeriesState; tuning: DetectorTuning }>();
+  private readonly series = new Map<string, LifecycleSeries & { ref: SeriesRef }>();
   /** The latest verdict of each series (for the tracked-series view). */
   readonly latest = new Map<string, EvaluatedSeries>();
 
@@ -30,36 +37,30 @@ export class SourceEvaluator {
   ) {}
 
   get seriesCount(): number {
-    return this.states.size;
+    return this.series.size;
   }
 
-  /** Observes one minute; returns the series whose verdict matters: inside, opening or closing an insight. */
-  evaluate(minute: number, counters: Readonly<Record<string, number>>): EvaluatedSeries[] {
+  /** Observes one minute; returns the decisions of the series inside, opening or closing an insight. */
+  evaluate(minute: number, counters: Readonly<Record<string, number>>): SeriesDecision[] {
     for (const field in counters) {
-      if (!this.states.has(field)) {
+      if (!this.series.has(field)) {
         const ref = seriesOfField(field);
-        if (ref)
-          this.states.set(field, {
-            ref,
-            state: createSeriesState({ since: this.historyStart }),
-            tuning: this.tuningOf(ref),
-          });
+        if (ref) this.track(ref, createSeriesState({ since: this.historyStart }));
       }
     }
-    const notable: EvaluatedSeries[] = [];
-    for (const [key, series] of this.states) {
-      const verdict = observeMinute(series.state, minute, counters[key] ?? 0, series.tuning);
-      const evaluated = { ref: series.ref, verdict };
-      this.latest.set(key, evaluated);
-      if (verdict.insight !== null || verdict.transition !== null) notable.push(evaluated);
+    const decisions: SeriesDecision[] = [];
+    for (const [key, series] of this.series) {
+      const { verdict, decision } = stepInsight(series, minute, counters, this.historyStart);
+      this.latest.set(key, { ref: series.ref, verdict });
+      if (decision) decisions.push({ ref: series.ref, decision });
     }
-    return notable;
+    return decisions;
   }
 
   /** Every series' state as bytes (copies: the evaluator keeps observing). */
   snapshot(): Map<string, Buffer> {
     const bytes = new Map<string, Buffer>();
-    for (const [key, { state }] of this.states) bytes.set(key, Buffer.from(encodeSeriesState(state)));
+    for (const [key, { state }] of this.series) bytes.set(key, Buffer.from(encodeSeriesState(state)));
     return bytes;
   }
 
@@ -67,7 +68,11 @@ export class SourceEvaluator {
   restore(bytes: ReadonlyMap<string, Buffer>): void {
     for (const [key, buffer] of bytes) {
       const ref = seriesOfField(key);
-      if (ref) this.states.set(key, { ref, state: decodeSeriesState(buffer), tuning: this.tuningOf(ref) });
+      if (ref) this.track(ref, decodeSeriesState(buffer));
     }
+  }
+
+  private track(ref: SeriesRef, state: LifecycleSeries['state']): void {
+    this.series.set(ref.key, { ref, key: ref.key, state, tuning: this.tuningOf(ref) });
   }
 }

@@ -1,15 +1,17 @@
-import { type AccountRegion, type InsightRecord, type SlimEvent } from '@trailsight/domain';
-import { buildEndRecord, buildStartRecord } from '@trailsight/findings';
+import {
+  HOUR_MS,
+  MINUTE_MS,
+  minuteOf,
+  type AccountRegion,
+  type InsightRecord,
+  type SlimEvent,
+} from '@trailsight/domain';
 import { resolveTuning, type TuningOverrides } from '../core/detector-tuning.js';
+import type { AttributionPeriod, BaselineWindow } from '../core/insight-lifecycle.js';
 import type { DetectorTuning } from '../core/series-verdict.js';
-import { counterFields, MINUTE_MS, minuteOf } from '../counters/counter-fields.js';
-import { insightIds } from '../evaluation/insight-ids.js';
-import { baselineWindow, insightInputOf } from '../evaluation/insight-input.js';
+import { counterFields } from '../counters/counter-fields.js';
+import { insightInputOf, insightRecordOf } from '../evaluation/insight-input.js';
 import { SourceEvaluator } from '../evaluation/source-evaluator.js';
-
-const HOUR = 3_600_000;
-/** The insight period's attributions read at most this many minutes (as the evaluator). */
-const MAX_ATTRIBUTION_MINUTES = 240;
 
 type CounterHash = Record<string, number>;
 
@@ -25,9 +27,10 @@ interface SourceHistory {
 }
 
 /**
- * The evaluator's logic over events held in memory (CLI `detect`, replays): counts events per
- * minute exactly as the detector workers do (duplicate eventIDs once), then runs every series of
- * every account-region through the same core, minute by minute, and builds the same records.
+ * The evaluator's insight lifecycle over events held in memory (CLI `detect`, replays): counts
+ * events per minute exactly as the detector workers do (duplicate eventIDs once), then runs every
+ * series of every account-region through the same lifecycle, minute by minute, and builds the
+ * same records. Memory stands in for Redis: minute hashes and hourly rollups.
  */
 export class OfflineDetector {
   private readonly histories = new Map<string, SourceHistory>();
@@ -72,43 +75,41 @@ export class OfflineDetector {
     const scope = `offline:${source.accountId}:${source.region}`;
     for (const minute of minutesToEvaluate(minutes)) {
       const fields = minutes.get(minute) ?? {};
-      for (const { ref, verdict } of evaluator.evaluate(minute, fields)) {
-        const insight = verdict.insight;
-        if (!insight || verdict.transition === null) continue;
-        const ids = insightIds(scope, ref.key, insight.startMinute);
-        const baseline = baselineWindow(insight.startMinute, first);
-        const baselineHashes: CounterHash[] = [];
-        for (let hour = baseline.from - (baseline.from % HOUR); hour < baseline.to; hour += HOUR) {
-          const hash = hours.get(hour);
-          if (hash) baselineHashes.push(hash);
-        }
-        const periodMinutes =
-          verdict.transition === 'start' ? 1 : Math.min(insight.durationMinutes, MAX_ATTRIBUTION_MINUTES);
-        const period: CounterHash[] = [];
-        for (let i = 0; i < periodMinutes; i++) {
-          const hash = minutes.get(insight.startMinute + i * MINUTE_MS);
-          if (hash) period.push(hash);
-        }
-        const input = insightInputOf(
-          source,
-          ref,
-          verdict,
-          { hashes: period, minutes: periodMinutes },
-          { hashes: baselineHashes, minutes: baseline.minutes },
-        );
-        yield verdict.transition === 'start'
-          ? {
-              event: 'insight.start',
-              record: buildStartRecord(input, { sharedEventID: ids.sharedEventID, eventID: ids.startEventID }),
-            }
-          : {
-              event: 'insight.end',
-              record: buildEndRecord(input, { sharedEventID: ids.sharedEventID, eventID: ids.endEventID }),
-            };
+      for (const { ref, decision } of evaluator.evaluate(minute, fields)) {
+        // Progress of an open insight only matters to findings, which this detector has none of.
+        if (decision.kind === 'continue') continue;
+        const input = insightInputOf(source, ref, decision, {
+          period: periodHashes(minutes, decision.period),
+          baseline: baselineHashes(hours, decision.baseline),
+        });
+        yield {
+          event: decision.kind === 'start' ? 'insight.start' : 'insight.end',
+          record: insightRecordOf(scope, ref, decision, input),
+        };
       }
-      if (minutes.has(minute)) addInto(hours, minute - (minute % HOUR), fields);
+      if (minutes.has(minute)) addInto(hours, minute - (minute % HOUR_MS), fields);
     }
   }
+}
+
+/** The period's minutes that have counters, oldest first (as the evaluator reads them from Redis). */
+function periodHashes(minutes: ReadonlyMap<number, CounterHash>, period: AttributionPeriod): CounterHash[] {
+  const hashes: CounterHash[] = [];
+  for (let i = 0; i < period.minutes; i++) {
+    const hash = minutes.get(period.from + i * MINUTE_MS);
+    if (hash) hashes.push(hash);
+  }
+  return hashes;
+}
+
+/** The baseline's hourly rollups that have counters, oldest first. */
+function baselineHashes(hours: ReadonlyMap<number, CounterHash>, baseline: BaselineWindow): CounterHash[] {
+  const hashes: CounterHash[] = [];
+  for (let hour = baseline.from - (baseline.from % HOUR_MS); hour < baseline.to; hour += HOUR_MS) {
+    const hash = hours.get(hour);
+    if (hash) hashes.push(hash);
+  }
+  return hashes;
 }
 
 /** Quiet minutes evaluated after each busy one: enough to see a drop and to end an insight. */
