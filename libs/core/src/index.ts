@@ -3,6 +3,8 @@ export * from './config/config.loader.js';
 export * from './config/config.tokens.js';
 export * from './config/config.module.js';
 export * from './redis/key-space.js';
+export * from './redis/redis-connection.options.js';
+export * from './redis/redis-connection.factory.js';
 export * from './redis/redis.service.js';
 export * from './redis/redis-repository.provider.js';
 export * from './redis/redis.module.js';

@@ -13,7 +13,6 @@ export * from './delivery/webhook-backoff.js';
 export * from './delivery/webhook-http.client.js';
 export * from './delivery/webhook.sender.js';
 export * from './delivery/webhook-delivery.service.js';
-export * from './delivery/webhooks.producer.js';
 export * from './delivery/insight-notifier.js';
 export * from './delivery/webhooks.processor.js';
 export * from './webhooks-store.module.js';

@@ -31,7 +31,6 @@ import {
   type TrailFileRef,
 } from '@trailsight/domain';
 import { KeySpace, loadConfig } from '@trailsight/core';
-import type { FilesProducer } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { S3RVER_CREDENTIALS, startS3, type LocalS3 } from '../../../../test/support/s3-server.js';
 import { startSqs, type LocalSqs } from '../../../../test/support/sqs-server.js';
@@ -347,14 +346,7 @@ describe('trail files: directory, S3 and SQS sources count the same', () => {
     };
     const enqueued: TrailFileRef[] = [];
     const producer = { enqueue: (files: readonly TrailFileRef[]) => Promise.resolve(enqueued.push(...files)) };
-    const source = new FilesSourceService(
-      config,
-      producer as unknown as FilesProducer,
-      d.files,
-      d.checkpoints,
-      d.rejects,
-      d.clients,
-    );
+    const source = new FilesSourceService(config, producer, d.files, d.checkpoints, d.rejects, d.clients);
 
     const keys = generated.files.map((file) => `trails/${file.slice(root.length + 1)}`);
     const client = new SQSClient({ region: 'us-east-1', endpoint: sqs.url, credentials: S3RVER_CREDENTIALS });
