@@ -4,6 +4,8 @@ export * from './records/insight-record.validator.js';
 export * from './findings/finding.js';
 export * from './findings/findings.repository.js';
 export * from './findings.module.js';
+export * from './findings/findings-retention.service.js';
+export * from './findings-retention.module.js';
 export * from './api/dto/insight-record.dto.js';
 export * from './api/dto/finding.response.dto.js';
 export * from './api/dto/list-findings.query.dto.js';
