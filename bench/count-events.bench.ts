@@ -4,9 +4,9 @@ import { Redis } from 'ioredis';
 import { RejectsRepository, toSlimEvent } from '@trailsight/cloudtrail';
 import { TrafficGenerator } from '@trailsight/simulator';
 import { type AccountRegion, type SlimEvent } from '@trailsight/domain';
-import { KeySpace } from '@trailsight/core';
+import { bullPrefix, KeySpace, workerConnectionOptions } from '@trailsight/core';
 import { CounterRepository, CountingBuffer, EventCountingService, counterFields } from '@trailsight/detection';
-import { bullPrefix, JobName, QueueName, workerConnectionOptions, type JobOf } from '@trailsight/queue';
+import { JobName, QueueName, type JobOf } from '@trailsight/queue';
 import { progress, round } from './bench-support.js';
 
 export type BatchData = JobOf<typeof JobName.EventBatch>;

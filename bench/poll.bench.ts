@@ -16,7 +16,7 @@ import {
 import { type AccountRegion } from '@trailsight/domain';
 import { type SimulatorSourceStats } from '@trailsight/simulator';
 import { KeySpace, loadConfig } from '@trailsight/core';
-import { EventsProducer } from '@trailsight/queue';
+import { EventsQueueSink, JobProducer } from '@trailsight/queue';
 import { progress, round } from './bench-support.js';
 
 /** LookupEvents' real limit per account-region. */
@@ -148,7 +148,7 @@ export interface PollResult {
 
 /**
  * Runs one LookupEventsSource per account against the simulator process, as PollerService
- * would (settings from loadConfig, the real EventsProducer into the throwaway Redis), lets
+ * would (settings from loadConfig, the real EventsQueueSink and JobProducer into the throwaway Redis), lets
  * each read `warmupPages` pages, then measures `measureMs`.
  */
 export async function benchPolling(
@@ -176,7 +176,8 @@ export async function benchPolling(
   const settings = { ...lookupEventsSettings(config), now };
   const redis = new Redis(redisUrl);
   const keys = new KeySpace(prefix);
-  const producer = new EventsProducer(config);
+  const jobs = new JobProducer(config);
+  const producer = new EventsQueueSink(jobs, config);
   const factory = new CloudTrailClientFactory(config);
   const simulatorStatsBefore = await simulator.stats();
   const sources = options.accounts.map((accountId) => {
@@ -243,7 +244,7 @@ export async function benchPolling(
   } finally {
     await Promise.all(sources.map(({ runner }) => runner.stop()));
     for (const { client } of sources) client.destroy();
-    await producer.onModuleDestroy();
+    await jobs.onModuleDestroy();
     await redis.quit();
   }
 }

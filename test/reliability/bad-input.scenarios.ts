@@ -9,7 +9,8 @@ import {
   readRecordsFile,
   type ReadResult,
 } from '@trailsight/cloudtrail';
-import { QueueName, bullPrefix, workerConnectionOptions } from '@trailsight/queue';
+import { bullPrefix, workerConnectionOptions } from '@trailsight/core';
+import { QueueName } from '@trailsight/queue';
 import type { Pipeline } from './pipeline.js';
 import { http, sleep, waitFor } from './processes.js';
 import { check, type Report } from './report.js';

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import { QueueName, bullPrefix, workerConnectionOptions } from '@trailsight/queue';
+import { bullPrefix, workerConnectionOptions } from '@trailsight/core';
+import { QueueName } from '@trailsight/queue';
 import { fetchTruth } from '../support/ground-truth.js';
 import type { ExpectedInsight } from './faults.scenarios.js';
 import { MINUTE, type Pipeline } from './pipeline.js';

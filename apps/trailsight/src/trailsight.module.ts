@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { FilesSourceModule, PollerModule } from '@trailsight/cloudtrail';
 import { AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
 import { DetectionModule, EvaluationStatusModule, TrackedApisModule } from '@trailsight/detection';
-import { FindingsApiModule } from '@trailsight/findings';
+import { FindingsApiModule, FindingsRetentionModule } from '@trailsight/findings';
 import { QueueModule, QueueOpsModule } from '@trailsight/queue';
 import { WebhooksModule } from '@trailsight/webhooks';
 
@@ -18,6 +18,7 @@ export class TrailsightModule {
         PollerModule,
         FilesSourceModule,
         DetectionModule,
+        FindingsRetentionModule,
         QueueOpsModule,
         AuthModule,
         MetricsModule,

@@ -1,5 +1,6 @@
 import { Global, Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import type { AppConfig } from './config/app-config.js';
 import { TrailsightConfigModule } from './config/config.module.js';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter.js';
@@ -12,8 +13,8 @@ export interface CoreModuleOptions {
 }
 
 /**
- * The one import every app makes: APP_CONFIG, RedisService, the global exception filter and
- * `GET /health` (Redis plus any HEALTH_INDICATORS the app registers).
+ * The one import every app makes: APP_CONFIG, RedisService, SchedulerRegistry, the global
+ * exception filter and `GET /health` (Redis plus any HEALTH_INDICATORS the app registers).
  *
  *   const config = loadConfig();
  *   @Module({ imports: [CoreModule.forRoot({ config }), QueueModule, ...] })
@@ -27,7 +28,8 @@ export class CoreModule {
   static forRoot(options: CoreModuleOptions = {}): DynamicModule {
     return {
       module: CoreModule,
-      imports: [TrailsightConfigModule.forRoot(options.config), RedisModule, HealthModule],
+      // ScheduleModule: per-process timers (SchedulerRegistry); cluster-wide work uses BullMQ job schedulers.
+      imports: [TrailsightConfigModule.forRoot(options.config), RedisModule, HealthModule, ScheduleModule.forRoot()],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         // One validation pipe for every route: unknown fields are errors, values arrive typed.

@@ -16,3 +16,5 @@ export { ensureRedis } from './redis/embedded-redis.js';
 export { KeySpace } from './redis/key-space.js';
 export { redisRepository } from './redis/redis-repository.provider.js';
 export { RedisService } from './redis/redis.service.js';
+export { bullPrefix, workerConnectionOptions } from './redis/redis-connection.options.js';
+export { RedisConnectionFactory } from './redis/redis-connection.factory.js';

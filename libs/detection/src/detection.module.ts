@@ -6,7 +6,7 @@ import {
   TrailFileReader,
   TrailFilesRepository,
 } from '@trailsight/cloudtrail';
-import { APP_CONFIG, RedisService, type AppConfig, redisRepository } from '@trailsight/core';
+import { APP_CONFIG, type AppConfig, redisRepository } from '@trailsight/core';
 import { FindingsModule } from '@trailsight/findings';
 import { CounterRepository } from './counters/counter.repository.js';
 import { CountingBuffer } from './ingest/counting.buffer.js';
@@ -14,7 +14,7 @@ import { EventCountingService } from './ingest/event-counting.service.js';
 import { EventsProcessor } from './ingest/events.processor.js';
 import { FilesProcessor } from './ingest/files.processor.js';
 import { TrailFileCountingService } from './ingest/trail-file-counting.service.js';
-import { evaluationRepositoryProvider } from './evaluation/evaluation.repository.js';
+import { EvaluationRepository } from './evaluation/evaluation.repository.js';
 import { EvaluatorProcessor } from './evaluation/evaluator.processor.js';
 import { EvaluatorService } from './evaluation/evaluator.service.js';
 import { InsightRecorder } from './evaluation/insight-recorder.js';
@@ -26,11 +26,7 @@ import { InsightRecorder } from './evaluation/insight-recorder.js';
 @Module({
   imports: [FindingsModule],
   providers: [
-    {
-      provide: CounterRepository,
-      inject: [RedisService, APP_CONFIG],
-      useFactory: (redis: RedisService, config: AppConfig) => new CounterRepository(redis.client, redis.keys, config),
-    },
+    redisRepository(CounterRepository, (config) => config),
     {
       provide: CountingBuffer,
       inject: [CounterRepository],
@@ -38,7 +34,7 @@ import { InsightRecorder } from './evaluation/insight-recorder.js';
     },
     redisRepository(RejectsRepository),
     redisRepository(CheckpointRepository),
-    evaluationRepositoryProvider,
+    redisRepository(EvaluationRepository, (config) => config.counterRetentionMinutes),
     redisRepository(TrailFilesRepository),
     {
       provide: TrailFileReader,

@@ -9,3 +9,4 @@ export {
   buildStartRecord,
   type InsightInput,
 } from './records/insight-record.builder.js';
+export { FindingsRetentionModule } from './findings-retention.module.js';

@@ -1,5 +1,6 @@
-export { EventsProducer } from './events.producer.js';
 export {
+  deliveryJobId,
+  JOB_RULES,
   type EvaluatorJobItem,
   type FileJobItem,
   type JobItem,
@@ -10,4 +11,6 @@ export {
 } from './queue-contract.js';
 export { QueueOpsModule } from './queue-ops.module.js';
 export { QueueModule } from './queue.module.js';
-export { bullPrefix, producerConnectionOptions, workerConnectionOptions } from './redis-connection-options.js';
+
+export { EventsQueueSink } from './events-queue.sink.js';
+export { JobProducer } from './job.producer.js';

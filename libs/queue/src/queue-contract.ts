@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import type { DefaultJobOptions, JobsOptions } from 'bullmq';
+import type { AppConfig } from '@trailsight/core';
+import { DAY_MS, HOUR_MS, SECOND_MS } from '@trailsight/domain';
 import type { AccountRegion, InsightRecord, SlimEvent, TrailFileRef } from '@trailsight/domain';
 
 /** Queue names: one typed contract that producers and consumers both import. */
@@ -24,7 +28,7 @@ export const JobName = {
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
-interface EventBatchJob {
+export interface EventBatchJob {
   name: typeof JobName.EventBatch;
   data: {
     source: AccountRegion;
@@ -68,3 +72,81 @@ export type JobOf<N extends JobName> = Extract<
   JobItem | WebhookJobItem | EvaluatorJobItem | FileJobItem,
   { name: N }
 >['data'];
+/** Any job of any queue. */
+export type AnyJobItem = JobItem | WebhookJobItem | EvaluatorJobItem | FileJobItem;
+
+/** Job defaults in one place: retried with backoff, completed jobs trimmed, failed jobs kept. */
+export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
+  attempts: 12,
+  backoff: { type: 'exponential', delay: SECOND_MS },
+  removeOnComplete: { age: HOUR_MS / SECOND_MS, count: 20_000 },
+  removeOnFail: false,
+};
+
+/** The job option `backoff.type` that selects the webhooks worker's custom backoff (webhookBackoff). */
+const WEBHOOK_BACKOFF_TYPE = 'webhook';
+
+/** What job options may depend on. */
+type JobSettings = Pick<AppConfig, 'webhookMaxAttempts' | 'webhookBackoffMs'>;
+
+/** One job name's rules: its queue, its options, and how its deterministic id is computed. */
+export interface JobRule<N extends JobName> {
+  queue: QueueName;
+  options: (settings: JobSettings) => JobsOptions;
+  /** BullMQ absorbs a job added again while one of the same id is known: exactly-once rests on these. */
+  jobId?: (data: JobOf<N>) => string;
+}
+
+/** Per job name: the one table the producer (and the evaluator's job scheduler) reads. */
+export const JOB_RULES: { [N in JobName]: JobRule<N> } = {
+  [JobName.EventBatch]: {
+    queue: QueueName.Events,
+    options: () => DEFAULT_JOB_OPTIONS,
+    jobId: ({ source, events }) => batchJobId(source, events),
+  },
+  [JobName.TrailFile]: {
+    queue: QueueName.Files,
+    options: () => DEFAULT_JOB_OPTIONS,
+    jobId: ({ file }) => trailFileJobId(file),
+  },
+  [JobName.WebhookDelivery]: {
+    queue: QueueName.Webhooks,
+    options: (settings) => ({
+      attempts: settings.webhookMaxAttempts,
+      backoff: { type: WEBHOOK_BACKOFF_TYPE, delay: settings.webhookBackoffMs },
+      removeOnComplete: { age: DAY_MS / SECOND_MS, count: 10_000 },
+      // Failed deliveries stay for inspection, bounded: a dead subscriber must not fill Redis.
+      removeOnFail: { age: (7 * DAY_MS) / SECOND_MS, count: 10_000 },
+    }),
+    jobId: ({ deliveryId }) => deliveryJobId(deliveryId),
+  },
+  [JobName.EvaluateMinutes]: {
+    queue: QueueName.Evaluator,
+    // Scheduled (a job scheduler adds it): a failed run is simply the next run's work.
+    options: () => ({ attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } }),
+  },
+};
+
+/**
+ * A batch's id: a hash of its account-region and event ids, so re-enqueueing the same events (a
+ * poller that crashed before saving its checkpoint) is absorbed while the job is known.
+ * Deterministic, ':'-free and never all digits, as BullMQ requires of custom ids.
+ */
+export function batchJobId(source: AccountRegion, events: SlimEvent[]): string {
+  const hash = createHash('sha1').update(`${source.accountId}/${source.region}`);
+  for (const id of events.map((event) => event.id).sort()) hash.update('\n').update(id);
+  return `batch-${hash.digest('hex')}`;
+}
+
+/**
+ * One version of one file: a file listed again (another poll, another replica, a restart) while
+ * its job is known is absorbed; a changed file (new etag) is a new job.
+ */
+export function trailFileJobId(file: Pick<TrailFileRef, 'id' | 'etag'>): string {
+  return `file-${createHash('sha1').update(`${file.id}\n${file.etag}`).digest('hex')}`;
+}
+
+/** A webhook delivery's id (X-Trailsight-Delivery, the same on every attempt) as a job id. */
+export function deliveryJobId(deliveryId: string): string {
+  return `wh-${deliveryId}`;
+}

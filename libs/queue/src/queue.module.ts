@@ -1,16 +1,15 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@trailsight/core';
+import { APP_CONFIG, bullPrefix, workerConnectionOptions, type AppConfig } from '@trailsight/core';
 import { EventsSink, TrailFilesSink } from '@trailsight/domain';
-import { EventsProducer } from './events.producer.js';
-import { FilesProducer } from './files.producer.js';
-import { DEFAULT_JOB_OPTIONS } from './job-options.js';
-import { QueueName } from './queue-contract.js';
-import { bullPrefix, workerConnectionOptions } from './redis-connection-options.js';
+import { EventsQueueSink } from './events-queue.sink.js';
+import { JobProducer } from './job.producer.js';
+import { DEFAULT_JOB_OPTIONS, QueueName } from './queue-contract.js';
+import { TrailFilesQueueSink } from './trail-files-queue.sink.js';
 
 /**
  * BullMQ for every app, configured once: queues registered here are what workers (@Processor)
- * consume and what health checks inspect. Producers add through EventsProducer, whose own
+ * consume and what health checks inspect. Jobs are added through JobProducer, whose own
  * connection fails fast instead of waiting for Redis.
  */
 @Global()
@@ -30,12 +29,11 @@ import { bullPrefix, workerConnectionOptions } from './redis-connection-options.
     BullModule.registerQueue({ name: QueueName.Files }),
   ],
   providers: [
-    EventsProducer,
-    FilesProducer,
+    JobProducer,
     // The ports the sources (libs/cloudtrail) enqueue through, without importing this lib.
-    { provide: EventsSink, useExisting: EventsProducer },
-    { provide: TrailFilesSink, useExisting: FilesProducer },
+    { provide: EventsSink, useClass: EventsQueueSink },
+    { provide: TrailFilesSink, useClass: TrailFilesQueueSink },
   ],
-  exports: [BullModule, EventsProducer, FilesProducer, EventsSink, TrailFilesSink],
+  exports: [BullModule, JobProducer, EventsSink, TrailFilesSink],
 })
 export class QueueModule {}

@@ -3,7 +3,6 @@ import { INSIGHT_LISTENER } from '@trailsight/findings';
 import { InsightNotifier } from './delivery/insight-notifier.js';
 import { WebhookDeliveryService } from './delivery/webhook-delivery.service.js';
 import { WebhooksProcessor } from './delivery/webhooks.processor.js';
-import { WebhooksProducer } from './delivery/webhooks.producer.js';
 import { WebhooksStoreModule } from './webhooks-store.module.js';
 
 /**
@@ -15,7 +14,6 @@ import { WebhooksStoreModule } from './webhooks-store.module.js';
 @Module({
   imports: [WebhooksStoreModule],
   providers: [
-    WebhooksProducer,
     InsightNotifier,
     WebhookDeliveryService,
     WebhooksProcessor,

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { CoreModule, loadConfig } from '@trailsight/core';
+import { bullPrefix, CoreModule, loadConfig } from '@trailsight/core';
 import { buildEndRecord, buildStartRecord, type InsightInput } from '@trailsight/findings';
 import { type InsightRecord } from '@trailsight/domain';
-import { bullPrefix, QueueModule, QueueName } from '@trailsight/queue';
+import { QueueModule, QueueName } from '@trailsight/queue';
 import { Queue } from 'bullmq';
 import { startRedis, type ThrowawayRedis } from '../../../test/support/redis-server.js';
 import {

@@ -57,4 +57,15 @@ describe('CheckpointRepository (real Redis)', () => {
     await checkpoints.loadOrCreate(source, initial);
     expect(await checkpoints.load({ ...source, region: 'eu-west-1' })).toBeUndefined();
   });
+
+  it('lists the registered account-regions, each once, in order', async () => {
+    expect(await checkpoints.sources()).toEqual([]);
+    await checkpoints.registerSources([source, { ...source, region: 'eu-west-1' }]);
+    await checkpoints.registerSources([source, { accountId: '000000000001', region: 'us-east-1' }]);
+    expect(await checkpoints.sources()).toEqual([
+      { accountId: '000000000001', region: 'us-east-1' },
+      { accountId: '123456789012', region: 'eu-west-1' },
+      source,
+    ]);
+  });
 });

@@ -91,6 +91,15 @@ export class CheckpointRepository {
     if (sources.length === 0) return;
     await this.redis.sadd(this.keys.sources(), ...sources.map((s) => `${s.accountId}:${s.region}`));
   }
+
+  /** Every account-region registered so far, ordered by "account:region". */
+  async sources(): Promise<AccountRegion[]> {
+    const members = (await this.redis.smembers(this.keys.sources())).sort();
+    return members.map((member) => {
+      const [accountId = '', region = ''] = member.split(':');
+      return { accountId, region };
+    });
+  }
 }
 
 function toHash(checkpoint: Checkpoint): Record<string, string> {

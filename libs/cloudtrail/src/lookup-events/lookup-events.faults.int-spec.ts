@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { KeySpace, type AppConfig } from '@trailsight/core';
-import { bullPrefix, EventsProducer, QueueName } from '@trailsight/queue';
+import { bullPrefix, KeySpace, type AppConfig } from '@trailsight/core';
+import { EventsQueueSink, JobProducer, QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
 import type { SlimEvent } from '@trailsight/domain';
@@ -29,7 +29,8 @@ describe('LookupEventsSource under throttling and faults (real Redis, real SDK c
   let server: ThrowawayRedis;
   let redis: Redis;
   let queue: Queue;
-  let producer: EventsProducer;
+  let jobs: JobProducer;
+  let producer: EventsQueueSink;
   let bucket: TokenBucketRepository;
   let checkpoints: CheckpointRepository;
   let rejects: RejectsRepository;
@@ -45,7 +46,9 @@ describe('LookupEventsSource under throttling and faults (real Redis, real SDK c
     bucket = new TokenBucketRepository(redis, keys);
     checkpoints = new CheckpointRepository(redis, keys);
     rejects = new RejectsRepository(redis, keys);
-    producer = new EventsProducer({ redisUrl: server.url, redisPrefix: PREFIX, batchSize: 100 } as AppConfig);
+    const config = { redisUrl: server.url, redisPrefix: PREFIX, batchSize: 100 } as AppConfig;
+    jobs = new JobProducer(config);
+    producer = new EventsQueueSink(jobs, config);
     queue = new Queue(QueueName.Events, { connection: { port: server.port }, prefix: bullPrefix(PREFIX) });
   });
   afterEach(async () => {
@@ -56,7 +59,7 @@ describe('LookupEventsSource under throttling and faults (real Redis, real SDK c
     await redis.flushall();
   });
   afterAll(async () => {
-    await producer.onModuleDestroy();
+    await jobs.onModuleDestroy();
     await queue.close();
     await redis.quit();
     await server.stop();

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { KeySpace, type AppConfig } from '@trailsight/core';
-import { bullPrefix, EventsProducer, QueueName } from '@trailsight/queue';
+import { bullPrefix, KeySpace, type AppConfig } from '@trailsight/core';
+import { EventsQueueSink, JobProducer, QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
 import type { SlimEvent } from '@trailsight/domain';
@@ -28,7 +28,8 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
   let server: ThrowawayRedis;
   let redis: Redis;
   let queue: Queue;
-  let producer: EventsProducer;
+  let jobs: JobProducer;
+  let producer: EventsQueueSink;
   let bucket: TokenBucketRepository;
   let checkpoints: CheckpointRepository;
   let rejects: RejectsRepository;
@@ -43,7 +44,9 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
     bucket = new TokenBucketRepository(redis, keys);
     checkpoints = new CheckpointRepository(redis, keys);
     rejects = new RejectsRepository(redis, keys);
-    producer = new EventsProducer({ redisUrl: server.url, redisPrefix: PREFIX, batchSize: 200 } as AppConfig);
+    const config = { redisUrl: server.url, redisPrefix: PREFIX, batchSize: 200 } as AppConfig;
+    jobs = new JobProducer(config);
+    producer = new EventsQueueSink(jobs, config);
     queue = new Queue(QueueName.Events, { connection: { port: server.port }, prefix: bullPrefix(PREFIX) });
   });
   afterEach(async () => {
@@ -53,7 +56,7 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
     await redis.flushall();
   });
   afterAll(async () => {
-    await producer.onModuleDestroy();
+    await jobs.onModuleDestroy();
     await queue.close();
     await redis.quit();
     await server.stop();

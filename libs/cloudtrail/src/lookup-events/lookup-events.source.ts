@@ -97,6 +97,19 @@ interface Scan {
   events: number;
 }
 
+/**
+ * Starts a timer that calls `tick` every `everyMs` until the returned function cancels it: the
+ * live tail's poll interval. PollerService backs it with Nest's SchedulerRegistry (one interval per
+ * account-region); a bare setInterval otherwise.
+ */
+export type LiveTailTimer = (everyMs: number, tick: () => void) => () => void;
+
+/** A plain setInterval, for sources run outside Nest (tests, benchmarks). */
+const intervalTimer: LiveTailTimer = (everyMs, tick) => {
+  const timer = setInterval(tick, everyMs);
+  return () => clearInterval(timer);
+};
+
 /** livePoll: a live poll's window is enqueued and checkpointed; backfillProgress: the backfill cursor moved. */
 type SourceEvents = { livePoll: [LivePollSummary]; backfillProgress: [cursor: number]; backfilled: [] };
 
@@ -157,6 +170,7 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
     private readonly producer: EventsSink,
     private readonly rejects: RejectsSink,
     private readonly settings: LookupEventsSettings,
+    private readonly liveTailTimer: LiveTailTimer = intervalTimer,
   ) {
     super();
     this.origin = `lookup-events:${source.accountId}/${source.region}`;
@@ -227,22 +241,37 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
     }
 
     let live: Scan | undefined;
-    let nextLiveAt = Date.now();
-    while (!signal.aborted) {
-      const now = Date.now();
-      if (!live && now >= nextLiveAt) {
-        live = this.newLiveScan(this.now());
-        nextLiveAt = now + this.settings.pollIntervalMs;
+    // A live poll is due now and then on every tick; ticks during a poll that runs long collapse
+    // into one poll right after it.
+    let liveDue = true;
+    let wake: (() => void) | undefined;
+    const cancel = this.liveTailTimer(this.settings.pollIntervalMs, () => {
+      liveDue = true;
+      wake?.();
+    });
+    try {
+      while (!signal.aborted) {
+        if (!live && liveDue) {
+          live = this.newLiveScan(this.now());
+          liveDue = false;
+        }
+        const scan = live ?? this.backfillScan;
+        if (!scan) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            signal.addEventListener('abort', wake, { once: true });
+          });
+          if (wake) signal.removeEventListener('abort', wake);
+          wake = undefined;
+          continue;
+        }
+        if (await this.step(scan, signal)) {
+          if (scan === live) live = undefined;
+          else this.backfillScan = undefined;
+        }
       }
-      const scan = live ?? this.backfillScan;
-      if (!scan) {
-        await sleep(nextLiveAt - now, signal);
-        continue;
-      }
-      if (await this.step(scan, signal)) {
-        if (scan === live) live = undefined;
-        else this.backfillScan = undefined;
-      }
+    } finally {
+      cancel();
     }
   }
 

@@ -1,7 +1,7 @@
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { Redis } from 'ioredis';
 import { KeySpace, type AppConfig } from '@trailsight/core';
-import { EventsProducer } from '@trailsight/queue';
+import { EventsQueueSink, JobProducer } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
 import { createSimulator, type Simulator } from '@trailsight/simulator';
@@ -27,7 +27,8 @@ describe('LookupEventsSource throughput at the real 2 req/s (simulated account)'
   let redis: Redis;
   let sim: Simulator;
   let url: string;
-  let producer: EventsProducer;
+  let jobs: JobProducer;
+  let producer: EventsQueueSink;
   let keys: KeySpace;
   const clients: CloudTrailClient[] = [];
   const runners: LookupEventsSource[] = [];
@@ -36,7 +37,9 @@ describe('LookupEventsSource throughput at the real 2 req/s (simulated account)'
     server = await startRedis();
     redis = new Redis(server.url);
     keys = new KeySpace(PREFIX);
-    producer = new EventsProducer({ redisUrl: server.url, redisPrefix: PREFIX, batchSize: 500 } as AppConfig);
+    const config = { redisUrl: server.url, redisPrefix: PREFIX, batchSize: 500 } as AppConfig;
+    jobs = new JobProducer(config);
+    producer = new EventsQueueSink(jobs, config);
     sim = createSimulator({
       seed: 9,
       accounts: ACCOUNTS,
@@ -53,7 +56,7 @@ describe('LookupEventsSource throughput at the real 2 req/s (simulated account)'
   });
   afterAll(async () => {
     await sim.server.stop();
-    await producer.onModuleDestroy();
+    await jobs.onModuleDestroy();
     await redis.quit();
     await server.stop();
   });

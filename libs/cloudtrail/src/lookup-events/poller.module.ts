@@ -9,7 +9,7 @@ import { TokenBucketRepository } from './token-bucket.repository.js';
 
 /**
  * LookupEvents polling for the poller app. Needs CoreModule (APP_CONFIG, RedisService) and
- * QueueModule (EventsProducer), both global:
+ * QueueModule (the EventsSink port), both global:
  *
  *   @Module({ imports: [CoreModule.forRoot({ config }), QueueModule, PollerModule] })
  */

@@ -1,3 +1,4 @@
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { CoreModule, KeySpace, loadConfig } from '@trailsight/core';
@@ -90,21 +91,38 @@ describe('PollerModule (Nest, real Redis, simulated account)', () => {
     await until(() => a.sourceOf(sources[1]) !== undefined);
     await until(() => a.sourceOf(sources[1])!.stats().backfill.done);
     expect(a.stats().map((s) => s.backfill.done)).toEqual([true, true]);
+    // Each held account-region's live tail ticks on its own interval in the SchedulerRegistry.
+    const aTimers = replicas[0].get(SchedulerRegistry);
+    const liveTails = sources.map((s) => `live-tail:${s.accountId}:${s.region}`);
+    expect(
+      aTimers
+        .getIntervals()
+        .filter((name) => name.startsWith('live-tail:'))
+        .sort(),
+    ).toEqual(liveTails.sort());
 
     // A second replica finds every account-region taken.
     const b = await replica();
     await until(() => b.leaseRounds >= 3);
     expect(b.stats()).toEqual([]);
+    expect(
+      replicas[1]
+        .get(SchedulerRegistry)
+        .getIntervals()
+        .filter((name) => name.startsWith('live-tail:')),
+    ).toEqual([]);
 
     // A shuts down cleanly: its loops end, its leases are released, B takes over at once.
     const liveUntil = (await checkpoints.load(sources[0]))!.liveUntil;
     await replicas.shift()!.close();
     expect(a.stats()).toEqual([]);
+    expect(aTimers.getIntervals()).toEqual([]);
     await until(() => b.stats().length === 2, 2_000);
     expect(await leases.holder(sources[0])).toBe(b.owner);
     // B resumes the live tail from A's checkpoint: it neither restarts the backfill nor goes back.
     const resumed = b.sourceOf(sources[0])!;
-    await until(() => resumed.stats().livePolls >= 1);
+    // The first live poll at once, the next ones on the interval's ticks.
+    await until(() => resumed.stats().livePolls >= 3);
     const checkpoint = (await checkpoints.load(sources[0]))!;
     expect(checkpoint.backfillDone).toBe(true);
     expect(checkpoint.liveUntil).toBeGreaterThan(liveUntil);

@@ -2,13 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
 import { type AccountRegion, accountRegionKey, EventsSink } from '@trailsight/domain';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
 import { sleep } from './backoff.js';
 import { CheckpointRepository } from './checkpoint.repository.js';
 import { CloudTrailClientFactory } from './cloudtrail-client.factory.js';
-import { LookupEventsSource, type LookupEventsSettings, type LookupEventsStats } from './lookup-events.source.js';
+import {
+  LookupEventsSource,
+  type LiveTailTimer,
+  type LookupEventsSettings,
+  type LookupEventsStats,
+} from './lookup-events.source.js';
 import { PollLeaseRepository } from './poll-lease.repository.js';
 import { TokenBucketRepository } from './token-bucket.repository.js';
 
@@ -42,7 +48,8 @@ export interface PollerLeaseOptions {
 /**
  * Polls LookupEvents for every configured (account, region) this replica holds the lease of.
  * One lease-keeping loop (take free leases, renew held ones, stop a source whose lease was lost)
- * and one LookupEventsSource loop per held account-region, all started on application bootstrap
+ * and one LookupEventsSource loop per held account-region, its live tail ticked by an interval
+ * in the SchedulerRegistry (`live-tail:<account>:<region>`), all started on application bootstrap
  * and ended in onModuleDestroy: before the queue producer (a global module) closes its connection
  * and before RedisService closes the command connection, so no loop outlives what it writes to.
  */
@@ -67,6 +74,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly checkpoints: CheckpointRepository,
     private readonly leases: PollLeaseRepository,
     private readonly clients: CloudTrailClientFactory,
+    private readonly scheduler: SchedulerRegistry,
   ) {}
 
   /** Every configured account-region. */
@@ -150,11 +158,29 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
         this.producer,
         this.rejects,
         settings,
+        this.liveTailTimer(key),
       );
       this.held.set(key, { source, client, runner });
       this.logger.log(`took the lease of ${key}`);
       runner.start();
     }
+  }
+
+  /** The live tail's interval of one account-region, registered by name while its source runs. */
+  private liveTailTimer(key: string): LiveTailTimer {
+    const name = `live-tail:${key}`;
+    return (everyMs, tick) => {
+      // A predecessor whose lease was lost has stopped (and removed its interval) before this starts.
+      if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
+      const timer = setInterval(tick, everyMs);
+      this.scheduler.addInterval(name, timer);
+      return () => {
+        if (this.scheduler.doesExist('interval', name) && this.scheduler.getInterval(name) === timer) {
+          this.scheduler.deleteInterval(name);
+        }
+        clearInterval(timer);
+      };
+    };
   }
 
   private async release({ source, client, runner }: Held): Promise<void> {

@@ -8,7 +8,7 @@ import { TrailFilesRepository } from './trail-files.repository.js';
 
 /**
  * The trail file sources for the poller app (active when CLOUDTRAIL_SOURCE is files, s3 or sqs).
- * Needs CoreModule and QueueModule (FilesProducer), both global.
+ * Needs CoreModule and QueueModule (the TrailFilesSink port), both global.
  */
 @Module({
   providers: [

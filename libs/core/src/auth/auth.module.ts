@@ -2,7 +2,7 @@ import { Global, Inject, Logger, Module, type OnApplicationBootstrap } from '@ne
 import { APP_GUARD } from '@nestjs/core';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
-import { RedisService } from '../redis/redis.service.js';
+import { redisRepository } from '../redis/redis-repository.provider.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeyStore } from './api-key.store.js';
@@ -19,17 +19,11 @@ import { RateLimiter } from './rate-limiter.repository.js';
   controllers: [ApiKeysController],
   providers: [
     AuthStats,
-    {
-      provide: ApiKeyStore,
-      inject: [RedisService, APP_CONFIG],
-      useFactory: (redis: RedisService, config: AppConfig) => new ApiKeyStore(redis.client, redis.keys, config.apiKeys),
-    },
-    {
-      provide: RateLimiter,
-      inject: [RedisService, APP_CONFIG],
-      useFactory: (redis: RedisService, config: AppConfig) =>
-        new RateLimiter(redis.client, redis.keys, config.apiRateLimit, config.apiRateWindowSeconds),
-    },
+    redisRepository(ApiKeyStore, (config) => config.apiKeys),
+    redisRepository(RateLimiter, (config) => ({
+      limit: config.apiRateLimit,
+      windowSeconds: config.apiRateWindowSeconds,
+    })),
     { provide: APP_GUARD, useClass: ApiKeyGuard },
   ],
   exports: [ApiKeyStore, RateLimiter, AuthStats],

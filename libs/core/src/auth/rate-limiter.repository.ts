@@ -50,15 +50,16 @@ interface Pending {
  * call (admitted in arrival order), so a busy key costs one round trip per turn, not per request.
  */
 export class RateLimiter {
+  private readonly limit: number;
   private readonly windowMs: number;
   private readonly pending = new Map<string, Pending>();
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySpace,
-    private readonly limit: number,
-    windowSeconds: number,
+    { limit, windowSeconds }: { limit: number; windowSeconds: number },
   ) {
+    this.limit = limit;
     this.windowMs = windowSeconds * 1000;
     if (typeof this.redis.rateLimitHit !== 'function')
       this.redis.defineCommand('rateLimitHit', { lua: RATE_LIMIT_LUA });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { RedisService } from '../redis/redis.service.js';
+import type { AccountRegion } from '@trailsight/domain';
+import { IngestMetricsRepository } from './ingest-metrics.repository.js';
 import type { MetricFamily } from './metric-collectors.js';
 
 /**
@@ -8,39 +9,26 @@ import type { MetricFamily } from './metric-collectors.js';
  */
 @Injectable()
 export class IngestMetrics {
-  constructor(private readonly redis: RedisService) {}
+  constructor(private readonly figures: IngestMetricsRepository) {}
 
   async collect(): Promise<MetricFamily[]> {
-    const { client, keys } = this.redis;
-    const sources = (await client.smembers(keys.sources())).sort();
-    const pipeline = client.pipeline();
-    for (const source of sources) pipeline.hgetall(keys.sourceStats(parseSource(source)));
-    pipeline.hgetall(keys.rejectCounts());
-    pipeline.hgetall(keys.ingestStats());
-    const replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
-      if (error) throw error;
-      return reply as Record<string, string>;
-    });
-    const perSource = replies.slice(0, sources.length);
-    const rejects = replies[sources.length] ?? {};
-    const ingest = replies[sources.length + 1] ?? {};
-
-    const labelsOf = (source: string) => {
-      const { accountId, region } = parseSource(source);
-      return { account: accountId, region };
-    };
+    const { sources, rejects, ingest } = await this.figures.read();
+    const labelsOf = ({ accountId, region }: AccountRegion) => ({ account: accountId, region });
     return [
       {
         name: 'trailsight_events_ingested_total',
         help: 'CloudTrail events counted (exactly once), per account-region.',
         type: 'counter',
-        samples: sources.map((s, i) => ({ labels: labelsOf(s), value: Number(perSource[i]?.counted ?? 0) })),
+        samples: sources.map(({ source, stats }) => ({ labels: labelsOf(source), value: Number(stats.counted ?? 0) })),
       },
       {
         name: 'trailsight_events_duplicate_total',
         help: 'Events skipped because their eventID had been counted before, per account-region.',
         type: 'counter',
-        samples: sources.map((s, i) => ({ labels: labelsOf(s), value: Number(perSource[i]?.duplicates ?? 0) })),
+        samples: sources.map(({ source, stats }) => ({
+          labels: labelsOf(source),
+          value: Number(stats.duplicates ?? 0),
+        })),
       },
       {
         name: 'trailsight_events_rejected_total',
@@ -67,9 +55,4 @@ export class IngestMetrics {
       },
     ];
   }
-}
-
-function parseSource(source: string): { accountId: string; region: string } {
-  const colon = source.indexOf(':');
-  return { accountId: source.slice(0, colon), region: source.slice(colon + 1) };
 }

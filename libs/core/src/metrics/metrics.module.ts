@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthStats } from '../auth/auth.stats.js';
+import { redisRepository } from '../redis/redis-repository.provider.js';
+import { IngestMetricsRepository } from './ingest-metrics.repository.js';
 import { IngestMetrics } from './ingest.metrics.js';
 import { metricCollector } from './metric-collectors.js';
 import { MetricsController } from './metrics.controller.js';
@@ -11,6 +13,7 @@ import { MetricsController } from './metrics.controller.js';
 @Module({
   controllers: [MetricsController],
   providers: [
+    redisRepository(IngestMetricsRepository),
     IngestMetrics,
     // One registration per module: a second provider of the same token in a module replaces the first.
     metricCollector(

@@ -1,9 +1,10 @@
-import type { LoggerService } from '@nestjs/common';
+import { Logger, type LoggerService } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { Redis } from 'ioredis';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { loadConfig } from '../config/config.loader.js';
 import { TrailsightConfigModule } from '../config/config.module.js';
+import { RedisConnectionFactory } from './redis-connection.factory.js';
 import { RedisModule } from './redis.module.js';
 import { RedisService } from './redis.service.js';
 
@@ -37,10 +38,12 @@ function reconnectAttempts(connection: Redis, count: number): Promise<void> {
   });
 }
 
-describe('RedisService', () => {
+describe('RedisService and RedisConnectionFactory', () => {
   let redis: ThrowawayRedis;
   let moduleRef: TestingModule;
   let service: RedisService;
+  /** Worker connections are opened by the same factory RedisService uses for its own. */
+  let connections: RedisConnectionFactory;
   const logger = new CapturingLogger();
 
   beforeAll(async () => {
@@ -51,9 +54,11 @@ describe('RedisService', () => {
       .compile();
     await moduleRef.init();
     service = moduleRef.get(RedisService);
+    connections = new RedisConnectionFactory(redis.url, new Logger('test-connections'));
   });
 
   afterAll(async () => {
+    await connections?.closeAll();
     await moduleRef?.close();
     await redis?.stop();
   });
@@ -66,7 +71,7 @@ describe('RedisService', () => {
   });
 
   it('names its connections, so CLIENT LIST shows who is who', async () => {
-    const worker = service.createWorkerConnection('events-worker');
+    const worker = connections.open('events-worker', 'worker');
     await once(worker, 'ready');
     const clients = await service.client.client('LIST');
     expect(clients).toContain('name=trailsight-command');
@@ -74,7 +79,7 @@ describe('RedisService', () => {
   });
 
   it('fails fast while Redis is down, waits on worker connections, and logs each transition once', async () => {
-    const worker = service.createWorkerConnection('outage-worker');
+    const worker = connections.open('outage-worker', 'worker');
     await once(worker, 'ready');
     logger.lines.length = 0;
 
@@ -103,13 +108,14 @@ describe('RedisService', () => {
   });
 
   it('closes every connection at shutdown, without errors even when Redis is down', async () => {
-    const worker = service.createWorkerConnection();
+    const worker = connections.open('worker', 'worker');
     await once(worker, 'ready');
     const client = service.client;
     await redis.stop({ keepData: true });
     await Promise.all([reconnectAttempts(client, 1), reconnectAttempts(worker, 1)]);
 
     await expect(moduleRef.close()).resolves.toBeUndefined();
+    await expect(connections.closeAll()).resolves.toBeUndefined();
     await redis.restart();
   });
 });

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { healthIndicator, metricCollector, redisRepository } from '@trailsight/core';
-import { evaluationRepositoryProvider } from './evaluation.repository.js';
+import { EvaluationRepository } from './evaluation.repository.js';
 import { EvaluationStatusService } from './evaluation-status.service.js';
 
 /** Evaluation lag in `GET /health` (key `evaluator`) and `GET /metrics`; reads only, no workers. */
@@ -10,7 +10,7 @@ import { EvaluationStatusService } from './evaluation-status.service.js';
   imports: [TerminusModule],
   providers: [
     redisRepository(CheckpointRepository),
-    evaluationRepositoryProvider,
+    redisRepository(EvaluationRepository, (config) => config.counterRetentionMinutes),
     EvaluationStatusService,
     healthIndicator(
       (status: EvaluationStatusService) => () => status.isHealthy('evaluator'),

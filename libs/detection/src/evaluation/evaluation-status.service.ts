@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { APP_CONFIG, RedisService, type AppConfig, type MetricFamily } from '@trailsight/core';
+import { APP_CONFIG, type AppConfig, type MetricFamily } from '@trailsight/core';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { EvaluationRepository } from './evaluation.repository.js';
 
@@ -34,7 +34,6 @@ export interface SourceEvaluationStatus {
 @Injectable()
 export class EvaluationStatusService {
   constructor(
-    private readonly redis: RedisService,
     private readonly checkpoints: CheckpointRepository,
     private readonly evaluations: EvaluationRepository,
     private readonly health: HealthIndicatorService,
@@ -42,11 +41,10 @@ export class EvaluationStatusService {
   ) {}
 
   async statuses(now = Date.now()): Promise<SourceEvaluationStatus[]> {
-    const members = (await this.redis.client.smembers(this.redis.keys.sources())).sort();
+    const sources = await this.checkpoints.sources();
     return Promise.all(
-      members.map(async (member): Promise<SourceEvaluationStatus> => {
-        const [accountId = '', region = ''] = member.split(':');
-        const source = { accountId, region };
+      sources.map(async (source): Promise<SourceEvaluationStatus> => {
+        const { accountId, region } = source;
         const [checkpoint, progress] = await Promise.all([
           this.checkpoints.load(source).catch(() => undefined),
           this.evaluations.progress(source),

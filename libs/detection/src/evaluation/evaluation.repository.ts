@@ -199,11 +199,3 @@ function numbers(hash: Record<string, string>): Record<string, number> {
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
-
-/** The Nest provider of EvaluationRepository, with the counters' retention. */
-export const evaluationRepositoryProvider: FactoryProvider<EvaluationRepository> = {
-  provide: EvaluationRepository,
-  inject: [RedisService, APP_CONFIG],
-  useFactory: (redis: RedisService, config: AppConfig) =>
-    new EvaluationRepository(redis.client, redis.keys, config.counterRetentionMinutes),
-};

@@ -2,7 +2,7 @@ import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
-import { JobName, QueueName, type EvaluatorJobItem } from '@trailsight/queue';
+import { JOB_RULES, JobName, QueueName, type EvaluatorJobItem } from '@trailsight/queue';
 import { EvaluatorService, type SourceRun } from './evaluator.service.js';
 
 /** The job scheduler's id: one per deployment, however many detector replicas upsert it. */
@@ -32,7 +32,7 @@ export class EvaluatorProcessor extends WorkerHost implements OnApplicationBoots
       {
         name: JobName.EvaluateMinutes,
         data: {},
-        opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+        opts: JOB_RULES[JobName.EvaluateMinutes].options(this.config),
       },
     );
     this.logger.log(`evaluating closed minutes every ${this.config.evaluationIntervalSeconds} s`);

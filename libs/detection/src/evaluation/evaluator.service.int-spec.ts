@@ -1,10 +1,10 @@
 import { Queue } from 'bullmq';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { type InsightRecord, type SlimEvent } from '@trailsight/domain';
-import { loadConfig, RedisService, type AppConfig } from '@trailsight/core';
+import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type AppConfig } from '@trailsight/core';
 import { FindingsRepository, type InsightListener } from '@trailsight/findings';
 import { insightRecordErrors } from '../../../../test/support/insight-record.validator.js';
-import { bullPrefix, QueueName, workerConnectionOptions } from '@trailsight/queue';
+import { QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
 import { CounterRepository } from '../counters/counter.repository.js';

@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { InsightRecord } from '@trailsight/domain';
+import { JobName, JobProducer } from '@trailsight/queue';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import { subscriptionMatches } from '../subscriptions/webhook-subscription.js';
 import { deliveryIdFor } from './webhook-envelope.js';
 import type { WebhookDeliveryData } from './webhook-delivery.service.js';
-import { WebhooksProducer } from './webhooks.producer.js';
 
 /**
  * What the evaluator calls when an insight starts or ends: one delivery job per enabled
@@ -18,7 +18,7 @@ export class InsightNotifier {
 
   constructor(
     private readonly subscriptions: SubscriptionsRepository,
-    private readonly producer: WebhooksProducer,
+    private readonly jobs: JobProducer,
   ) {}
 
   async notify(event: 'insight.start' | 'insight.end', record: InsightRecord): Promise<void> {
@@ -39,7 +39,7 @@ export class InsightNotifier {
         todo.map((d) => ({ subscriptionId: d.subscriptionId, sharedEventID: record.sharedEventID })),
       );
     }
-    await this.producer.enqueue(todo);
+    await this.jobs.queueAll(todo.map((data) => ({ name: JobName.WebhookDelivery, data })));
     await this.subscriptions.markEnqueued(todo.map((d) => d.deliveryId));
     this.logger.debug(`${event} ${record.sharedEventID}: ${todo.length} webhook deliveries enqueued`);
   }

@@ -1,12 +1,10 @@
 import type { MinimalJob } from 'bullmq';
 
-/** The job option `backoff.type` that selects webhookBackoff. */
-export const WEBHOOK_BACKOFF_TYPE = 'webhook';
 /** No retry waits longer than this. */
 export const MAX_WEBHOOK_BACKOFF_MS = 3_600_000;
 
 /**
- * BullMQ custom backoff: exponential from the job's `backoff.delay` (WEBHOOK_BACKOFF_MS), capped
+ * BullMQ custom backoff (the webhook job's backoff type in the queue contract): exponential from the job's `backoff.delay` (WEBHOOK_BACKOFF_MS), capped
  * at an hour, with "equal jitter" (half fixed, half random) so subscribers that failed together
  * are not all retried in the same instant.
  */

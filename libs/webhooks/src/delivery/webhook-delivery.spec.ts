@@ -1,8 +1,9 @@
 import type { MinimalJob } from 'bullmq';
 import { buildEndRecord, buildStartRecord, type InsightInput } from '@trailsight/findings';
+import { deliveryJobId } from '@trailsight/queue';
 import { subscriptionMatches, type WebhookSubscription } from '../subscriptions/webhook-subscription.js';
 import { MAX_WEBHOOK_BACKOFF_MS, webhookBackoff } from './webhook-backoff.js';
-import { deliveryIdFor, deliveryJobId, insightEnvelope } from './webhook-envelope.js';
+import { deliveryIdFor, insightEnvelope } from './webhook-envelope.js';
 
 const input: InsightInput = {
   accountId: '123456789012',

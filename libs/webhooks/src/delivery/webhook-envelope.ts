@@ -60,8 +60,3 @@ export function deliveryIdFor(subscriptionId: string, eventID: string): string {
     '-',
   );
 }
-
-/** The delivery's BullMQ job id (no ':' and never all digits). */
-export function deliveryJobId(deliveryId: string): string {
-  return `wh-${deliveryId}`;
-}

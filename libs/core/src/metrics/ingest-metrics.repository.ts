@@ -1,0 +1,41 @@
+import type { Redis } from 'ioredis';
+import type { AccountRegion } from '@trailsight/domain';
+import type { KeySpace } from '../redis/key-space.js';
+
+/** The ingest figures as stored: per account-region stats, rejects by reason, other ingest counters. */
+export interface IngestFigures {
+  sources: Array<{ source: AccountRegion; stats: Record<string, string> }>;
+  rejects: Record<string, string>;
+  ingest: Record<string, string>;
+}
+
+/** Reads the ingest figures every process writes to Redis, in one round trip after the source list. */
+export class IngestMetricsRepository {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySpace,
+  ) {}
+
+  async read(): Promise<IngestFigures> {
+    const members = (await this.redis.smembers(this.keys.sources())).sort();
+    const sources = members.map(parseSource);
+    const pipeline = this.redis.pipeline();
+    for (const source of sources) pipeline.hgetall(this.keys.sourceStats(source));
+    pipeline.hgetall(this.keys.rejectCounts());
+    pipeline.hgetall(this.keys.ingestStats());
+    const replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
+      if (error) throw error;
+      return reply as Record<string, string>;
+    });
+    return {
+      sources: sources.map((source, i) => ({ source, stats: replies[i] ?? {} })),
+      rejects: replies[sources.length] ?? {},
+      ingest: replies[sources.length + 1] ?? {},
+    };
+  }
+}
+
+function parseSource(source: string): AccountRegion {
+  const colon = source.indexOf(':');
+  return { accountId: source.slice(0, colon), region: source.slice(colon + 1) };
+}

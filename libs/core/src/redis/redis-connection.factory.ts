@@ -1,0 +1,97 @@
+import type { Logger } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { redactUrl } from '../logging/redact.js';
+import { commandConnectionOptions, workerConnectionOptions } from './redis-connection.options.js';
+
+/** How long a graceful QUIT may take before the socket is simply dropped. */
+const QUIT_TIMEOUT_MS = 2_000;
+
+/** command: fails fast while Redis is down; worker: waits the outage out (BullMQ blocking calls). */
+export type RedisConnectionKind = 'command' | 'worker';
+
+/**
+ * Opens every hand-made ioredis connection of the process, all from REDIS_URL: named (CLIENT LIST
+ * shows `trailsight-<name>`), their outages logged once per transition, and closed together.
+ * RedisService opens the shared command connection with it, the job producer its own.
+ */
+export class RedisConnectionFactory {
+  private readonly connections = new Set<Redis>();
+
+  constructor(
+    private readonly url: string,
+    private readonly logger: Logger,
+  ) {}
+
+  open(name: string, kind: RedisConnectionKind): Redis {
+    const options = kind === 'command' ? commandConnectionOptions(this.url) : workerConnectionOptions(this.url);
+    const connection = new Redis({ ...options, connectionName: `trailsight-${name}` });
+    this.watch(connection, name);
+    this.connections.add(connection);
+    return connection;
+  }
+
+  /** Closes every connection opened here, gracefully when Redis answers. Never throws. */
+  async closeAll(): Promise<void> {
+    const closing = [...this.connections];
+    this.connections.clear();
+    await Promise.all(closing.map(close));
+  }
+
+  /** Logs each transition (lost, recovered) once, not every failed reconnect attempt. */
+  private watch(connection: Redis, name: string): void {
+    const where = redactUrl(this.url);
+    let state: 'connecting' | 'up' | 'down' = 'connecting';
+    const down = (reason: string) => {
+      if (state === 'down') return;
+      const what = state === 'up' ? 'lost' : 'cannot connect';
+      this.logger.warn(`Redis ${name} connection ${what} (${where}): ${reason}; reconnecting in the background`);
+      state = 'down';
+    };
+    connection.on('ready', () => {
+      if (state === 'down') this.logger.log(`Redis ${name} connection recovered (${where})`);
+      state = 'up';
+    });
+    // Without an 'error' listener ioredis reports every failed reconnect as unhandled.
+    connection.on('error', (error: Error) => down(error.message || error.name));
+    // 'reconnecting' rather than 'close': a connection we close ourselves does not reconnect.
+    connection.on('reconnecting', () => down('connection closed'));
+  }
+}
+
+/** Resolves true once the connection is ready, false after timeoutMs or when it ends. */
+export function waitUntilReady(connection: Redis, timeoutMs: number): Promise<boolean> {
+  if (connection.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const onReady = () => finish(true);
+    const onEnd = () => finish(false);
+    function finish(ready: boolean) {
+      clearTimeout(timer);
+      connection.off('ready', onReady);
+      connection.off('end', onEnd);
+      resolve(ready);
+    }
+    connection.once('ready', onReady);
+    connection.once('end', onEnd);
+  });
+}
+
+/** QUIT when Redis answers (pending replies arrive first); otherwise drop the socket. Never throws. */
+async function close(connection: Redis): Promise<void> {
+  if (connection.status === 'end') return;
+  if (connection.status !== 'ready') {
+    connection.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('QUIT timed out')), QUIT_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([connection.quit(), timedOut]);
+  } catch {
+    connection.disconnect();
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,75 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, RedisConnectionFactory, bullPrefix, type AppConfig } from '@trailsight/core';
+import { JOB_RULES, type AnyJobItem, type JobName, type QueueName } from './queue-contract.js';
+
+/** Jobs per addBulk: one MULTI per call, bounded so Redis is not blocked by one huge transaction. */
+const ADD_BULK_SIZE = 1_000;
+
+/**
+ * The only place jobs are added (immich's job repository): `queueAll([{ name, data }])`, with
+ * each job's queue, options and deterministic id from JOB_RULES in the queue contract.
+ *
+ * Fails fast: its one connection, shared by its queues, has no offline queue, so with Redis down
+ * an add is refused at once and the caller (the poller) keeps its checkpoint and tries again.
+ * Queues and connection are opened on first use and closed in onModuleDestroy, after the
+ * sources (which stop in theirs) and before RedisService closes the shared connection.
+ */
+@Injectable()
+export class JobProducer implements OnModuleDestroy {
+  private readonly logger = new Logger(JobProducer.name);
+  private readonly connections: RedisConnectionFactory;
+  private connection?: Redis;
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.connections = new RedisConnectionFactory(config.redisUrl, this.logger);
+  }
+
+  async queue(item: AnyJobItem): Promise<void> {
+    await this.queueAll([item]);
+  }
+
+  /** Resolves once Redis has acknowledged every job; rejects fast when it cannot. Returns jobs added. */
+  async queueAll(items: readonly AnyJobItem[]): Promise<number> {
+    const byQueue = new Map<QueueName, Array<{ name: JobName; data: object; opts: object }>>();
+    for (const item of items) {
+      const rule = JOB_RULES[item.name];
+      // The rule's own job name types its data; TypeScript cannot pair them through the union.
+      const jobId = (rule.jobId as ((data: AnyJobItem['data']) => string) | undefined)?.(item.data);
+      const opts = jobId === undefined ? rule.options(this.config) : { ...rule.options(this.config), jobId };
+      const jobs = byQueue.get(rule.queue) ?? [];
+      jobs.push({ name: item.name, data: item.data, opts });
+      byQueue.set(rule.queue, jobs);
+    }
+    for (const [name, jobs] of byQueue) {
+      const queue = this.queueOf(name);
+      for (let i = 0; i < jobs.length; i += ADD_BULK_SIZE) await queue.addBulk(jobs.slice(i, i + ADD_BULK_SIZE));
+    }
+    return items.length;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const queues = [...this.queues.values()];
+    this.queues.clear();
+    await Promise.all(
+      queues.map((queue) =>
+        queue.close().catch((error: unknown) => this.logger.warn(`closing the ${queue.name} queue: ${String(error)}`)),
+      ),
+    );
+    this.connection = undefined;
+    // The queues share the connection, so they leave it open: it is closed here, after them.
+    await this.connections.closeAll();
+  }
+
+  private queueOf(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      this.connection ??= this.connections.open('producer', 'command');
+      queue = new Queue(name, { connection: this.connection, prefix: bullPrefix(this.config.redisPrefix) });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+}
