@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { HOUR_MS, MINUTE_MS, type AccountRegion } from '@trailsight/domain';
-import { APP_CONFIG, RedisService, type AppConfig, type KeySpace } from '@trailsight/core';
-import type { FactoryProvider } from '@nestjs/common';
+import type { KeySpace } from '@trailsight/core';
 import type { BaselineWindow } from '../core/insight-lifecycle.js';
 import type { EvaluatedSeries } from './source-evaluator.js';
 
