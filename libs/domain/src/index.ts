@@ -17,6 +17,18 @@ export type {
   InsightState,
   InsightStatistics,
 } from './insight-record.js';
+export {
+  type AttributedBy,
+  type SeriesKey,
+  attributionFieldPrefix,
+  callSeriesField,
+  counterFields,
+  errorSeriesField,
+  FIELD_SEPARATOR,
+  isSeriesField,
+  parseSeriesField,
+  seriesField,
+} from './series-key.js';
 export { EventsSink, TrailFilesSink } from './sinks.js';
 export type { SlimEvent } from './slim-event.js';
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, minuteOf } from './time.js';

@@ -1,8 +1,8 @@
 import type { Redis, Result } from 'ioredis';
-import type { AccountRegion, SlimEvent } from '@trailsight/domain';
+import { counterFields, type AccountRegion, type SlimEvent } from '@trailsight/domain';
 import type { KeySpace } from '@trailsight/core';
 import { COUNT_BATCHES_LUA } from './count-batches.script.js';
-import { counterFields, MINUTE_MS, minuteOf } from './counter-fields.js';
+import { MINUTE_MS, minuteOf } from './counter-fields.js';
 
 export interface CountResult {
   /** Events counted now. */
