@@ -1,4 +1,13 @@
 export { type AccountRegion, accountRegionKey, parseAccountRegion } from './account-region.js';
+export {
+  accountIdProblem,
+  apiNameProblem,
+  isAccountId,
+  isApiName,
+  isRegion,
+  MAX_API_NAME_LENGTH,
+  regionProblem,
+} from './aws-identifiers.js';
 export type {
   CloudTrailEventCategory,
   CloudTrailEventType,

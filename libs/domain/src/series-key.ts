@@ -3,7 +3,7 @@ import type { SlimEvent } from './slim-event.js';
 
 /**
  * The one codec of the field names inside a minute's counter hash. A series field doubles as
- * the series key. Identifiers (source, name) never hold the separator (api-identifiers.ts), and
+ * the series key. Identifiers (source, name) never hold the separator (aws-identifiers.ts), and
  * free text (an arn, a user agent) always comes last, so a field splits on its first separators.
  *
  *   c|<source>|<name>                 write calls (call-rate series)

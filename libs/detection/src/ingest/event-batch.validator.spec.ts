@@ -35,9 +35,10 @@ describe('validateBatchEvents', () => {
       { ...good, arn: 'arn:x\nc|forged|field' },
       { ...good, err: 'AccessDenied\n' },
       { ...good, id: 'e 1' },
+      { ...good, name: 'PutObject|AccessDenied' },
     ];
     const { valid, invalid } = validateBatchEvents([...breaks, { ...good, ua: 'agent\nwith a break' }]);
-    expect(invalid.map((problem) => problem.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(invalid.map((problem) => problem.index)).toEqual([0, 1, 2, 3, 4, 5]);
     // User agents are free text: their line breaks are folded when counted, not refused.
     expect(valid).toHaveLength(1);
   });
@@ -54,5 +55,11 @@ describe('batchSourceProblem', () => {
     expect(batchSourceProblem(undefined)).toBe('source is not an object');
     expect(batchSourceProblem({ accountId: '12', region: 'us-east-1' })).toMatch(/accountId/);
     expect(batchSourceProblem({ accountId: '123456789012', region: 'moon' })).toMatch(/region/);
+    expect(batchSourceProblem({ accountId: 'unknown', region: 'us-east-1' })).toMatch(/accountId/);
+  });
+
+  it('takes every account-region the record parser takes (the same check)', () => {
+    expect(batchSourceProblem({ accountId: '123456789012', region: 'sagov-westsouth-1r' })).toBeUndefined();
+    expect(batchSourceProblem({ accountId: '123456789012', region: '{us-east-1}' })).toMatch(/region/);
   });
 });

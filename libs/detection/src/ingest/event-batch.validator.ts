@@ -1,4 +1,4 @@
-import type { SlimEvent } from '@trailsight/domain';
+import { accountIdProblem, apiNameProblem, regionProblem, type SlimEvent } from '@trailsight/domain';
 
 export interface InvalidEvent {
   index: number;
@@ -26,10 +26,7 @@ export function validateBatchEvents(events: unknown): { valid: SlimEvent[]; inva
 export function batchSourceProblem(source: unknown): string | undefined {
   if (typeof source !== 'object' || source === null) return 'source is not an object';
   const { accountId, region } = source as Record<string, unknown>;
-  if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) return 'source.accountId must be 12 digits';
-  if (typeof region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
-    return 'source.region is not an AWS region';
-  return undefined;
+  return accountIdProblem(accountId, 'source.accountId') ?? regionProblem(region, 'source.region');
 }
 
 function slimEventProblem(event: unknown): string | undefined {
@@ -38,16 +35,12 @@ function slimEventProblem(event: unknown): string | undefined {
   for (const key of ['id', 'src', 'name', 'arn', 'ua'] as const) {
     if (typeof e[key] !== 'string') return `${key} must be a string`;
   }
-  if ((e.id as string) === '' || (e.src as string) === '' || (e.name as string) === '')
-    return 'id, src and name must not be empty';
-  if (
-    /\s/.test(e.id as string) ||
-    hasLineBreak(e.src as string) ||
-    hasLineBreak(e.name as string) ||
-    hasLineBreak(e.arn as string) ||
-    (typeof e.err === 'string' && hasLineBreak(e.err))
-  ) {
-    return 'id, src, name, arn and err must not contain line breaks (and id no white space)';
+  if ((e.id as string) === '' || /\s/.test(e.id as string)) return 'id must be non-empty without white space';
+  // Source and name become counter fields: the same check as the record parser's.
+  const nameProblem = apiNameProblem(e.src, 'src') ?? apiNameProblem(e.name, 'name');
+  if (nameProblem) return nameProblem;
+  if (hasLineBreak(e.arn as string) || (typeof e.err === 'string' && hasLineBreak(e.err))) {
+    return 'arn and err must not contain line breaks';
   }
   if (typeof e.t !== 'number' || !Number.isFinite(e.t)) return 't must be epoch milliseconds';
   if (typeof e.ro !== 'boolean') return 'ro must be a boolean';
