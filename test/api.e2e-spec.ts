@@ -249,7 +249,7 @@ describe('GET /v1/apis', () => {
       for (let k = 0; k < 2; k++) events.push(slim(`b-${m}-${k}`, lastClosed - m * MINUTE));
     }
     for (let k = 0; k < 9; k++) events.push(slim(`c-${k}`, lastClosed + 1_000, k < 4 ? 'AccessDenied' : undefined));
-    await counters.countBatch('apis-e2e', source, events);
+    await counters.countBatches(source, [{ id: 'apis-e2e', events }]);
     await client.sadd(new KeySpace(PREFIX).sources(), `${source.accountId}:${source.region}`);
 
     const { status, body } = await get('/v1/apis?accountId=333333333333&windowMinutes=10');

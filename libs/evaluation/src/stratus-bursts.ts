@@ -27,7 +27,7 @@ export async function loadDetonations(dir: string): Promise<Detonation[]> {
   const out: Detonation[] = [];
   for (const file of files) {
     const { records, rejects } = await readRecordsFile(join(dir, file));
-    const events = records.map(toSlimEvent);
+    const events = records.map((record) => toSlimEvent(record));
     if (events.length === 0) continue;
     const first = Math.min(...events.map((e) => Math.floor(e.t / MINUTE)));
     const last = Math.max(...events.map((e) => Math.floor(e.t / MINUTE)));

@@ -1,4 +1,4 @@
-import { eventTimeMs, parseRecord, parseRecordJson, type RecordResult, type Reject } from './record-parser.js';
+import { eventTimeMs, parseRecord, type RecordResult, type Reject } from './record-parser.js';
 import { SAMPLE_LIMIT } from './reject-sample.js';
 
 const record = {
@@ -165,19 +165,6 @@ describe('parseRecord', () => {
       reason: 'invalid-field',
       detail: expect.stringContaining('boom'),
     });
-  });
-});
-
-describe('parseRecordJson', () => {
-  it('parses a record from JSON text', () => {
-    expect(parseRecordJson(JSON.stringify(record))).toEqual({ ok: true, record });
-  });
-
-  it('rejects malformed JSON with the text as sample', () => {
-    const text = '{"eventID": "x", ';
-    const reject = rejected(parseRecordJson(text));
-    expect(reject.reason).toBe('malformed-json');
-    expect(reject.sample).toBe(text);
   });
 });
 

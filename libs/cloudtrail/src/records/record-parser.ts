@@ -51,17 +51,6 @@ export function parseRecord(raw: unknown): RecordResult {
   return problem ? { ok: false, reject: problem } : { ok: true, record: toRecord(checked) };
 }
 
-/** Parses one record from JSON text (an NDJSON line, a LookupEvents `CloudTrailEvent`). Never throws. */
-export function parseRecordJson(text: string): RecordResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, reject: { reason: 'malformed-json', detail: errorMessage(error), sample: truncate(text) } };
-  }
-  return parseRecord(value);
-}
-
 /** What validation learnt about a record, besides that it is valid. */
 export interface CheckedRecord {
   /** The record itself (not copied). */

@@ -1,6 +1,6 @@
 import type { CloudTrailRecord } from '@trailsight/domain';
-import { parseRecord } from './record-parser.js';
-import { accountRegionOf, identityKey, parseSlimEvent, toSlimEvent } from './slim-event.js';
+import { checkRecordInto, parseRecord, type CheckedRecord } from './record-parser.js';
+import { accountRegionOf, identityKey, toSlimEvent } from './slim-event.js';
 
 const record: CloudTrailRecord = {
   eventVersion: '1.09',
@@ -100,24 +100,35 @@ describe('accountRegionOf', () => {
 
   it("prefers the trail file's account to the caller's when recipientAccountId is missing (eventVersion 1.01)", () => {
     const { recipientAccountId: _, ...old } = record;
-    expect(accountRegionOf(old, '999999999999').accountId).toBe('999999999999');
-    expect(accountRegionOf(old).accountId).toBe('111122223333');
+    expect(accountRegionOf(old, '999999999999')?.accountId).toBe('999999999999');
+    expect(accountRegionOf(old)?.accountId).toBe('111122223333');
   });
 
-  it("is 'unknown' when no account can be found, and skips values that would break the hash tag", () => {
+  it('is undefined when no account can be found, and skips values that are no account id', () => {
     const { recipientAccountId: _, ...old } = record;
     const service = { ...old, userIdentity: { type: 'AWSService', invokedBy: 'ec2.amazonaws.com' } };
-    expect(accountRegionOf(service).accountId).toBe('unknown');
-    expect(accountRegionOf({ ...service, recipientAccountId: '{1}:x' }, '123456789012').accountId).toBe('123456789012');
+    expect(accountRegionOf(service)).toBeUndefined();
+    expect(accountRegionOf({ ...service, recipientAccountId: '{1}:x' }, '123456789012')?.accountId).toBe(
+      '123456789012',
+    );
+    expect(accountRegionOf({ ...service, recipientAccountId: 'unknown' }, 'abc')).toBeUndefined();
   });
 });
 
-describe('parseSlimEvent', () => {
-  /** What parseRecord, toSlimEvent and accountRegionOf make of a value: parseSlimEvent must match. */
+describe('toSlimEvent of an uncopied record (the trail-file path)', () => {
+  /** What parseRecord, toSlimEvent and accountRegionOf make of a value: the uncopied path must match. */
   function viaRecord(value: unknown, fallback?: string) {
     const result = parseRecord(value);
     if (!result.ok) return result;
     return { ok: true as const, event: toSlimEvent(result.record), source: accountRegionOf(result.record, fallback) };
+  }
+
+  const checked: CheckedRecord = { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined };
+  function uncopied(value: unknown, fallback?: string) {
+    const reject = checkRecordInto(value, checked);
+    if (reject) return { ok: false as const, reject };
+    const record = checked.fields as unknown as CloudTrailRecord;
+    return { ok: true as const, event: toSlimEvent(record, checked), source: accountRegionOf(record, fallback) };
   }
 
   it('gives what parseRecord, toSlimEvent and accountRegionOf give, for 5,000 mutated records', () => {
@@ -161,16 +172,14 @@ describe('parseSlimEvent', () => {
       }
       const fallback = next(2) === 0 ? '999988887777' : undefined;
       const expected = viaRecord(value, fallback);
-      expect(parseSlimEvent(value, fallback)).toEqual(expected);
+      expect(uncopied(value, fallback)).toEqual(expected);
       outcomes.add(expected.ok ? 'ok' : expected.reject.reason);
     }
     expect([...outcomes].sort()).toEqual(['insight-record', 'invalid-field', 'missing-field', 'ok']);
   });
 
   it('rejects what parseRecord rejects, with the same reason and detail', () => {
-    expect(parseSlimEvent(42)).toEqual(parseRecord(42));
-    expect(parseSlimEvent({ ...record, eventTime: 'yesterday' })).toEqual(
-      parseRecord({ ...record, eventTime: 'yesterday' }),
-    );
+    expect(uncopied(42)).toEqual(parseRecord(42));
+    expect(uncopied({ ...record, eventTime: 'yesterday' })).toEqual(parseRecord({ ...record, eventTime: 'yesterday' }));
   });
 });

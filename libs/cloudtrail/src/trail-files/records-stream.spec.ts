@@ -185,7 +185,7 @@ describe('streamRecords', () => {
       }
       const expectedBySource = new Map<string, SlimEvent[]>();
       for (const r of expected.records) {
-        const { accountId, region } = accountRegionOf(r, '999988887777');
+        const { accountId, region } = accountRegionOf(r, '999988887777')!;
         const key = `${accountId}:${region}`;
         expectedBySource.set(key, [...(expectedBySource.get(key) ?? []), toSlimEvent(r)]);
       }
@@ -193,7 +193,7 @@ describe('streamRecords', () => {
       expect(rejects).toEqual(expected.rejects);
     }
     expect(expected.records.map((r) => r.eventID)).toEqual(['a', 'b', 'd']);
-    expect(expected.records.map((r) => accountRegionOf(r, '999988887777').accountId)).toEqual([
+    expect(expected.records.map((r) => accountRegionOf(r, '999988887777')?.accountId)).toEqual([
       '123456789012',
       '999988887777',
       '123456789012',

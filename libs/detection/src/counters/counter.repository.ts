@@ -67,16 +67,6 @@ export class CounterRepository {
     }
   }
 
-  async countBatch(
-    batchId: string,
-    source: AccountRegion,
-    events: SlimEvent[],
-    nowMs = Date.now(),
-  ): Promise<CountResult> {
-    const [result] = await this.countBatches(source, [{ id: batchId, events }], nowMs);
-    return result;
-  }
-
   /** Counts several batches of one account-region in one atomic step; one result per batch. */
   async countBatches(source: AccountRegion, batches: EventBatch[], nowMs = Date.now()): Promise<CountResult[]> {
     const results = batches.map((): CountResult => ({ counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false }));
