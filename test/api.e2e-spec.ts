@@ -274,16 +274,16 @@ describe('GET /v1/apis', () => {
   });
 });
 
-function slim(id: string, t: number, err?: string) {
+function slim(eventId: string, eventTimeMs: number, errorCode?: string) {
   return {
-    id,
-    t,
-    src: 'ec2.amazonaws.com',
-    name: 'RunInstances',
-    ro: false,
-    arn: 'arn:aws:iam::333333333333:user/bob',
-    ua: 'aws-cli/2',
-    ...(err ? { err } : {}),
+    eventId,
+    eventTimeMs,
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'RunInstances',
+    readOnly: false,
+    identity: 'arn:aws:iam::333333333333:user/bob',
+    userAgent: 'aws-cli/2',
+    ...(errorCode ? { errorCode } : {}),
   };
 }
 

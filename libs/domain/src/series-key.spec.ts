@@ -11,13 +11,13 @@ import {
 } from './series-key.js';
 
 const write: SlimEvent = {
-  id: 'e1',
-  t: 0,
-  src: 'ec2.amazonaws.com',
-  name: 'RunInstances',
-  ro: false,
-  arn: 'arn:aws:iam::123456789012:user/alice',
-  ua: 'Boto3/1.34 md/x|y',
+  eventId: 'e1',
+  eventTimeMs: 0,
+  eventSource: 'ec2.amazonaws.com',
+  eventName: 'RunInstances',
+  readOnly: false,
+  identity: 'arn:aws:iam::123456789012:user/alice',
+  userAgent: 'Boto3/1.34 md/x|y',
 };
 
 describe('series-key codec', () => {
@@ -26,7 +26,7 @@ describe('series-key codec', () => {
     expect(errorSeriesField('s3.amazonaws.com', 'GetObject', 'AccessDenied')).toBe(
       'e|s3.amazonaws.com|GetObject|AccessDenied',
     );
-    expect(counterFields({ ...write, err: 'Client.UnauthorizedOperation' })).toEqual([
+    expect(counterFields({ ...write, errorCode: 'Client.UnauthorizedOperation' })).toEqual([
       'c|ec2.amazonaws.com|RunInstances',
       'cu|ec2.amazonaws.com|RunInstances|arn:aws:iam::123456789012:user/alice',
       'ca|ec2.amazonaws.com|RunInstances|Boto3/1.34 md/x|y',
@@ -37,8 +37,8 @@ describe('series-key codec', () => {
   });
 
   it('counts nothing for a successful read, only errors for a failed one', () => {
-    expect(counterFields({ ...write, ro: true })).toEqual([]);
-    expect(counterFields({ ...write, ro: true, err: 'AccessDenied' }).map((f) => f.split('|')[0])).toEqual([
+    expect(counterFields({ ...write, readOnly: true })).toEqual([]);
+    expect(counterFields({ ...write, readOnly: true, errorCode: 'AccessDenied' }).map((f) => f.split('|')[0])).toEqual([
       'e',
       'eu',
       'ea',
@@ -46,7 +46,7 @@ describe('series-key codec', () => {
   });
 
   it('keeps a user agent on one line: fields travel newline-separated', () => {
-    expect(counterFields({ ...write, ua: 'a\r\nb\nc' })).toContain('ca|ec2.amazonaws.com|RunInstances|a b c');
+    expect(counterFields({ ...write, userAgent: 'a\r\nb\nc' })).toContain('ca|ec2.amazonaws.com|RunInstances|a b c');
   });
 
   it('reads back every series it writes, and only series', () => {
@@ -65,7 +65,7 @@ describe('series-key codec', () => {
       expect(isSeriesField(seriesField(key))).toBe(true);
       expect(parseSeriesField(seriesField(key))).toEqual(key);
     }
-    for (const field of counterFields({ ...write, err: 'Oops' })) {
+    for (const field of counterFields({ ...write, errorCode: 'Oops' })) {
       expect(parseSeriesField(field) !== undefined).toBe(isSeriesField(field));
     }
     for (const notSeries of ['cu|a|b|arn', 'ea|a|b|c|ua', 'c|nameless', 'e|a|b', 'x|a|b', '']) {
@@ -76,14 +76,14 @@ describe('series-key codec', () => {
   it('names the attribution fields of a series by their prefix', () => {
     const calls = parseSeriesField('c|ec2.amazonaws.com|RunInstances')!;
     const errors = parseSeriesField('e|ec2.amazonaws.com|RunInstances|Client.UnauthorizedOperation')!;
-    const fields = counterFields({ ...write, err: 'Client.UnauthorizedOperation' });
+    const fields = counterFields({ ...write, errorCode: 'Client.UnauthorizedOperation' });
     const valuesOf = (prefix: string | undefined) =>
       fields.filter((f) => prefix !== undefined && f.startsWith(prefix)).map((f) => f.slice(prefix!.length));
-    expect(valuesOf(attributionFieldPrefix(calls, 'userIdentityArn'))).toEqual([write.arn]);
-    expect(valuesOf(attributionFieldPrefix(calls, 'userAgent'))).toEqual([write.ua]);
+    expect(valuesOf(attributionFieldPrefix(calls, 'userIdentityArn'))).toEqual([write.identity]);
+    expect(valuesOf(attributionFieldPrefix(calls, 'userAgent'))).toEqual([write.userAgent]);
     expect(valuesOf(attributionFieldPrefix(calls, 'errorCode'))).toEqual(['Client.UnauthorizedOperation']);
-    expect(valuesOf(attributionFieldPrefix(errors, 'userIdentityArn'))).toEqual([write.arn]);
-    expect(valuesOf(attributionFieldPrefix(errors, 'userAgent'))).toEqual([write.ua]);
+    expect(valuesOf(attributionFieldPrefix(errors, 'userIdentityArn'))).toEqual([write.identity]);
+    expect(valuesOf(attributionFieldPrefix(errors, 'userAgent'))).toEqual([write.userAgent]);
     expect(attributionFieldPrefix(errors, 'errorCode')).toBeUndefined();
   });
 });

@@ -96,16 +96,16 @@ const NO_FIELDS: readonly string[] = [];
 
 /** The counter fields one event increments by one (the counting scripts' input). */
 export function counterFields(event: SlimEvent): readonly string[] {
-  if (event.ro && event.err === undefined) return NO_FIELDS;
-  const api = `${event.src}|${event.name}`;
-  const ua = oneLine(event.ua);
+  if (event.readOnly && event.errorCode === undefined) return NO_FIELDS;
+  const api = `${event.eventSource}|${event.eventName}`;
+  const ua = oneLine(event.userAgent);
   const fields: string[] = [];
-  if (!event.ro) {
-    fields.push(`c|${api}`, `cu|${api}|${event.arn}`, `ca|${api}|${ua}`);
+  if (!event.readOnly) {
+    fields.push(`c|${api}`, `cu|${api}|${event.identity}`, `ca|${api}|${ua}`);
   }
-  if (event.err !== undefined) {
-    const series = `${api}|${event.err}`;
-    fields.push(`e|${series}`, `eu|${series}|${event.arn}`, `ea|${series}|${ua}`);
+  if (event.errorCode !== undefined) {
+    const series = `${api}|${event.errorCode}`;
+    fields.push(`e|${series}`, `eu|${series}|${event.identity}`, `ea|${series}|${ua}`);
   }
   return fields;
 }

@@ -29,8 +29,8 @@ export async function loadDetonations(dir: string): Promise<Detonation[]> {
     const { records, rejects } = await readRecordsFile(join(dir, file));
     const events = records.map((record) => toSlimEvent(record));
     if (events.length === 0) continue;
-    const first = Math.min(...events.map((e) => Math.floor(e.t / MINUTE)));
-    const last = Math.max(...events.map((e) => Math.floor(e.t / MINUTE)));
+    const first = Math.min(...events.map((e) => Math.floor(e.eventTimeMs / MINUTE)));
+    const last = Math.max(...events.map((e) => Math.floor(e.eventTimeMs / MINUTE)));
     const series = new Map<string, Map<number, number>>();
     const add = (key: string, offset: number) => {
       let counts = series.get(key);
@@ -38,7 +38,7 @@ export async function loadDetonations(dir: string): Promise<Detonation[]> {
       counts.set(offset, (counts.get(offset) ?? 0) + 1);
     };
     for (const e of events) {
-      const offset = Math.floor(e.t / MINUTE) - first;
+      const offset = Math.floor(e.eventTimeMs / MINUTE) - first;
       for (const field of counterFields(e)) if (isSeriesField(field)) add(field, offset);
     }
     out.push({

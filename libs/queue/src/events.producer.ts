@@ -52,7 +52,7 @@ export class EventsProducer implements EventsSink, OnModuleDestroy {
 /** Deterministic, ':'-free and never all digits, as BullMQ requires of custom ids. */
 export function batchJobId(source: AccountRegion, events: SlimEvent[]): string {
   const hash = createHash('sha1').update(`${source.accountId}/${source.region}`);
-  for (const id of events.map((event) => event.id).sort()) hash.update('\n').update(id);
+  for (const id of events.map((event) => event.eventId).sort()) hash.update('\n').update(id);
   return `batch-${hash.digest('hex')}`;
 }
 

@@ -24,27 +24,27 @@ const record: CloudTrailRecord = {
 describe('toSlimEvent', () => {
   it('keeps what the detector needs, with eventTime as epoch ms', () => {
     expect(toSlimEvent(record)).toEqual({
-      id: '450230d4-b39e-4a18-a6a0-d07a6e2105cb',
-      t: Date.UTC(2024, 6, 30, 21, 31, 21),
-      src: 'ec2.amazonaws.com',
-      name: 'RunInstances',
-      ro: false,
-      err: 'Client.UnauthorizedOperation',
-      arn: 'arn:aws:sts::111122223333:assumed-role/Admin/session',
-      ua: 'aws-cli/2.13.5',
+      eventId: '450230d4-b39e-4a18-a6a0-d07a6e2105cb',
+      eventTimeMs: Date.UTC(2024, 6, 30, 21, 31, 21),
+      eventSource: 'ec2.amazonaws.com',
+      eventName: 'RunInstances',
+      readOnly: false,
+      errorCode: 'Client.UnauthorizedOperation',
+      identity: 'arn:aws:sts::111122223333:assumed-role/Admin/session',
+      userAgent: 'aws-cli/2.13.5',
     });
   });
 
-  it('leaves err out on success, ua empty without userAgent, and infers ro when absent', () => {
+  it('leaves errorCode out on success, userAgent empty without one, and infers readOnly when absent', () => {
     const { errorCode: _e, userAgent: _u, readOnly: _r, ...bare } = record;
     const slim = toSlimEvent({ ...bare, eventName: 'DescribeInstances' });
-    expect('err' in slim).toBe(false);
-    expect(slim.ua).toBe('');
-    expect(slim.ro).toBe(true);
+    expect('errorCode' in slim).toBe(false);
+    expect(slim.userAgent).toBe('');
+    expect(slim.readOnly).toBe(true);
   });
 
   it('cuts a forged userAgent to the 1 KB AWS allows', () => {
-    expect(toSlimEvent({ ...record, userAgent: 'x'.repeat(100_000) }).ua).toHaveLength(1024);
+    expect(toSlimEvent({ ...record, userAgent: 'x'.repeat(100_000) }).userAgent).toHaveLength(1024);
   });
 
   it('gives an IdentityCenterUser record, which has no arn, a stable identity key', () => {
@@ -61,7 +61,7 @@ describe('toSlimEvent', () => {
       },
     });
     if (!parsed.ok) throw new Error(parsed.reject.detail);
-    expect(toSlimEvent(parsed.record).arn).toBe(
+    expect(toSlimEvent(parsed.record).identity).toBe(
       'identitycenter:arn:aws:identitystore::111122223333:identitystore/d-9067642ac7/544894e8-80c1-707f-60e3-3ba6510dfac1',
     );
   });

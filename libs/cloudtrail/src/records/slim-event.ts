@@ -19,17 +19,17 @@ const MAX_IDENTITY_KEY = 2048;
  */
 export function toSlimEvent(record: CloudTrailRecord, checked?: CheckedRecord): SlimEvent {
   const event: SlimEvent = {
-    id: record.eventID,
-    t: checked ? checked.eventTimeMs : (eventTimeMs(record.eventTime) ?? Date.parse(record.eventTime)),
-    src: record.eventSource,
-    name: record.eventName,
-    ro: checked ? checked.readOnly : (record.readOnly ?? inferReadOnly(record.eventName)),
-    arn: identityKey(record.userIdentity ?? undefined),
-    ua: (record.userAgent ?? '').slice(0, MAX_USER_AGENT),
+    eventId: record.eventID,
+    eventTimeMs: checked ? checked.eventTimeMs : (eventTimeMs(record.eventTime) ?? Date.parse(record.eventTime)),
+    eventSource: record.eventSource,
+    eventName: record.eventName,
+    readOnly: checked ? checked.readOnly : (record.readOnly ?? inferReadOnly(record.eventName)),
+    identity: identityKey(record.userIdentity ?? undefined),
+    userAgent: (record.userAgent ?? '').slice(0, MAX_USER_AGENT),
   };
   // The checked record is not normalised: its errorCode may still be '' or null.
   const errorCode = checked ? checked.errorCode : record.errorCode;
-  if (errorCode) event.err = errorCode;
+  if (errorCode) event.errorCode = errorCode;
   return event;
 }
 

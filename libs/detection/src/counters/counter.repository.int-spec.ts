@@ -10,13 +10,13 @@ const minute = Date.parse('2026-11-24T09:59:00Z');
 
 function event(id: string, over: Partial<SlimEvent> = {}): SlimEvent {
   return {
-    id,
-    t: minute + 5_000,
-    src: 'ec2.amazonaws.com',
-    name: 'RunInstances',
-    ro: false,
-    arn: 'arn:aws:iam::123456789012:user/alice',
-    ua: 'aws-cli/2.15',
+    eventId: id,
+    eventTimeMs: minute + 5_000,
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'RunInstances',
+    readOnly: false,
+    identity: 'arn:aws:iam::123456789012:user/alice',
+    userAgent: 'aws-cli/2.15',
     ...over,
   };
 }
@@ -50,10 +50,10 @@ describe('CounterRepository (real Redis)', () => {
       source,
       [
         event('e1'),
-        event('e2', { arn: 'arn:aws:iam::123456789012:user/bob', ua: 'Boto3/1.34 md/x|y' }),
-        event('e3', { err: 'Client.UnauthorizedOperation' }),
-        event('e4', { ro: true, name: 'DescribeInstances', err: 'AccessDenied' }),
-        event('e5', { ro: true, name: 'DescribeInstances' }),
+        event('e2', { identity: 'arn:aws:iam::123456789012:user/bob', userAgent: 'Boto3/1.34 md/x|y' }),
+        event('e3', { errorCode: 'Client.UnauthorizedOperation' }),
+        event('e4', { readOnly: true, eventName: 'DescribeInstances', errorCode: 'AccessDenied' }),
+        event('e5', { readOnly: true, eventName: 'DescribeInstances' }),
       ],
       now,
     );
@@ -76,7 +76,7 @@ describe('CounterRepository (real Redis)', () => {
   });
 
   it('never counts a retried batch or a re-read event twice', async () => {
-    const events = [event('a1'), event('a2'), event('a3', { t: minute - 60_000 })];
+    const events = [event('a1'), event('a2'), event('a3', { eventTimeMs: minute - 60_000 })];
     expect((await countOne('same', source, events, now)).counted).toBe(3);
     expect(await countOne('same', source, events, now)).toMatchObject({ alreadyDone: true, counted: 0 });
     // Another batch overlapping the first (an overlapping LookupEvents window): only the new event counts.
@@ -97,7 +97,13 @@ describe('CounterRepository (real Redis)', () => {
   it('undoes its dedupe marks when an id repeats within a minute, then counts each event once', async () => {
     const earlier = minute - 60_000;
     // The first minute is added in full before the script meets the repeat in the second.
-    const events = [event('r1', { t: earlier }), event('r2', { t: earlier }), event('r3'), event('r4'), event('r3')];
+    const events = [
+      event('r1', { eventTimeMs: earlier }),
+      event('r2', { eventTimeMs: earlier }),
+      event('r3'),
+      event('r4'),
+      event('r3'),
+    ];
     expect(await countOne('repeats', source, events, now)).toMatchObject({ counted: 4, duplicates: 1 });
     const keys = new KeySpace('t');
     expect((await redis.smembers(keys.seenEvents(source, earlier))).sort()).toEqual(['r1', 'r2']);
@@ -141,14 +147,14 @@ describe('CounterRepository (real Redis)', () => {
 
   it('skips events older than the retention window instead of writing keys that expire at once', async () => {
     const old = now - 9 * 86_400_000;
-    expect(await countOne('old', source, [event('o1', { t: old }), event('o2')], now)).toMatchObject({
+    expect(await countOne('old', source, [event('o1', { eventTimeMs: old }), event('o2')], now)).toMatchObject({
       counted: 1,
       tooOld: 1,
     });
   });
 
   it('puts every key of a batch in one Redis Cluster slot', async () => {
-    await countOne('slot', source, [event('k1'), event('k2', { t: minute - 120_000 })], now);
+    await countOne('slot', source, [event('k1'), event('k2', { eventTimeMs: minute - 120_000 })], now);
     const keys = await redis.keys('t:*');
     expect(keys.length).toBeGreaterThan(4);
     expect(new Set(keys.map((key) => /\{[^}]+\}/.exec(key)?.[0]))).toEqual(new Set(['{123456789012:us-east-1}']));

@@ -119,16 +119,16 @@ export class CounterRepository {
     for (const { batch, index } of live) {
       const result: CountResult = { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false };
       for (const event of batch.events) {
-        if (event.t < oldest) {
+        if (event.eventTimeMs < oldest) {
           result.tooOld++;
           continue;
         }
         // Seen in Redis already: counted once, elsewhere.
-        if (seen.size > 0 && seen.has(event.id)) {
+        if (seen.size > 0 && seen.has(event.eventId)) {
           result.duplicates++;
           continue;
         }
-        const minute = minuteOf(event.t);
+        const minute = minuteOf(event.eventTimeMs);
         // Events come in runs of the same minute: look the bucket up only when the minute changes.
         if (minute !== lastMinute || !bucket) {
           bucket = minutes.get(minute);
@@ -136,11 +136,11 @@ export class CounterRepository {
           lastMinute = minute;
         }
         // Earlier in these batches, the same minute (as the dedupe sets key them): counted once.
-        if (mergeRepeats && bucket.merged.size === bucket.merged.add(event.id).size) {
+        if (mergeRepeats && bucket.merged.size === bucket.merged.add(event.eventId).size) {
           result.duplicates++;
           continue;
         }
-        bucket.ids.push(event.id);
+        bucket.ids.push(event.eventId);
         for (const field of counterFields(event)) bucket.fields.set(field, (bucket.fields.get(field) ?? 0) + 1);
         result.counted++;
       }

@@ -14,12 +14,35 @@ export function validateBatchEvents(events: unknown): { valid: SlimEvent[]; inva
   if (!Array.isArray(events)) return { valid: [], invalid: [{ index: -1, detail: 'events is not an array' }] };
   const valid: SlimEvent[] = [];
   const invalid: InvalidEvent[] = [];
-  events.forEach((event: unknown, index) => {
+  events.forEach((raw: unknown, index) => {
+    const event = isLegacy(raw) ? fromLegacy(raw) : raw;
     const problem = slimEventProblem(event);
     if (problem) invalid.push({ index, detail: problem });
     else valid.push(event as SlimEvent);
   });
   return { valid, invalid };
+}
+
+/**
+ * Jobs queued before SlimEvent had its long names used one-letter keys (`id`, `t`, `src`,
+ * `name`, `ro`, `err`, `arn`, `ua`): such jobs can still wait in Redis during an upgrade.
+ */
+function isLegacy(event: unknown): event is Record<string, unknown> {
+  return typeof event === 'object' && event !== null && !('eventId' in event) && 'id' in event;
+}
+
+function fromLegacy(e: Record<string, unknown>): Record<string, unknown> {
+  const event: Record<string, unknown> = {
+    eventId: e.id,
+    eventTimeMs: e.t,
+    eventSource: e.src,
+    eventName: e.name,
+    readOnly: e.ro,
+    identity: e.arn,
+    userAgent: e.ua,
+  };
+  if (e.err !== undefined) event.errorCode = e.err;
+  return event;
 }
 
 /** A batch's account-region: where its counters go, so a batch without a valid one is parked whole. */
@@ -32,20 +55,22 @@ export function batchSourceProblem(source: unknown): string | undefined {
 function slimEventProblem(event: unknown): string | undefined {
   if (typeof event !== 'object' || event === null) return 'event is not an object';
   const e = event as Record<string, unknown>;
-  for (const key of ['id', 'src', 'name', 'arn', 'ua'] as const) {
+  for (const key of ['eventId', 'eventSource', 'eventName', 'identity', 'userAgent'] as const) {
     if (typeof e[key] !== 'string') return `${key} must be a string`;
   }
-  if ((e.id as string) === '' || /\s/.test(e.id as string)) return 'id must be non-empty without white space';
+  const id = e.eventId as string;
+  if (id === '' || /\s/.test(id)) return 'eventId must be non-empty without white space';
   // Source and name become counter fields: the same check as the record parser's.
-  const nameProblem = apiNameProblem(e.src, 'src') ?? apiNameProblem(e.name, 'name');
+  const nameProblem = apiNameProblem(e.eventSource, 'eventSource') ?? apiNameProblem(e.eventName, 'eventName');
   if (nameProblem) return nameProblem;
-  if (hasLineBreak(e.arn as string) || (typeof e.err === 'string' && hasLineBreak(e.err))) {
-    return 'arn and err must not contain line breaks';
+  if (hasLineBreak(e.identity as string) || (typeof e.errorCode === 'string' && hasLineBreak(e.errorCode))) {
+    return 'identity and errorCode must not contain line breaks';
   }
-  if (typeof e.t !== 'number' || !Number.isFinite(e.t)) return 't must be epoch milliseconds';
-  if (typeof e.ro !== 'boolean') return 'ro must be a boolean';
-  if (e.err !== undefined && (typeof e.err !== 'string' || e.err === ''))
-    return 'err must be a non-empty string when present';
+  if (typeof e.eventTimeMs !== 'number' || !Number.isFinite(e.eventTimeMs))
+    return 'eventTimeMs must be epoch milliseconds';
+  if (typeof e.readOnly !== 'boolean') return 'readOnly must be a boolean';
+  if (e.errorCode !== undefined && (typeof e.errorCode !== 'string' || e.errorCode === ''))
+    return 'errorCode must be a non-empty string when present';
   return undefined;
 }
 

@@ -44,13 +44,13 @@ export class OfflineDetector {
     const key = `${source.accountId}:${source.region}`;
     let history = this.histories.get(key);
     if (!history) this.histories.set(key, (history = { source, minutes: new Map(), seen: new Set() }));
-    if (history.seen.has(event.id)) {
+    if (history.seen.has(event.eventId)) {
       this.duplicates++;
       return;
     }
-    history.seen.add(event.id);
+    history.seen.add(event.eventId);
     this.events++;
-    const minute = minuteOf(event.t);
+    const minute = minuteOf(event.eventTimeMs);
     let hash = history.minutes.get(minute);
     if (!hash) history.minutes.set(minute, (hash = {}));
     for (const field of counterFields(event)) hash[field] = (hash[field] ?? 0) + 1;
