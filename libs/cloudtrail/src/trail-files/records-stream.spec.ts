@@ -200,6 +200,20 @@ describe('streamRecords', () => {
     ]);
   });
 
+  it('makes a record without any account a reject, streamed or read whole, instead of counting it', async () => {
+    const accountless = record('b', { recipientAccountId: undefined, userIdentity: { type: 'AWSService' } });
+    for (const input of [JSON.stringify({ Records: [record('a'), accountless] }), `[${JSON.stringify(accountless)}]`]) {
+      const events: SlimEvent[] = [];
+      const rejects: Reject[] = [];
+      for await (const part of streamSlimEvents(Buffer.from(input), 'test', undefined)) {
+        for (const group of part.groups) events.push(...group.events);
+        rejects.push(...part.rejects);
+      }
+      expect(events.map((e) => e.eventId)).not.toContain('b');
+      expect(rejects).toEqual([expect.objectContaining({ reason: 'missing-field', eventId: 'b', origin: 'test' })]);
+    }
+  });
+
   const grycap = join(process.cwd(), '..', 'shared', 'datasets', 'grycap-cloudtrail-tracker');
   (existsSync(grycap) ? it : it.skip)(
     'reads every grycap file exactly as the whole-file reader',
