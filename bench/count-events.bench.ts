@@ -5,7 +5,8 @@ import { RejectsRepository, toSlimEvent } from '@trailsight/cloudtrail';
 import { TrafficGenerator } from '@trailsight/simulator';
 import { type AccountRegion, type SlimEvent } from '@trailsight/domain';
 import { bullPrefix, KeySpace, workerConnectionOptions } from '@trailsight/core';
-import { CounterRepository, CountingBuffer, EventCountingService, counterFields } from '@trailsight/detection';
+import { counterFields } from '@trailsight/domain';
+import { CounterRepository, CountingBuffer, EventCountingService } from '@trailsight/detection';
 import { JobName, QueueName, type JobOf } from '@trailsight/queue';
 import { progress, round } from './bench-support.js';
 
@@ -190,15 +191,15 @@ export function syntheticBatches(events: number, batchSize: number, accounts: re
     for (let i = 0; i < perSource; i++) {
       const api = (i * 7919) % 1000;
       const event: SlimEvent = {
-        id: randomUUID(),
-        t: start + Math.floor((i / perSource) * 60 * 60_000),
-        src: `service${api % 40}.amazonaws.com`,
-        name: `${api % 3 === 0 ? 'Describe' : 'Put'}Thing${api}`,
-        ro: api % 3 === 0,
-        arn: `arn:aws:iam::${accountId}:user/user${i}`,
-        ua: `aws-cli/2.${i} Python/3.11.6 Linux/6.1 exe/x86_64`,
+        eventId: randomUUID(),
+        eventTimeMs: start + Math.floor((i / perSource) * 60 * 60_000),
+        eventSource: `service${api % 40}.amazonaws.com`,
+        eventName: `${api % 3 === 0 ? 'Describe' : 'Put'}Thing${api}`,
+        readOnly: api % 3 === 0,
+        identity: `arn:aws:iam::${accountId}:user/user${i}`,
+        userAgent: `aws-cli/2.${i} Python/3.11.6 Linux/6.1 exe/x86_64`,
       };
-      if (i % 33 === 0) event.err = 'AccessDenied';
+      if (i % 33 === 0) event.errorCode = 'AccessDenied';
       slim.push(event);
     }
     return { source: { accountId, region: 'us-east-1' }, slim };
@@ -243,7 +244,7 @@ export function realisticBatches(options: {
       const records = generator.eventsForMinute(source, minute);
       for (let i = records.length - 1; i >= 0 && slim.length < perSource; i--) {
         const event = toSlimEvent(records[i]);
-        event.t += shift;
+        event.eventTimeMs += shift;
         slim.push(event);
       }
     }

@@ -254,7 +254,7 @@ describe('GET /v1/apis', () => {
       for (let k = 0; k < 2; k++) events.push(slim(`b-${m}-${k}`, lastClosed - m * MINUTE));
     }
     for (let k = 0; k < 9; k++) events.push(slim(`c-${k}`, lastClosed + 1_000, k < 4 ? 'AccessDenied' : undefined));
-    await counters.countBatch('apis-e2e', source, events);
+    await counters.countBatches(source, [{ id: 'apis-e2e', events }]);
     await client.sadd(new KeySpace(PREFIX).sources(), `${source.accountId}:${source.region}`);
 
     const { status, body } = await get('/v1/apis?accountId=333333333333&windowMinutes=10');
@@ -279,16 +279,16 @@ describe('GET /v1/apis', () => {
   });
 });
 
-function slim(id: string, t: number, err?: string) {
+function slim(eventId: string, eventTimeMs: number, errorCode?: string) {
   return {
-    id,
-    t,
-    src: 'ec2.amazonaws.com',
-    name: 'RunInstances',
-    ro: false,
-    arn: 'arn:aws:iam::333333333333:user/bob',
-    ua: 'aws-cli/2',
-    ...(err ? { err } : {}),
+    eventId,
+    eventTimeMs,
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'RunInstances',
+    readOnly: false,
+    identity: 'arn:aws:iam::333333333333:user/bob',
+    userAgent: 'aws-cli/2',
+    ...(errorCode ? { errorCode } : {}),
   };
 }
 

@@ -279,13 +279,13 @@ async function malformedJobs(report: Report, ctx: BadInputContext): Promise<void
     try {
       const source = { accountId: '999999999999', region: 'us-east-1' };
       const good = {
-        id: 'ok-1',
-        t: Date.now(),
-        src: 'ec2.amazonaws.com',
-        name: 'RunInstances',
-        ro: false,
-        arn: 'a',
-        ua: 'u',
+        eventId: 'ok-1',
+        eventTimeMs: Date.now(),
+        eventSource: 'ec2.amazonaws.com',
+        eventName: 'RunInstances',
+        readOnly: false,
+        identity: 'a',
+        userAgent: 'u',
       };
       let deep: unknown = 1;
       for (let i = 0; i < 1_000; i++) deep = { d: deep };
@@ -312,14 +312,14 @@ async function malformedJobs(report: Report, ctx: BadInputContext): Promise<void
               7,
               'x',
               [],
-              { ...good, id: 'bad t', t: 'yesterday' },
-              { ...good, id: 'nan', t: Number.NaN },
-              { ...good, id: 'ro', ro: 'false' },
-              { ...good, id: 'crlf', name: 'Run\r\nInstances' },
-              { ...good, id: 'arn', arn: { $gt: '' } },
-              { ...good, id: 'err', err: '' },
-              { ...good, id: 'huge', src: 'x'.repeat(1_000_000), name: 5 },
-              { ...good, id: 'deep', ua: deep },
+              { ...good, eventId: 'bad t', eventTimeMs: 'yesterday' },
+              { ...good, eventId: 'nan', eventTimeMs: Number.NaN },
+              { ...good, eventId: 'ro', readOnly: 'false' },
+              { ...good, eventId: 'crlf', eventName: 'Run\r\nInstances' },
+              { ...good, eventId: 'arn', identity: { $gt: '' } },
+              { ...good, eventId: 'err', errorCode: '' },
+              { ...good, eventId: 'huge', eventSource: 'x'.repeat(1_000_000), eventName: 5 },
+              { ...good, eventId: 'deep', userAgent: deep },
               good,
             ],
           },

@@ -1,4 +1,4 @@
-import type { AccountRegion } from '@trailsight/domain';
+import { callSeriesField, errorSeriesField, isSeriesField, type AccountRegion } from '@trailsight/domain';
 import type { MinuteCounters } from '@trailsight/detection';
 
 /** One row of the simulator's GET /truth. */
@@ -32,9 +32,9 @@ export function expectedSeriesCounts(rows: readonly TruthRow[]): SeriesCounts {
   for (const row of rows) {
     const minute = typeof row.minute === 'number' ? row.minute : Date.parse(row.minute);
     const prefix = `${row.accountId}:${row.region}|${minute}|`;
-    if (!row.readOnly && row.calls > 0) add(`${prefix}c|${row.eventSource}|${row.eventName}`, row.calls);
+    if (!row.readOnly && row.calls > 0) add(prefix + callSeriesField(row.eventSource, row.eventName), row.calls);
     for (const [code, n] of Object.entries(row.errors))
-      add(`${prefix}e|${row.eventSource}|${row.eventName}|${code}`, n);
+      add(prefix + errorSeriesField(row.eventSource, row.eventName, code), n);
   }
   return counts;
 }
@@ -43,7 +43,7 @@ export function storedSeriesCounts(source: AccountRegion, minutes: readonly Minu
   const counts: SeriesCounts = new Map();
   for (const { minute, fields } of minutes) {
     for (const [field, n] of Object.entries(fields)) {
-      if (field.startsWith('c|') || field.startsWith('e|')) {
+      if (isSeriesField(field)) {
         counts.set(`${source.accountId}:${source.region}|${minute}|${field}`, n);
       }
     }

@@ -1,11 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import {
-  accountRegionOf,
   listTrailFiles,
   parseTrailFileKey,
-  streamRecords,
-  toSlimEvent,
+  streamSlimEvents,
   type ReadResult,
   type RejectReason,
 } from '@trailsight/cloudtrail';
@@ -62,10 +60,12 @@ export async function detect(
     };
     const account = parseTrailFileKey(file)?.accountId;
     try {
-      // The same streaming reader as the detector's file workers: bounded memory per file.
-      for await (const { records, rejects } of streamRecords(readCounting(file, counted), file)) {
-        summary.records += records.length;
-        for (const record of records) detector.add(accountRegionOf(record, account), toSlimEvent(record));
+      // The same streaming reader and checks as the detector's file workers: bounded memory per file.
+      for await (const { groups, rejects } of streamSlimEvents(readCounting(file, counted), file, account)) {
+        for (const { source, events } of groups) {
+          summary.records += events.length;
+          for (const event of events) detector.add(source, event);
+        }
         noteRejects(rejects, file);
         progress.bar(doneBytes, totalBytes, summary.records, `${summary.files + 1}/${files.length} files`);
       }

@@ -18,7 +18,7 @@ export {
 export { accountRegionOf, toSlimEvent } from './records/slim-event.js';
 export { FilesSourceModule } from './trail-files/files-source.module.js';
 export { FilesSourceService } from './trail-files/files-source.service.js';
-export { type SlimEventsPart, streamRecords } from './trail-files/records-stream.js';
+export { type SlimEventsPart, streamSlimEvents } from './trail-files/records-stream.js';
 export { TrailFileClients } from './trail-files/trail-file-clients.js';
 export { DirectoryLister, S3Lister } from './trail-files/trail-file.listers.js';
 export { TrailFileReader } from './trail-files/trail-file.reader.js';

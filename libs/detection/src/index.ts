@@ -10,7 +10,6 @@ export {
   SERIES_STATE_BYTES,
   type SeriesState,
 } from './core/index.js';
-export { counterFields } from './counters/counter-fields.js';
 export { CounterRepository, type MinuteCounters } from './counters/counter.repository.js';
 export { DetectionModule } from './detection.module.js';
 export { EvaluationStatusModule } from './evaluation/evaluation-status.module.js';

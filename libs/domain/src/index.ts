@@ -1,4 +1,10 @@
 export { type AccountRegion, accountRegionKey } from './account-region.js';
+export {
+  accountIdProblem,
+  apiNameProblem,
+  isAccountId,
+  regionProblem,
+} from './aws-identifiers.js';
 export type { CloudTrailRecord, UserIdentity } from './cloudtrail-record.js';
 export type {
   AttributeName,
@@ -8,7 +14,17 @@ export type {
   InsightRecordType,
   InsightState,
 } from './insight-record.js';
+export {
+  type AttributedBy,
+  type SeriesKey,
+  attributionFieldPrefix,
+  callSeriesField,
+  counterFields,
+  errorSeriesField,
+  isSeriesField,
+  parseSeriesField,
+} from './series-key.js';
 export { EventsSink, TrailFilesSink } from './sinks.js';
 export type { SlimEvent } from './slim-event.js';
-export { DAY_MS, HOUR_MS, MINUTE_MS, minuteOf, SECOND_MS } from './time.js';
+export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, minuteOf } from './time.js';
 export type { TrailFileLocation, TrailFileRef } from './trail-file-ref.js';

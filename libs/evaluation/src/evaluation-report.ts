@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseSeriesField } from '@trailsight/domain';
 import { matchInsights, median, scoreDetection, type CategoryScore } from './insight-matching.js';
 import { compareOnNab, loadNabDataSets } from './nab-benchmark.js';
 import { loadDetonations, type Detonation } from './stratus-bursts.js';
@@ -102,7 +103,10 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
   const iso = (ms: number) => new Date(ms).toISOString().slice(5, 16);
   // An earlier incident on the same API within two days (the detector's "recurring" and
   // dispersion memory reach that far): separates repeat-incident misses from first-incident ones.
-  const apiOf = (series: string) => series.split('|').slice(1, 3).join('|');
+  const apiOf = (series: string) => {
+    const key = parseSeriesField(series);
+    return key ? `${key.eventSource} ${key.eventName}` : series;
+  };
   const priorOf = (a: (typeof planned.anomalies)[number]) =>
     planned.anomalies.find(
       (b) => b !== a && apiOf(b.series) === apiOf(a.series) && b.end < a.start && a.start - b.end < 2 * 86_400_000,

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readRecordsFile, toSlimEvent } from '@trailsight/cloudtrail';
+import { counterFields, isSeriesField } from '@trailsight/domain';
 
 const MINUTE = 60_000;
 
@@ -17,7 +18,7 @@ export interface Detonation {
 }
 
 /**
- * The detonation logs of a directory, counted exactly as the ingest counts events (counter-fields):
+ * The detonation logs of a directory, counted exactly as the ingest counts events (series-key.ts):
  * each write call adds 1 to its call-rate series, each failed call (read or write) 1 to the
  * error-rate series of its code. Read-only successful calls touch no series.
  */
@@ -26,10 +27,10 @@ export async function loadDetonations(dir: string): Promise<Detonation[]> {
   const out: Detonation[] = [];
   for (const file of files) {
     const { records, rejects } = await readRecordsFile(join(dir, file));
-    const events = records.map(toSlimEvent);
+    const events = records.map((record) => toSlimEvent(record));
     if (events.length === 0) continue;
-    const first = Math.min(...events.map((e) => Math.floor(e.t / MINUTE)));
-    const last = Math.max(...events.map((e) => Math.floor(e.t / MINUTE)));
+    const first = Math.min(...events.map((e) => Math.floor(e.eventTimeMs / MINUTE)));
+    const last = Math.max(...events.map((e) => Math.floor(e.eventTimeMs / MINUTE)));
     const series = new Map<string, Map<number, number>>();
     const add = (key: string, offset: number) => {
       let counts = series.get(key);
@@ -37,9 +38,8 @@ export async function loadDetonations(dir: string): Promise<Detonation[]> {
       counts.set(offset, (counts.get(offset) ?? 0) + 1);
     };
     for (const e of events) {
-      const offset = Math.floor(e.t / MINUTE) - first;
-      if (!e.ro) add(`c|${e.src}|${e.name}`, offset);
-      if (e.err !== undefined) add(`e|${e.src}|${e.name}|${e.err}`, offset);
+      const offset = Math.floor(e.eventTimeMs / MINUTE) - first;
+      for (const field of counterFields(e)) if (isSeriesField(field)) add(field, offset);
     }
     out.push({
       name: file.replace(/\.json$/, ''),

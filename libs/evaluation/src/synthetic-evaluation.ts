@@ -1,3 +1,4 @@
+import { callSeriesField, errorSeriesField, parseSeriesField } from '@trailsight/domain';
 import { createSeriesState, DEFAULT_TUNING, type DetectorTuning, observeMinute } from '@trailsight/detection';
 import type { LabelledAnomaly, ObservedInsight } from './insight-matching.js';
 import { SeededRandom } from './seeded-random.js';
@@ -113,8 +114,8 @@ export function planAnomalies(
   const anomalies: LabelledAnomaly[] = [];
   const injections: Injection[] = [];
   const seriesOfApi = (api: ApiProfile, extra: string[] = []) => [
-    ...(api.readOnly ? [] : [`c|${api.eventSource}|${api.eventName}`]),
-    ...api.codes.map((c) => `e|${api.eventSource}|${api.eventName}|${c.code}`),
+    ...(api.readOnly ? [] : [callSeriesField(api.eventSource, api.eventName)]),
+    ...api.codes.map((c) => errorSeriesField(api.eventSource, api.eventName, c.code)),
     ...extra,
   ];
 
@@ -139,7 +140,7 @@ export function planAnomalies(
         if (!slot) continue;
         const { api, from, to } = slot;
         const id = `spike-${n++}`;
-        const series = `c|${api.eventSource}|${api.eventName}`;
+        const series = callSeriesField(api.eventSource, api.eventName);
         injections.push({ kind: 'spike', api: apiKey(api), from, to, factor, rngName: id });
         anomalies.push({
           id,
@@ -173,7 +174,7 @@ export function planAnomalies(
       anomalies.push({
         id,
         category: 'drop',
-        series: `c|${api.eventSource}|${api.eventName}`,
+        series: callSeriesField(api.eventSource, api.eventName),
         affected: seriesOfApi(api),
         start: at(from),
         end: at(to),
@@ -199,7 +200,7 @@ export function planAnomalies(
             : 'AccessDenied'
           : rng.pick(api.codes).code;
         const id = `errors-${n++}`;
-        const series = `e|${api.eventSource}|${api.eventName}|${code}`;
+        const series = errorSeriesField(api.eventSource, api.eventName, code);
         const share = api.codes.find((c) => c.code === code)?.share ?? 0;
         injections.push({ kind: 'errors', api: apiKey(api), code, from, to, factor, rngName: id });
         anomalies.push({
@@ -319,8 +320,9 @@ export function runSynthetic(
   for (const api of account.apis) {
     const counts = buildCounts(account, api, planned.injections, options.seed);
     for (let i = 0; i < minutes; i++) total[i] += counts.calls[i];
-    if (!counts.readOnly) series.set(`c|${api.eventSource}|${api.eventName}`, counts.calls);
-    for (const [code, values] of counts.errors) series.set(`e|${api.eventSource}|${api.eventName}|${code}`, values);
+    if (!counts.readOnly) series.set(callSeriesField(api.eventSource, api.eventName), counts.calls);
+    for (const [code, values] of counts.errors)
+      series.set(errorSeriesField(api.eventSource, api.eventName, code), values);
   }
   for (const j of planned.injections) {
     if (j.kind !== 'stratus') continue;
@@ -360,7 +362,7 @@ export function runSynthetic(
     const firstSeen = values.findIndex((v) => v > 0);
     if (++done % 500 === 0) progress(`detector: ${done}/${series.size} series`);
     if (firstSeen < 0) continue;
-    if (key.startsWith('c|')) callSeries++;
+    if (parseSeriesField(key)?.insightType === 'ApiCallRateInsight') callSeries++;
     else errorSeries++;
     const state = createSeriesState({ since: historyStart });
     const mine = anomaliesBySeries.get(key) ?? [];

@@ -10,7 +10,14 @@ import { TrailFilesQueueSink } from './trail-files-queue.sink.js';
 
 const PREFIX = 'jobprod';
 const source = { accountId: '123456789012', region: 'us-east-1' };
-const event = (id: string) => ({ id, t: 0, src: 'ec2.amazonaws.com', name: 'RunInstances', ro: false }) as SlimEvent;
+const event = (id: string) =>
+  ({
+    eventId: id,
+    eventTimeMs: 0,
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'RunInstances',
+    readOnly: false,
+  }) as SlimEvent;
 const file = (id: string) => ({ id, etag: 'e1' }) as TrailFileRef;
 
 describe('JobProducer (real Redis)', () => {

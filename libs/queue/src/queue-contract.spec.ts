@@ -10,7 +10,14 @@ import {
 } from './queue-contract.js';
 
 const source = { accountId: '123456789012', region: 'us-east-1' };
-const event = (id: string) => ({ id, t: 0, src: 'ec2.amazonaws.com', name: 'RunInstances', ro: false }) as SlimEvent;
+const event = (id: string) =>
+  ({
+    eventId: id,
+    eventTimeMs: 0,
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'RunInstances',
+    readOnly: false,
+  }) as SlimEvent;
 const file = { id: 's3://bucket/AWSLogs/x.json.gz', etag: 'abc' } as TrailFileRef;
 const settings = { webhookMaxAttempts: 9, webhookBackoffMs: 2_000 };
 

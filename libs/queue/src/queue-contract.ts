@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { DefaultJobOptions, JobsOptions } from 'bullmq';
 import type { AppConfig } from '@trailsight/core';
-import { DAY_MS, HOUR_MS, SECOND_MS } from '@trailsight/domain';
-import type { AccountRegion, InsightRecord, SlimEvent, TrailFileRef } from '@trailsight/domain';
+import {
+  type AccountRegion,
+  DAY_MS,
+  HOUR_MS,
+  type InsightRecord,
+  SECOND_MS,
+  type SlimEvent,
+  type TrailFileRef,
+} from '@trailsight/domain';
 
 /** Queue names: one typed contract that producers and consumers both import. */
 export const QueueName = {
@@ -134,7 +141,7 @@ export const JOB_RULES: { [N in JobName]: JobRule<N> } = {
  */
 export function batchJobId(source: AccountRegion, events: SlimEvent[]): string {
   const hash = createHash('sha1').update(`${source.accountId}/${source.region}`);
-  for (const id of events.map((event) => event.id).sort()) hash.update('\n').update(id);
+  for (const id of events.map((event) => event.eventId).sort()) hash.update('\n').update(id);
   return `batch-${hash.digest('hex')}`;
 }
 

@@ -280,7 +280,8 @@ export class TrafficGenerator {
 
     const touched = new Set<string>();
     for (const { record, t } of timed) {
-      const own = accountRegionOf(record);
+      // A record without an account is served only under an explicit accountId.
+      const own = accountRegionOf(record) ?? { accountId: 'unknown', region: record.awsRegion };
       const source = { accountId: options.accountId ?? own.accountId, region: options.region ?? own.region };
       if (!this.serves(source)) {
         result.skipped++;

@@ -112,7 +112,8 @@ describe('LookupEventsSource under throttling and faults (real Redis, real SDK c
     const ids = new Set<string>();
     for (const job of jobs) {
       for (const event of (job.data as { events: SlimEvent[] }).events) {
-        if (event.t >= checkpoint.backfillFrom && event.t <= checkpoint.backfillUntil) ids.add(event.id);
+        if (event.eventTimeMs >= checkpoint.backfillFrom && event.eventTimeMs <= checkpoint.backfillUntil)
+          ids.add(event.eventId);
       }
     }
     expect(served.length).toBeGreaterThan(0);

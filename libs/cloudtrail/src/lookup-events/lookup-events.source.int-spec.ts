@@ -103,7 +103,7 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
     const jobs = await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized']);
     const events = new Map<string, SlimEvent>();
     for (const job of jobs)
-      for (const event of (job.data as { events: SlimEvent[] }).events) events.set(event.id, event);
+      for (const event of (job.data as { events: SlimEvent[] }).events) events.set(event.eventId, event);
     return events;
   }
 
@@ -112,10 +112,10 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
     const counts = new Map<string, number>();
     const add = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
     for (const e of events) {
-      if (e.t < since || e.t > until) continue;
-      const minute = new Date(Math.floor(e.t / MINUTE) * MINUTE).toISOString().replace('.000Z', 'Z');
-      add(`${minute} ${e.src} ${e.name}`);
-      if (e.err) add(`${minute} ${e.src} ${e.name} ${e.err}`);
+      if (e.eventTimeMs < since || e.eventTimeMs > until) continue;
+      const minute = new Date(Math.floor(e.eventTimeMs / MINUTE) * MINUTE).toISOString().replace('.000Z', 'Z');
+      add(`${minute} ${e.eventSource} ${e.eventName}`);
+      if (e.errorCode) add(`${minute} ${e.eventSource} ${e.eventName} ${e.errorCode}`);
     }
     return counts;
   }
@@ -218,8 +218,8 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
     const served = sim.account.eventsBetween(source, checkpoint.backfillFrom, checkpoint.backfillUntil);
     const ids = new Set(
       [...(await queued()).values()]
-        .filter((e) => e.t >= checkpoint.backfillFrom && e.t <= checkpoint.backfillUntil)
-        .map((e) => e.id),
+        .filter((e) => e.eventTimeMs >= checkpoint.backfillFrom && e.eventTimeMs <= checkpoint.backfillUntil)
+        .map((e) => e.eventId),
     );
     expect(ids.size).toBe(served.length);
     expect(served.every((record) => ids.has(record.eventID))).toBe(true);

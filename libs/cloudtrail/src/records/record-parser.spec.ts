@@ -1,4 +1,4 @@
-import { eventTimeMs, parseRecord, parseRecordJson, type RecordResult, type Reject } from './record-parser.js';
+import { eventTimeMs, parseRecord, type RecordResult, type Reject } from './record-parser.js';
 import { SAMPLE_LIMIT } from './reject-sample.js';
 
 const record = {
@@ -91,10 +91,22 @@ describe('parseRecord', () => {
       { awsRegion: '{us-east-1}' },
       { awsRegion: 'us:east' },
       { errorCode: 'Access\rDenied' },
+      // The counter-field separator would let a name forge another series.
+      { eventName: 'RunInstances|AccessDenied' },
+      { eventSource: 'ec2.amazonaws.com|x' },
+      { awsRegion: 'moon' },
     ];
     for (const override of cases) {
       expect(rejected(parseRecord({ ...record, ...override })).reason).toBe('invalid-field');
     }
+  });
+
+  it('names the refused identifier, and takes the anonymised regions of published datasets', () => {
+    expect(rejected(parseRecord({ ...record, eventName: 'Run|Instances' })).detail).toBe(
+      "eventName must be 1-256 characters without '|' or control characters",
+    );
+    expect(rejected(parseRecord({ ...record, awsRegion: 'us:east' })).detail).toMatch(/^awsRegion must look like/);
+    expect(parseRecord({ ...record, awsRegion: 'sagov-westsouth-1r' }).ok).toBe(true);
   });
 
   it.each([[null], [undefined], [42], ['{"eventID":"x"}'], [true], [[1, 2]]])('rejects %j as not-an-object', (raw) => {
@@ -153,19 +165,6 @@ describe('parseRecord', () => {
       reason: 'invalid-field',
       detail: expect.stringContaining('boom'),
     });
-  });
-});
-
-describe('parseRecordJson', () => {
-  it('parses a record from JSON text', () => {
-    expect(parseRecordJson(JSON.stringify(record))).toEqual({ ok: true, record });
-  });
-
-  it('rejects malformed JSON with the text as sample', () => {
-    const text = '{"eventID": "x", ';
-    const reject = rejected(parseRecordJson(text));
-    expect(reject.reason).toBe('malformed-json');
-    expect(reject.sample).toBe(text);
   });
 });
 

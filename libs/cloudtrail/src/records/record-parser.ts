@@ -1,4 +1,4 @@
-import type { CloudTrailRecord } from '@trailsight/domain';
+import { apiNameProblem, regionProblem, type CloudTrailRecord } from '@trailsight/domain';
 import { inferReadOnly } from './read-only.js';
 import { describeValue, errorMessage, sampleOf, truncate } from './reject-sample.js';
 
@@ -34,8 +34,6 @@ export type RecordResult = { ok: true; record: CloudTrailRecord } | { ok: false;
 const MAX_ID_LENGTH = 256;
 const MAX_ERROR_CODE_LENGTH = 1024; // AWS truncates errorCode at 1 KB
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-// The region is part of the `{account:region}` hash tag: no braces, colons or spaces.
-const REGION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const WHITE_SPACE = /\s/;
 const OPTIONAL_STRINGS = ['userAgent', 'recipientAccountId', 'eventType', 'eventCategory'] as const;
 const NULLABLE_FIELDS = ['errorCode', 'userIdentity', 'userAgent', 'recipientAccountId', 'eventType', 'eventCategory'];
@@ -51,17 +49,6 @@ export function parseRecord(raw: unknown): RecordResult {
   const checked: CheckedRecord = { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined };
   const problem = checkRecordInto(raw, checked);
   return problem ? { ok: false, reject: problem } : { ok: true, record: toRecord(checked) };
-}
-
-/** Parses one record from JSON text (an NDJSON line, a LookupEvents `CloudTrailEvent`). Never throws. */
-export function parseRecordJson(text: string): RecordResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, reject: { reason: 'malformed-json', detail: errorMessage(error), sample: truncate(text) } };
-  }
-  return parseRecord(value);
 }
 
 /** What validation learnt about a record, besides that it is valid. */
@@ -131,27 +118,12 @@ function check(raw: unknown, into: CheckedRecord): Reject | undefined {
   if ((eventID as string).length > MAX_ID_LENGTH || WHITE_SPACE.test(eventID as string)) {
     return failure(r, 'invalid-field', `eventID must be at most ${MAX_ID_LENGTH} characters without white space`);
   }
-  if (!isIdentifier(eventSource as string)) {
-    return failure(
-      r,
-      'invalid-field',
-      `eventSource must be at most ${MAX_ID_LENGTH} characters without control characters`,
-    );
-  }
-  if (!isIdentifier(eventName as string)) {
-    return failure(
-      r,
-      'invalid-field',
-      `eventName must be at most ${MAX_ID_LENGTH} characters without control characters`,
-    );
-  }
-  if (!REGION_PATTERN.test(awsRegion as string)) {
-    return failure(
-      r,
-      'invalid-field',
-      `awsRegion must be 1-64 letters, digits, '-' or '_': ${JSON.stringify(truncate(awsRegion as string, 64))}`,
-    );
-  }
+  // Source and name become counter fields, the region part of every key: the domain's one check.
+  const problem =
+    apiNameProblem(eventSource, 'eventSource') ??
+    apiNameProblem(eventName, 'eventName') ??
+    regionProblem(awsRegion, 'awsRegion');
+  if (problem) return failure(r, 'invalid-field', problem);
 
   let readOnly = r.readOnly;
   if (readOnly === 'true' || readOnly === 'false') readOnly = readOnly === 'true';
@@ -212,10 +184,6 @@ function toRecord({ fields, readOnly }: CheckedRecord): CloudTrailRecord {
     if (record[field] === null) delete record[field];
   }
   return record as unknown as CloudTrailRecord;
-}
-
-function isIdentifier(value: string): boolean {
-  return value.length <= MAX_ID_LENGTH && !CONTROL_CHARS.test(value);
 }
 
 /** A string with something besides white space; a printable ASCII first character settles it cheaply. */

@@ -343,7 +343,7 @@ describeDatasets(`real CloudTrail logs (datasets in ${DATASETS})`, () => {
       for (const file of files) {
         const key = parseTrailFileKey(file);
         for (const record of (await readRecordsFile(file)).records) {
-          const account = `${accountRegionOf(record, key?.accountId).accountId} ${accountRegionOf(record).accountId}`;
+          const account = `${accountRegionOf(record, key?.accountId)?.accountId} ${accountRegionOf(record)?.accountId}`;
           accounts.set(account, (accounts.get(account) ?? 0) + 1);
         }
       }

@@ -1,6 +1,6 @@
 import type { CloudTrailRecord } from '@trailsight/domain';
-import { parseRecord } from './record-parser.js';
-import { accountRegionOf, identityKey, parseSlimEvent, toSlimEvent } from './slim-event.js';
+import { checkRecordInto, parseRecord, type CheckedRecord } from './record-parser.js';
+import { accountRegionOf, identityKey, toSlimEvent } from './slim-event.js';
 
 const record: CloudTrailRecord = {
   eventVersion: '1.09',
@@ -24,27 +24,27 @@ const record: CloudTrailRecord = {
 describe('toSlimEvent', () => {
   it('keeps what the detector needs, with eventTime as epoch ms', () => {
     expect(toSlimEvent(record)).toEqual({
-      id: '450230d4-b39e-4a18-a6a0-d07a6e2105cb',
-      t: Date.UTC(2024, 6, 30, 21, 31, 21),
-      src: 'ec2.amazonaws.com',
-      name: 'RunInstances',
-      ro: false,
-      err: 'Client.UnauthorizedOperation',
-      arn: 'arn:aws:sts::111122223333:assumed-role/Admin/session',
-      ua: 'aws-cli/2.13.5',
+      eventId: '450230d4-b39e-4a18-a6a0-d07a6e2105cb',
+      eventTimeMs: Date.UTC(2024, 6, 30, 21, 31, 21),
+      eventSource: 'ec2.amazonaws.com',
+      eventName: 'RunInstances',
+      readOnly: false,
+      errorCode: 'Client.UnauthorizedOperation',
+      identity: 'arn:aws:sts::111122223333:assumed-role/Admin/session',
+      userAgent: 'aws-cli/2.13.5',
     });
   });
 
-  it('leaves err out on success, ua empty without userAgent, and infers ro when absent', () => {
+  it('leaves errorCode out on success, userAgent empty without one, and infers readOnly when absent', () => {
     const { errorCode: _e, userAgent: _u, readOnly: _r, ...bare } = record;
     const slim = toSlimEvent({ ...bare, eventName: 'DescribeInstances' });
-    expect('err' in slim).toBe(false);
-    expect(slim.ua).toBe('');
-    expect(slim.ro).toBe(true);
+    expect('errorCode' in slim).toBe(false);
+    expect(slim.userAgent).toBe('');
+    expect(slim.readOnly).toBe(true);
   });
 
   it('cuts a forged userAgent to the 1 KB AWS allows', () => {
-    expect(toSlimEvent({ ...record, userAgent: 'x'.repeat(100_000) }).ua).toHaveLength(1024);
+    expect(toSlimEvent({ ...record, userAgent: 'x'.repeat(100_000) }).userAgent).toHaveLength(1024);
   });
 
   it('gives an IdentityCenterUser record, which has no arn, a stable identity key', () => {
@@ -61,7 +61,7 @@ describe('toSlimEvent', () => {
       },
     });
     if (!parsed.ok) throw new Error(parsed.reject.detail);
-    expect(toSlimEvent(parsed.record).arn).toBe(
+    expect(toSlimEvent(parsed.record).identity).toBe(
       'identitycenter:arn:aws:identitystore::111122223333:identitystore/d-9067642ac7/544894e8-80c1-707f-60e3-3ba6510dfac1',
     );
   });
@@ -100,24 +100,35 @@ describe('accountRegionOf', () => {
 
   it("prefers the trail file's account to the caller's when recipientAccountId is missing (eventVersion 1.01)", () => {
     const { recipientAccountId: _, ...old } = record;
-    expect(accountRegionOf(old, '999999999999').accountId).toBe('999999999999');
-    expect(accountRegionOf(old).accountId).toBe('111122223333');
+    expect(accountRegionOf(old, '999999999999')?.accountId).toBe('999999999999');
+    expect(accountRegionOf(old)?.accountId).toBe('111122223333');
   });
 
-  it("is 'unknown' when no account can be found, and skips values that would break the hash tag", () => {
+  it('is undefined when no account can be found, and skips values that are no account id', () => {
     const { recipientAccountId: _, ...old } = record;
     const service = { ...old, userIdentity: { type: 'AWSService', invokedBy: 'ec2.amazonaws.com' } };
-    expect(accountRegionOf(service).accountId).toBe('unknown');
-    expect(accountRegionOf({ ...service, recipientAccountId: '{1}:x' }, '123456789012').accountId).toBe('123456789012');
+    expect(accountRegionOf(service)).toBeUndefined();
+    expect(accountRegionOf({ ...service, recipientAccountId: '{1}:x' }, '123456789012')?.accountId).toBe(
+      '123456789012',
+    );
+    expect(accountRegionOf({ ...service, recipientAccountId: 'unknown' }, 'abc')).toBeUndefined();
   });
 });
 
-describe('parseSlimEvent', () => {
-  /** What parseRecord, toSlimEvent and accountRegionOf make of a value: parseSlimEvent must match. */
+describe('toSlimEvent of an uncopied record (the trail-file path)', () => {
+  /** What parseRecord, toSlimEvent and accountRegionOf make of a value: the uncopied path must match. */
   function viaRecord(value: unknown, fallback?: string) {
     const result = parseRecord(value);
     if (!result.ok) return result;
     return { ok: true as const, event: toSlimEvent(result.record), source: accountRegionOf(result.record, fallback) };
+  }
+
+  const checked: CheckedRecord = { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined };
+  function uncopied(value: unknown, fallback?: string) {
+    const reject = checkRecordInto(value, checked);
+    if (reject) return { ok: false as const, reject };
+    const record = checked.fields as unknown as CloudTrailRecord;
+    return { ok: true as const, event: toSlimEvent(record, checked), source: accountRegionOf(record, fallback) };
   }
 
   it('gives what parseRecord, toSlimEvent and accountRegionOf give, for 5,000 mutated records', () => {
@@ -161,16 +172,14 @@ describe('parseSlimEvent', () => {
       }
       const fallback = next(2) === 0 ? '999988887777' : undefined;
       const expected = viaRecord(value, fallback);
-      expect(parseSlimEvent(value, fallback)).toEqual(expected);
+      expect(uncopied(value, fallback)).toEqual(expected);
       outcomes.add(expected.ok ? 'ok' : expected.reject.reason);
     }
     expect([...outcomes].sort()).toEqual(['insight-record', 'invalid-field', 'missing-field', 'ok']);
   });
 
   it('rejects what parseRecord rejects, with the same reason and detail', () => {
-    expect(parseSlimEvent(42)).toEqual(parseRecord(42));
-    expect(parseSlimEvent({ ...record, eventTime: 'yesterday' })).toEqual(
-      parseRecord({ ...record, eventTime: 'yesterday' }),
-    );
+    expect(uncopied(42)).toEqual(parseRecord(42));
+    expect(uncopied({ ...record, eventTime: 'yesterday' })).toEqual(parseRecord({ ...record, eventTime: 'yesterday' }));
   });
 });

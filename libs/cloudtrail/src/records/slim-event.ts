@@ -1,89 +1,70 @@
-import type { AccountRegion, CloudTrailRecord, SlimEvent, UserIdentity } from '@trailsight/domain';
+import {
+  isAccountId,
+  type AccountRegion,
+  type CloudTrailRecord,
+  type SlimEvent,
+  type UserIdentity,
+} from '@trailsight/domain';
 import { inferReadOnly } from './read-only.js';
-import { checkRecordInto, eventTimeMs, type CheckedRecord, type Reject } from './record-parser.js';
+import { eventTimeMs, type CheckedRecord, type Reject } from './record-parser.js';
 
 /** AWS caps userAgent at 1 KB and ARNs at 2048 characters; a forged record cannot bloat a job. */
 const MAX_USER_AGENT = 1024;
 const MAX_IDENTITY_KEY = 2048;
-// Account ids go into the `{account:region}` hash tag: no braces, colons or spaces.
-const ACCOUNT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** The queue form of a record that parseRecord accepted (its eventTime is a valid ISO time). */
-export function toSlimEvent(record: CloudTrailRecord): SlimEvent {
-  const slim: SlimEvent = {
-    id: record.eventID,
-    t: eventTimeMs(record.eventTime) ?? Date.parse(record.eventTime),
-    src: record.eventSource,
-    name: record.eventName,
-    ro: record.readOnly ?? inferReadOnly(record.eventName),
-    arn: identityKey(record.userIdentity),
-    ua: (record.userAgent ?? '').slice(0, MAX_USER_AGENT),
-  };
-  if (record.errorCode) slim.err = record.errorCode;
-  return slim;
-}
-
-export type SlimEventResult = { ok: true; event: SlimEvent; source: AccountRegion } | { ok: false; reject: Reject };
 
 /**
- * One parsed JSON value straight to its queue form and account-region: the same rules and
- * result as parseRecord, toSlimEvent and accountRegionOf, without copying the record.
+ * The queue form of a record the parser accepted, the one converter of every source: a record
+ * from parseRecord, or (the trail-file path, which does not copy records) the record as
+ * checkRecordInto saw it with what it learnt, `checked`.
  */
-export function parseSlimEvent(raw: unknown, fallbackAccountId?: string): SlimEventResult {
-  const checked: CheckedRecord = { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined };
-  const problem = checkRecordInto(raw, checked);
-  if (problem) return { ok: false, reject: problem };
-  const record = checked.fields as unknown as CloudTrailRecord;
-  return {
-    ok: true,
-    event: slimEventOf(checked),
-    source: { accountId: accountIdOf(record, fallbackAccountId), region: record.awsRegion },
-  };
-}
-
-/** The queue form of a record that checkRecordInto accepted. */
-export function slimEventOf({ fields, eventTimeMs: t, readOnly, errorCode }: CheckedRecord): SlimEvent {
-  const record = fields as unknown as CloudTrailRecord;
+export function toSlimEvent(record: CloudTrailRecord, checked?: CheckedRecord): SlimEvent {
   const event: SlimEvent = {
-    id: record.eventID,
-    t,
-    src: record.eventSource,
-    name: record.eventName,
-    ro: readOnly,
-    arn: identityKey(record.userIdentity ?? undefined),
-    ua: (record.userAgent ?? '').slice(0, MAX_USER_AGENT),
+    eventId: record.eventID,
+    eventTimeMs: checked ? checked.eventTimeMs : (eventTimeMs(record.eventTime) ?? Date.parse(record.eventTime)),
+    eventSource: record.eventSource,
+    eventName: record.eventName,
+    readOnly: checked ? checked.readOnly : (record.readOnly ?? inferReadOnly(record.eventName)),
+    identity: identityKey(record.userIdentity ?? undefined),
+    userAgent: (record.userAgent ?? '').slice(0, MAX_USER_AGENT),
   };
-  if (errorCode !== undefined) event.err = errorCode;
+  // The checked record is not normalised: its errorCode may still be '' or null.
+  const errorCode = checked ? checked.errorCode : record.errorCode;
+  if (errorCode) event.errorCode = errorCode;
   return event;
 }
 
 /**
- * The account-region a record is counted under. The account is the one that received the
- * event: `recipientAccountId`, else the account of the trail file's path (`fallbackAccountId`,
- * from parseTrailFileKey), else `userIdentity.accountId`. The path wins over the identity because
- * on a cross-account call the identity's account is the caller's, not the one the trail is for.
- * Records before eventVersion 1.02 have no recipientAccountId, and AWS-service identities no
- * accountId: with none of the three the account is 'unknown'.
+ * The account-region a record is counted under, or undefined when it has no account. The
+ * account is the one that received the event: `recipientAccountId`, else the account of the trail
+ * file's path (`fallbackAccountId`, from parseTrailFileKey), else `userIdentity.accountId`. The
+ * path wins over the identity because on a cross-account call the identity's account is the
+ * caller's, not the one the trail is for. Records before eventVersion 1.02 have no
+ * recipientAccountId, and AWS-service identities no accountId: with none of the three there is
+ * nowhere to count the event (see accountlessReject).
  */
-export function accountRegionOf(record: CloudTrailRecord, fallbackAccountId?: string): AccountRegion {
-  return { accountId: accountIdOf(record, fallbackAccountId), region: record.awsRegion };
+export function accountRegionOf(record: CloudTrailRecord, fallbackAccountId?: string): AccountRegion | undefined {
+  const accountId = accountIdOf(record, fallbackAccountId);
+  return accountId === undefined ? undefined : { accountId, region: record.awsRegion };
 }
 
 /** The account of accountRegionOf. */
-export function accountIdOf(record: CloudTrailRecord, fallbackAccountId?: string): string {
+export function accountIdOf(record: CloudTrailRecord, fallbackAccountId?: string): string | undefined {
   if (isAccountId(record.recipientAccountId)) return record.recipientAccountId;
   if (isAccountId(fallbackAccountId)) return fallbackAccountId;
   if (isAccountId(record.userIdentity?.accountId)) return record.userIdentity.accountId;
-  return 'unknown';
+  return undefined;
 }
 
-let lastAccountId = '';
-function isAccountId(id: unknown): id is string {
-  if (typeof id !== 'string') return false;
-  if (id === lastAccountId) return true; // consecutive records share their account
-  if (!ACCOUNT_PATTERN.test(id)) return false;
-  lastAccountId = id;
-  return true;
+/**
+ * Why a valid record without an account is set aside: counted in rejects and parked, as the
+ * events queue parks a batch without a valid account, whatever the source.
+ */
+export function accountlessReject(record: CloudTrailRecord): Reject {
+  return {
+    reason: 'missing-field',
+    detail: 'no account: recipientAccountId, the trail file path and userIdentity.accountId give none',
+    eventId: record.eventID,
+  };
 }
 
 /**

@@ -185,7 +185,7 @@ describe('streamRecords', () => {
       }
       const expectedBySource = new Map<string, SlimEvent[]>();
       for (const r of expected.records) {
-        const { accountId, region } = accountRegionOf(r, '999988887777');
+        const { accountId, region } = accountRegionOf(r, '999988887777')!;
         const key = `${accountId}:${region}`;
         expectedBySource.set(key, [...(expectedBySource.get(key) ?? []), toSlimEvent(r)]);
       }
@@ -193,11 +193,25 @@ describe('streamRecords', () => {
       expect(rejects).toEqual(expected.rejects);
     }
     expect(expected.records.map((r) => r.eventID)).toEqual(['a', 'b', 'd']);
-    expect(expected.records.map((r) => accountRegionOf(r, '999988887777').accountId)).toEqual([
+    expect(expected.records.map((r) => accountRegionOf(r, '999988887777')?.accountId)).toEqual([
       '123456789012',
       '999988887777',
       '123456789012',
     ]);
+  });
+
+  it('makes a record without any account a reject, streamed or read whole, instead of counting it', async () => {
+    const accountless = record('b', { recipientAccountId: undefined, userIdentity: { type: 'AWSService' } });
+    for (const input of [JSON.stringify({ Records: [record('a'), accountless] }), `[${JSON.stringify(accountless)}]`]) {
+      const events: SlimEvent[] = [];
+      const rejects: Reject[] = [];
+      for await (const part of streamSlimEvents(Buffer.from(input), 'test', undefined)) {
+        for (const group of part.groups) events.push(...group.events);
+        rejects.push(...part.rejects);
+      }
+      expect(events.map((e) => e.eventId)).not.toContain('b');
+      expect(rejects).toEqual([expect.objectContaining({ reason: 'missing-field', eventId: 'b', origin: 'test' })]);
+    }
   });
 
   const grycap = join(process.cwd(), '..', 'shared', 'datasets', 'grycap-cloudtrail-tracker');

@@ -11,7 +11,7 @@ import {
 } from '../records/record-parser.js';
 import { parseRecordsBuffer, type ReadResult } from '../records/record-reader.js';
 import { errorMessage, truncate } from '../records/reject-sample.js';
-import { accountIdOf, accountRegionOf, slimEventOf, toSlimEvent } from '../records/slim-event.js';
+import { accountIdOf, accountlessReject, toSlimEvent } from '../records/slim-event.js';
 import { ElementTooLargeError, hasRecordsPrefix, RecordsSplitter } from './records-splitter.js';
 
 export interface StreamReadOptions {
@@ -98,7 +98,7 @@ export function streamRecords(
  * As streamRecords, but each record goes straight to its queue form, grouped by the
  * account-region it is counted under (the trail-file counter's input), without the normalised
  * copy of the record that parseRecord makes. `fallbackAccountId` is the account of the file's
- * path (see accountRegionOf).
+ * path (see accountRegionOf). A record without an account is a reject, as in the events queue.
  */
 export function streamSlimEvents(
   input: RecordsInput,
@@ -118,12 +118,15 @@ export function streamSlimEvents(
         return;
       }
       const record = checked.fields as unknown as CloudTrailRecord;
-      groupOf(part, accountIdOf(record, fallbackAccountId), record.awsRegion).events.push(slimEventOf(checked));
+      const accountId = accountIdOf(record, fallbackAccountId);
+      if (accountId === undefined) part.rejects.push(located(accountlessReject(record), index, where));
+      else groupOf(part, accountId, record.awsRegion).events.push(toSlimEvent(record, checked));
     },
     addRecords(part, records) {
       for (const record of records) {
-        const source = accountRegionOf(record, fallbackAccountId);
-        groupOf(part, source.accountId, source.region).events.push(toSlimEvent(record));
+        const accountId = accountIdOf(record, fallbackAccountId);
+        if (accountId === undefined) part.rejects.push({ ...accountlessReject(record), origin });
+        else groupOf(part, accountId, record.awsRegion).events.push(toSlimEvent(record));
       }
     },
   };

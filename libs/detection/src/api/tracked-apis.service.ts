@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AccountRegion } from '@trailsight/domain';
+import { type AccountRegion, isSeriesField, MINUTE_MS, minuteOf, parseSeriesField } from '@trailsight/domain';
 import { CounterRepository } from '../counters/counter.repository.js';
-import { MINUTE_MS, minuteOf } from '../counters/counter-fields.js';
 import type { ListTrackedApisQueryDto, TrackedApiDto, TrackedApisDto } from './dto/tracked-apis.dto.js';
 import { TrackedApisRepository, type StoredVerdict } from './tracked-apis.repository.js';
 
@@ -45,7 +44,7 @@ export class TrackedApisService {
       const series = new Map<string, { current: number; sum: number }>();
       for (const { minute, fields } of minutes) {
         for (const [field, count] of Object.entries(fields)) {
-          if (!field.startsWith('c|') && !field.startsWith('e|')) continue;
+          if (!isSeriesField(field)) continue;
           let entry = series.get(field);
           if (!entry) series.set(field, (entry = { current: 0, sum: 0 }));
           if (minute === current) entry.current += count;
@@ -53,7 +52,7 @@ export class TrackedApisService {
         }
       }
       for (const [field, { current: rate, sum }] of series) {
-        const identity = seriesOfField(field);
+        const identity = parseSeriesField(field);
         if (!identity) continue;
         const item: TrackedApiDto = {
           ...identity,
@@ -86,7 +85,7 @@ function matches(item: TrackedApiDto, query: ListTrackedApisQueryDto): boolean {
 }
 
 function fromVerdict(source: AccountRegion, field: string, verdict: StoredVerdict): TrackedApiDto | undefined {
-  const identity = seriesOfField(field);
+  const identity = parseSeriesField(field);
   if (!identity) return undefined;
   return {
     ...identity,
@@ -100,25 +99,5 @@ function fromVerdict(source: AccountRegion, field: string, verdict: StoredVerdic
       : { expected: { expected: verdict.expected, lower: verdict.lower, upper: verdict.upper } }),
     ...(verdict.warmingUp === undefined ? {} : { warmingUp: verdict.warmingUp }),
     ...(verdict.openFindingId ? { openFindingId: verdict.openFindingId } : {}),
-  };
-}
-
-/** A series counter field (`c|<source>|<name>`, `e|<source>|<name>|<code>`) as an identity. */
-function seriesOfField(
-  field: string,
-): Pick<TrackedApiDto, 'insightType' | 'eventSource' | 'eventName' | 'errorCode'> | undefined {
-  const first = field.indexOf('|');
-  const second = field.indexOf('|', first + 1);
-  if (first < 0 || second < 0) return undefined;
-  const kind = field.slice(0, first);
-  const eventSource = field.slice(first + 1, second);
-  if (kind === 'c') return { insightType: 'ApiCallRateInsight', eventSource, eventName: field.slice(second + 1) };
-  const third = field.indexOf('|', second + 1);
-  if (kind !== 'e' || third < 0) return undefined;
-  return {
-    insightType: 'ApiErrorRateInsight',
-    eventSource,
-    eventName: field.slice(second + 1, third),
-    errorCode: field.slice(third + 1),
   };
 }

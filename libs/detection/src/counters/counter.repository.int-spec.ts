@@ -10,18 +10,22 @@ const minute = Date.parse('2026-11-24T09:59:00Z');
 
 function event(id: string, over: Partial<SlimEvent> = {}): SlimEvent {
   return {
-    id,
-    t: minute + 5_000,
-    src: 'ec2.amazonaws.com',
-    name: 'RunInstances',
-    ro: false,
-    arn: 'arn:aws:iam::123456789012:user/alice',
-    ua: 'aws-cli/2.15',
+    eventId: id,
+    eventTimeMs: minute + 5_000,
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'RunInstances',
+    readOnly: false,
+    identity: 'arn:aws:iam::123456789012:user/alice',
+    userAgent: 'aws-cli/2.15',
     ...over,
   };
 }
 
 describe('CounterRepository (real Redis)', () => {
+  /** One batch through countBatches, the path the counting buffer takes. */
+  const countOne = async (id: string, of: typeof source, events: SlimEvent[], nowMs: number) =>
+    (await counters.countBatches(of, [{ id, events }], nowMs))[0];
+
   let server: ThrowawayRedis;
   let redis: Redis;
   let counters: CounterRepository;
@@ -41,15 +45,15 @@ describe('CounterRepository (real Redis)', () => {
   beforeEach(() => redis.flushall());
 
   it('counts write calls, errors and attributions per minute', async () => {
-    const result = await counters.countBatch(
+    const result = await countOne(
       'b1',
       source,
       [
         event('e1'),
-        event('e2', { arn: 'arn:aws:iam::123456789012:user/bob', ua: 'Boto3/1.34 md/x|y' }),
-        event('e3', { err: 'Client.UnauthorizedOperation' }),
-        event('e4', { ro: true, name: 'DescribeInstances', err: 'AccessDenied' }),
-        event('e5', { ro: true, name: 'DescribeInstances' }),
+        event('e2', { identity: 'arn:aws:iam::123456789012:user/bob', userAgent: 'Boto3/1.34 md/x|y' }),
+        event('e3', { errorCode: 'Client.UnauthorizedOperation' }),
+        event('e4', { readOnly: true, eventName: 'DescribeInstances', errorCode: 'AccessDenied' }),
+        event('e5', { readOnly: true, eventName: 'DescribeInstances' }),
       ],
       now,
     );
@@ -72,16 +76,16 @@ describe('CounterRepository (real Redis)', () => {
   });
 
   it('never counts a retried batch or a re-read event twice', async () => {
-    const events = [event('a1'), event('a2'), event('a3', { t: minute - 60_000 })];
-    expect((await counters.countBatch('same', source, events, now)).counted).toBe(3);
-    expect(await counters.countBatch('same', source, events, now)).toMatchObject({ alreadyDone: true, counted: 0 });
+    const events = [event('a1'), event('a2'), event('a3', { eventTimeMs: minute - 60_000 })];
+    expect((await countOne('same', source, events, now)).counted).toBe(3);
+    expect(await countOne('same', source, events, now)).toMatchObject({ alreadyDone: true, counted: 0 });
     // Another batch overlapping the first (an overlapping LookupEvents window): only the new event counts.
-    expect(await counters.countBatch('other', source, [event('a2'), event('a4')], now)).toMatchObject({
+    expect(await countOne('other', source, [event('a2'), event('a4')], now)).toMatchObject({
       counted: 1,
       duplicates: 1,
     });
     // The same event twice inside one batch counts once.
-    expect(await counters.countBatch('twice', source, [event('a5'), event('a5')], now)).toMatchObject({
+    expect(await countOne('twice', source, [event('a5'), event('a5')], now)).toMatchObject({
       counted: 1,
       duplicates: 1,
     });
@@ -93,8 +97,14 @@ describe('CounterRepository (real Redis)', () => {
   it('undoes its dedupe marks when an id repeats within a minute, then counts each event once', async () => {
     const earlier = minute - 60_000;
     // The first minute is added in full before the script meets the repeat in the second.
-    const events = [event('r1', { t: earlier }), event('r2', { t: earlier }), event('r3'), event('r4'), event('r3')];
-    expect(await counters.countBatch('repeats', source, events, now)).toMatchObject({ counted: 4, duplicates: 1 });
+    const events = [
+      event('r1', { eventTimeMs: earlier }),
+      event('r2', { eventTimeMs: earlier }),
+      event('r3'),
+      event('r4'),
+      event('r3'),
+    ];
+    expect(await countOne('repeats', source, events, now)).toMatchObject({ counted: 4, duplicates: 1 });
     const keys = new KeySpace('t');
     expect((await redis.smembers(keys.seenEvents(source, earlier))).sort()).toEqual(['r1', 'r2']);
     expect((await redis.smembers(keys.seenEvents(source, minute))).sort()).toEqual(['r3', 'r4']);
@@ -104,7 +114,7 @@ describe('CounterRepository (real Redis)', () => {
   });
 
   it('counts several batches at once, skipping a batch already done and ids already seen', async () => {
-    await counters.countBatch('first', source, [event('m1'), event('m2')], now);
+    await countOne('first', source, [event('m1'), event('m2')], now);
     const results = await counters.countBatches(
       source,
       [
@@ -125,8 +135,8 @@ describe('CounterRepository (real Redis)', () => {
 
   it('keeps account-regions apart and expires minutes after the retention window', async () => {
     const other = { accountId: '210987654321', region: 'eu-west-1' };
-    await counters.countBatch('x', source, [event('s1')], now);
-    await counters.countBatch('x', other, [event('s1')], now);
+    await countOne('x', source, [event('s1')], now);
+    await countOne('x', other, [event('s1')], now);
     expect((await counters.readMinutes(other, minute, minute))[0].fields['c|ec2.amazonaws.com|RunInstances']).toBe(1);
     const ttl = await redis.ttl(new KeySpace('t').minuteCounters(source, minute));
     // Counters expire a retention window after their minute (not after the moment they were written).
@@ -137,14 +147,14 @@ describe('CounterRepository (real Redis)', () => {
 
   it('skips events older than the retention window instead of writing keys that expire at once', async () => {
     const old = now - 9 * 86_400_000;
-    expect(await counters.countBatch('old', source, [event('o1', { t: old }), event('o2')], now)).toMatchObject({
+    expect(await countOne('old', source, [event('o1', { eventTimeMs: old }), event('o2')], now)).toMatchObject({
       counted: 1,
       tooOld: 1,
     });
   });
 
   it('puts every key of a batch in one Redis Cluster slot', async () => {
-    await counters.countBatch('slot', source, [event('k1'), event('k2', { t: minute - 120_000 })], now);
+    await countOne('slot', source, [event('k1'), event('k2', { eventTimeMs: minute - 120_000 })], now);
     const keys = await redis.keys('t:*');
     expect(keys.length).toBeGreaterThan(4);
     expect(new Set(keys.map((key) => /\{[^}]+\}/.exec(key)?.[0]))).toEqual(new Set(['{123456789012:us-east-1}']));

@@ -1,8 +1,7 @@
 import type { Redis, Result } from 'ioredis';
-import type { AccountRegion, SlimEvent } from '@trailsight/domain';
+import { type AccountRegion, counterFields, MINUTE_MS, minuteOf, type SlimEvent } from '@trailsight/domain';
 import type { KeySpace } from '@trailsight/core';
 import { COUNT_BATCHES_LUA } from './count-batches.script.js';
-import { counterFields, MINUTE_MS, minuteOf } from './counter-fields.js';
 
 export interface CountResult {
   /** Events counted now. */
@@ -67,16 +66,6 @@ export class CounterRepository {
     }
   }
 
-  async countBatch(
-    batchId: string,
-    source: AccountRegion,
-    events: SlimEvent[],
-    nowMs = Date.now(),
-  ): Promise<CountResult> {
-    const [result] = await this.countBatches(source, [{ id: batchId, events }], nowMs);
-    return result;
-  }
-
   /** Counts several batches of one account-region in one atomic step; one result per batch. */
   async countBatches(source: AccountRegion, batches: EventBatch[], nowMs = Date.now()): Promise<CountResult[]> {
     const results = batches.map((): CountResult => ({ counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false }));
@@ -129,16 +118,16 @@ export class CounterRepository {
     for (const { batch, index } of live) {
       const result: CountResult = { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false };
       for (const event of batch.events) {
-        if (event.t < oldest) {
+        if (event.eventTimeMs < oldest) {
           result.tooOld++;
           continue;
         }
         // Seen in Redis already: counted once, elsewhere.
-        if (seen.size > 0 && seen.has(event.id)) {
+        if (seen.size > 0 && seen.has(event.eventId)) {
           result.duplicates++;
           continue;
         }
-        const minute = minuteOf(event.t);
+        const minute = minuteOf(event.eventTimeMs);
         // Events come in runs of the same minute: look the bucket up only when the minute changes.
         if (minute !== lastMinute || !bucket) {
           bucket = minutes.get(minute);
@@ -146,11 +135,11 @@ export class CounterRepository {
           lastMinute = minute;
         }
         // Earlier in these batches, the same minute (as the dedupe sets key them): counted once.
-        if (mergeRepeats && bucket.merged.size === bucket.merged.add(event.id).size) {
+        if (mergeRepeats && bucket.merged.size === bucket.merged.add(event.eventId).size) {
           result.duplicates++;
           continue;
         }
-        bucket.ids.push(event.id);
+        bucket.ids.push(event.eventId);
         for (const field of counterFields(event)) bucket.fields.set(field, (bucket.fields.get(field) ?? 0) + 1);
         result.counted++;
       }

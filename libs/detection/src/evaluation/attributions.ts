@@ -1,30 +1,26 @@
+import { attributionFieldPrefix, type AttributedBy } from '@trailsight/domain';
 import type { AttributionValue, InsightInput } from '@trailsight/findings';
 import type { SeriesRef } from './series-ref.js';
 
 type Attributions = NonNullable<InsightInput['attributions']>;
 type CounterHash = Readonly<Record<string, number>>;
 
-/** Where one attribute's counts live: the counter fields that start with `prefix` (counter-fields.ts). */
+/** Where one attribute's counts live: the counter fields that start with `prefix` (series-key.ts). */
 interface AttributeSource {
-  attribute: 'userIdentityArn' | 'userAgent' | 'errorCode';
+  attribute: AttributedBy;
   prefix: string;
 }
 
+const ATTRIBUTES: readonly AttributedBy[] = ['userIdentityArn', 'userAgent', 'errorCode'];
+
 function attributeSources(ref: SeriesRef): AttributeSource[] {
-  const api = `${ref.eventSource}|${ref.eventName}`;
-  if (ref.insightType === 'ApiCallRateInsight') {
-    return [
-      { attribute: 'userIdentityArn', prefix: `cu|${api}|` },
-      { attribute: 'userAgent', prefix: `ca|${api}|` },
-      // Write calls by error code: every error of a write API is a write call (counter-fields.ts).
-      { attribute: 'errorCode', prefix: `e|${api}|` },
-    ];
+  const sources: AttributeSource[] = [];
+  for (const attribute of ATTRIBUTES) {
+    const prefix = attributionFieldPrefix(ref, attribute);
+    // An error-rate series has no errorCode attribution.
+    if (prefix !== undefined) sources.push({ attribute, prefix });
   }
-  const series = `${api}|${ref.errorCode ?? ''}`;
-  return [
-    { attribute: 'userIdentityArn', prefix: `eu|${series}|` },
-    { attribute: 'userAgent', prefix: `ea|${series}|` },
-  ];
+  return sources;
 }
 
 function sumsByValue(hashes: readonly CounterHash[], prefix: string): Map<string, number> {

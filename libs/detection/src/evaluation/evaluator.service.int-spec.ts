@@ -42,40 +42,40 @@ describe('EvaluatorService (real Redis)', () => {
     for (let i = 0; i < calls; i++) {
       const arn = `arn:aws:iam::123456789012:role/${i % 2 ? 'deployer' : 'autoscaler'}`;
       out.push({
-        id: `r-${minute}-${i}`,
-        t: minute + i,
-        src: 'ec2.amazonaws.com',
-        name: 'RunInstances',
-        ro: false,
-        arn,
-        ua: 'terraform/1.9',
+        eventId: `r-${minute}-${i}`,
+        eventTimeMs: minute + i,
+        eventSource: 'ec2.amazonaws.com',
+        eventName: 'RunInstances',
+        readOnly: false,
+        identity: arn,
+        userAgent: 'terraform/1.9',
       });
     }
     if (burst) {
       for (let i = 0; i < 200; i++) {
         out.push({
-          id: `b-${minute}-${i}`,
-          t: minute + i,
-          src: 'ec2.amazonaws.com',
-          name: 'RunInstances',
-          ro: false,
-          arn: 'arn:aws:iam::123456789012:user/intruder',
-          ua: 'python-requests/2.31',
-          ...(i % 4 === 0 ? { err: 'Client.UnauthorizedOperation' } : {}),
+          eventId: `b-${minute}-${i}`,
+          eventTimeMs: minute + i,
+          eventSource: 'ec2.amazonaws.com',
+          eventName: 'RunInstances',
+          readOnly: false,
+          identity: 'arn:aws:iam::123456789012:user/intruder',
+          userAgent: 'python-requests/2.31',
+          ...(i % 4 === 0 ? { errorCode: 'Client.UnauthorizedOperation' } : {}),
         });
       }
     }
     const errors = poisson(random, 1);
     for (let i = 0; i < errors; i++) {
       out.push({
-        id: `d-${minute}-${i}`,
-        t: minute + 30_000 + i,
-        src: 'ec2.amazonaws.com',
-        name: 'DescribeInstances',
-        ro: true,
-        arn: 'arn:aws:iam::123456789012:role/reader',
-        ua: 'aws-cli/2',
-        err: 'AccessDenied',
+        eventId: `d-${minute}-${i}`,
+        eventTimeMs: minute + 30_000 + i,
+        eventSource: 'ec2.amazonaws.com',
+        eventName: 'DescribeInstances',
+        readOnly: true,
+        identity: 'arn:aws:iam::123456789012:role/reader',
+        userAgent: 'aws-cli/2',
+        errorCode: 'AccessDenied',
       });
     }
     return out;

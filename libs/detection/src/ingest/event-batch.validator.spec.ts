@@ -2,6 +2,16 @@ import { batchSourceProblem, validateBatchEvents } from './event-batch.validator
 
 describe('validateBatchEvents', () => {
   const good = {
+    eventId: 'e1',
+    eventTimeMs: 1_700_000_000_000,
+    eventSource: 's3.amazonaws.com',
+    eventName: 'PutObject',
+    readOnly: false,
+    identity: 'arn:x',
+    userAgent: '',
+  };
+  /** `good` as versions before the long names queued it. */
+  const legacy = {
     id: 'e1',
     t: 1_700_000_000_000,
     src: 's3.amazonaws.com',
@@ -14,32 +24,44 @@ describe('validateBatchEvents', () => {
   it('keeps valid events and names the problem of each invalid one', () => {
     const { valid, invalid } = validateBatchEvents([
       good,
-      { ...good, t: 'yesterday' },
+      { ...good, eventTimeMs: 'yesterday' },
       null,
-      { ...good, ro: 'false' },
-      { ...good, err: 42 },
+      { ...good, readOnly: 'false' },
+      { ...good, errorCode: 42 },
     ]);
     expect(valid).toEqual([good]);
     expect(invalid).toEqual([
-      { index: 1, detail: 't must be epoch milliseconds' },
+      { index: 1, detail: 'eventTimeMs must be epoch milliseconds' },
       { index: 2, detail: 'event is not an object' },
-      { index: 3, detail: 'ro must be a boolean' },
-      { index: 4, detail: 'err must be a non-empty string when present' },
+      { index: 3, detail: 'readOnly must be a boolean' },
+      { index: 4, detail: 'errorCode must be a non-empty string when present' },
     ]);
   });
 
   it('refuses line breaks where counter fields are built (they travel newline-separated) and white space in ids', () => {
     const breaks = [
-      { ...good, src: 's3.amazonaws.com\n' },
-      { ...good, name: 'Put\rObject' },
-      { ...good, arn: 'arn:x\nc|forged|field' },
-      { ...good, err: 'AccessDenied\n' },
-      { ...good, id: 'e 1' },
+      { ...good, eventSource: 's3.amazonaws.com\n' },
+      { ...good, eventName: 'Put\rObject' },
+      { ...good, identity: 'arn:x\nc|forged|field' },
+      { ...good, errorCode: 'AccessDenied\n' },
+      { ...good, eventId: 'e 1' },
+      { ...good, eventName: 'PutObject|AccessDenied' },
     ];
-    const { valid, invalid } = validateBatchEvents([...breaks, { ...good, ua: 'agent\nwith a break' }]);
-    expect(invalid.map((problem) => problem.index)).toEqual([0, 1, 2, 3, 4]);
+    const { valid, invalid } = validateBatchEvents([...breaks, { ...good, userAgent: 'agent\nwith a break' }]);
+    expect(invalid.map((problem) => problem.index)).toEqual([0, 1, 2, 3, 4, 5]);
     // User agents are free text: their line breaks are folded when counted, not refused.
     expect(valid).toHaveLength(1);
+  });
+
+  it('reads jobs queued by versions with the one-letter keys, with the same checks', () => {
+    const { valid, invalid } = validateBatchEvents([
+      legacy,
+      { ...legacy, id: 'e2', err: 'AccessDenied' },
+      { ...legacy, t: 'yesterday' },
+      { ...legacy, name: 'Put|Object' },
+    ]);
+    expect(valid).toEqual([good, { ...good, eventId: 'e2', errorCode: 'AccessDenied' }]);
+    expect(invalid.map((problem) => problem.index)).toEqual([2, 3]);
   });
 
   it('refuses a payload that is not a list', () => {
@@ -54,5 +76,11 @@ describe('batchSourceProblem', () => {
     expect(batchSourceProblem(undefined)).toBe('source is not an object');
     expect(batchSourceProblem({ accountId: '12', region: 'us-east-1' })).toMatch(/accountId/);
     expect(batchSourceProblem({ accountId: '123456789012', region: 'moon' })).toMatch(/region/);
+    expect(batchSourceProblem({ accountId: 'unknown', region: 'us-east-1' })).toMatch(/accountId/);
+  });
+
+  it('takes every account-region the record parser takes (the same check)', () => {
+    expect(batchSourceProblem({ accountId: '123456789012', region: 'sagov-westsouth-1r' })).toBeUndefined();
+    expect(batchSourceProblem({ accountId: '123456789012', region: '{us-east-1}' })).toMatch(/region/);
   });
 });

@@ -1,4 +1,4 @@
-import type { SlimEvent } from '@trailsight/domain';
+import { accountIdProblem, apiNameProblem, regionProblem, type SlimEvent } from '@trailsight/domain';
 
 export interface InvalidEvent {
   index: number;
@@ -14,7 +14,8 @@ export function validateBatchEvents(events: unknown): { valid: SlimEvent[]; inva
   if (!Array.isArray(events)) return { valid: [], invalid: [{ index: -1, detail: 'events is not an array' }] };
   const valid: SlimEvent[] = [];
   const invalid: InvalidEvent[] = [];
-  events.forEach((event: unknown, index) => {
+  events.forEach((raw: unknown, index) => {
+    const event = isLegacy(raw) ? fromLegacy(raw) : raw;
     const problem = slimEventProblem(event);
     if (problem) invalid.push({ index, detail: problem });
     else valid.push(event as SlimEvent);
@@ -22,37 +23,54 @@ export function validateBatchEvents(events: unknown): { valid: SlimEvent[]; inva
   return { valid, invalid };
 }
 
+/**
+ * Jobs queued before SlimEvent had its long names used one-letter keys (`id`, `t`, `src`,
+ * `name`, `ro`, `err`, `arn`, `ua`): such jobs can still wait in Redis during an upgrade.
+ */
+function isLegacy(event: unknown): event is Record<string, unknown> {
+  return typeof event === 'object' && event !== null && !('eventId' in event) && 'id' in event;
+}
+
+function fromLegacy(e: Record<string, unknown>): Record<string, unknown> {
+  const event: Record<string, unknown> = {
+    eventId: e.id,
+    eventTimeMs: e.t,
+    eventSource: e.src,
+    eventName: e.name,
+    readOnly: e.ro,
+    identity: e.arn,
+    userAgent: e.ua,
+  };
+  if (e.err !== undefined) event.errorCode = e.err;
+  return event;
+}
+
 /** A batch's account-region: where its counters go, so a batch without a valid one is parked whole. */
 export function batchSourceProblem(source: unknown): string | undefined {
   if (typeof source !== 'object' || source === null) return 'source is not an object';
   const { accountId, region } = source as Record<string, unknown>;
-  if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) return 'source.accountId must be 12 digits';
-  if (typeof region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
-    return 'source.region is not an AWS region';
-  return undefined;
+  return accountIdProblem(accountId, 'source.accountId') ?? regionProblem(region, 'source.region');
 }
 
 function slimEventProblem(event: unknown): string | undefined {
   if (typeof event !== 'object' || event === null) return 'event is not an object';
   const e = event as Record<string, unknown>;
-  for (const key of ['id', 'src', 'name', 'arn', 'ua'] as const) {
+  for (const key of ['eventId', 'eventSource', 'eventName', 'identity', 'userAgent'] as const) {
     if (typeof e[key] !== 'string') return `${key} must be a string`;
   }
-  if ((e.id as string) === '' || (e.src as string) === '' || (e.name as string) === '')
-    return 'id, src and name must not be empty';
-  if (
-    /\s/.test(e.id as string) ||
-    hasLineBreak(e.src as string) ||
-    hasLineBreak(e.name as string) ||
-    hasLineBreak(e.arn as string) ||
-    (typeof e.err === 'string' && hasLineBreak(e.err))
-  ) {
-    return 'id, src, name, arn and err must not contain line breaks (and id no white space)';
+  const id = e.eventId as string;
+  if (id === '' || /\s/.test(id)) return 'eventId must be non-empty without white space';
+  // Source and name become counter fields: the same check as the record parser's.
+  const nameProblem = apiNameProblem(e.eventSource, 'eventSource') ?? apiNameProblem(e.eventName, 'eventName');
+  if (nameProblem) return nameProblem;
+  if (hasLineBreak(e.identity as string) || (typeof e.errorCode === 'string' && hasLineBreak(e.errorCode))) {
+    return 'identity and errorCode must not contain line breaks';
   }
-  if (typeof e.t !== 'number' || !Number.isFinite(e.t)) return 't must be epoch milliseconds';
-  if (typeof e.ro !== 'boolean') return 'ro must be a boolean';
-  if (e.err !== undefined && (typeof e.err !== 'string' || e.err === ''))
-    return 'err must be a non-empty string when present';
+  if (typeof e.eventTimeMs !== 'number' || !Number.isFinite(e.eventTimeMs))
+    return 'eventTimeMs must be epoch milliseconds';
+  if (typeof e.readOnly !== 'boolean') return 'readOnly must be a boolean';
+  if (e.errorCode !== undefined && (typeof e.errorCode !== 'string' || e.errorCode === ''))
+    return 'errorCode must be a non-empty string when present';
   return undefined;
 }
 

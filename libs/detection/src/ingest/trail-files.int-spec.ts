@@ -36,6 +36,7 @@ import { S3RVER_CREDENTIALS, startS3, type LocalS3 } from '../../../../test/supp
 import { startSqs, type LocalSqs } from '../../../../test/support/sqs-server.js';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { CountingBuffer } from './counting.buffer.js';
+import { EventCountingService } from './event-counting.service.js';
 import { TrailFileCountingService } from './trail-file-counting.service.js';
 
 const MINUTE = 60_000;
@@ -140,6 +141,18 @@ function write(
   return path;
 }
 
+/** `n` generated records of one account-region, each with its recipientAccountId. */
+function generateRecords(n: number): CloudTrailRecord[] {
+  const generator = new TrafficGenerator({
+    seed: 5,
+    accounts: ['111122223333'],
+    regions: ['us-east-1'],
+    eventsPerMinute: 60,
+  });
+  const [source] = generator.sources();
+  return generator.eventsForMinute(source, Math.floor(Date.now() / MINUTE) * MINUTE).slice(0, n);
+}
+
 /** A reader that fails after `afterChunks` chunks of every file: a worker killed mid-file. */
 class CrashingReader extends TrailFileReader {
   constructor(private readonly afterChunks: number) {
@@ -204,7 +217,7 @@ describe('trail files: directory, S3 and SQS sources count the same', () => {
       const { records } = await readRecordsFile(file);
       const bySource = new Map<string, { source: AccountRegion; events: ReturnType<typeof toSlimEvent>[] }>();
       for (const record of records) {
-        const source = accountRegionOf(record);
+        const source = accountRegionOf(record)!;
         const key = `${source.accountId}:${source.region}`;
         if (!bySource.has(key)) bySource.set(key, { source, events: [] });
         bySource.get(key)?.events.push(toSlimEvent(record));
@@ -212,7 +225,7 @@ describe('trail files: directory, S3 and SQS sources count the same', () => {
       for (const { source, events } of bySource.values()) {
         await queued.checkpoints.registerSources([source]);
         for (let i = 0; i < events.length; i += 500)
-          await queued.counters.countBatch(`b${batch++}`, source, events.slice(i, i + 500));
+          await queued.counters.countBatches(source, [{ id: `b${batch++}`, events: events.slice(i, i + 500) }]);
       }
     }
 
@@ -261,7 +274,7 @@ describe('trail files: directory, S3 and SQS sources count the same', () => {
     const sink = {
       enqueue: async (source: AccountRegion, _origin: string, events: SlimEvent[]) => {
         await lookup.checkpoints.registerSources([source]);
-        await lookup.counters.countBatch(`lookup-${batches++}`, source, events);
+        await lookup.counters.countBatches(source, [{ id: `lookup-${batches++}`, events }]);
         return events.length;
       },
     };
@@ -308,6 +321,42 @@ describe('trail files: directory, S3 and SQS sources count the same', () => {
     for (const source of sources) counted += (await lookup.counters.sourceStats(source)).counted;
     expect(counted).toBe(generated.events);
   }, 120_000);
+
+  it('a record without an account is a reject, counted and parked, as the events queue parks it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trailsight-accountless-'));
+    try {
+      const [first, second] = generateRecords(2);
+      const { recipientAccountId: _, ...accountless } = {
+        ...second,
+        userIdentity: { type: 'AWSService', invokedBy: 'ec2.amazonaws.com' },
+      };
+      // Outside the AWSLogs layout: the path gives no account either.
+      writeFileSync(join(dir, 'mixed.json'), JSON.stringify({ Records: [first, accountless] }));
+      const d = deployment(redis, 'accountless');
+      const [ref] = await new DirectoryLister(dir, 0).list();
+      expect(await d.counting().countFile('job-accountless', ref)).toMatchObject({
+        records: 1,
+        counted: 1,
+        rejects: 1,
+      });
+      expect(await d.rejects.counts()).toEqual({ 'missing-field': 1 });
+      const [parked] = await d.rejects.list();
+      expect(parked).toMatchObject({ eventId: accountless.eventID, origin: ref.id });
+      expect(await redis.smembers(d.keys.sources())).toEqual([`${first.recipientAccountId}:${first.awsRegion}`]);
+
+      // The events queue parks a batch whose account is not one, and counts nothing.
+      const queue = new EventCountingService(new CountingBuffer(d.counters), d.rejects);
+      const result = await queue.countBatch('queued-accountless', {
+        source: { accountId: 'unknown', region: first.awsRegion },
+        origin: 'test',
+        events: [toSlimEvent(accountless)],
+      });
+      expect(result.counted).toBe(0);
+      expect(await d.rejects.counts()).toEqual({ 'missing-field': 1, 'invalid-field': 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('a restart in the middle of a backfill ends with exact counts: files done are skipped, half-read files resume', async () => {
     const reference = await snapshot(deployment(redis, 'gen-dir'), redis);

@@ -1,15 +1,15 @@
 import {
+  type AccountRegion,
+  counterFields,
   HOUR_MS,
+  type InsightRecord,
   MINUTE_MS,
   minuteOf,
-  type AccountRegion,
-  type InsightRecord,
   type SlimEvent,
 } from '@trailsight/domain';
 import { resolveTuning, type TuningOverrides } from '../core/detector-tuning.js';
 import type { AttributionPeriod, BaselineWindow } from '../core/insight-lifecycle.js';
 import type { DetectorTuning } from '../core/series-verdict.js';
-import { counterFields } from '../counters/counter-fields.js';
 import { insightInputOf, insightRecordOf } from '../evaluation/insight-input.js';
 import { SourceEvaluator } from '../evaluation/source-evaluator.js';
 
@@ -47,13 +47,13 @@ export class OfflineDetector {
     const key = `${source.accountId}:${source.region}`;
     let history = this.histories.get(key);
     if (!history) this.histories.set(key, (history = { source, minutes: new Map(), seen: new Set() }));
-    if (history.seen.has(event.id)) {
+    if (history.seen.has(event.eventId)) {
       this.duplicates++;
       return;
     }
-    history.seen.add(event.id);
+    history.seen.add(event.eventId);
     this.events++;
-    const minute = minuteOf(event.t);
+    const minute = minuteOf(event.eventTimeMs);
     let hash = history.minutes.get(minute);
     if (!hash) history.minutes.set(minute, (hash = {}));
     for (const field of counterFields(event)) hash[field] = (hash[field] ?? 0) + 1;

@@ -1,7 +1,6 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import type { InsightRecord } from '@trailsight/domain';
+import { type InsightRecord, minuteOf } from '@trailsight/domain';
 import { FindingsRepository, InvalidCursorError, type FindingQuery } from '../findings/findings.repository.js';
-import { minuteOf } from '@trailsight/domain';
 import { summarizeSeries } from './series-summary.js';
 import { FindingDto, FindingSeriesDto, type FindingPageDto } from './dto/finding.response.dto.js';
 import type { ListFindingsQueryDto } from './dto/list-findings.query.dto.js';
