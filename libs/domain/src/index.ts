@@ -1,10 +1,5 @@
 export { type AccountRegion, accountRegionKey } from './account-region.js';
-export {
-  accountIdProblem,
-  apiNameProblem,
-  isAccountId,
-  regionProblem,
-} from './aws-identifiers.js';
+export { accountIdProblem, apiNameProblem, isAccountId, regionProblem } from './aws-identifiers.js';
 export type { CloudTrailRecord, UserIdentity } from './cloudtrail-record.js';
 export type {
   AttributeName,
