@@ -9,6 +9,7 @@ import { KeySpace } from '@trailsight/core';
 import { FindingsRepository } from '@trailsight/findings';
 import { seedFinding, seedId } from '../test/support/findings-seed.js';
 import { freePort, startRedis } from '../test/support/redis-server.js';
+import { MINUTE_MS } from '@trailsight/domain';
 
 /**
  * `npm run bench:api`: GET /v1/findings?limit=50 over 10,000 stored findings, from the api
@@ -23,7 +24,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const KEY = 'bench-read-key-0123456789abcdef';
-const MINUTE = 60_000;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const autocannonBin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -91,8 +91,8 @@ async function main(): Promise<void> {
   let summary = '';
   try {
     const repo = new FindingsRepository(client, new KeySpace('bench'));
-    const t0 = Date.now() - FINDINGS * MINUTE;
-    const start = t0 - (t0 % MINUTE);
+    const t0 = Date.now() - FINDINGS * MINUTE_MS;
+    const start = t0 - (t0 % MINUTE_MS);
     for (let i = 0; i < FINDINGS; i += 200) {
       const batch = Array.from({ length: Math.min(200, FINDINGS - i) }, (_, k) => i + k);
       await Promise.all(
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
             repo,
             {
               index: n,
-              startMinute: start + n * MINUTE,
+              startMinute: start + n * MINUTE_MS,
               accountId: n % 2 ? '111111111111' : '222222222222',
               region: ['us-east-1', 'us-west-2', 'eu-west-1'][n % 3],
               ...(n % 5 === 0 ? { errorCode: 'AccessDenied' } : {}),

@@ -14,6 +14,7 @@ import {
 } from '@trailsight/detection';
 import { startRedis } from '../test/support/redis-server.js';
 import { printHeadline, progress, round } from './bench-support.js';
+import { MINUTE_MS } from '@trailsight/domain';
 
 /**
  * npm run bench:detect — the detector core's cost per evaluated minute for 10,000 active series
@@ -24,12 +25,11 @@ import { printHeadline, progress, round } from './bench-support.js';
 const SERIES = Number(process.env.BENCH_DETECT_SERIES ?? 10_000);
 const TEMPLATES = 100;
 const WEEK = 10_080;
-const MINUTE = 60_000;
 const MINUTES_MEASURED = 5;
 const RECOMPUTE_SAMPLE = 200;
 // Monday 2026-03-02 00:00 UTC.
 const START = Date.UTC(2026, 2, 2);
-const NOW = START + WEEK * MINUTE;
+const NOW = START + WEEK * MINUTE_MS;
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -67,8 +67,8 @@ for (let k = 0; k < TEMPLATES; k++) {
   const state = createSeriesState();
   const history = new Float64Array(WEEK);
   for (let i = 0; i < WEEK; i++) {
-    history[i] = valueAt(random, k, START + i * MINUTE);
-    observeMinute(state, START + i * MINUTE, history[i], DEFAULT_TUNING);
+    history[i] = valueAt(random, k, START + i * MINUTE_MS);
+    observeMinute(state, START + i * MINUTE_MS, history[i], DEFAULT_TUNING);
   }
   templates.push(Buffer.from(encodeSeriesState(state)));
   histories.push(history);
@@ -84,7 +84,7 @@ const random = seeded(99);
 const timings: number[] = [];
 let insights = 0;
 for (let m = 0; m < MINUTES_MEASURED; m++) {
-  const minute = NOW + m * MINUTE;
+  const minute = NOW + m * MINUTE_MS;
   const values = Array.from({ length: SERIES }, (_, i) => valueAt(random, i, minute));
   started = performance.now();
   for (let i = 0; i < SERIES; i++) {

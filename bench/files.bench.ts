@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { listTrailFiles } from '@trailsight/cloudtrail';
 import { TrafficGenerator } from '@trailsight/simulator';
-import { type CloudTrailRecord } from '@trailsight/domain';
+import { type CloudTrailRecord, MINUTE_MS } from '@trailsight/domain';
 import { freePort, startRedis } from '../test/support/redis-server.js';
 import { printHeadline, progress, round } from './bench-support.js';
 
@@ -31,7 +31,6 @@ const PER_FILE = Number(env.BENCH_EVENTS_PER_FILE ?? 5_000);
 const DETECTORS = Number(env.BENCH_DETECTORS ?? availableParallelism());
 const ACCOUNTS = ['111122223333', '444455556666'];
 const REGIONS = ['us-east-1', 'eu-west-1'];
-const MINUTE = 60_000;
 const here = dirname(fileURLToPath(import.meta.url));
 /** How the detector is launched (npm run start:detector, docker-compose.yml): see the README. */
 const DETECTOR_NODE_FLAGS = ['--max-semi-space-size=64'];
@@ -88,7 +87,7 @@ try {
     if (done >= files.length) break;
     if (done !== last && performance.now() - start > 2_000) progress(`${done}/${files.length} files counted`);
     last = done;
-    if (performance.now() - start > 15 * MINUTE) throw new Error(`only ${done} of ${files.length} files counted`);
+    if (performance.now() - start > 15 * MINUTE_MS) throw new Error(`only ${done} of ${files.length} files counted`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const finished = performance.now();
@@ -161,13 +160,13 @@ function generate(target: string): void {
   const generator = new TrafficGenerator({ seed: 7, accounts: ACCOUNTS, regions: REGIONS, eventsPerMinute: 1_500 });
   const sources = generator.sources();
   let total = 0;
-  let minute = Math.floor(Date.now() / MINUTE) * MINUTE - 10 * MINUTE;
+  let minute = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - 10 * MINUTE_MS;
   const open = new Map<string, { records: CloudTrailRecord[]; newest: number }>();
   const write = (key: string) => {
     const entry = open.get(key);
     if (!entry || entry.records.length === 0) return;
     const [accountId, region] = key.split('/') as [string, string];
-    const delivered = new Date(entry.newest + 5 * MINUTE);
+    const delivered = new Date(entry.newest + 5 * MINUTE_MS);
     const iso = delivered.toISOString();
     const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}Z`;
     const folder = join(
@@ -198,7 +197,7 @@ function generate(target: string): void {
       }
       if (entry.records.length >= PER_FILE) write(key);
     }
-    minute -= MINUTE;
+    minute -= MINUTE_MS;
   }
   for (const key of [...open.keys()]) write(key);
   writeFileSync(join(target, '.complete'), `${total}\n`);

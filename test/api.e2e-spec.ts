@@ -4,9 +4,9 @@ import { KeySpace } from '@trailsight/core';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { CounterRepository, EvaluationRepository } from '@trailsight/detection';
 import { FindingsRepository } from '@trailsight/findings';
-import { type InsightRecord } from '@trailsight/domain';
+import { type InsightRecord, MINUTE_MS } from '@trailsight/domain';
 import { startApp, type AppProcess } from './support/app-process.js';
-import { MINUTE, seedFinding, seedId, type SeedSpec } from './support/findings-seed.js';
+import { seedFinding, seedId, type SeedSpec } from './support/findings-seed.js';
 import { insightRecordErrors } from './support/insight-record.validator.js';
 import { freePort, startRedis, type ThrowawayRedis } from './support/redis-server.js';
 
@@ -46,7 +46,7 @@ function specOf(index: number): SeedSpec {
   const [eventSource, eventName] = APIS[index % APIS.length];
   return {
     index,
-    startMinute: T0 + index * MINUTE,
+    startMinute: T0 + index * MINUTE_MS,
     accountId: ACCOUNTS[index % 2],
     region: REGIONS[index % 3],
     eventSource,
@@ -136,7 +136,7 @@ describe('GET /v1/findings', () => {
       for (let k = 0; k < 3; k++, arrived++) {
         await seedFinding(
           repo,
-          { index: 100_000 + arrived, startMinute: T0 + (BASE + 10 + arrived) * MINUTE },
+          { index: 100_000 + arrived, startMinute: T0 + (BASE + 10 + arrived) * MINUTE_MS },
           seedId(arrived, 'live'),
         );
       }
@@ -159,22 +159,22 @@ describe('GET /v1/findings', () => {
     ['errorCode=AccessDenied', (s: Seeded) => s.errorCode === 'AccessDenied'],
     ['accountId=222222222222', (s: Seeded) => s.accountId === '222222222222'],
     ['region=eu-west-1', (s: Seeded) => s.region === 'eu-west-1'],
-    [`since=${new Date(T0 + 1000 * MINUTE).toISOString()}`, (s: Seeded) => s.startMinute >= T0 + 1000 * MINUTE],
-    [`until=${new Date(T0 + 100 * MINUTE).toISOString()}`, (s: Seeded) => s.startMinute < T0 + 100 * MINUTE],
+    [`since=${new Date(T0 + 1000 * MINUTE_MS).toISOString()}`, (s: Seeded) => s.startMinute >= T0 + 1000 * MINUTE_MS],
+    [`until=${new Date(T0 + 100 * MINUTE_MS).toISOString()}`, (s: Seeded) => s.startMinute < T0 + 100 * MINUTE_MS],
     [
-      `state=closed&region=us-east-1&eventSource=ec2.amazonaws.com&since=${new Date(T0 + 200 * MINUTE).toISOString()}&until=${new Date(T0 + 900 * MINUTE).toISOString()}`,
+      `state=closed&region=us-east-1&eventSource=ec2.amazonaws.com&since=${new Date(T0 + 200 * MINUTE_MS).toISOString()}&until=${new Date(T0 + 900 * MINUTE_MS).toISOString()}`,
       (s: Seeded) =>
         s.closed === true &&
         s.region === 'us-east-1' &&
         s.eventSource === 'ec2.amazonaws.com' &&
-        s.startMinute >= T0 + 200 * MINUTE &&
-        s.startMinute < T0 + 900 * MINUTE,
+        s.startMinute >= T0 + 200 * MINUTE_MS &&
+        s.startMinute < T0 + 900 * MINUTE_MS,
     ],
   ])(
     'filters %s',
     async (query, keep) => {
       // Seeded findings only (the live ones start after T0 + BASE minutes).
-      const q = query.includes('until=') ? query : `${query}&until=${new Date(T0 + BASE * MINUTE).toISOString()}`;
+      const q = query.includes('until=') ? query : `${query}&until=${new Date(T0 + BASE * MINUTE_MS).toISOString()}`;
       const want = expected(keep);
       expect(want.length).toBeGreaterThan(0);
       expect(await pageThrough(q, 500)).toEqual(want);
@@ -204,7 +204,7 @@ describe('GET /v1/findings', () => {
     const open = seeded.find((s) => !s.closed)!;
     expect(((await get(`/v1/findings/${open.id}/records`)).body as unknown[]).length).toBe(1);
     await repo.saveSeries(open.id, [
-      { minute: open.startMinute - MINUTE, value: 1, expected: 1, lower: 0, upper: 3, baselineAverage: 0.9 },
+      { minute: open.startMinute - MINUTE_MS, value: 1, expected: 1, lower: 0, upper: 3, baselineAverage: 0.9 },
       { minute: open.startMinute, value: 30, expected: 1, lower: 0, upper: 3, baselineAverage: 0.9 },
     ]);
     const series = await get(`/v1/findings/${open.id}/series`);
@@ -212,7 +212,7 @@ describe('GET /v1/findings', () => {
     expect(series.body).toMatchObject({
       findingId: open.id,
       points: [
-        { minute: new Date(open.startMinute - MINUTE).toISOString(), value: 1 },
+        { minute: new Date(open.startMinute - MINUTE_MS).toISOString(), value: 1 },
         { minute: new Date(open.startMinute).toISOString(), value: 30, upper: 3 },
       ],
       summary: {
@@ -247,11 +247,11 @@ describe('GET /v1/apis', () => {
     });
     const source = { accountId: '333333333333', region: 'us-east-1' };
     const now = Date.now();
-    const lastClosed = now - (now % MINUTE) - MINUTE;
+    const lastClosed = now - (now % MINUTE_MS) - MINUTE_MS;
     const events = [];
     // 10 minutes of 2 RunInstances per minute, then 9 in the last closed minute, 4 of them AccessDenied.
     for (let m = 10; m >= 1; m--) {
-      for (let k = 0; k < 2; k++) events.push(slim(`b-${m}-${k}`, lastClosed - m * MINUTE));
+      for (let k = 0; k < 2; k++) events.push(slim(`b-${m}-${k}`, lastClosed - m * MINUTE_MS));
     }
     for (let k = 0; k < 9; k++) events.push(slim(`c-${k}`, lastClosed + 1_000, k < 4 ? 'AccessDenied' : undefined));
     await counters.countBatches(source, [{ id: 'apis-e2e', events }]);
@@ -459,22 +459,22 @@ describe('operations', () => {
     const keys = new KeySpace(PREFIX);
     const checkpoints = new CheckpointRepository(client, keys);
     const evaluations = new EvaluationRepository(client, keys, 10_080);
-    const now = Math.floor(Date.now() / MINUTE) * MINUTE;
+    const now = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
     const current = { accountId: '333333333333', region: 'us-east-1' };
     const backfilling = { accountId: '333333333333', region: 'eu-west-1' };
     const checkpoint = (backfillDone: boolean) => ({
       liveUntil: now,
-      backfillFrom: now - 60 * MINUTE,
-      backfillUntil: now - 60 * MINUTE,
-      backfillCursor: now - 60 * MINUTE,
+      backfillFrom: now - 60 * MINUTE_MS,
+      backfillUntil: now - 60 * MINUTE_MS,
+      backfillCursor: now - 60 * MINUTE_MS,
       backfillDone,
     });
     await checkpoints.registerSources([current, backfilling]);
     await checkpoints.loadOrCreate(current, checkpoint(true));
     await checkpoints.loadOrCreate(backfilling, checkpoint(false));
     // Evaluated through the minute that ended 2 minutes ago: 120 s behind.
-    const cursor = now - 3 * MINUTE;
-    await evaluations.saveCursor(current, { historyStart: now - 60 * MINUTE, cursor, snapshotMinute: cursor });
+    const cursor = now - 3 * MINUTE_MS;
+    await evaluations.saveCursor(current, { historyStart: now - 60 * MINUTE_MS, cursor, snapshotMinute: cursor });
     try {
       const health = await get('/health', null);
       expect(health.status).toBe(200);
@@ -489,14 +489,14 @@ describe('operations', () => {
       expect(text).toMatch(/trailsight_webhook_delivery_attempts_total\{outcome="failed"\} \d+/);
 
       // Two hours behind but advancing (a catch-up after an outage): still up.
-      const behind = now - 121 * MINUTE;
-      const far = { historyStart: now - 180 * MINUTE, cursor: behind, snapshotMinute: behind };
+      const behind = now - 121 * MINUTE_MS;
+      const far = { historyStart: now - 180 * MINUTE_MS, cursor: behind, snapshotMinute: behind };
       await evaluations.saveCursor(current, far);
       const catchingUp = await get('/health', null);
       expect(catchingUp.status).toBe(200);
       expect(catchingUp.body).toMatchObject({ details: { evaluator: { status: 'up', catchingUp: 1 } } });
       // Two hours behind and not saved for ten minutes: stalled, down.
-      await evaluations.saveCursor(current, far, Date.now() - 10 * MINUTE);
+      await evaluations.saveCursor(current, far, Date.now() - 10 * MINUTE_MS);
       const down = await get('/health', null);
       expect(down.status).toBe(503);
       expect(JSON.stringify(down.body)).toMatch(

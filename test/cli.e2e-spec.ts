@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { insightRecordErrors } from './support/insight-record.validator.js';
-import { type InsightRecord } from '@trailsight/domain';
+import { type InsightRecord, MINUTE_MS } from '@trailsight/domain';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const datasets = join(repoRoot, '../shared/datasets');
-const MINUTE = 60_000;
 
 function cli(...args: string[]) {
   const run = spawnSync(process.execPath, ['dist/apps/cli/src/main.js', ...args], {
@@ -59,7 +58,7 @@ describe('CLI (built, as a user runs it)', () => {
     const hours: object[][] = [[], [], [], []];
     let n = 0;
     for (let minute = 0; minute < 4 * 60; minute++) {
-      const t = start + minute * MINUTE;
+      const t = start + minute * MINUTE_MS;
       const burst = minute >= 200 && minute < 208;
       for (let i = 0; i < 10 + (minute % 3); i++)
         hours[Math.floor(minute / 60)].push(record(`e-${n++}`, t + i * 1000, 'TerminateInstances', `ops-${i % 3}`));
@@ -104,7 +103,7 @@ describe('CLI (built, as a user runs it)', () => {
     const csv = join(dir, 'series.csv');
     const input = ['timestamp,value'];
     for (let i = 0; i < 600; i++)
-      input.push(`${new Date(Date.UTC(2026, 0, 1) + i * MINUTE).toISOString()},${i === 500 ? 400 : 20 + (i % 5)}`);
+      input.push(`${new Date(Date.UTC(2026, 0, 1) + i * MINUTE_MS).toISOString()},${i === 500 ? 400 : 20 + (i % 5)}`);
     writeFileSync(csv, input.join('\n'));
     const { status, stdout } = cli('score', '--csv', csv);
     expect(status).toBe(0);

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { createSimulator, type Simulator } from '@trailsight/simulator';
-import { type AccountRegion } from '@trailsight/domain';
+import { type AccountRegion, MINUTE_MS } from '@trailsight/domain';
 import { KeySpace } from '@trailsight/core';
 import { CounterRepository } from '@trailsight/detection';
 import { eventually, startApp, type AppProcess } from './support/app-process.js';
@@ -26,7 +26,6 @@ const ACCOUNTS = ['111111111111', '222222222222'];
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2'];
 const SOURCES: AccountRegion[] = ACCOUNTS.flatMap((accountId) => REGIONS.map((region) => ({ accountId, region })));
 const BACKFILL_MINUTES = 20;
-const MINUTE = 60_000;
 
 let redis: ThrowawayRedis;
 let client: Redis;
@@ -82,8 +81,8 @@ async function launch(app: 'poller' | 'detector', prefix: string): Promise<AppPr
 
 /** The minutes every scenario checks: whole minutes inside the back-fill, up to the one we start in. */
 function windowFrom(startedAt: number): { since: number; until: number } {
-  const since = startedAt - (startedAt % MINUTE) - (BACKFILL_MINUTES - 2) * MINUTE;
-  const until = startedAt - (startedAt % MINUTE) + MINUTE - 1;
+  const since = startedAt - (startedAt % MINUTE_MS) - (BACKFILL_MINUTES - 2) * MINUTE_MS;
+  const until = startedAt - (startedAt % MINUTE_MS) + MINUTE_MS - 1;
   return { since, until };
 }
 

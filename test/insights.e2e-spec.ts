@@ -4,6 +4,7 @@ import { KeySpace } from '@trailsight/core';
 import { eventually, startApp, type AppProcess } from './support/app-process.js';
 import { freePort, startRedis, type ThrowawayRedis } from './support/redis-server.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
+import { MINUTE_MS } from '@trailsight/domain';
 
 /**
  * From an API call spike at the simulated account to a signed webhook: poller, detector and api
@@ -15,7 +16,6 @@ import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-re
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const ADMIN_KEY = 'e2e-insights-admin-key-0123456789';
-const MINUTE = 60_000;
 
 describe('insights end to end: spike at the source, finding over the API, signed webhooks', () => {
   let redis: ThrowawayRedis;
@@ -128,7 +128,7 @@ describe('insights end to end: spike at the source, finding over the API, signed
         'the evaluator to catch up with the back-filled history',
         async () => {
           const cursor = Number(await client.hget(keys.evaluation({ accountId: ACCOUNT, region: REGION }), 'cursor'));
-          return cursor > Date.now() - 3 * MINUTE ? true : undefined;
+          return cursor > Date.now() - 3 * MINUTE_MS ? true : undefined;
         },
         240_000,
         1_000,
@@ -146,12 +146,12 @@ describe('insights end to end: spike at the source, finding over the API, signed
         }),
       });
       expect(anomaly.status).toBe(201);
-      const firstMinuteCloses = Date.parse(((await anomaly.json()) as { startTime: string }).startTime) + MINUTE;
+      const firstMinuteCloses = Date.parse(((await anomaly.json()) as { startTime: string }).startTime) + MINUTE_MS;
 
       const isStart = (r: { event: string; body: { detail: { insightDetails?: Record<string, unknown> } } }) =>
         r.event === 'insight.start' && r.body.detail.insightDetails?.eventName === target.eventName;
       const [start] = (
-        await matching.waitFor('insight.start', (requests) => requests.some(isStart), 4 * MINUTE).catch(withAppLogs)
+        await matching.waitFor('insight.start', (requests) => requests.some(isStart), 4 * MINUTE_MS).catch(withAppLogs)
       ).filter(isStart);
       expect(start.receivedAt - firstMinuteCloses).toBeLessThan(60_000);
       expect(start.signatureValid).toBe(true);
@@ -164,7 +164,7 @@ describe('insights end to end: spike at the source, finding over the API, signed
       const isEnd = (r: { event: string; body: { detail: { sharedEventID?: unknown } } }) =>
         r.event === 'insight.end' && r.body.detail.sharedEventID === sharedEventID;
       const ends = await matching
-        .waitFor('insight.end', (requests) => requests.some(isEnd), 8 * MINUTE)
+        .waitFor('insight.end', (requests) => requests.some(isEnd), 8 * MINUTE_MS)
         .catch(withAppLogs);
       const end = ends.find(isEnd);
       expect(end!.signatureValid).toBe(true);
@@ -183,6 +183,6 @@ describe('insights end to end: spike at the source, finding over the API, signed
       expect(finding.status).toBe(200);
       expect(finding.body).toMatchObject({ state: 'closed', eventName: target.eventName, direction: 'spike' });
     },
-    18 * MINUTE,
+    18 * MINUTE_MS,
   );
 });

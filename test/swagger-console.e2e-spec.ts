@@ -6,7 +6,8 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { KeySpace } from '@trailsight/core';
 import { FindingsRepository } from '@trailsight/findings';
 import { startApp, type AppProcess } from './support/app-process.js';
-import { MINUTE, seedFinding } from './support/findings-seed.js';
+import { MINUTE_MS } from '@trailsight/domain';
+import { seedFinding } from './support/findings-seed.js';
 import { freePort, startRedis, type ThrowawayRedis } from './support/redis-server.js';
 
 /**
@@ -30,7 +31,7 @@ beforeAll(async () => {
   const repo = new FindingsRepository(client, new KeySpace('browser'));
   const now = Date.now();
   for (let i = 0; i < 3; i++)
-    await seedFinding(repo, { index: i, startMinute: now - (now % MINUTE) - (10 - i) * MINUTE });
+    await seedFinding(repo, { index: i, startMinute: now - (now % MINUTE_MS) - (10 - i) * MINUTE_MS });
   api = startApp('api', {
     PORT: String(await freePort()),
     REDIS_URL: redis.url,

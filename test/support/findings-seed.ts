@@ -6,8 +6,6 @@ import {
   type InsightInput,
 } from '@trailsight/findings';
 
-const MINUTE = 60_000;
-
 export interface SeedSpec {
   /** Distinguishes findings; also picks their dimensions (see below). */
   index: number;
@@ -79,5 +77,3 @@ export async function seedFinding(repo: FindingsRepository, spec: SeedSpec, id =
   }
   return id;
 }
-
-export { MINUTE };

@@ -4,6 +4,7 @@
  * minute starts.
  */
 import { median as medianOf } from 'simple-statistics';
+import { MINUTE_MS } from '@trailsight/domain';
 
 type AnomalyCategory = 'spike' | 'drop' | 'errors' | 'stratus';
 
@@ -67,10 +68,8 @@ export interface MatchResult {
   insights: InsightOutcome[];
 }
 
-const MINUTE = 60_000;
-
 function within(a: LabelledAnomaly, minute: number, slackMinutes: number): boolean {
-  return minute >= a.start && minute <= a.end + slackMinutes * MINUTE;
+  return minute >= a.start && minute <= a.end + slackMinutes * MINUTE_MS;
 }
 
 /**
@@ -110,7 +109,7 @@ export function matchInsights(
     return {
       anomaly,
       detectedBy: best,
-      delayMinutes: best === null ? null : Math.max(0, (best.emittedMinute - anomaly.start) / MINUTE),
+      delayMinutes: best === null ? null : Math.max(0, (best.emittedMinute - anomaly.start) / MINUTE_MS),
     };
   });
 

@@ -1,9 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readRecordsFile, toSlimEvent } from '@trailsight/cloudtrail';
-import { counterFields, isSeriesField } from '@trailsight/domain';
-
-const MINUTE = 60_000;
+import { counterFields, isSeriesField, MINUTE_MS } from '@trailsight/domain';
 
 /** One Stratus Red Team detonation as per-minute counts of the series it touches. */
 export interface Detonation {
@@ -29,8 +27,8 @@ export async function loadDetonations(dir: string): Promise<Detonation[]> {
     const { records, rejects } = await readRecordsFile(join(dir, file));
     const events = records.map((record) => toSlimEvent(record));
     if (events.length === 0) continue;
-    const first = Math.min(...events.map((e) => Math.floor(e.eventTimeMs / MINUTE)));
-    const last = Math.max(...events.map((e) => Math.floor(e.eventTimeMs / MINUTE)));
+    const first = Math.min(...events.map((e) => Math.floor(e.eventTimeMs / MINUTE_MS)));
+    const last = Math.max(...events.map((e) => Math.floor(e.eventTimeMs / MINUTE_MS)));
     const series = new Map<string, Map<number, number>>();
     const add = (key: string, offset: number) => {
       let counts = series.get(key);
@@ -38,7 +36,7 @@ export async function loadDetonations(dir: string): Promise<Detonation[]> {
       counts.set(offset, (counts.get(offset) ?? 0) + 1);
     };
     for (const e of events) {
-      const offset = Math.floor(e.eventTimeMs / MINUTE) - first;
+      const offset = Math.floor(e.eventTimeMs / MINUTE_MS) - first;
       for (const field of counterFields(e)) if (isSeriesField(field)) add(field, offset);
     }
     out.push({

@@ -1,8 +1,6 @@
 import { TrafficGenerator, trafficRhythm } from '@trailsight/simulator';
-import { type AccountRegion } from '@trailsight/domain';
+import { type AccountRegion, MINUTE_MS } from '@trailsight/domain';
 import { SeededRandom } from './seeded-random.js';
-
-const MINUTE = 60_000;
 
 /** One API of the simulated account, with the error behaviour the generator gives it. */
 export interface ApiProfile {
@@ -52,7 +50,7 @@ export class SyntheticAccount {
       apiCount: options.apiCount,
     });
     this.rhythm = new Float64Array(options.minutes);
-    for (let i = 0; i < options.minutes; i++) this.rhythm[i] = trafficRhythm(options.start + i * MINUTE);
+    for (let i = 0; i < options.minutes; i++) this.rhythm[i] = trafficRhythm(options.start + i * MINUTE_MS);
     // The busiest minute of a weekday: rate = peakRate × rhythm.
     const peak = Date.UTC(2025, 0, 8, 15);
     const errors = sampleErrors(options, this.source);
@@ -120,7 +118,7 @@ function sampleErrors(options: SyntheticAccountOptions, source: AccountRegion): 
   const minutes = Math.max(1, Math.ceil(options.errorSampleEvents / perMinute));
   const first = Date.UTC(2025, 0, 8, 15);
   for (let m = 0; m < minutes; m++) {
-    for (const r of generator.eventsForMinute(source, first + m * MINUTE)) {
+    for (const r of generator.eventsForMinute(source, first + m * MINUTE_MS)) {
       const key = `${r.eventSource}|${r.eventName}`;
       let counts = out.get(key);
       if (!counts) out.set(key, (counts = { calls: 0, codes: new Map() }));

@@ -1,11 +1,10 @@
-import { callSeriesField, errorSeriesField, parseSeriesField } from '@trailsight/domain';
+import { callSeriesField, errorSeriesField, MINUTE_MS, parseSeriesField } from '@trailsight/domain';
 import { createSeriesState, DEFAULT_TUNING, type DetectorTuning, observeMinute } from '@trailsight/detection';
 import type { LabelledAnomaly, ObservedInsight } from './insight-matching.js';
 import { SeededRandom } from './seeded-random.js';
 import type { Detonation } from './stratus-bursts.js';
 import { SyntheticAccount, type ApiProfile } from './synthetic-account.js';
 
-const MINUTE = 60_000;
 const DAY_MINUTES = 1440;
 
 export interface SyntheticEvaluationOptions {
@@ -101,7 +100,7 @@ export function planAnomalies(
   const rng = SeededRandom.named(options.seed, 'plan');
   const first = options.baselineDays * DAY_MINUTES + 30;
   const last = options.days * DAY_MINUTES - 90;
-  const at = (i: number) => options.start + i * MINUTE;
+  const at = (i: number) => options.start + i * MINUTE_MS;
   const busy = new Map<string, Array<[number, number]>>();
   const free = (api: string, from: number, to: number) =>
     (busy.get(api) ?? []).every(([a, b]) => to + API_GAP_MINUTES < a || from > b + API_GAP_MINUTES);
@@ -345,7 +344,7 @@ export function runSynthetic(
   for (const a of planned.anomalies) {
     for (const s of new Set([a.series, ...a.affected])) {
       const list = affectedWindows.get(s) ?? [];
-      list.push([(a.start - options.start) / MINUTE, (a.end - options.start) / MINUTE + options.slackMinutes]);
+      list.push([(a.start - options.start) / MINUTE_MS, (a.end - options.start) / MINUTE_MS + options.slackMinutes]);
       affectedWindows.set(s, list);
     }
   }
@@ -377,7 +376,7 @@ export function runSynthetic(
       });
     }
     for (let i = firstSeen; i < minutes; i++) {
-      const minute = options.start + i * MINUTE;
+      const minute = options.start + i * MINUTE_MS;
       const verdict = observeMinute(state, minute, values[i], tuning);
       observations++;
       if (verdict.transition === 'start' && verdict.insight) {
@@ -387,11 +386,11 @@ export function runSynthetic(
           emittedMinute: minute,
           direction: verdict.insight.direction,
         };
-        if (insight.startMinute >= options.start + scoredFromIndex * MINUTE) insights.push(insight);
+        if (insight.startMinute >= options.start + scoredFromIndex * MINUTE_MS) insights.push(insight);
         else if (i >= DAY_MINUTES) baselineInsights.push(insight);
       }
       for (const a of mine) {
-        if (minute < a.start || minute > a.end + options.slackMinutes * MINUTE) continue;
+        if (minute < a.start || minute > a.end + options.slackMinutes * MINUTE_MS) continue;
         const trace = traces.get(a.id)!;
         if (minute === a.start) {
           trace.expectedAtStart = verdict.expected;
@@ -428,8 +427,8 @@ export function runSynthetic(
     apis: account.apis.length,
     writeApis,
     benignSeriesDays: benignMinutes / DAY_MINUTES,
-    scoredFrom: options.start + scoredFromIndex * MINUTE,
-    scoredUntil: options.start + minutes * MINUTE,
+    scoredFrom: options.start + scoredFromIndex * MINUTE_MS,
+    scoredUntil: options.start + minutes * MINUTE_MS,
     meanEventsPerMinute: sum / minutes,
     peakEventsPerMinute: peak,
     observations,

@@ -1,7 +1,7 @@
 import type { AnomalySpec } from './anomaly.js';
 import type { TrafficGenerator } from './traffic-generator.js';
+import { MINUTE_MS } from '@trailsight/domain';
 
-const MINUTE = 60_000;
 /** One anomaly this often, from a few hours back (so a back-fill finds some) to two days ahead. */
 const EVERY_MINUTES = 30;
 const FROM_MINUTES_AGO = 3 * 60;
@@ -24,8 +24,8 @@ export function demoAnomalies(generator: TrafficGenerator, now: number): Anomaly
   if (writes.length === 0 || reads.length === 0) return [];
 
   const specs: AnomalySpec[] = [];
-  const first = Math.floor(now / MINUTE) * MINUTE - FROM_MINUTES_AGO * MINUTE;
-  for (let i = 0, start = first; start < now + AHEAD_MINUTES * MINUTE; i++, start += EVERY_MINUTES * MINUTE) {
+  const first = Math.floor(now / MINUTE_MS) * MINUTE_MS - FROM_MINUTES_AGO * MINUTE_MS;
+  for (let i = 0, start = first; start < now + AHEAD_MINUTES * MINUTE_MS; i++, start += EVERY_MINUTES * MINUTE_MS) {
     const write = writes[i % writes.length];
     const read = reads[i % reads.length];
     specs.push(

@@ -6,11 +6,10 @@ import {
   type Event,
   type LookupEventsCommandInput,
 } from '@aws-sdk/client-cloudtrail';
-import type { CloudTrailRecord } from '@trailsight/domain';
+import { type CloudTrailRecord, MINUTE_MS } from '@trailsight/domain';
 import type { TruthRow } from './simulated-account.js';
 import { createSimulator, type Simulator } from './simulator.factory.js';
 
-const MINUTE = 60_000;
 const ACCOUNT = '123456789012';
 const OTHER_ACCOUNT = '210987654321';
 const NOW = Date.UTC(2026, 2, 4, 15, 30, 20); // a Wednesday afternoon
@@ -132,7 +131,7 @@ describe('SimulatorServer (LookupEvents over the real AWS SDK client)', () => {
 
   it('pages newest first with NextToken, returning exactly what the truth reports per minute and API', async () => {
     const { url, client } = running!;
-    const since = new Date(NOW - 20 * MINUTE);
+    const since = new Date(NOW - 20 * MINUTE_MS);
     const until = new Date(NOW);
     const { events, pages } = await allPages(client(), { StartTime: since, EndTime: until });
     expect(events.length).toBeGreaterThan(2000);
@@ -171,11 +170,11 @@ describe('SimulatorServer (LookupEvents over the real AWS SDK client)', () => {
   it('keeps paging stable while new events arrive: the end of the range is frozen in the token', async () => {
     const { client, clock, url } = running!;
     const sdk = client({ region: 'eu-west-1' });
-    const input: LookupEventsCommandInput = { StartTime: new Date(NOW - 5 * MINUTE) };
+    const input: LookupEventsCommandInput = { StartTime: new Date(NOW - 5 * MINUTE_MS) };
     const first = await sdk.send(new LookupEventsCommand(input));
     expect(first.NextToken).toBeTruthy();
     const events = [...first.Events!];
-    clock.now += 3 * MINUTE;
+    clock.now += 3 * MINUTE_MS;
     try {
       let token = first.NextToken;
       while (token) {
@@ -185,7 +184,7 @@ describe('SimulatorServer (LookupEvents over the real AWS SDK client)', () => {
       }
       expect(Math.max(...events.map((e) => e.EventTime!.getTime()))).toBeLessThanOrEqual(NOW);
       const expected = await truth(url, {
-        since: String(NOW - 5 * MINUTE),
+        since: String(NOW - 5 * MINUTE_MS),
         until: String(NOW),
         accountId: ACCOUNT,
         region: 'eu-west-1',
@@ -202,10 +201,10 @@ describe('SimulatorServer (LookupEvents over the real AWS SDK client)', () => {
   it('filters on one lookup attribute', async () => {
     const { client, url } = running!;
     const sdk = client();
-    const window = { StartTime: new Date(NOW - 10 * MINUTE), EndTime: new Date(NOW) };
+    const window = { StartTime: new Date(NOW - 10 * MINUTE_MS), EndTime: new Date(NOW) };
     const rows = (
       await truth(url, {
-        since: String(NOW - 10 * MINUTE),
+        since: String(NOW - 10 * MINUTE_MS),
         until: String(NOW),
         accountId: ACCOUNT,
         region: 'us-east-1',
@@ -242,7 +241,7 @@ describe('SimulatorServer (LookupEvents over the real AWS SDK client)', () => {
 
   it('accepts both X-Amz-Target spellings, and refuses other operations', async () => {
     const { url, client } = running!;
-    const body = { StartTime: (NOW - 2 * MINUTE) / 1000, EndTime: NOW / 1000, MaxResults: 20 };
+    const body = { StartTime: (NOW - 2 * MINUTE_MS) / 1000, EndTime: NOW / 1000, MaxResults: 20 };
     const short = await rawLookup(url, body);
     const long = await rawLookup(url, body, { 'x-amz-target': LONG_TARGET });
     for (const response of [short, long]) {
@@ -274,7 +273,7 @@ describe('SimulatorServer (LookupEvents over the real AWS SDK client)', () => {
     const { client } = running!;
     const sdk = client();
     const send = (input: LookupEventsCommandInput) => outcome(sdk.send(new LookupEventsCommand(input)));
-    const start = new Date(NOW - 10 * MINUTE);
+    const start = new Date(NOW - 10 * MINUTE_MS);
     const end = new Date(NOW);
 
     expect(await send({ MaxResults: 0 })).toEqual({ name: 'InvalidMaxResultsException', status: 400 });
@@ -303,7 +302,7 @@ describe('SimulatorServer (LookupEvents over the real AWS SDK client)', () => {
     const first = await sdk.send(new LookupEventsCommand({ StartTime: start, EndTime: end, MaxResults: 5 }));
     const token = first.NextToken!;
     expect(await send({ StartTime: start, EndTime: end, MaxResults: 10, NextToken: token })).toEqual({ name: 'ok' });
-    expect(await send({ StartTime: new Date(NOW - 9 * MINUTE), EndTime: end, NextToken: token })).toEqual({
+    expect(await send({ StartTime: new Date(NOW - 9 * MINUTE_MS), EndTime: end, NextToken: token })).toEqual({
       name: 'InvalidNextTokenException',
       status: 400,
     });
@@ -506,7 +505,7 @@ describe('SimulatorServer (LookupEvents over the real AWS SDK client)', () => {
     expect((await fetch(`${url}/truth?region=mars-1`)).status).toBe(400);
     const defaults = await truth(url, {});
     expect(Date.parse(defaults.until)).toBe(NOW);
-    expect(Date.parse(defaults.since)).toBe(NOW - 60 * MINUTE);
+    expect(Date.parse(defaults.since)).toBe(NOW - 60 * MINUTE_MS);
   });
 });
 

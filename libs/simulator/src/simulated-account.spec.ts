@@ -1,8 +1,7 @@
-import type { AccountRegion, CloudTrailRecord } from '@trailsight/domain';
+import { type AccountRegion, type CloudTrailRecord, MINUTE_MS } from '@trailsight/domain';
 import { SimulatedAccount, type HistoryCursor, type TruthRow } from './simulated-account.js';
 import { TrafficGenerator } from './traffic-generator.js';
 
-const MINUTE = 60_000;
 const ACCOUNT = '123456789012';
 const SOURCE: AccountRegion = { accountId: ACCOUNT, region: 'us-east-1' };
 const NOW = Date.UTC(2026, 2, 4, 15, 30, 20, 250); // a Wednesday afternoon, 20.25 s into a minute
@@ -53,38 +52,39 @@ function tallyRows(rows: readonly TruthRow[]): Map<string, { calls: number; erro
 describe('SimulatedAccount', () => {
   it('returns the events of a range newest first, never one after now', () => {
     const { account, generator } = setup();
-    const events = account.eventsBetween(SOURCE, NOW - 10 * MINUTE, NOW + 10 * MINUTE);
+    const events = account.eventsBetween(SOURCE, NOW - 10 * MINUTE_MS, NOW + 10 * MINUTE_MS);
     expect(events.length).toBeGreaterThan(500);
     expect(time(events[0])).toBeLessThanOrEqual(NOW);
-    expect(time(events.at(-1)!)).toBeGreaterThanOrEqual(NOW - 10 * MINUTE);
+    expect(time(events.at(-1)!)).toBeGreaterThanOrEqual(NOW - 10 * MINUTE_MS);
     expect(events.every((r, i) => i === 0 || time(r) <= time(events[i - 1]))).toBe(true);
     // Exactly the generator's events in the range, none lost or repeated.
     const expected: CloudTrailRecord[] = [];
-    for (let m = NOW - 11 * MINUTE; m <= NOW; m += MINUTE) {
+    for (let m = NOW - 11 * MINUTE_MS; m <= NOW; m += MINUTE_MS) {
       for (const r of generator.eventsForMinute(SOURCE, m))
-        if (time(r) >= NOW - 10 * MINUTE && time(r) <= NOW) expected.push(r);
+        if (time(r) >= NOW - 10 * MINUTE_MS && time(r) <= NOW) expected.push(r);
     }
     expect(new Set(events.map((r) => r.eventID))).toEqual(new Set(expected.map((r) => r.eventID)));
     expect(events).toHaveLength(expected.length);
   });
 
   it('shows events only after the visibility delay, and only within the retention', () => {
-    const { account, clock } = setup({ visibilityDelayMs: 5 * MINUTE });
-    const visible = account.eventsBetween(SOURCE, NOW - 30 * MINUTE, NOW);
-    expect(time(visible[0])).toBeLessThanOrEqual(NOW - 5 * MINUTE);
-    expect(time(visible[0])).toBeGreaterThan(NOW - 6 * MINUTE);
-    clock.now += 5 * MINUTE;
-    expect(time(account.eventsBetween(SOURCE, NOW - 30 * MINUTE, NOW)[0])).toBeGreaterThan(NOW - MINUTE);
-    const old = NOW - 91 * 24 * 60 * MINUTE;
-    expect(account.eventsBetween(SOURCE, old, old + 10 * MINUTE)).toHaveLength(0);
+    const { account, clock } = setup({ visibilityDelayMs: 5 * MINUTE_MS });
+    const visible = account.eventsBetween(SOURCE, NOW - 30 * MINUTE_MS, NOW);
+    expect(time(visible[0])).toBeLessThanOrEqual(NOW - 5 * MINUTE_MS);
+    expect(time(visible[0])).toBeGreaterThan(NOW - 6 * MINUTE_MS);
+    clock.now += 5 * MINUTE_MS;
+    expect(time(account.eventsBetween(SOURCE, NOW - 30 * MINUTE_MS, NOW)[0])).toBeGreaterThan(NOW - MINUTE_MS);
+    const old = NOW - 91 * 24 * 60 * MINUTE_MS;
+    expect(account.eventsBetween(SOURCE, old, old + 10 * MINUTE_MS)).toHaveLength(0);
     expect(
-      account.eventsBetween(SOURCE, NOW - 89 * 24 * 60 * MINUTE, NOW - 89 * 24 * 60 * MINUTE + 10 * MINUTE).length,
+      account.eventsBetween(SOURCE, NOW - 89 * 24 * 60 * MINUTE_MS, NOW - 89 * 24 * 60 * MINUTE_MS + 10 * MINUTE_MS)
+        .length,
     ).toBeGreaterThan(0);
   });
 
   it('pages through the same events with cursors, and with a filter', () => {
     const { account } = setup();
-    const range = { startMs: NOW - 15 * MINUTE, endMs: NOW };
+    const range = { startMs: NOW - 15 * MINUTE_MS, endMs: NOW };
     const all = account.eventsBetween(SOURCE, range.startMs, range.endMs);
     const walk = (limit: number, match?: (r: CloudTrailRecord) => boolean, scanLimit?: number) => {
       const seen: CloudTrailRecord[] = [];
@@ -113,8 +113,8 @@ describe('SimulatedAccount', () => {
 
   it('reports as truth exactly what the history holds, per minute and API, partial minutes included', () => {
     const { account } = setup();
-    const since = NOW - 20 * MINUTE - 12_500;
-    const rows = account.truth({ since, until: NOW + 60 * MINUTE, accountId: ACCOUNT, region: 'us-east-1' });
+    const since = NOW - 20 * MINUTE_MS - 12_500;
+    const rows = account.truth({ since, until: NOW + 60 * MINUTE_MS, accountId: ACCOUNT, region: 'us-east-1' });
     const events = account.eventsBetween(SOURCE, since, NOW);
     expect(rows.length).toBeGreaterThan(100);
     expect(tallyRows(rows)).toEqual(tally(events, SOURCE));
@@ -125,9 +125,9 @@ describe('SimulatedAccount', () => {
       expect(errors).toBeLessThanOrEqual(row.calls);
     }
     // Without filters: every account-region.
-    const everything = account.truth({ since: NOW - 2 * MINUTE, until: NOW });
+    const everything = account.truth({ since: NOW - 2 * MINUTE_MS, until: NOW });
     expect(new Set(everything.map((row) => `${row.accountId}/${row.region}`)).size).toBe(4);
-    expect(account.truth({ since: NOW + MINUTE, until: NOW + 2 * MINUTE })).toEqual([]);
+    expect(account.truth({ since: NOW + MINUTE_MS, until: NOW + 2 * MINUTE_MS })).toEqual([]);
   });
 
   it('starts an anomaly at the next whole minute, so what was served never changes', () => {
@@ -136,7 +136,7 @@ describe('SimulatedAccount', () => {
       .apis()
       .map((a) => ({ ...a, expected: generator.expectedCalls(SOURCE, a.eventSource, a.eventName, NOW) }))
       .sort((a, b) => b.expected - a.expected)[0];
-    const served = account.eventsBetween(SOURCE, NOW - 5 * MINUTE, NOW);
+    const served = account.eventsBetween(SOURCE, NOW - 5 * MINUTE_MS, NOW);
     const anomaly = account.injectAnomaly({
       kind: 'drop',
       eventSource: api.eventSource,
@@ -146,7 +146,7 @@ describe('SimulatedAccount', () => {
     expect(anomaly.startTime).toBe('2026-03-04T15:31:00.000Z');
     expect(anomaly.endTime).toBe('2026-03-04T15:33:00.000Z');
     expect(account.anomalies()).toEqual([anomaly]);
-    expect(account.eventsBetween(SOURCE, NOW - 5 * MINUTE, NOW)).toEqual(served);
+    expect(account.eventsBetween(SOURCE, NOW - 5 * MINUTE_MS, NOW)).toEqual(served);
 
     clock.now = Date.UTC(2026, 2, 4, 15, 34);
     const during = account.eventsBetween(SOURCE, Date.UTC(2026, 2, 4, 15, 31), Date.UTC(2026, 2, 4, 15, 33) - 1);
@@ -171,7 +171,7 @@ describe('SimulatedAccount', () => {
       recipientAccountId: ACCOUNT,
     };
     expect(account.replay([record])).toMatchObject({ added: 1 });
-    const found = account.eventsBetween(SOURCE, NOW - MINUTE, NOW).find((r) => r.eventID === record.eventID);
+    const found = account.eventsBetween(SOURCE, NOW - MINUTE_MS, NOW).find((r) => r.eventID === record.eventID);
     expect(found?.eventTime).toBe('2026-03-04T15:30:20Z');
   });
 });

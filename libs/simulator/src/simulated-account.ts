@@ -1,4 +1,4 @@
-import type { AccountRegion, CloudTrailRecord } from '@trailsight/domain';
+import { type AccountRegion, type CloudTrailRecord, DAY_MS, MINUTE_MS } from '@trailsight/domain';
 import { inferReadOnly } from '@trailsight/cloudtrail';
 import type { SimulatedAnomaly, AnomalyRequest } from './anomaly.js';
 import {
@@ -75,8 +75,6 @@ export interface HistoryPage {
   next?: HistoryCursor;
 }
 
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
 const DEFAULT_SCAN_LIMIT = 50_000;
 /** Empty minutes cost too; a page never walks more than two days of them. */
 const MAX_MINUTES_PER_PAGE = 2 * 24 * 60;
@@ -98,7 +96,7 @@ export class SimulatedAccount {
     this.generator = options.generator;
     this.now = options.now ?? Date.now;
     this.visibilityDelayMs = options.visibilityDelayMs ?? 0;
-    this.retentionMs = (options.retentionDays ?? 90) * DAY;
+    this.retentionMs = (options.retentionDays ?? 90) * DAY_MS;
     if (!(this.visibilityDelayMs >= 0)) throw new RangeError('visibilityDelayMs must be >= 0');
   }
 
@@ -149,7 +147,7 @@ export class SimulatedAccount {
     const lastMinute = floorMinute(lower);
     let scanned = 0;
     let minutes = 0;
-    for (let minuteMs = firstMinute; minuteMs >= lastMinute; minuteMs -= MINUTE) {
+    for (let minuteMs = firstMinute; minuteMs >= lastMinute; minuteMs -= MINUTE_MS) {
       const minute = this.generator.minute(source, minuteMs);
       const { records, times } = minute;
       let i =
@@ -191,10 +189,10 @@ export class SimulatedAccount {
     );
     const rows: TruthRow[] = [];
     if (lower > upper) return rows;
-    for (let minuteMs = floorMinute(lower); minuteMs <= upper; minuteMs += MINUTE) {
+    for (let minuteMs = floorMinute(lower); minuteMs <= upper; minuteMs += MINUTE_MS) {
       for (const source of sources) {
         const minute = this.generator.minute(source, minuteMs);
-        const whole = minuteMs >= lower && minuteMs + MINUTE - 1 <= upper;
+        const whole = minuteMs >= lower && minuteMs + MINUTE_MS - 1 <= upper;
         rows.push(...(whole ? this.summary(minute) : summarize(minute, lower, upper)));
       }
     }
@@ -203,7 +201,7 @@ export class SimulatedAccount {
 
   /** Starts an anomaly at the next whole minute, so no minute already visible ever changes. */
   injectAnomaly(request: AnomalyRequest): SimulatedAnomaly {
-    return this.generator.injectAnomaly({ ...request, startMinute: floorMinute(this.now()) + MINUTE });
+    return this.generator.injectAnomaly({ ...request, startMinute: floorMinute(this.now()) + MINUTE_MS });
   }
 
   anomalies(): SimulatedAnomaly[] {
@@ -290,7 +288,7 @@ function compare(a: string, b: string): number {
 }
 
 function floorMinute(ms: number): number {
-  return Math.floor(ms / MINUTE) * MINUTE;
+  return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 }
 
 function toMs(value: number | Date): number {

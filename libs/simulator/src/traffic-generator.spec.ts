@@ -1,13 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AccountRegion, CloudTrailRecord } from '@trailsight/domain';
+import { type AccountRegion, type CloudTrailRecord, HOUR_MS, MINUTE_MS } from '@trailsight/domain';
 import { inferReadOnly, readRecordsFile } from '@trailsight/cloudtrail';
 import { AnomalyValidationError } from './anomaly.js';
 import { catalogApis } from './api-catalog.js';
 import { TrafficGenerator, trafficRhythm, type TrafficGeneratorOptions } from './traffic-generator.js';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 const ACCOUNT = '123456789012';
 const OTHER_ACCOUNT = '210987654321';
 const SOURCE: AccountRegion = { accountId: ACCOUNT, region: 'us-east-1' };
@@ -23,7 +21,7 @@ const options: TrafficGeneratorOptions = {
 
 function minutes(generator: TrafficGenerator, source: AccountRegion, from: number, count: number): CloudTrailRecord[] {
   const out: CloudTrailRecord[] = [];
-  for (let i = 0; i < count; i++) out.push(...generator.eventsForMinute(source, from + i * MINUTE));
+  for (let i = 0; i < count; i++) out.push(...generator.eventsForMinute(source, from + i * MINUTE_MS));
   return out;
 }
 
@@ -44,7 +42,7 @@ describe('TrafficGenerator', () => {
       const a = new TrafficGenerator(options);
       const b = new TrafficGenerator({ ...options, cacheEvents: 1 });
       const first = a.eventsForMinute(SOURCE, PEAK);
-      minutes(b, SOURCE, PEAK - 30 * MINUTE, 60); // other minutes first, cache of one event: regenerated
+      minutes(b, SOURCE, PEAK - 30 * MINUTE_MS, 60); // other minutes first, cache of one event: regenerated
       expect(first.length).toBeGreaterThan(200);
       expect(same(b.eventsForMinute(SOURCE, PEAK), first)).toBe(true);
       expect(same(b.eventsForMinute(SOURCE, PEAK + 17_000), first)).toBe(true); // any ms of the minute
@@ -58,7 +56,7 @@ describe('TrafficGenerator', () => {
         new TrafficGenerator({ ...options, seed: 8 }).eventsForMinute(SOURCE, PEAK),
         generator.eventsForMinute({ accountId: OTHER_ACCOUNT, region: 'us-east-1' }, PEAK),
         generator.eventsForMinute({ accountId: ACCOUNT, region: 'eu-west-1' }, PEAK),
-        generator.eventsForMinute(SOURCE, PEAK + MINUTE),
+        generator.eventsForMinute(SOURCE, PEAK + MINUTE_MS),
       ];
       for (const records of others) {
         expect(records.length).toBeGreaterThan(0);
@@ -80,11 +78,11 @@ describe('TrafficGenerator', () => {
       expect(records.length).toBeGreaterThan(5000);
       const misplaced: string[] = [];
       for (let i = 0; i < 30; i++) {
-        const minute = generator.minute(SOURCE, PEAK + i * MINUTE);
+        const minute = generator.minute(SOURCE, PEAK + i * MINUTE_MS);
         minute.records.forEach((r, j) => {
           const t = minute.times[j];
           const inOrder = j === 0 || t >= minute.times[j - 1];
-          if (Date.parse(r.eventTime) !== t || t < minute.minuteMs || t >= minute.minuteMs + MINUTE || !inOrder) {
+          if (Date.parse(r.eventTime) !== t || t < minute.minuteMs || t >= minute.minuteMs + MINUTE_MS || !inOrder) {
             misplaced.push(r.eventTime);
           }
         });
@@ -177,7 +175,7 @@ describe('TrafficGenerator', () => {
 
   describe('shape of the traffic', () => {
     const generator = new TrafficGenerator({ ...options, eventsPerMinute: 600 });
-    const busy = minutes(generator, SOURCE, PEAK - HOUR, 2 * 60);
+    const busy = minutes(generator, SOURCE, PEAK - HOUR_MS, 2 * 60);
 
     it('is Zipf-skewed: a few APIs carry most calls, and most traffic is reads', () => {
       const counts = [...countBy(busy, apiOf).values()].sort((a, b) => b - a);
@@ -235,7 +233,7 @@ describe('TrafficGenerator', () => {
   });
 
   describe('anomalies', () => {
-    const start = PEAK + 10 * MINUTE;
+    const start = PEAK + 10 * MINUTE_MS;
     const byApi = (records: readonly CloudTrailRecord[], source: string, name: string) =>
       records.filter((r) => r.eventSource === source && r.eventName === name);
     /** The generator's most popular API for SOURCE, and one it calls less than once an hour. */
@@ -272,10 +270,10 @@ describe('TrafficGenerator', () => {
         factor: 5,
         minutes: 3,
         startTime: new Date(start).toISOString(),
-        endTime: new Date(start + 3 * MINUTE).toISOString(),
+        endTime: new Date(start + 3 * MINUTE_MS).toISOString(),
       });
       for (let i = -2; i < 5; i++) {
-        const minute = start + i * MINUTE;
+        const minute = start + i * MINUTE_MS;
         const before = plain.eventsForMinute(SOURCE, minute);
         const after = spiked.eventsForMinute(SOURCE, minute);
         const others = (records: readonly CloudTrailRecord[]) =>
@@ -331,7 +329,7 @@ describe('TrafficGenerator', () => {
       );
       expect(same(minutes(dropped, SOURCE, start, 2), remaining)).toBe(true);
       expect(
-        byApi(dropped.eventsForMinute(SOURCE, start + 2 * MINUTE), popular.eventSource, popular.eventName).length,
+        byApi(dropped.eventsForMinute(SOURCE, start + 2 * MINUTE_MS), popular.eventSource, popular.eventName).length,
       ).toBeGreaterThan(0);
     });
 
@@ -374,9 +372,9 @@ describe('TrafficGenerator', () => {
       const generator = new TrafficGenerator(options);
       const { popular } = pickApis(generator);
       const before = generator.eventsForMinute(SOURCE, start);
-      generator.injectAnomaly({ ...popular, kind: 'spike', minutes: 5, startMinute: start + MINUTE });
+      generator.injectAnomaly({ ...popular, kind: 'spike', minutes: 5, startMinute: start + MINUTE_MS });
       generator.injectAnomaly({ ...popular, kind: 'drop', minutes: 5, startMinute: start, region: 'eu-west-1' });
-      generator.eventsForMinute(SOURCE, start + MINUTE);
+      generator.eventsForMinute(SOURCE, start + MINUTE_MS);
       expect(same(new TrafficGenerator(options).eventsForMinute(SOURCE, start), before)).toBe(true);
       expect(same(generator.eventsForMinute(SOURCE, start), before)).toBe(true);
       expect(generator.anomalies()).toHaveLength(2);
@@ -456,7 +454,7 @@ describe('TrafficGenerator', () => {
       const result = generator.replay(records, { shiftTo: new Date(target) });
       expect(result).toMatchObject({ added: 3, skipped: 1, duplicates: 0 });
       const landed = (id: number) =>
-        minutes(generator, SOURCE, target - 5 * MINUTE, 6).find((r) => r.eventID === records[id - 1].eventID);
+        minutes(generator, SOURCE, target - 5 * MINUTE_MS, 6).find((r) => r.eventID === records[id - 1].eventID);
       expect(landed(3)?.eventTime).toBe('2026-03-04T15:30:10Z');
       expect(Date.parse(landed(3)!.eventTime) - Date.parse(landed(1)!.eventTime)).toBe(125_000);
       expect(Date.parse(landed(2)!.eventTime) - Date.parse(landed(1)!.eventTime)).toBe(45_000);
@@ -475,7 +473,7 @@ describe('TrafficGenerator', () => {
         region: 'eu-west-1',
       });
       expect(result.added).toBe(4);
-      const served = minutes(generator, { accountId: OTHER_ACCOUNT, region: 'eu-west-1' }, PEAK - 5 * MINUTE, 6);
+      const served = minutes(generator, { accountId: OTHER_ACCOUNT, region: 'eu-west-1' }, PEAK - 5 * MINUTE_MS, 6);
       expect(served.map((r) => r.eventID).sort()).toEqual(records.map((r) => r.eventID).sort());
       expect(served.every((r) => r.recipientAccountId === OTHER_ACCOUNT && r.awsRegion === 'eu-west-1')).toBe(true);
       expect(served.at(-1)?.eventTime).toBe('2026-03-04T15:00:00Z');
@@ -491,7 +489,7 @@ describe('TrafficGenerator', () => {
       const generator = new TrafficGenerator({ ...options, generate: false });
       const result = generator.replay(real, { shiftTo: PEAK, accountId: ACCOUNT, region: 'us-east-1' });
       expect(result.added + result.duplicates).toBe(real.length);
-      const served = minutes(generator, SOURCE, PEAK - HOUR, 61);
+      const served = minutes(generator, SOURCE, PEAK - HOUR_MS, 61);
       expect(served).toHaveLength(result.added);
       expect(new Set(served.map((r) => r.eventName))).toEqual(new Set(real.map((r) => r.eventName)));
       expect(Math.max(...served.map((r) => Date.parse(r.eventTime)))).toBe(PEAK);

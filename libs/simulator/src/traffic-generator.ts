@@ -1,4 +1,4 @@
-import type { AccountRegion, CloudTrailRecord } from '@trailsight/domain';
+import { type AccountRegion, type CloudTrailRecord, DAY_MS, MINUTE_MS } from '@trailsight/domain';
 import { accountRegionOf, eventTimeMs, inferReadOnly } from '@trailsight/cloudtrail';
 import {
   parseAnomalyRequest,
@@ -75,8 +75,6 @@ export interface SimulatedApi {
   readOnly: boolean;
 }
 
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
 const DEFAULT_API_COUNT = 300;
 const ZIPF_EXPONENT = 1;
 /** Writes are rarer than reads in every real account; this keeps most traffic reads. */
@@ -234,8 +232,8 @@ export class TrafficGenerator {
     if (typeof start !== 'number' || !Number.isFinite(start)) {
       throw new AnomalyValidationError('startMinute', 'startMinute must be epoch milliseconds or a Date');
     }
-    const startMs = Math.ceil(start / MINUTE) * MINUTE;
-    const endMs = startMs + request.minutes * MINUTE;
+    const startMs = Math.ceil(start / MINUTE_MS) * MINUTE_MS;
+    const endMs = startMs + request.minutes * MINUTE_MS;
     const id = new Rng(hashString(`anomaly/${this.scheduled.length}`, this.seed)).uuid();
     const anomaly: SimulatedAnomaly = {
       id,
@@ -311,7 +309,7 @@ export class TrafficGenerator {
   private build(model: SourceModel, minuteMs: number): GeneratedMinute {
     const entries: Entry[] = [];
     const times = new EventTimes(minuteMs);
-    const minuteIndex = minuteMs / MINUTE;
+    const minuteIndex = minuteMs / MINUTE_MS;
 
     if (this.generate && model.alias) {
       const rng = new Rng(model.hash, minuteIndex);
@@ -363,7 +361,7 @@ export class TrafficGenerator {
       case 'spike':
       case 'errors': {
         // Its own random stream: the minute's other events never depend on the anomaly.
-        const rng = new Rng(scheduled.hash ^ model.hash, minuteMs / MINUTE);
+        const rng = new Rng(scheduled.hash ^ model.hash, minuteMs / MINUTE_MS);
         const index = this.apiIndex.get(apiKey(api.eventSource, api.eventName)) ?? -1;
         const expected = index >= 0 ? this.expected(model, index, minuteMs) : 0;
         const target = rng.poisson((anomaly.factor ?? 1) * Math.max(expected, 1));
@@ -530,10 +528,10 @@ export class TrafficGenerator {
  * smooth daily curve down to 15% at 03:00 UTC, and weekends at 35% of weekdays.
  */
 export function trafficRhythm(epochMs: number): number {
-  const hour = (((epochMs % DAY) + DAY) % DAY) / 3_600_000;
+  const hour = (((epochMs % DAY_MS) + DAY_MS) % DAY_MS) / 3_600_000;
   const daily = 0.15 + 0.85 * ((1 + Math.cos((2 * Math.PI * (hour - 15)) / 24)) / 2) ** 2;
   // 1970-01-01 was a Thursday (4).
-  const weekday = (Math.floor(epochMs / DAY) + 4) % 7;
+  const weekday = (Math.floor(epochMs / DAY_MS) + 4) % 7;
   return daily * (weekday === 0 || weekday === 6 ? 0.35 : 1);
 }
 
@@ -606,7 +604,7 @@ function apiKey(eventSource: string, eventName: string): string {
 }
 
 function floorMinute(ms: number): number {
-  return Math.floor(ms / MINUTE) * MINUTE;
+  return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 }
 
 /** 'YYYY-MM-DDTHH:MM:SSZ', CloudTrail's eventTime layout. */

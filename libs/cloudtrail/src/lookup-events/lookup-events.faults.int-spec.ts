@@ -6,7 +6,7 @@ import { bullPrefix, KeySpace, type AppConfig } from '@trailsight/core';
 import { EventsQueueSink, JobProducer, QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
-import type { SlimEvent } from '@trailsight/domain';
+import { MINUTE_MS, type SlimEvent } from '@trailsight/domain';
 import { createSimulator, type Simulator } from '@trailsight/simulator';
 import { CheckpointRepository } from './checkpoint.repository.js';
 import { CloudTrailClientFactory } from './cloudtrail-client.factory.js';
@@ -15,7 +15,6 @@ import { TokenBucketRepository } from './token-bucket.repository.js';
 
 const ACCOUNT = '222222222222';
 const source = { accountId: ACCOUNT, region: 'eu-west-1' };
-const MINUTE = 60_000;
 const PREFIX = 'lef';
 // Wall-clock speed from a Wednesday 15:00 UTC: the simulated volume does not depend on the hour.
 const OFFSET = Date.UTC(2026, 2, 4, 15, 0, 0) - Date.now();
@@ -128,7 +127,7 @@ describe('LookupEventsSource under throttling and faults (real Redis, real SDK c
     await post('/faults', { kind: 'error500', count: 2 });
     await post('/faults', { kind: 'timeout', count: 1 });
     await post('/faults', { kind: 'truncate', count: 2 });
-    const runner = lookupSource({ backfillMs: 10 * MINUTE });
+    const runner = lookupSource({ backfillMs: 10 * MINUTE_MS });
     const backfilled = once(runner, 'backfilled');
     runner.start();
     await backfilled;
@@ -143,8 +142,8 @@ describe('LookupEventsSource under throttling and faults (real Redis, real SDK c
     await simulator(100, 2);
     // Two sources of one account-region, as during a lease handover: each reads the whole range.
     const replicas = [
-      lookupSource({ backfillMs: 3 * MINUTE, ratePerSecond: 2 }),
-      lookupSource({ backfillMs: 3 * MINUTE, ratePerSecond: 2 }),
+      lookupSource({ backfillMs: 3 * MINUTE_MS, ratePerSecond: 2 }),
+      lookupSource({ backfillMs: 3 * MINUTE_MS, ratePerSecond: 2 }),
     ];
     const done = Promise.all(replicas.map((replica) => once(replica, 'backfilled')));
     for (const replica of replicas) replica.start();
@@ -160,7 +159,7 @@ describe('LookupEventsSource under throttling and faults (real Redis, real SDK c
 
   it('backs off when the real rate limit throttles (a pace above 2 req/s): no event lost', async () => {
     await simulator(100, 2);
-    const runner = lookupSource({ backfillMs: 4 * MINUTE, ratePerSecond: 8 });
+    const runner = lookupSource({ backfillMs: 4 * MINUTE_MS, ratePerSecond: 8 });
     const backfilled = once(runner, 'backfilled');
     runner.start();
     await backfilled;

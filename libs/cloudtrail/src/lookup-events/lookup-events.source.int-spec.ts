@@ -8,7 +8,7 @@ import { bullPrefix, KeySpace, type AppConfig } from '@trailsight/core';
 import { EventsQueueSink, JobProducer, QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
-import type { SlimEvent } from '@trailsight/domain';
+import { MINUTE_MS, type SlimEvent } from '@trailsight/domain';
 import { createSimulator, type Simulator } from '@trailsight/simulator';
 import { CheckpointRepository } from './checkpoint.repository.js';
 import { CloudTrailClientFactory } from './cloudtrail-client.factory.js';
@@ -17,7 +17,6 @@ import { TokenBucketRepository } from './token-bucket.repository.js';
 
 const ACCOUNT = '111111111111';
 const source = { accountId: ACCOUNT, region: 'us-east-1' };
-const MINUTE = 60_000;
 const PREFIX = 'les';
 // The simulated clock runs at wall-clock speed from a Wednesday 15:00 UTC (peak traffic), so
 // the volumes below do not depend on when the test runs.
@@ -88,7 +87,7 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
     const runner = new LookupEventsSource(source, client, bucket, checkpoints, producer, rejects, {
       ratePerSecond: 100,
       pollIntervalMs: 60_000,
-      overlapMs: 2 * MINUTE,
+      overlapMs: 2 * MINUTE_MS,
       backfillMs: 0,
       batchSize: 200,
       now,
@@ -113,7 +112,7 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
     const add = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
     for (const e of events) {
       if (e.eventTimeMs < since || e.eventTimeMs > until) continue;
-      const minute = new Date(Math.floor(e.eventTimeMs / MINUTE) * MINUTE).toISOString().replace('.000Z', 'Z');
+      const minute = new Date(Math.floor(e.eventTimeMs / MINUTE_MS) * MINUTE_MS).toISOString().replace('.000Z', 'Z');
       add(`${minute} ${e.eventSource} ${e.eventName}`);
       if (e.errorCode) add(`${minute} ${e.eventSource} ${e.eventName} ${e.errorCode}`);
     }
@@ -143,7 +142,7 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
 
   it('backfills history and tails live: the queue holds exactly what the account served', async () => {
     const { url } = await simulator({ eventsPerMinute: 200 });
-    const runner = lookupSource(url, { backfillMs: 30 * MINUTE });
+    const runner = lookupSource(url, { backfillMs: 30 * MINUTE_MS });
     const backfilled = once(runner, 'backfilled');
     const livePoll = once(runner, 'livePoll');
     runner.start();
@@ -152,7 +151,7 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
 
     const checkpoint = (await checkpoints.load(source))!;
     expect(checkpoint.backfillDone).toBe(true);
-    expect(checkpoint.liveUntil - checkpoint.backfillFrom).toBeGreaterThanOrEqual(30 * MINUTE);
+    expect(checkpoint.liveUntil - checkpoint.backfillFrom).toBeGreaterThanOrEqual(30 * MINUTE_MS);
     const expected = await truth(url, checkpoint.backfillFrom, checkpoint.liveUntil);
     const total = [...expected].filter(([key]) => key.split(' ').length === 3).reduce((sum, [, n]) => sum + n, 0);
     expect(total).toBeGreaterThan(3_000);
@@ -193,7 +192,7 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
 
   it('resumes a backfill after a restart from the checkpoint, with the same set of event ids', async () => {
     const { sim, url } = await simulator({ eventsPerMinute: 200 });
-    const first = lookupSource(url, { backfillMs: 45 * MINUTE, ratePerSecond: 50 });
+    const first = lookupSource(url, { backfillMs: 45 * MINUTE_MS, ratePerSecond: 50 });
     let progress = 0;
     const stopped = new Promise<void>((resolve) =>
       first.on('backfillProgress', () => {
@@ -207,7 +206,7 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
     expect(cut.backfillDone).toBe(false);
     expect(cut.backfillCursor).toBeLessThan(cut.backfillUntil);
 
-    const second = lookupSource(url, { backfillMs: 45 * MINUTE, ratePerSecond: 50 });
+    const second = lookupSource(url, { backfillMs: 45 * MINUTE_MS, ratePerSecond: 50 });
     const backfilled = once(second, 'backfilled');
     second.start();
     await backfilled;

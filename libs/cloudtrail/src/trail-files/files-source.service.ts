@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
-import { type AccountRegion, type TrailFileRef, TrailFilesSink } from '@trailsight/domain';
+import { type AccountRegion, DAY_MS, MINUTE_MS, type TrailFileRef, TrailFilesSink } from '@trailsight/domain';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
 import { sleep } from '../lookup-events/backoff.js';
 import { CheckpointRepository } from '../lookup-events/checkpoint.repository.js';
@@ -11,8 +11,6 @@ import { TrailFileClients } from './trail-file-clients.js';
 import { DirectoryLister, isTrailFileKey, S3Lister } from './trail-file.listers.js';
 import { TrailFilesRepository } from './trail-files.repository.js';
 
-const MINUTE = 60_000;
-const DAY = 86_400_000;
 /** Files of no known account-region (a key outside the S3 layout) hold back every watermark. */
 const ANY = '*';
 /** SQS receives per round, at most 10 messages each. */
@@ -156,8 +154,8 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
     const bucket = this.config.s3Bucket;
     if (!bucket) return [];
     const since = initial
-      ? now - this.config.backfillDays * DAY
-      : Math.min(now, this.newestOverall()) - this.config.trailFileLatenessMinutes * MINUTE - DAY;
+      ? now - this.config.backfillDays * DAY_MS
+      : Math.min(now, this.newestOverall()) - this.config.trailFileLatenessMinutes * MINUTE_MS - DAY_MS;
     return this.lister(bucket).listSince(since);
   }
 
@@ -256,7 +254,7 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
     for (const t of this.tracked.values()) {
       if (!t.done) oldestPending.set(t.group, Math.min(oldestPending.get(t.group) ?? Infinity, t.ref.deliveredAt));
     }
-    const lateness = this.config.trailFileLatenessMinutes * MINUTE;
+    const lateness = this.config.trailFileLatenessMinutes * MINUTE_MS;
     let written = 0;
     for (const source of await this.files.sources()) {
       const group = `${source.accountId}:${source.region}`;
@@ -296,7 +294,7 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
   /** Bucket sources forget counted files older than what they list again; a directory is re-listed whole. */
   private prune(now: number): void {
     if (this.config.source === 'files') return;
-    const horizon = Math.min(now, this.newestOverall()) - this.config.trailFileLatenessMinutes * MINUTE - 3 * DAY;
+    const horizon = Math.min(now, this.newestOverall()) - this.config.trailFileLatenessMinutes * MINUTE_MS - 3 * DAY_MS;
     for (const [id, t] of this.tracked) if (t.done && t.ref.deliveredAt < horizon) this.tracked.delete(id);
   }
 }

@@ -1,13 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { listTrailFiles, parseTrailFileKey } from '../records/record-reader.js';
-import type { TrailFileRef } from '@trailsight/domain';
+import { DAY_MS, type TrailFileRef } from '@trailsight/domain';
 import { deliveryTimeOf, trailFileId } from './trail-file.js';
 
 const TRAIL_FILE_NAME = /\.(?:json|ndjson|jsonl)(?:\.gz)?$/i;
 /** CloudTrail's sibling prefixes that hold no input (integrity digests, Insights output). */
 const SKIPPED_PREFIXES = /\/(?:CloudTrail-Digest|CloudTrail-Insight)\//;
-const DAY = 86_400_000;
 
 /** Files of a directory in the S3 key layout (or any layout: see listTrailFiles). */
 export class DirectoryLister {
@@ -74,7 +73,7 @@ export class S3Lister {
 
   /** Files of every region prefix delivered on `fromMs`'s day or later, in key (= time) order. */
   async listSince(fromMs: number): Promise<TrailFileRef[]> {
-    const day = new Date(Math.floor(fromMs / DAY) * DAY).toISOString().slice(0, 10).replace(/-/g, '/');
+    const day = new Date(Math.floor(fromMs / DAY_MS) * DAY_MS).toISOString().slice(0, 10).replace(/-/g, '/');
     const files: TrailFileRef[] = [];
     const regionPrefixes = await this.prefixes(true);
     // Some S3-compatible servers (s3rver) answer nested delimiter listings with nothing: then

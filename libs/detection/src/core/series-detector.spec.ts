@@ -3,10 +3,7 @@ import { observeMinute, WARMUP_STEPS } from './series-detector.js';
 import { createSeriesState, decodeSeriesState, encodeSeriesState, type SeriesState } from './series-state.js';
 import type { DetectorTuning, SeriesVerdict } from './series-verdict.js';
 import { MONDAY, poisson, rhythm, seededRandom } from './synthetic-traffic.fixture.js';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+import { MINUTE_MS, HOUR_MS, DAY_MS } from '@trailsight/domain';
 
 function feed(
   state: SeriesState,
@@ -14,13 +11,13 @@ function feed(
   values: readonly number[],
   tuning: DetectorTuning = DEFAULT_TUNING,
 ): SeriesVerdict[] {
-  return values.map((value, i) => observeMinute(state, start + i * MINUTE, value, tuning));
+  return values.map((value, i) => observeMinute(state, start + i * MINUTE_MS, value, tuning));
 }
 
 /** Poisson counts around mean(t) for `minutes` minutes from `start`. */
 function counts(seed: number, start: number, minutes: number, mean: (t: number) => number): number[] {
   const random = seededRandom(seed);
-  return Array.from({ length: minutes }, (_, i) => poisson(random, mean(start + i * MINUTE)));
+  return Array.from({ length: minutes }, (_, i) => poisson(random, mean(start + i * MINUTE_MS)));
 }
 
 /** An independent copy of a state (the detector mutates states in place). */
@@ -33,9 +30,9 @@ describe('observeMinute', () => {
     const state = createSeriesState();
     const history = counts(1, MONDAY, 1440, () => 10);
     feed(state, MONDAY, history);
-    const spikeAt = MONDAY + DAY;
+    const spikeAt = MONDAY + DAY_MS;
     const spike = counts(2, spikeAt, 10, () => 80);
-    const after = counts(3, spikeAt + 10 * MINUTE, 30, () => 10);
+    const after = counts(3, spikeAt + 10 * MINUTE_MS, 30, () => 10);
     const verdicts = feed(state, spikeAt, [...spike, ...after]);
 
     expect(verdicts[0].transition).toBe('start');
@@ -46,10 +43,10 @@ describe('observeMinute', () => {
       average: spike[0],
     });
     expect(verdicts[0].baselineAverage).toBeCloseTo(history.reduce((a, b) => a + b, 0) / history.length, 9);
-    expect(verdicts[0].baselineDurationMinutes).toBe(DAY / MINUTE);
+    expect(verdicts[0].baselineDurationMinutes).toBe(DAY_MS / MINUTE_MS);
     const ends = verdicts.filter((v) => v.transition === 'end');
     expect(ends).toHaveLength(1);
-    expect(ends[0].minute).toBe(spikeAt + (10 + DEFAULT_TUNING.endAfterNormalMinutes - 1) * MINUTE);
+    expect(ends[0].minute).toBe(spikeAt + (10 + DEFAULT_TUNING.endAfterNormalMinutes - 1) * MINUTE_MS);
     expect(ends[0].insight).toMatchObject({ startMinute: spikeAt, durationMinutes: 10 });
     expect(ends[0].insight!.average).toBeCloseTo(spike.reduce((a, b) => a + b, 0) / 10, 9);
     expect(ends[0].baselineAverage).toBe(verdicts[0].baselineAverage);
@@ -64,7 +61,7 @@ describe('observeMinute', () => {
       counts(4, MONDAY, 1440, () => 10),
     );
     const values = [90, 85, 95, 10, 12, 88, 91, 9, 11, 10, 8, 12, 10, 9];
-    const verdicts = feed(state, MONDAY + DAY, values);
+    const verdicts = feed(state, MONDAY + DAY_MS, values);
     expect(starts(verdicts)).toHaveLength(1);
     const end = verdicts.find((v) => v.transition === 'end');
     expect(end?.insight?.durationMinutes).toBe(7);
@@ -77,8 +74,11 @@ describe('observeMinute', () => {
       MONDAY,
       counts(5, MONDAY, 1440, () => 30),
     );
-    const at = MONDAY + DAY;
-    const verdicts = feed(state, at, [...new Array<number>(15).fill(0), ...counts(6, at + 15 * MINUTE, 20, () => 30)]);
+    const at = MONDAY + DAY_MS;
+    const verdicts = feed(state, at, [
+      ...new Array<number>(15).fill(0),
+      ...counts(6, at + 15 * MINUTE_MS, 20, () => 30),
+    ]);
     expect(verdicts[0].transition).toBe('start');
     expect(verdicts[0].insight?.direction).toBe('drop');
     expect(verdicts[0].score).toBeLessThan(0);
@@ -91,7 +91,7 @@ describe('observeMinute', () => {
     const verdicts = feed(
       state,
       MONDAY,
-      counts(7, MONDAY, (3 * DAY) / MINUTE, () => 0.8),
+      counts(7, MONDAY, (3 * DAY_MS) / MINUTE_MS, () => 0.8),
     );
     expect(starts(verdicts)).toHaveLength(0);
     expect(verdicts.filter((v) => v.value === 0).length).toBeGreaterThan(1000);
@@ -99,9 +99,9 @@ describe('observeMinute', () => {
 
   it('opens an error-rate insight when a zero-baseline error series gets 50 per minute', () => {
     const state = createSeriesState({ since: MONDAY });
-    const quiet = feed(state, MONDAY + 2 * DAY, [0]);
+    const quiet = feed(state, MONDAY + 2 * DAY_MS, [0]);
     expect(quiet[0].warmingUp).toBe(false);
-    const verdicts = feed(state, MONDAY + 2 * DAY + MINUTE, [50, 52, 49, 0, 0, 0, 0, 0]);
+    const verdicts = feed(state, MONDAY + 2 * DAY_MS + MINUTE_MS, [50, 52, 49, 0, 0, 0, 0, 0]);
     expect(verdicts[0]).toMatchObject({
       transition: 'start',
       baselineAverage: 0,
@@ -114,7 +114,7 @@ describe('observeMinute', () => {
 
   it('treats an API never called since monitoring began, then called heavily, as an insight', () => {
     const state = createSeriesState({ since: MONDAY });
-    const verdict = observeMinute(state, MONDAY + 3 * HOUR, 40, DEFAULT_TUNING);
+    const verdict = observeMinute(state, MONDAY + 3 * HOUR_MS, 40, DEFAULT_TUNING);
     expect(verdict).toMatchObject({ transition: 'start', warmingUp: false, expected: 0 });
   });
 
@@ -127,14 +127,14 @@ describe('observeMinute', () => {
   });
 
   it('never alerts on 0 to 2 calls a minute, whatever the history', () => {
-    const state = createSeriesState({ since: MONDAY - 7 * DAY });
+    const state = createSeriesState({ since: MONDAY - 7 * DAY_MS });
     const random = seededRandom(8);
     const values = Array.from({ length: 2 * 1440 }, (): number => (random() < 0.01 ? 2 : random() < 0.05 ? 1 : 0));
     values.splice(600, 10, ...new Array<number>(10).fill(2));
     const verdicts = feed(state, MONDAY, values);
     expect(verdicts.filter((v) => v.anomalous)).toHaveLength(0);
     // The same history with 3 calls in one minute is an insight: the floor is the only reason above.
-    const three = createSeriesState({ since: MONDAY - 7 * DAY });
+    const three = createSeriesState({ since: MONDAY - 7 * DAY_MS });
     expect(observeMinute(three, MONDAY, 3, DEFAULT_TUNING).transition).toBe('start');
   });
 
@@ -143,19 +143,19 @@ describe('observeMinute', () => {
     // than about 3x per hour and a half is baseline, not incident.
     const ramp = createSeriesState();
     const rampStart = MONDAY;
-    const rampValues = counts(9, rampStart, 12 * 60, (t) => 10 + (30 * (t - rampStart)) / (12 * HOUR));
+    const rampValues = counts(9, rampStart, 12 * 60, (t) => 10 + (30 * (t - rampStart)) / (12 * HOUR_MS));
     expect(starts(feed(ramp, rampStart, rampValues))).toHaveLength(0);
 
     const step = createSeriesState();
     feed(
       step,
       MONDAY,
-      counts(9, MONDAY, (12 * HOUR) / MINUTE, () => 10),
+      counts(9, MONDAY, (12 * HOUR_MS) / MINUTE_MS, () => 10),
     );
     const stepped = feed(
       step,
-      MONDAY + 12 * HOUR,
-      counts(10, MONDAY + 12 * HOUR, 30, () => 50),
+      MONDAY + 12 * HOUR_MS,
+      counts(10, MONDAY + 12 * HOUR_MS, 30, () => 50),
     );
     expect(stepped[0].transition).toBe('start');
   });
@@ -163,16 +163,16 @@ describe('observeMinute', () => {
   it('learns the daily peak: no insight on day 8 at the usual peak hour', () => {
     const state = createSeriesState();
     const peak = (t: number) => 60 * rhythm(t);
-    const week = feed(state, MONDAY, counts(11, MONDAY, (7 * DAY) / MINUTE, peak));
+    const week = feed(state, MONDAY, counts(11, MONDAY, (7 * DAY_MS) / MINUTE_MS, peak));
     expect(starts(week).length).toBeLessThanOrEqual(1);
-    const day8 = MONDAY + 7 * DAY;
+    const day8 = MONDAY + 7 * DAY_MS;
     const verdicts = feed(state, day8, counts(12, day8, 1440, peak));
     expect(starts(verdicts)).toHaveLength(0);
     const atPeak = verdicts[15 * 60];
     expect(atPeak.expected).toBeGreaterThan(0.85 * peak(atPeak.minute));
     expect(atPeak.expected).toBeLessThan(1.15 * peak(atPeak.minute));
     // A 5x burst at that same peak hour is still an insight.
-    const burst = feed(state, day8 + DAY, [5 * 60 * rhythm(day8 + DAY), 300, 300]);
+    const burst = feed(state, day8 + DAY_MS, [5 * 60 * rhythm(day8 + DAY_MS), 300, 300]);
     expect(starts(burst)).toHaveLength(1);
   });
 
@@ -180,20 +180,20 @@ describe('observeMinute', () => {
     const state = createSeriesState();
     const start = MONDAY;
     // The job runs at :00 from hour 3 on: its first run is new, every later run is a recurrence.
-    const values = counts(13, start, (12 * HOUR) / MINUTE, () => 2).map((v, i) =>
+    const values = counts(13, start, (12 * HOUR_MS) / MINUTE_MS, () => 2).map((v, i) =>
       i % 60 === 0 && i >= 180 ? v + 60 : v,
     );
     const verdicts = feed(state, start, values);
-    expect(starts(verdicts).map((v) => (v.minute - start) / HOUR)).toEqual([3]);
+    expect(starts(verdicts).map((v) => (v.minute - start) / HOUR_MS)).toEqual([3]);
     expect(verdicts[11 * 60].expected).toBeGreaterThan(40);
     // ...and a one-off burst at another minute still is an insight.
-    const oneOff = observeMinute(state, start + 12 * HOUR + 30 * MINUTE, 0, DEFAULT_TUNING);
+    const oneOff = observeMinute(state, start + 12 * HOUR_MS + 30 * MINUTE_MS, 0, DEFAULT_TUNING);
     expect(oneOff.transition).toBeNull();
-    expect(observeMinute(state, start + 12 * HOUR + 31 * MINUTE, 60, DEFAULT_TUNING).transition).toBe('start');
+    expect(observeMinute(state, start + 12 * HOUR_MS + 31 * MINUTE_MS, 60, DEFAULT_TUNING).transition).toBe('start');
   });
 
   it('behaves identically when the state goes through encode/decode every minute', () => {
-    const values = counts(14, MONDAY, (2 * DAY) / MINUTE, (t) => 20 * rhythm(t)).map((v, i) =>
+    const values = counts(14, MONDAY, (2 * DAY_MS) / MINUTE_MS, (t) => 20 * rhythm(t)).map((v, i) =>
       i > 2000 && i < 2010 ? v * 8 + 20 : v,
     );
     const kept = createSeriesState();
@@ -203,7 +203,7 @@ describe('observeMinute', () => {
       // Alternate aligned and misaligned buffers, as a Redis client may hand back either.
       const copy = i % 2 === 0 ? Buffer.from(bytes) : Buffer.concat([Buffer.alloc(3), bytes]).subarray(3);
       const state = decodeSeriesState(copy);
-      const verdict = observeMinute(state, MONDAY + i * MINUTE, value, DEFAULT_TUNING);
+      const verdict = observeMinute(state, MONDAY + i * MINUTE_MS, value, DEFAULT_TUNING);
       bytes = Buffer.from(encodeSeriesState(state));
       return verdict;
     });
@@ -213,7 +213,7 @@ describe('observeMinute', () => {
 
   it('reports the 7-day baselineAverage exactly (168 whole hours plus the current one)', () => {
     const state = createSeriesState();
-    const values = counts(15, MONDAY, (9 * DAY) / MINUTE, (t) => 5 * rhythm(t));
+    const values = counts(15, MONDAY, (9 * DAY_MS) / MINUTE_MS, (t) => 5 * rhythm(t));
     const verdicts = feed(state, MONDAY, values);
     for (const i of [7 * 1440 + 17, 8 * 1440, 9 * 1440 - 1, 3 * 1440 + 5]) {
       const v = verdicts[i];
@@ -234,19 +234,19 @@ describe('observeMinute', () => {
       start,
       counts(16, start, 1440, () => 10),
     );
-    const open = feed(state, start + DAY, [90, 95]);
+    const open = feed(state, start + DAY_MS, [90, 95]);
     expect(open[0].transition).toBe('start');
-    const after = observeMinute(state, start + DAY + 40 * MINUTE, 10, DEFAULT_TUNING);
+    const after = observeMinute(state, start + DAY_MS + 40 * MINUTE_MS, 10, DEFAULT_TUNING);
     expect(after.transition).toBe('end');
     expect(after.insight?.durationMinutes).toBe(2);
 
     // Ten silent days: the 7-day window is all zeros, and a burst is an insight at once.
     const t0 = performance.now();
-    const later = observeMinute(state, start + 11 * DAY, 0, DEFAULT_TUNING);
+    const later = observeMinute(state, start + 11 * DAY_MS, 0, DEFAULT_TUNING);
     expect(performance.now() - t0).toBeLessThan(50);
     expect(later.baselineAverage).toBe(0);
     expect(later.baselineDurationMinutes).toBe(10_080);
-    expect(observeMinute(state, start + 11 * DAY + MINUTE, 30, DEFAULT_TUNING).transition).toBe('start');
+    expect(observeMinute(state, start + 11 * DAY_MS + MINUTE_MS, 30, DEFAULT_TUNING).transition).toBe('start');
   });
 
   it('refuses minutes out of order', () => {
@@ -266,7 +266,7 @@ describe('observeMinute', () => {
         counts(17, MONDAY, 1440, () => 3),
         tuning,
       );
-      return starts(feed(state, MONDAY + DAY, [12, 13, 12, 11], tuning)).length;
+      return starts(feed(state, MONDAY + DAY_MS, [12, 13, 12, 11], tuning)).length;
     };
     expect(run(10)).toBe(1);
     expect(run(1)).toBe(0);
@@ -281,7 +281,7 @@ describe('observeMinute', () => {
         feed(
           state,
           MONDAY,
-          counts(100 + k, MONDAY, (7 * DAY) / MINUTE, (t) => peak * rhythm(t)),
+          counts(100 + k, MONDAY, (7 * DAY_MS) / MINUTE_MS, (t) => peak * rhythm(t)),
         ),
       ).length;
     }
@@ -292,12 +292,12 @@ describe('observeMinute', () => {
     // A quiet API (one call every 20 minutes), a 60-minute 20x incident, then a 5x burst two days later.
     const state = createSeriesState();
     const quiet = (minutes: number) => Array.from({ length: minutes }, (_, i) => (i % 20 === 7 ? 1 : 0));
-    const incidentAt = MONDAY + 7 * DAY + 9 * HOUR + 30 * MINUTE;
-    feed(state, MONDAY, quiet((incidentAt - MONDAY) / MINUTE));
+    const incidentAt = MONDAY + 7 * DAY_MS + 9 * HOUR_MS + 30 * MINUTE_MS;
+    feed(state, MONDAY, quiet((incidentAt - MONDAY) / MINUTE_MS));
     const incident = feed(state, incidentAt, new Array<number>(60).fill(20));
     expect(starts(incident)).toHaveLength(1);
-    const burstAt = incidentAt + 2 * DAY + 6 * HOUR + 10 * MINUTE;
-    const between = feed(state, incidentAt + 60 * MINUTE, quiet((burstAt - incidentAt) / MINUTE - 60));
+    const burstAt = incidentAt + 2 * DAY_MS + 6 * HOUR_MS + 10 * MINUTE_MS;
+    const between = feed(state, incidentAt + 60 * MINUTE_MS, quiet((burstAt - incidentAt) / MINUTE_MS - 60));
     // Where the incident is replayed as expected, no drop; and no other insight in those two days.
     expect(starts(between)).toHaveLength(0);
     const burst = feed(state, burstAt, [4, 5, 4]);
@@ -307,8 +307,8 @@ describe('observeMinute', () => {
 
   it('is inclusive at the threshold: a minute whose score equals it opens an insight', () => {
     // 3 calls on a series quiet for two hours scores about 5.4; put the threshold exactly there.
-    const at = MONDAY + DAY + 12 * HOUR;
-    const state = createSeriesState({ since: at - 2 * HOUR });
+    const at = MONDAY + DAY_MS + 12 * HOUR_MS;
+    const state = createSeriesState({ since: at - 2 * HOUR_MS });
     const probe = observeMinute(copyOf(state), at, 3, DEFAULT_TUNING);
     const sensitivity = 5 - (probe.score - 5) / 0.35;
     expect(sensitivity).toBeGreaterThan(1);
@@ -323,14 +323,14 @@ describe('observeMinute', () => {
   it('backdates a run-evidence Start only to a clearly unusual minute, never to a normal one', () => {
     const state = createSeriesState();
     feed(state, MONDAY, new Array<number>(2 * 1440).fill(1));
-    const at = MONDAY + 2 * DAY;
+    const at = MONDAY + 2 * DAY_MS;
     // 3 (3x, but only 1.6 sigma: could be noise) opens the run; 5, 6, 5 are the incident.
     const verdicts = feed(state, at, [3, 5, 6, 5, 6, 1, 1, 1, 1, 1, 1]);
     const start = verdicts.find((v) => v.transition === 'start');
     expect(start).toBeDefined();
-    expect(start!.minute).toBeGreaterThan(at + MINUTE);
-    expect(start!.insight!.startMinute).toBe(at + MINUTE);
-    const durationSteps = (start!.minute - start!.insight!.startMinute) / MINUTE + 1;
+    expect(start!.minute).toBeGreaterThan(at + MINUTE_MS);
+    expect(start!.insight!.startMinute).toBe(at + MINUTE_MS);
+    const durationSteps = (start!.minute - start!.insight!.startMinute) / MINUTE_MS + 1;
     expect(start!.insight!.durationMinutes).toBe(durationSteps);
     // The 7-day baseline excludes the insight's minutes but keeps the benign 3 before it.
     expect(start!.baselineDurationMinutes).toBe(2 * 1440 + 1);
@@ -339,10 +339,10 @@ describe('observeMinute', () => {
 
   it('does not blend Friday 23:00 into Saturday 00:00: no drop at the weekend switch', () => {
     const state = createSeriesState();
-    const friday = MONDAY + 4 * DAY;
-    const rate = (t: number) => 40 * rhythm(t) + 10 * ((t - friday) % DAY > 22 * HOUR ? 1 : 0);
-    const verdicts = feed(state, MONDAY - 7 * DAY, counts(18, MONDAY - 7 * DAY, (13 * DAY) / MINUTE, rate));
-    const saturday = verdicts.filter((v) => v.minute >= friday + DAY && v.minute < friday + DAY + HOUR);
+    const friday = MONDAY + 4 * DAY_MS;
+    const rate = (t: number) => 40 * rhythm(t) + 10 * ((t - friday) % DAY_MS > 22 * HOUR_MS ? 1 : 0);
+    const verdicts = feed(state, MONDAY - 7 * DAY_MS, counts(18, MONDAY - 7 * DAY_MS, (13 * DAY_MS) / MINUTE_MS, rate));
+    const saturday = verdicts.filter((v) => v.minute >= friday + DAY_MS && v.minute < friday + DAY_MS + HOUR_MS);
     expect(saturday.filter((v) => v.transition === 'start')).toHaveLength(0);
     expect(saturday[1].expected).toBeLessThan(1.3 * rate(saturday[1].minute));
   });

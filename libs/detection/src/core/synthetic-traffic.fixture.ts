@@ -1,3 +1,4 @@
+import { DAY_MS } from '@trailsight/domain';
 /**
  * Seeded synthetic per-minute counts for the detector's tests and benchmark: Poisson noise around
  * a daily rhythm (peak 15:00 UTC, trough 03:00 at 15%) and weekends at 35%, the simulator's shape.
@@ -33,13 +34,11 @@ export function poisson(random: () => number, lambda: number): number {
   return k;
 }
 
-const DAY = 86_400_000;
-
 /** The simulator's rhythm: 1 at weekday 15:00 UTC, 0.15 at 03:00, weekends × 0.35. */
 export function rhythm(epochMs: number, weekly = true): number {
-  const hour = (((epochMs % DAY) + DAY) % DAY) / 3_600_000;
+  const hour = (((epochMs % DAY_MS) + DAY_MS) % DAY_MS) / 3_600_000;
   const daily = 0.15 + 0.85 * ((1 + Math.cos((2 * Math.PI * (hour - 15)) / 24)) / 2) ** 2;
-  const weekday = (Math.floor(epochMs / DAY) + 4) % 7;
+  const weekday = (Math.floor(epochMs / DAY_MS) + 4) % 7;
   return weekly && (weekday === 0 || weekday === 6) ? daily * 0.35 : daily;
 }
 

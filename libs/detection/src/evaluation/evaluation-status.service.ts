@@ -3,8 +3,8 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import { APP_CONFIG, type AppConfig, type MetricFamily } from '@trailsight/core';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { EvaluationRepository } from './evaluation.repository.js';
+import { MINUTE_MS } from '@trailsight/domain';
 
-const MINUTE = 60_000;
 /** A health check must answer quickly even when Redis does not. */
 const CHECK_TIMEOUT_MS = 1_500;
 
@@ -51,11 +51,11 @@ export class EvaluationStatusService {
         ]);
         if (!checkpoint?.backfillDone) return { accountId, region, state: 'backfilling' };
         if (!progress || progress.cursor < progress.historyStart) return { accountId, region, state: 'waiting' };
-        const lagSeconds = Math.max(0, Math.round((now - (progress.cursor + MINUTE)) / 1000));
+        const lagSeconds = Math.max(0, Math.round((now - (progress.cursor + MINUTE_MS)) / 1000));
         let state: SourceEvaluationStatus['state'] = 'evaluating';
         if (lagSeconds > this.config.evaluationMaxLagSeconds) {
           // Behind: fine while the cursor keeps moving (a catch-up), a problem once it stops.
-          const stallMs = Math.max(2 * MINUTE, 4 * this.config.evaluationIntervalSeconds * 1000);
+          const stallMs = Math.max(2 * MINUTE_MS, 4 * this.config.evaluationIntervalSeconds * 1000);
           state = progress.savedAt !== undefined && now - progress.savedAt <= stallMs ? 'catching-up' : 'stalled';
         }
         return { accountId, region, state, evaluatedThrough: new Date(progress.cursor).toISOString(), lagSeconds };

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
-import { type InsightRecord, type SlimEvent } from '@trailsight/domain';
+import { type InsightRecord, MINUTE_MS, type SlimEvent } from '@trailsight/domain';
 import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type AppConfig } from '@trailsight/core';
 import { FindingsRepository, type InsightListener } from '@trailsight/findings';
 import { insightRecordErrors } from '../../../../test/support/insight-record.validator.js';
@@ -12,7 +12,6 @@ import { EvaluationRepository } from './evaluation.repository.js';
 import { EvaluatorService } from './evaluator.service.js';
 import { InsightRecorder } from './insight-recorder.js';
 
-const MINUTE = 60_000;
 const SOURCE = { accountId: '123456789012', region: 'eu-west-1' };
 
 /**
@@ -32,11 +31,11 @@ describe('EvaluatorService (real Redis)', () => {
   // Three quiet hours of RunInstances at ~20/min by two roles, a 10-minute burst of 200/min by
   // an unknown user, then quiet again; DescribeInstances (a read) fails with AccessDenied at ~1/min.
   const now = Date.UTC(2026, 10, 30, 12, 0, 0);
-  const historyStart = now - 4 * 60 * MINUTE;
-  const burstStart = now - 40 * MINUTE;
+  const historyStart = now - 4 * 60 * MINUTE_MS;
+  const burstStart = now - 40 * MINUTE_MS;
 
   function minuteEvents(minute: number, random: () => number): SlimEvent[] {
-    const burst = minute >= burstStart && minute < burstStart + 10 * MINUTE;
+    const burst = minute >= burstStart && minute < burstStart + 10 * MINUTE_MS;
     const out: SlimEvent[] = [];
     const calls = poisson(random, 20);
     for (let i = 0; i < calls; i++) {
@@ -92,7 +91,7 @@ describe('EvaluatorService (real Redis)', () => {
     });
     const random = seededRandom(11);
     const batches = [];
-    for (let minute = historyStart; minute < now; minute += MINUTE) {
+    for (let minute = historyStart; minute < now; minute += MINUTE_MS) {
       batches.push({ id: `batch-${minute}`, events: minuteEvents(minute, random) });
     }
     await counters.countBatches(SOURCE, batches, now);
@@ -185,7 +184,7 @@ describe('EvaluatorService (real Redis)', () => {
     const before = notified.length;
     // As if the snapshot were from before the history: the new replica replays every minute.
     await service.client.del(service.keys.detectorStates(SOURCE));
-    await service.client.hset(service.keys.evaluation(SOURCE), 'snapshotMinute', historyStart - MINUTE);
+    await service.client.hset(service.keys.evaluation(SOURCE), 'snapshotMinute', historyStart - MINUTE_MS);
     const evaluations = new EvaluationRepository(service.client, service.keys, config.counterRetentionMinutes);
     const counters = new CounterRepository(service.client, service.keys, {
       counterRetentionMinutes: 11_520,
@@ -214,7 +213,7 @@ describe('EvaluatorService (real Redis)', () => {
       liveUntil: now,
       backfillFrom: historyStart,
       backfillUntil: now,
-      backfillCursor: now - MINUTE,
+      backfillCursor: now - MINUTE_MS,
       backfillDone: false,
     });
     await checkpoints.registerSources([other]);

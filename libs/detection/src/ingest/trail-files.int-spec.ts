@@ -24,9 +24,10 @@ import {
 } from '@trailsight/cloudtrail';
 import { createSimulator, TrafficGenerator } from '@trailsight/simulator';
 import {
-  type SlimEvent,
   type AccountRegion,
   type CloudTrailRecord,
+  MINUTE_MS,
+  type SlimEvent,
   type TrailFileLocation,
   type TrailFileRef,
 } from '@trailsight/domain';
@@ -39,7 +40,6 @@ import { CountingBuffer } from './counting.buffer.js';
 import { EventCountingService } from './event-counting.service.js';
 import { TrailFileCountingService } from './trail-file-counting.service.js';
 
-const MINUTE = 60_000;
 const BUCKET = 'trail-bucket';
 const datasets = join(process.cwd(), '..', 'shared', 'datasets');
 const grycap = join(datasets, 'grycap-cloudtrail-tracker');
@@ -96,13 +96,13 @@ function generateSet(root: string, now: number): { events: number; files: string
   let events = 0;
   let repeated: CloudTrailRecord[] = [];
   for (const source of generator.sources()) {
-    for (let start = now - 3 * 60 * MINUTE; start < now - 10 * MINUTE; start += 5 * MINUTE) {
+    for (let start = now - 3 * 60 * MINUTE_MS; start < now - 10 * MINUTE_MS; start += 5 * MINUTE_MS) {
       const records: CloudTrailRecord[] = [];
       for (let m = 0; m < 5; m++)
-        records.push(...generator.eventsForMinute(source, Math.floor(start / MINUTE) * MINUTE + m * MINUTE));
+        records.push(...generator.eventsForMinute(source, Math.floor(start / MINUTE_MS) * MINUTE_MS + m * MINUTE_MS));
       // Out of order within a file, as CloudTrail's are.
       records.reverse();
-      const file = write(root, source, start + 5 * MINUTE, records);
+      const file = write(root, source, start + 5 * MINUTE_MS, records);
       files.push(file);
       events += records.length;
       if (repeated.length === 0) repeated = records.slice(0, 50);
@@ -110,7 +110,7 @@ function generateSet(root: string, now: number): { events: number; files: string
   }
   // CloudTrail can deliver an event twice: a later file repeats 50 eventIDs (counted once).
   files.push(
-    write(root, { accountId: '111122223333', region: 'us-east-1' }, now - 5 * MINUTE, repeated, 'REPEATEDxxxxxxxx'),
+    write(root, { accountId: '111122223333', region: 'us-east-1' }, now - 5 * MINUTE_MS, repeated, 'REPEATEDxxxxxxxx'),
   );
   return { events, files };
 }
@@ -150,7 +150,7 @@ function generateRecords(n: number): CloudTrailRecord[] {
     eventsPerMinute: 60,
   });
   const [source] = generator.sources();
-  return generator.eventsForMinute(source, Math.floor(Date.now() / MINUTE) * MINUTE).slice(0, n);
+  return generator.eventsForMinute(source, Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS).slice(0, n);
 }
 
 /** A reader that fails after `afterChunks` chunks of every file: a worker killed mid-file. */
@@ -181,7 +181,7 @@ describe('trail files: directory, S3 and SQS sources count the same', () => {
   let sqs: LocalSqs;
   let root: string;
   let generated: { events: number; files: string[] };
-  const now = Math.floor(Date.now() / MINUTE) * MINUTE;
+  const now = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
 
   beforeAll(async () => {
     redisServer = await startRedis();
@@ -296,8 +296,8 @@ describe('trail files: directory, S3 and SQS sources count the same', () => {
           {
             ratePerSecond: 1_000,
             pollIntervalMs: 60_000,
-            overlapMs: 2 * MINUTE,
-            backfillMs: 4 * 60 * MINUTE,
+            overlapMs: 2 * MINUTE_MS,
+            backfillMs: 4 * 60 * MINUTE_MS,
             batchSize: 500,
           },
         ),
@@ -438,7 +438,7 @@ describe('trail files: directory, S3 and SQS sources count the same', () => {
     const checkpoint = await d.checkpoints.load({ accountId: '111122223333', region: 'us-east-1' });
     expect(checkpoint?.backfillDone).toBe(true);
     // Newest delivery (the repeated file, now - 5 min) minus the default 15 minutes of lateness.
-    expect(checkpoint?.liveUntil).toBe(now - 5 * MINUTE - 15 * MINUTE);
+    expect(checkpoint?.liveUntil).toBe(now - 5 * MINUTE_MS - 15 * MINUTE_MS);
     await source.onModuleDestroy();
     client.destroy();
   }, 120_000);

@@ -3,9 +3,7 @@ import { toSlimEvent } from '@trailsight/cloudtrail';
 import { loadConfig } from '@trailsight/core';
 import { detectorTuningOf } from '../evaluation/evaluator.service.js';
 import { OfflineDetector } from './offline-detector.js';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
+import { MINUTE_MS, HOUR_MS } from '@trailsight/domain';
 
 /**
  * `npm start` back-fills a day of the simulated account and promises its first finding within
@@ -25,7 +23,7 @@ describe('the embedded demo, at any hour', () => {
     const [source] = generator.sources();
 
     const detector = new OfflineDetector(detectorTuningOf(config), config.detectorOverrides);
-    for (let minute = now - 24 * HOUR; minute < now; minute += MINUTE) {
+    for (let minute = now - 24 * HOUR_MS; minute < now; minute += MINUTE_MS) {
       for (const record of generator.eventsForMinute(source, minute)) detector.add(source, toSlimEvent(record));
     }
     const started = [...detector.insights()]
@@ -36,12 +34,14 @@ describe('the embedded demo, at any hour', () => {
       }));
 
     // Anomalies that ended at least a minute before `now`: the evaluator has closed their minutes.
-    const past = anomalies.filter((a) => Number(a.startMinute) + (a.minutes + 1) * MINUTE <= now);
+    const past = anomalies.filter((a) => Number(a.startMinute) + (a.minutes + 1) * MINUTE_MS <= now);
     expect(past.length).toBeGreaterThanOrEqual(5);
     const found = past.filter((a) =>
       started.some(
         (s) =>
-          s.name === a.eventName && s.at >= Number(a.startMinute) && s.at < Number(a.startMinute) + a.minutes * MINUTE,
+          s.name === a.eventName &&
+          s.at >= Number(a.startMinute) &&
+          s.at < Number(a.startMinute) + a.minutes * MINUTE_MS,
       ),
     );
     expect(found.map((a) => `${a.kind} ${a.eventName}`)).toEqual(past.map((a) => `${a.kind} ${a.eventName}`));

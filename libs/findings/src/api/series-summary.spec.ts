@@ -1,7 +1,7 @@
 import { summarizeSeries } from './series-summary.js';
+import { MINUTE_MS } from '@trailsight/domain';
 
-const MINUTE = 60_000;
-const at = (i: number, value: number) => ({ minute: 1_700_000_040_000 + i * MINUTE, value });
+const at = (i: number, value: number) => ({ minute: 1_700_000_040_000 + i * MINUTE_MS, value });
 
 describe('summarizeSeries', () => {
   const points = [at(0, 1), at(1, 3), at(2, 2), at(3, 30), at(4, 50), at(5, 40), at(6, 2)];

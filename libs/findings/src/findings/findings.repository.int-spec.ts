@@ -9,10 +9,9 @@ import {
 } from '../records/insight-record.builder.js';
 import { newFinding, type Finding, type NewFinding } from './finding.js';
 import { FindingsRepository, InvalidCursorError, type FindingQuery } from './findings.repository.js';
+import { MINUTE_MS, DAY_MS } from '@trailsight/domain';
 
-const MINUTE = 60_000;
-const DAY = 86_400_000;
-const now = Math.floor(Date.now() / MINUTE) * MINUTE;
+const now = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
 
 const base: InsightInput = {
   accountId: '123456789012',
@@ -20,7 +19,7 @@ const base: InsightInput = {
   eventSource: 'ec2.amazonaws.com',
   eventName: 'RunInstances',
   insightType: 'ApiCallRateInsight',
-  startMinute: now - DAY,
+  startMinute: now - DAY_MS,
   durationMinutes: 1,
   insightAverage: 37,
   baselineAverage: 0.0421,
@@ -97,14 +96,14 @@ describe('FindingsRepository (real Redis)', () => {
 
     // A retried open changes nothing.
     expect(
-      await repo.update(finding.id, { durationMinutes: 3, insightAverage: 30, peakScore: 9 }, now + 2 * MINUTE),
+      await repo.update(finding.id, { durationMinutes: 3, insightAverage: 30, peakScore: 9 }, now + 2 * MINUTE_MS),
     ).toBe(true);
-    expect(await repo.open(finding, now + 3 * MINUTE)).toBe(false);
+    expect(await repo.open(finding, now + 3 * MINUTE_MS)).toBe(false);
     expect(await repo.get(finding.id)).toMatchObject({ durationMinutes: 3, insightAverage: 30, peakScore: 9 });
 
     const end = buildEndRecord({ ...input, durationMinutes: 4, insightAverage: 27.25 }, { sharedEventID: finding.id });
     await expect(repo.close('someone-else', end)).rejects.toThrow(/its own End record/);
-    expect(await repo.close(finding.id, end, { peakScore: 11 }, now + 5 * MINUTE)).toBe(true);
+    expect(await repo.close(finding.id, end, { peakScore: 11 }, now + 5 * MINUTE_MS)).toBe(true);
 
     const closed = await repo.get(finding.id);
     expect(closed).toEqual({
@@ -115,9 +114,9 @@ describe('FindingsRepository (real Redis)', () => {
       insightAverage: 27.25,
       peakScore: 11,
       records: { start: finding.records.start, end },
-      updatedAt: new Date(now + 5 * MINUTE).toISOString(),
+      updatedAt: new Date(now + 5 * MINUTE_MS).toISOString(),
     });
-    expect(Date.parse(closed!.endTime!) - Date.parse(closed!.startTime)).toBe(4 * MINUTE);
+    expect(Date.parse(closed!.endTime!) - Date.parse(closed!.startTime)).toBe(4 * MINUTE_MS);
     expect(await repo.findOpen(series)).toBeUndefined();
     // Closed is final.
     expect(await repo.update(finding.id, { durationMinutes: 9, insightAverage: 1, peakScore: 1 })).toBe(false);
@@ -128,10 +127,10 @@ describe('FindingsRepository (real Redis)', () => {
   });
 
   it('gives a series a new open finding after the previous one closed', async () => {
-    const first = make({ startMinute: now - 60 * MINUTE });
+    const first = make({ startMinute: now - 60 * MINUTE_MS });
     await repo.open(first.finding);
     await repo.close(first.finding.id, buildEndRecord(first.input, { sharedEventID: first.finding.id }));
-    const second = make({ startMinute: now - 10 * MINUTE });
+    const second = make({ startMinute: now - 10 * MINUTE_MS });
     await repo.open(second.finding);
     expect((await repo.findOpen(second.input))?.id).toBe(second.finding.id);
   });
@@ -153,7 +152,7 @@ describe('FindingsRepository (real Redis)', () => {
               eventName,
               insightType: errorCode ? 'ApiErrorRateInsight' : 'ApiCallRateInsight',
               errorCode,
-              startMinute: now - (variants.length + 1) * 7 * MINUTE,
+              startMinute: now - (variants.length + 1) * 7 * MINUTE_MS,
             });
     const stored: Finding[] = [];
     for (const [i, variant] of variants.entries()) {
@@ -178,8 +177,8 @@ describe('FindingsRepository (real Redis)', () => {
     await expectIds({ errorCode: 'Throttling' }, (f) => f.errorCode === 'Throttling');
     await expectIds({ accountId: '222222222222' }, (f) => f.accountId === '222222222222');
     await expectIds({ region: 'eu-west-1' }, (f) => f.region === 'eu-west-1');
-    const since = now - 40 * 7 * MINUTE;
-    const until = now - 10 * 7 * MINUTE;
+    const since = now - 40 * 7 * MINUTE_MS;
+    const until = now - 10 * 7 * MINUTE_MS;
     await expectIds({ since }, (f) => Date.parse(f.startTime) >= since);
     await expectIds({ until }, (f) => Date.parse(f.startTime) < until);
     await expectIds(
@@ -202,8 +201,10 @@ describe('FindingsRepository (real Redis)', () => {
       const batch = Array.from({ length: 100 }, (_, i) => {
         const n = chunk * 100 + i;
         // Four findings per minute: ties on start time are broken by id.
-        return make({ startMinute: now - DAY - Math.floor(n / 4) * MINUTE, region: n % 3 ? 'us-east-1' : 'eu-west-1' })
-          .finding;
+        return make({
+          startMinute: now - DAY_MS - Math.floor(n / 4) * MINUTE_MS,
+          region: n % 3 ? 'us-east-1' : 'eu-west-1',
+        }).finding;
       });
       await Promise.all(batch.map((f) => repo.open(f)));
       originals.push(...(await Promise.all(batch.map(async (f) => (await repo.get(f.id))!))));
@@ -213,7 +214,7 @@ describe('FindingsRepository (real Redis)', () => {
       for (let i = 0; i < 3; i++) {
         arrived++;
         const region = i % 2 ? 'us-east-1' : 'eu-west-1';
-        await repo.open(make({ startMinute: now - DAY + arrived * MINUTE, region }).finding);
+        await repo.open(make({ startMinute: now - DAY_MS + arrived * MINUTE_MS, region }).finding);
       }
     };
 
@@ -231,7 +232,7 @@ describe('FindingsRepository (real Redis)', () => {
     expect(eu.slice(newest.length).map((f) => f.id)).toEqual(
       euBefore.sort((a, b) => (order(a) < order(b) ? 1 : -1)).map((f) => f.id),
     );
-    expect(newest.every((f) => Date.parse(f.startTime) > now - DAY)).toBe(true);
+    expect(newest.every((f) => Date.parse(f.startTime) > now - DAY_MS)).toBe(true);
     expect(new Set(eu.map((f) => f.id)).size).toBe(eu.length);
 
     await expect(repo.list({ cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
@@ -250,17 +251,17 @@ describe('FindingsRepository (real Redis)', () => {
       baselineAverage: 0.0421,
     });
     const t = base.startMinute;
-    expect(await repo.saveSeries(finding.id, [point(t, 37), point(t - MINUTE, 0)])).toBe(true);
-    expect(await repo.saveSeries(finding.id, [point(t + MINUTE, 12), point(t, 38)])).toBe(true);
-    expect(await repo.getSeries(finding.id)).toEqual([point(t - MINUTE, 0), point(t, 38), point(t + MINUTE, 12)]);
+    expect(await repo.saveSeries(finding.id, [point(t, 37), point(t - MINUTE_MS, 0)])).toBe(true);
+    expect(await repo.saveSeries(finding.id, [point(t + MINUTE_MS, 12), point(t, 38)])).toBe(true);
+    expect(await repo.getSeries(finding.id)).toEqual([point(t - MINUTE_MS, 0), point(t, 38), point(t + MINUTE_MS, 12)]);
     expect(await repo.getSeries('missing')).toEqual([]);
   });
 
   it('expires a finding after the retention period and prunes it with its series and index entries', async () => {
     const repo30 = new FindingsRepository(redis, keys, { retentionDays: 30 });
-    const old = make({ startMinute: now - 30 * DAY - 5 * MINUTE, region: 'ap-south-1', eventName: 'OldApi' });
-    const oldOpen = make({ startMinute: now - 30 * DAY - 2 * MINUTE, eventName: 'OldOpenApi' });
-    const young = make({ startMinute: now - 29 * DAY, eventName: 'YoungApi' });
+    const old = make({ startMinute: now - 30 * DAY_MS - 5 * MINUTE_MS, region: 'ap-south-1', eventName: 'OldApi' });
+    const oldOpen = make({ startMinute: now - 30 * DAY_MS - 2 * MINUTE_MS, eventName: 'OldOpenApi' });
+    const young = make({ startMinute: now - 29 * DAY_MS, eventName: 'YoungApi' });
     for (const { finding } of [old, oldOpen, young]) {
       await repo30.open(finding);
       await repo30.saveSeries(finding.id, [
@@ -271,7 +272,7 @@ describe('FindingsRepository (real Redis)', () => {
 
     // Per-finding keys carry an expiry one day past the retention, as a safety net.
     const expireAt = await redis.pexpiretime(keys.finding(young.finding.id));
-    expect(expireAt).toBe(young.input.startMinute + 31 * DAY);
+    expect(expireAt).toBe(young.input.startMinute + 31 * DAY_MS);
     expect(await redis.pexpiretime(keys.findingSeries(young.finding.id))).toBe(expireAt);
 
     expect(await repo30.prune(now)).toBe(2);
@@ -299,7 +300,7 @@ describe('FindingsRepository (real Redis)', () => {
     expect(await other.findOpen(input)).toBeUndefined();
     expect(await other.list()).toEqual({ items: [] });
     expect(await other.count()).toBe(0);
-    expect(await other.prune(now + 365 * DAY)).toBe(0);
+    expect(await other.prune(now + 365 * DAY_MS)).toBe(0);
     expect((await repo.list()).items.map((f) => f.id)).toEqual([finding.id]);
     // Every key sits under its prefix and in the one {findings} slot.
     for (const key of await redis.keys('*')) expect(key).toMatch(/^t:\{findings\}:/);

@@ -1,7 +1,8 @@
 import type { MinimalJob } from 'bullmq';
+import { HOUR_MS } from '@trailsight/domain';
 
 /** No retry waits longer than this. */
-export const MAX_WEBHOOK_BACKOFF_MS = 3_600_000;
+export const MAX_WEBHOOK_BACKOFF_MS = HOUR_MS;
 
 /**
  * BullMQ custom backoff (the webhook job's backoff type in the queue contract): exponential from the job's `backoff.delay` (WEBHOOK_BACKOFF_MS), capped
