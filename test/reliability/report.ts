@@ -30,7 +30,17 @@ export class Report {
   crashes = 0;
   serverErrorsOnBadInput = 0;
 
+  /** RELIABILITY_ONLY=prefix[,prefix…] runs just those scenarios (and setup/final): for working on one area. */
+  private readonly only = (process.env.RELIABILITY_ONLY ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+
   async scenario(name: string, body: (figures: Figures) => Promise<void>): Promise<boolean> {
+    if (this.only.length > 0 && !/^(setup|final)\//.test(name) && !this.only.some((p) => name.startsWith(p))) {
+      this.skip(name, 'not selected by RELIABILITY_ONLY');
+      return true;
+    }
     const figures: Figures = {};
     const started = Date.now();
     let error: string | undefined;
