@@ -27,6 +27,8 @@ export async function detect(
   tuning: Partial<DetectorTuning>,
   out: NodeJS.WritableStream,
   progress: Progress,
+  /** Largest decompressed file read (a gzip bomb guard): past it, one too-large reject. */
+  maxFileBytes: number,
 ): Promise<DetectSummary> {
   if (paths.length === 0) throw new UsageError('detect needs at least one file or directory');
   for (const path of paths) {
@@ -61,7 +63,9 @@ export async function detect(
     const account = parseTrailFileKey(file)?.accountId;
     try {
       // The same streaming reader and checks as the detector's file workers: bounded memory per file.
-      for await (const { groups, rejects } of streamSlimEvents(readCounting(file, counted), file, account)) {
+      for await (const { groups, rejects } of streamSlimEvents(readCounting(file, counted), file, account, {
+        maxInputBytes: maxFileBytes,
+      })) {
         for (const { source, events } of groups) {
           summary.records += events.length;
           for (const event of events) detector.add(source, event);

@@ -1,13 +1,16 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_TRAIL_FILE_MAX_BYTES } from '@trailsight/core';
 import type { DetectorTuning } from '@trailsight/detection';
 import { detect, UsageError } from './detect.command.js';
 import { Progress } from './progress.js';
 import { score } from './score.command.js';
 
 const USAGE = `Usage:
-  trailsight detect [--sensitivity 1-10] [--min-volume N] <files or dirs...>
+  trailsight detect [--sensitivity 1-10] [--min-volume N] [--max-file-bytes N] <files or dirs...>
       CloudTrail logs (.json, .json.gz, JSON arrays, NDJSON, saved LookupEvents output) to
-      Insights records as NDJSON on stdout; progress and a summary on stderr.
+      Insights records as NDJSON on stdout; progress and a summary on stderr. A file that
+      decompresses to more than --max-file-bytes (default ${DEFAULT_TRAIL_FILE_MAX_BYTES}, as
+      TRAIL_FILE_MAX_BYTES) is read no further and counted as a too-large reject.
   trailsight score --csv <file> [--sensitivity 1-10] [--min-volume N]
       A timestamp,value series to timestamp,value,score,anomaly on stdout.
 (in a checkout: npm run cli -- <command> ...)`;
@@ -21,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
       csv: { type: 'string' },
       sensitivity: { type: 'string' },
       'min-volume': { type: 'string' },
+      'max-file-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -31,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
   const tuning = tuningFrom(values.sensitivity, values['min-volume']);
   switch (command) {
     case 'detect': {
-      const summary = await detect(positionals, tuning, process.stdout, new Progress());
+      const maxFileBytes = maxFileBytesFrom(values['max-file-bytes']);
+      const summary = await detect(positionals, tuning, process.stdout, new Progress(), maxFileBytes);
       return summary.files === 0 ? 1 : 0;
     }
     case 'score':
@@ -41,6 +46,14 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+function maxFileBytesFrom(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_TRAIL_FILE_MAX_BYTES;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new UsageError(`--max-file-bytes must be a whole number >= 1, got "${raw}"`);
+  return value;
 }
 
 function tuningFrom(sensitivity: string | undefined, minVolume: string | undefined): Partial<DetectorTuning> {

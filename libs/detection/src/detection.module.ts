@@ -39,7 +39,11 @@ import { InsightRecorder } from './evaluation/insight-recorder.js';
     {
       provide: TrailFileReader,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => new TrailFileReader(new TrailFileClients(config)),
+      useFactory: (config: AppConfig) =>
+        new TrailFileReader(new TrailFileClients(config), {
+          maxInputBytes: config.trailFileMaxBytes,
+          root: config.source === 'files' ? config.trailDir : undefined,
+        }),
     },
     EventCountingService,
     EventsProcessor,

@@ -12,6 +12,10 @@ export const REJECT_REASONS = [
   'unknown-format',
   'too-large',
   'insight-record',
+  /** A local file whose real path (symbolic links resolved) is outside TRAIL_DIR: not read. */
+  'outside-root',
+  /** An SQS notification naming a bucket or key outside S3_BUCKET / SQS_ALLOWED_BUCKETS: not read. */
+  'not-allowed',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { APP_CONFIG, type AppConfig } from '@trailsight/core';
+import { APP_CONFIG, type AllowedBucket, type AppConfig } from '@trailsight/core';
 import { type AccountRegion, DAY_MS, MINUTE_MS, type TrailFileRef, TrailFilesSink } from '@trailsight/domain';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
+import type { Reject } from '../records/record-parser.js';
 import { sleep } from '../lookup-events/backoff.js';
 import { CheckpointRepository } from '../lookup-events/checkpoint.repository.js';
 import { parseTrailFileKey } from '../records/record-reader.js';
@@ -44,7 +45,8 @@ function isFileSource(source: AppConfig['source']): boolean {
  * - files: the directory is listed every POLL_INTERVAL_SECONDS (new and changed files);
  * - s3: the bucket is listed from BACKFILL_DAYS ago, then its recent day folders every interval;
  * - sqs: the bucket (when S3_BUCKET is set) is back-filled as for s3, then new files come from
- *   the queue's notifications; a message is deleted only once its files are enqueued.
+ *   the queue's notifications; a message is deleted only once its files are enqueued. Only files
+ *   of S3_BUCKET (under S3_PREFIX) and SQS_ALLOWED_BUCKETS are read: others are parked `not-allowed`.
  *
  * Files already counted (the TrailFilesRepository hash) are skipped, so a restart resumes.
  * Watermark of an account-region = min(newest delivery time seen, oldest delivery time of a
@@ -61,6 +63,9 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
   private readonly newest = new Map<string, number>();
   private readonly backfillPending = new Set<string>();
   private readonly s3Listers = new Map<string, S3Lister>();
+  private directory?: DirectoryLister;
+  /** Links out of TRAIL_DIR already parked (once per path per process, not every listing). */
+  private readonly parkedOutside = new Set<string>();
   private readonly abort = new AbortController();
   private loop?: Promise<void>;
   private listedOnce = false;
@@ -112,7 +117,7 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
     };
     switch (this.config.source) {
       case 'files':
-        await track(await new DirectoryLister(this.config.trailDir ?? '.').list(now));
+        await track(await this.listDirectory(now));
         break;
       case 's3':
         await track(await this.listBucket(now, initial));
@@ -143,10 +148,37 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
   private lister(bucket: string): S3Lister {
     let lister = this.s3Listers.get(bucket);
     if (!lister) {
-      const prefix = bucket === this.config.s3Bucket ? this.config.s3Prefix : '';
+      const prefix = this.allowedBuckets().find((allowed) => allowed.bucket === bucket)?.prefix ?? '';
       this.s3Listers.set(bucket, (lister = new S3Lister(this.clients.s3(), bucket, prefix)));
     }
     return lister;
+  }
+
+  /** S3_BUCKET under S3_PREFIX, then SQS_ALLOWED_BUCKETS: all a notification may name. */
+  private allowedBuckets(): AllowedBucket[] {
+    const configured = this.config.s3Bucket ? [{ bucket: this.config.s3Bucket, prefix: this.config.s3Prefix }] : [];
+    return [...configured, ...this.config.sqsAllowedBuckets];
+  }
+
+  private isAllowed(bucket: string, key: string): boolean {
+    return this.allowedBuckets().some(
+      (allowed) => allowed.bucket === bucket && (allowed.prefix === '' || key.startsWith(`${allowed.prefix}/`)),
+    );
+  }
+
+  /** The trail directory's files; links leading out of it are parked (path only), not read. */
+  private async listDirectory(now: number): Promise<TrailFileRef[]> {
+    this.directory ??= new DirectoryLister(this.config.trailDir ?? '.');
+    const refs = await this.directory.list(now);
+    const fresh = this.directory.outside.filter((path) => !this.parkedOutside.has(path));
+    if (fresh.length > 0) {
+      await this.rejects.park(
+        fresh.map((path) => ({ reason: 'outside-root', detail: `${path} is a link out of TRAIL_DIR: not read` })),
+        'files',
+      );
+      for (const path of fresh) this.parkedOutside.add(path);
+    }
+    return refs;
   }
 
   /** The back-filled days at first, then the folders that can still receive files. */
@@ -204,7 +236,16 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
       return [];
     }
     const refs: TrailFileRef[] = [];
+    const refused: Reject[] = [];
     for (const object of parsed.objects) {
+      if (!this.isAllowed(object.bucket, object.key)) {
+        // Anyone who can send to the queue could name any bucket: it is never read with our credentials.
+        refused.push({
+          reason: 'not-allowed',
+          detail: `SQS message ${message.MessageId ?? '?'}: s3://${object.bucket}/${object.key} is outside S3_BUCKET/S3_PREFIX and SQS_ALLOWED_BUCKETS`,
+        });
+        continue;
+      }
       if (!isTrailFileKey(object.key)) continue;
       const lister = this.lister(object.bucket);
       refs.push(
@@ -213,6 +254,7 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
           : await lister.head(object.key),
       );
     }
+    await this.rejects.park(refused, 'sqs');
     return refs;
   }
 

@@ -1,6 +1,7 @@
 import { Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
 import { constants as bufferConstants } from 'node:buffer';
+import { DEFAULT_TRAIL_FILE_MAX_BYTES } from '@trailsight/core';
 import type { AccountRegion, CloudTrailRecord, SlimEvent } from '@trailsight/domain';
 import {
   checkRecordInto,
@@ -16,9 +17,10 @@ import { ElementTooLargeError, hasRecordsPrefix, RecordsSplitter } from './recor
 
 export interface StreamReadOptions {
   /**
-   * Largest decompressed input read (a gzip bomb guard). Default 8 GiB: a streamed file is never
-   * held whole, so this only bounds time. Inputs that are not `{"Records":[...]}` are read whole
-   * and are also bounded by the longest string V8 holds (~512 MiB).
+   * Largest decompressed input read, on every path (a gzip bomb guard): past it reading stops and
+   * the input ends with one `too-large` reject. Default DEFAULT_TRAIL_FILE_MAX_BYTES (TRAIL_FILE_MAX_BYTES).
+   * A streamed `{"Records":[...]}` file is never held whole, so there it bounds time; other
+   * formats are held whole, so there it bounds memory (and the longest V8 string, ~512 MiB, too).
    */
   maxInputBytes?: number;
   /** Largest single record (CloudTrail's limit is 256 KB). Default 16 MiB. */
@@ -33,7 +35,6 @@ export interface StreamReadOptions {
   wholeBytes?: number;
 }
 
-const DEFAULT_STREAM_MAX_INPUT_BYTES = 8 * 1024 ** 3;
 const DEFAULT_WHOLE_PARSE_BYTES = 16 * 1024 ** 2;
 const DEFAULT_CHUNK_BYTES = 256 * 1024;
 const BUFFER_SLICE_BYTES = 64 * 1024;
@@ -169,7 +170,7 @@ async function* streamParts<P extends { rejects: Reject[] }>(
     part.rejects.push({ reason, detail, origin });
     return part;
   };
-  const limit = options.maxInputBytes ?? DEFAULT_STREAM_MAX_INPUT_BYTES;
+  const limit = options.maxInputBytes ?? DEFAULT_TRAIL_FILE_MAX_BYTES;
   // No record may exceed maxRecordBytes, so neither may a document parsed whole.
   const wholeBytes = Math.min(options.wholeBytes ?? DEFAULT_WHOLE_PARSE_BYTES, options.maxRecordBytes ?? Infinity);
   let chunks: AsyncIterable<Buffer | Uint8Array | string>;

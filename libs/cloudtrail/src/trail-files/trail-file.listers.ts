@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, relative, sep } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { listTrailFiles, parseTrailFileKey } from '../records/record-reader.js';
 import { DAY_MS, type TrailFileRef } from '@trailsight/domain';
@@ -8,8 +9,15 @@ const TRAIL_FILE_NAME = /\.(?:json|ndjson|jsonl)(?:\.gz)?$/i;
 /** CloudTrail's sibling prefixes that hold no input (integrity digests, Insights output). */
 const SKIPPED_PREFIXES = /\/(?:CloudTrail-Digest|CloudTrail-Insight)\//;
 
-/** Files of a directory in the S3 key layout (or any layout: see listTrailFiles). */
+/**
+ * Files of a directory in the S3 key layout (or any layout: see listTrailFiles). A symbolic link
+ * to a file is followed only when its target is inside the root too: one pointing outside (say, at
+ * a credentials file) is left out and its path noted in `outside`, never read.
+ */
 export class DirectoryLister {
+  /** Links of the last listing whose target is outside the root. */
+  outside: string[] = [];
+
   /**
    * @param settleMs a file modified more recently than this is left for the next listing: it may
    *   still be being written (copied in, synced down).
@@ -21,10 +29,18 @@ export class DirectoryLister {
 
   async list(now = Date.now()): Promise<TrailFileRef[]> {
     const files: TrailFileRef[] = [];
+    this.outside = [];
     for await (const path of listTrailFiles(this.root)) {
       let info;
       try {
-        info = await stat(path);
+        info = await lstat(path);
+        if (info.isSymbolicLink()) {
+          if (!(await isInside(this.root, path))) {
+            this.outside.push(path);
+            continue;
+          }
+          info = await stat(path);
+        }
       } catch {
         continue; // removed since it was listed
       }
@@ -137,6 +153,21 @@ export class S3Lister {
     } while (token);
     return out;
   }
+}
+
+/**
+ * Whether `path`, symbolic links resolved, is `root` or under it (root's own links resolved too).
+ * A path that does not exist counts as inside: whoever opens it reports it missing.
+ */
+export async function isInside(root: string, path: string): Promise<boolean> {
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch {
+    return true;
+  }
+  const rel = relative(await realpath(root), real);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 /** Whether an object key names a trail file to read (not a digest, not Insights output). */

@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { Reject } from '../records/record-parser.js';
 import type { ReadResult } from '../records/record-reader.js';
+import { isInside } from './trail-file.listers.js';
 import {
   streamRecords,
   streamSlimEvents,
@@ -19,9 +21,22 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  */
 const WHOLE_READ_MAX_BYTES = 4 * 1024 * 1024;
 
+export interface TrailFileReaderSettings {
+  /** Largest decompressed file read (TRAIL_FILE_MAX_BYTES): see StreamReadOptions.maxInputBytes. */
+  maxInputBytes?: number;
+  /**
+   * The trail directory (TRAIL_DIR): a local file whose real path (symbolic links resolved) is
+   * outside it is refused unread, however it was listed (a link can change after listing).
+   */
+  root?: string;
+}
+
 /** Opens trail files wherever they are and reads their records in a stream. */
 export class TrailFileReader {
-  constructor(private readonly clients?: TrailFileClients) {}
+  constructor(
+    private readonly clients?: TrailFileClients,
+    private readonly settings: TrailFileReaderSettings = {},
+  ) {}
 
   /**
    * The file's raw bytes: whole when it is at most WHOLE_READ_MAX_BYTES, else a stream.
@@ -50,7 +65,9 @@ export class TrailFileReader {
     options: StreamReadOptions = {},
     stats?: StreamReadStats,
   ): AsyncGenerator<ReadResult> {
-    yield* streamRecords(await this.open(location), origin, options, stats);
+    const refused = await this.refusal(location, origin);
+    if (refused) yield { records: [], rejects: [refused] };
+    else yield* streamRecords(await this.open(location), origin, this.withLimit(options), stats);
   }
 
   /** The file's records in their queue form, by account-region (see streamSlimEvents). */
@@ -60,6 +77,20 @@ export class TrailFileReader {
     fallbackAccountId: string | undefined,
     options: StreamReadOptions = {},
   ): AsyncGenerator<SlimEventsPart> {
-    yield* streamSlimEvents(await this.open(location), origin, fallbackAccountId, options);
+    const refused = await this.refusal(location, origin);
+    if (refused) yield { groups: [], rejects: [refused] };
+    else yield* streamSlimEvents(await this.open(location), origin, fallbackAccountId, this.withLimit(options));
+  }
+
+  private withLimit(options: StreamReadOptions): StreamReadOptions {
+    const { maxInputBytes } = this.settings;
+    return maxInputBytes === undefined || options.maxInputBytes !== undefined ? options : { ...options, maxInputBytes };
+  }
+
+  /** An `outside-root` reject (the path only, never the content) for a local file that leaves the root. */
+  private async refusal(location: TrailFileLocation, origin: string): Promise<Reject | undefined> {
+    if (location.kind !== 'dir' || this.settings.root === undefined) return undefined;
+    if (await isInside(this.settings.root, location.path)) return undefined;
+    return { reason: 'outside-root', detail: `${location.path} resolves outside ${this.settings.root}`, origin };
   }
 }

@@ -11,6 +11,20 @@ export interface ApiKeyEntry {
   scope: 'read' | 'admin';
 }
 
+/** A bucket SQS notifications may name, and the key prefix its files must sit under ('' for any key). */
+export interface AllowedBucket {
+  bucket: string;
+  prefix: string;
+}
+
+/**
+ * Default of TRAIL_FILE_MAX_BYTES (decompressed): CloudTrail writes a file per account-region about
+ * every 5 minutes, records of at most 256 KB and files of at most 50 MB compressed; real files are
+ * KBs to a few MB. 256 MiB is far above what a busy account-region writes in 5 minutes, and bounds
+ * the memory of formats read whole (NDJSON, arrays) well under the 512 MB a worker is sized for.
+ */
+export const DEFAULT_TRAIL_FILE_MAX_BYTES = 256 * 1024 * 1024;
+
 export interface AwsAccountEntry {
   accountId: string;
   /** Role to assume for this account; absent means the default credentials' own account. */
@@ -48,6 +62,14 @@ export interface AppConfig {
   sqsQueueUrl?: string;
   /** Overrides the SQS endpoint (an SQS-compatible server). */
   sqsEndpoint?: string;
+  /**
+   * Buckets (and key prefixes) SQS notifications may name besides S3_BUCKET under S3_PREFIX: a
+   * notification naming anything else is refused (parked as `not-allowed`), never read with our
+   * credentials.
+   */
+  sqsAllowedBuckets: AllowedBucket[];
+  /** Largest decompressed trail file read; past it the file is one `too-large` reject, not retried. */
+  trailFileMaxBytes: number;
   /** Trail files one detector process reads at once (the files queue's concurrency). */
   fileWorkers: number;
   /** How late a trail file may arrive after its delivery time: the watermark of file sources. */

@@ -61,8 +61,10 @@ describe('loadConfig', () => {
       s3Prefix: '',
       s3Region: 'us-east-1',
       sqsEndpoint: undefined,
+      sqsAllowedBuckets: [],
       sqsQueueUrl: undefined,
       trailFileLatenessMinutes: 15,
+      trailFileMaxBytes: 256 * 1024 * 1024,
     });
   });
 

@@ -1,10 +1,12 @@
-import type {
-  ApiKeyEntry,
-  AppConfig,
-  AwsAccountEntry,
-  CloudTrailSourceKind,
-  LogFormat,
-  LogLevel,
+import {
+  DEFAULT_TRAIL_FILE_MAX_BYTES,
+  type AllowedBucket,
+  type ApiKeyEntry,
+  type AppConfig,
+  type AwsAccountEntry,
+  type CloudTrailSourceKind,
+  type LogFormat,
+  type LogLevel,
 } from './app-config.js';
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -16,6 +18,8 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /**
  * Reads and validates the environment once. Every problem is collected, so one start
@@ -45,7 +49,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     accounts: read.list('AWS_ACCOUNTS', ['123456789012']).map((entry) => parseAccount(entry, problems)),
     cloudTrailEndpoint: read.optionalUrl('CLOUDTRAIL_ENDPOINT', ['http:', 'https:']),
     trailDir: env.TRAIL_DIR || undefined,
-    s3Bucket: read.optionalMatching('S3_BUCKET', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+    s3Bucket: read.optionalMatching('S3_BUCKET', BUCKET_NAME, 'an S3 bucket name'),
     s3Prefix: read
       .matching('S3_PREFIX', /^[^\s]{0,512}$/, '', 'a key prefix without white space')
       .replace(/^\/+|\/+$/g, ''),
@@ -53,6 +57,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     s3Region: read.matching('S3_REGION', /^[a-z]{2}(-[a-z]+)+-\d+$/, 'us-east-1', 'a region like us-east-1'),
     sqsQueueUrl: read.optionalUrl('SQS_QUEUE_URL', ['http:', 'https:']),
     sqsEndpoint: read.optionalUrl('SQS_ENDPOINT', ['http:', 'https:']),
+    sqsAllowedBuckets: read.list('SQS_ALLOWED_BUCKETS').map((entry) => parseAllowedBucket(entry, problems)),
+    trailFileMaxBytes: read.int('TRAIL_FILE_MAX_BYTES', DEFAULT_TRAIL_FILE_MAX_BYTES, 1024 * 1024, 8 * 1024 ** 3),
     fileWorkers: read.int('FILE_WORKERS', 2, 1, 64),
     trailFileLatenessMinutes: read.int('TRAIL_FILE_LATENESS_MINUTES', 15, 0, 24 * 60),
 
@@ -95,6 +101,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (source === 'files' && !config.trailDir) problems.push('TRAIL_DIR is required when CLOUDTRAIL_SOURCE=files');
   if (source === 's3' && !config.s3Bucket) problems.push('S3_BUCKET is required when CLOUDTRAIL_SOURCE=s3');
   if (source === 'sqs' && !config.sqsQueueUrl) problems.push('SQS_QUEUE_URL is required when CLOUDTRAIL_SOURCE=sqs');
+  // Notifications name buckets the service then reads with its own credentials: only known ones.
+  if (source === 'sqs' && !config.s3Bucket && config.sqsAllowedBuckets.length === 0)
+    problems.push('S3_BUCKET or SQS_ALLOWED_BUCKETS is required when CLOUDTRAIL_SOURCE=sqs');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -249,6 +258,16 @@ function parseAccount(entry: string, problems: string[]): AwsAccountEntry {
     problems.push(`AWS_ACCOUNTS role for ${accountId} must be an IAM role ARN, got "${roleArn}"`);
   }
   return roleArn ? { accountId, roleArn } : { accountId };
+}
+
+function parseAllowedBucket(entry: string, problems: string[]): AllowedBucket {
+  // "bucket" or "bucket/prefix" (the trail's key prefix, before AWSLogs/)
+  const slash = entry.indexOf('/');
+  const bucket = slash === -1 ? entry : entry.slice(0, slash);
+  const prefix = slash === -1 ? '' : entry.slice(slash + 1).replace(/^\/+|\/+$/g, '');
+  if (!BUCKET_NAME.test(bucket))
+    problems.push(`SQS_ALLOWED_BUCKETS entries must be "bucket" or "bucket/prefix", got "${entry}"`);
+  return { bucket, prefix };
 }
 
 function checkRegion(region: string, problems: string[]): string {

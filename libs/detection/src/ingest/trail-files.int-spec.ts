@@ -388,6 +388,7 @@ describe('trail files: directory, S3 and SQS sources count the same', () => {
         CLOUDTRAIL_SOURCE: 'sqs',
         SQS_QUEUE_URL: sqs.queueUrl('trail'),
         SQS_ENDPOINT: sqs.url,
+        SQS_ALLOWED_BUCKETS: `${BUCKET}/trails`,
         S3_ENDPOINT: s3.url,
         POLL_INTERVAL_SECONDS: '0.1',
       }),
