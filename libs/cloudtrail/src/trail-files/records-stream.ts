@@ -229,6 +229,10 @@ async function* streamParts<P extends { rejects: Reject[] }>(
     for await (const chunk of bytes) {
       stats.bytes += chunk.length;
       if (stats.bytes > limit) {
+        // The records read before the limit still count, as when the stream is split already.
+        const salvaged = held ? split(Buffer.concat(held, heldBytes)) : undefined;
+        held = undefined;
+        if (salvaged) yield salvaged;
         yield single('too-large', `decompresses to more than the limit of ${limit} bytes`);
         return;
       }

@@ -18,12 +18,13 @@ export interface AllowedBucket {
 }
 
 /**
- * Default of TRAIL_FILE_MAX_BYTES (decompressed): CloudTrail writes a file per account-region about
- * every 5 minutes, records of at most 256 KB and files of at most 50 MB compressed; real files are
- * KBs to a few MB. 256 MiB is far above what a busy account-region writes in 5 minutes, and bounds
- * the memory of formats read whole (NDJSON, arrays) well under the 512 MB a worker is sized for.
+ * Default of TRAIL_FILE_MAX_BYTES (decompressed). CloudTrail writes one file per account-region
+ * about every 5 minutes, with records of at most 256 KB; real files are KBs to a few MB, and
+ * 128 MiB holds some 100,000 events (over 300 a second for 5 minutes in one account-region).
+ * Formats other than `{"Records":[...]}` are held whole to be parsed, so this also bounds a
+ * worker's memory: FILE_WORKERS (2) such files at once stay well under 512 MB.
  */
-export const DEFAULT_TRAIL_FILE_MAX_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_TRAIL_FILE_MAX_BYTES = 128 * 1024 * 1024;
 
 export interface AwsAccountEntry {
   accountId: string;

@@ -64,7 +64,7 @@ describe('loadConfig', () => {
       sqsAllowedBuckets: [],
       sqsQueueUrl: undefined,
       trailFileLatenessMinutes: 15,
-      trailFileMaxBytes: 256 * 1024 * 1024,
+      trailFileMaxBytes: 128 * 1024 * 1024,
     });
   });
 

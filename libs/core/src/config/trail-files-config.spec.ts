@@ -66,10 +66,12 @@ describe('trail file sources configuration', () => {
     ]);
   });
 
-  it('TRAIL_FILE_MAX_BYTES bounds the decompressed size of a trail file: 256 MiB by default, 1 MiB to 8 GiB', () => {
-    expect(loadConfig({}).trailFileMaxBytes).toBe(256 * 1024 * 1024);
+  it('TRAIL_FILE_MAX_BYTES bounds the decompressed size of a trail file: 128 MiB by default, 1 MiB to 8 GiB', () => {
+    expect(loadConfig({}).trailFileMaxBytes).toBe(128 * 1024 * 1024);
     expect(loadConfig({ TRAIL_FILE_MAX_BYTES: '1048576' }).trailFileMaxBytes).toBe(1024 * 1024);
     expect(problemsOf({ TRAIL_FILE_MAX_BYTES: '1000' })[0]).toMatch(/^TRAIL_FILE_MAX_BYTES must be a number from/);
-    expect(problemsOf({ TRAIL_FILE_MAX_BYTES: '2097152.5' })[0]).toMatch(/^TRAIL_FILE_MAX_BYTES must be a whole number/);
+    expect(problemsOf({ TRAIL_FILE_MAX_BYTES: '2097152.5' })[0]).toMatch(
+      /^TRAIL_FILE_MAX_BYTES must be a whole number/,
+    );
   });
 });
