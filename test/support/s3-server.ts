@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -23,7 +23,9 @@ export interface LocalS3 {
 
 export async function startS3(): Promise<LocalS3> {
   const directory = mkdtempSync(join(tmpdir(), 'trailsight-s3-'));
-  const script = fileURLToPath(new URL('../../test/support/s3rver.child.mjs', import.meta.url));
+  // Compiled copies of test/support (the reliability runner's) hold no .mjs: then the checkout's.
+  const compiled = fileURLToPath(new URL('../../test/support/s3rver.child.mjs', import.meta.url));
+  const script = existsSync(compiled) ? compiled : join(process.cwd(), 'test/support/s3rver.child.mjs');
   const child = spawn(process.execPath, ['--openssl-legacy-provider', script, directory], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
