@@ -164,6 +164,43 @@ describe('streamRecords', () => {
     expect(json.length).toBeGreaterThan(4 * 64 * 1024);
   });
 
+  it('stops at maxInputBytes in every form: records before it count, one too-large reject, the source is closed', async () => {
+    const first = JSON.stringify(record('e1'));
+    for (const [name, head, wholeBytes] of [
+      ['streamed Records', `{"Records":[${first},`, 0],
+      ['Records held to parse whole', `{"Records":[${first},`, undefined],
+      ['another format, held whole', '[', undefined],
+    ] as const) {
+      let chunksRead = 0;
+      let closed = false;
+      // An endless source (as an S3 body or a file stream of a bomb): only a limit ends it.
+      const source: AsyncIterable<Buffer> = {
+        [Symbol.asyncIterator]: () => ({
+          next: () =>
+            Promise.resolve({
+              done: false,
+              value: chunksRead++ === 0 ? Buffer.from(head) : Buffer.alloc(65_536, 0x20),
+            }),
+          return: () => {
+            closed = true;
+            return Promise.resolve({ done: true, value: undefined });
+          },
+        }),
+      };
+      const results: ReadResult = { records: [], rejects: [] };
+      for await (const part of streamRecords(source, name, { maxInputBytes: 1024 * 1024, wholeBytes })) {
+        results.records.push(...part.records);
+        results.rejects.push(...part.rejects);
+      }
+      expect(results.rejects.map((r) => `${r.reason}: ${r.detail}`)).toEqual([
+        `too-large: decompresses to more than the limit of ${1024 * 1024} bytes`,
+      ]);
+      expect(results.records.length).toBe(name === 'another format, held whole' ? 0 : 1);
+      expect(chunksRead).toBeLessThan(20);
+      expect(closed).toBe(true);
+    }
+  });
+
   it('gives the queue form and account-region of each record with streamSlimEvents', async () => {
     const records = [
       record('a'),

@@ -406,11 +406,17 @@ function* slices(buffer: Buffer, size: number): Generator<Buffer> {
 }
 
 async function* prepend(first: Buffer, rest: AsyncIterator<Buffer | Uint8Array | string>): AsyncGenerator<Buffer> {
-  yield first;
-  for (;;) {
-    const next = await rest.next();
-    if (next.done) return;
-    yield toBuffer(next.value);
+  let done = false;
+  try {
+    yield first;
+    for (;;) {
+      const next = await rest.next();
+      if ((done = next.done === true)) return;
+      yield toBuffer(next.value);
+    }
+  } finally {
+    // Reading stopped early (a limit, a corrupt stream): close the source, an S3 body's socket or a file.
+    if (!done) await rest.return?.();
   }
 }
 
