@@ -286,8 +286,7 @@ async function start(): Promise<Setup> {
     await running.healthy();
     return running;
   };
-  await Promise.all([launch('detector', 'detector'), launch('api', 'api')]);
-  await launch('poller', 'poller-files');
+  await Promise.all([launch('detector', 'detector'), launch('api', 'api'), launch('poller', 'poller-files')]);
   const keys = new KeySpace(PREFIX);
   return {
     redisServer,
