@@ -18,7 +18,15 @@ export interface AwsAccountEntry {
 }
 
 export interface AppConfig {
+  /** redis:// or rediss:// (TLS), with credentials when Redis wants them: redis://user:password@host:port/db. */
   redisUrl: string;
+  /** PEM CA bundle that signed a rediss:// server's certificate (else the system's CAs). */
+  redisTlsCaFile?: string;
+  /**
+   * SECRETS_KEY: 32 bytes that encrypt webhook secrets at rest (AES-256-GCM). Absent: secrets are
+   * stored in plaintext and every process that handles them warns at boot.
+   */
+  secretsKey?: Buffer;
   /** Prefix of every Redis key and BullMQ queue this deployment owns. */
   redisPrefix: string;
   port: number;

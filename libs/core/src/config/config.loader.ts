@@ -1,3 +1,6 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { redactUrl } from '../logging/redact.js';
+import { parseSecretsKey } from '../secrets/secrets-cipher.js';
 import type {
   ApiKeyEntry,
   AppConfig,
@@ -32,6 +35,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   );
   const config: AppConfig = {
     redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisTlsCaFile: read.optionalFile('REDIS_TLS_CA_FILE'),
+    secretsKey: parseSecretsKey(env.SECRETS_KEY, problems),
     redisPrefix: read.matching('REDIS_PREFIX', /^[A-Za-z0-9_-]{1,32}$/, 'ts', 'letters, digits, _ or -'),
     port: read.int('PORT', 3000, 1, 65535),
     apiKeys: read.list('API_KEYS').map((entry) => parseApiKey(entry, problems)),
@@ -92,6 +97,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     findingsRetentionDays: read.int('FINDINGS_RETENTION_DAYS', 90, 1, 3650),
   };
 
+  if (config.redisTlsCaFile && !config.redisUrl.startsWith('rediss:'))
+    problems.push('REDIS_TLS_CA_FILE is set but REDIS_URL is not a rediss:// (TLS) URL');
   if (source === 'files' && !config.trailDir) problems.push('TRAIL_DIR is required when CLOUDTRAIL_SOURCE=files');
   if (source === 's3' && !config.s3Bucket) problems.push('S3_BUCKET is required when CLOUDTRAIL_SOURCE=s3');
   if (source === 'sqs' && !config.sqsQueueUrl) problems.push('SQS_QUEUE_URL is required when CLOUDTRAIL_SOURCE=sqs');
@@ -215,9 +222,24 @@ class EnvReader {
       if (!protocols.includes(url.protocol)) throw new Error('protocol');
       return raw;
     } catch {
+      // Redacted: a URL may carry a password (REDIS_URL), and this message reaches the logs.
       this.problems.push(
-        `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${raw}"`,
+        `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${redactUrl(raw)}"`,
       );
+      return undefined;
+    }
+  }
+
+  /** A path to a readable regular file. */
+  optionalFile(name: string): string | undefined {
+    const raw = this.raw(name);
+    if (raw === undefined) return undefined;
+    try {
+      accessSync(raw, constants.R_OK);
+      if (!statSync(raw).isFile()) throw new Error('not a file');
+      return raw;
+    } catch {
+      this.problems.push(`${name} must name a readable file, got "${raw}"`);
       return undefined;
     }
   }
