@@ -17,7 +17,8 @@ import { WebhookSecretsAtRest } from './subscriptions/webhook-secrets-at-rest.js
       provide: WebhookUrlGuard,
       inject: [APP_CONFIG],
       // Tests swap the resolver with overrideProvider(WebhookUrlGuard).
-      useFactory: (config: AppConfig) => new WebhookUrlGuard({ allowPrivate: config.webhookAllowPrivate }),
+      useFactory: (config: AppConfig) =>
+        new WebhookUrlGuard({ allowPrivate: config.webhookAllowPrivate, allowedPorts: config.webhookAllowedPorts }),
     },
     {
       provide: WebhookHttpClient,

@@ -79,6 +79,11 @@ export interface AppConfig {
 
   /** Deliver webhooks to loopback, private, link-local and metadata addresses (tests, closed networks). */
   webhookAllowPrivate: boolean;
+  /**
+   * Ports a webhook URL may name: `any`, or a list. Default 80 and 443; `any` when
+   * webhookAllowPrivate is on (a closed network's receivers listen where they like).
+   */
+  webhookAllowedPorts: readonly number[] | 'any';
   /** Per-attempt limit of one webhook POST: connect, request and response. */
   webhookTimeoutMs: number;
   /** Attempts per webhook delivery (first try included) before it counts as failed. */

@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       backfillDays: 7,
       batchSize: 500,
       webhookAllowPrivate: false,
+      webhookAllowedPorts: [80, 443],
       webhookTimeoutMs: 10_000,
       webhookMaxAttempts: 8,
       webhookBackoffMs: 2_000,
@@ -240,6 +241,21 @@ describe('loadConfig', () => {
         expect(problems[0]).not.toContain(bad);
       }
     });
+  });
+
+  it('reads WEBHOOK_ALLOWED_PORTS: 80,443 by default, any port with WEBHOOK_ALLOW_PRIVATE, or the list given', () => {
+    expect(loadConfig({}).webhookAllowedPorts).toEqual([80, 443]);
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'true' }).webhookAllowedPorts).toBe('any');
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_ALLOWED_PORTS: '443' }).webhookAllowedPorts).toEqual([
+      443,
+    ]);
+    expect(loadConfig({ WEBHOOK_ALLOWED_PORTS: ' 443, 8443,443 ' }).webhookAllowedPorts).toEqual([443, 8443]);
+    expect(loadConfig({ WEBHOOK_ALLOWED_PORTS: 'ANY' }).webhookAllowedPorts).toBe('any');
+    for (const bad of ['0', '65536', '80,x', '80;443', '-1']) {
+      expect(problemsOf({ WEBHOOK_ALLOWED_PORTS: bad })).toEqual([
+        `WEBHOOK_ALLOWED_PORTS must be "any" or ports from 1 to 65535, comma-separated, got "${bad}"`,
+      ]);
+    }
   });
 
   describe('AWS_ACCOUNTS', () => {

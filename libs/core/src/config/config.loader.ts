@@ -33,6 +33,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ['simulator', 'aws', 'files', 's3', 'sqs'],
     'simulator',
   );
+  const allowPrivate = read.bool('WEBHOOK_ALLOW_PRIVATE', false);
   const config: AppConfig = {
     redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     redisTlsCaFile: read.optionalFile('REDIS_TLS_CA_FILE'),
@@ -72,7 +73,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     backfillDays: read.number('BACKFILL_DAYS', 7, 0, 90),
     batchSize: read.int('BATCH_SIZE', 500, 1, 10_000),
 
-    webhookAllowPrivate: read.bool('WEBHOOK_ALLOW_PRIVATE', false),
+    webhookAllowPrivate: allowPrivate,
+    webhookAllowedPorts: parsePorts(env.WEBHOOK_ALLOWED_PORTS, allowPrivate, problems),
     webhookTimeoutMs: read.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 25_000),
     webhookMaxAttempts: read.int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
     webhookBackoffMs: read.int('WEBHOOK_BACKOFF_MS', 2_000, 1, 3_600_000),
@@ -104,6 +106,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (source === 'sqs' && !config.sqsQueueUrl) problems.push('SQS_QUEUE_URL is required when CLOUDTRAIL_SOURCE=sqs');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** WEBHOOK_ALLOWED_PORTS: `any`, or comma-separated ports; default 80,443 (any with WEBHOOK_ALLOW_PRIVATE). */
+function parsePorts(raw: string | undefined, allowPrivate: boolean, problems: string[]): readonly number[] | 'any' {
+  const text = raw?.trim();
+  if (!text) return allowPrivate ? 'any' : [80, 443];
+  if (text.toLowerCase() === 'any') return 'any';
+  const ports = text.split(',').map((p) => p.trim());
+  if (ports.some((p) => !/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535)) {
+    problems.push(`WEBHOOK_ALLOWED_PORTS must be "any" or ports from 1 to 65535, comma-separated, got "${text}"`);
+    return [80, 443];
+  }
+  return [...new Set(ports.map(Number))];
 }
 
 const TUNING_KEYS: Record<string, 'number' | 'boolean'> = {

@@ -148,7 +148,9 @@ describe('webhook secrets at rest', () => {
       expect(await pingVerifies(call, LEGACY_2, 'legacy-plaintext-secret-0002')).toBe(true);
 
       // A new secret by PATCH is encrypted too.
-      expect((await call('PATCH', `/v1/webhooks/${LEGACY_2}`, { secret: 'rotated-secret-value-0003' })).status).toBe(200);
+      expect((await call('PATCH', `/v1/webhooks/${LEGACY_2}`, { secret: 'rotated-secret-value-0003' })).status).toBe(
+        200,
+      );
       expect(JSON.stringify(await raw.hgetall(keys.webhookSubscription(LEGACY_2)))).not.toContain('rotated-secret');
       expect(await pingVerifies(call, LEGACY_2, 'rotated-secret-value-0003')).toBe(true);
 

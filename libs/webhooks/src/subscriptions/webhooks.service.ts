@@ -100,7 +100,7 @@ export class WebhooksService {
       await this.guard.check(url);
     } catch (error) {
       if (error instanceof UnsafeWebhookUrlError) {
-        this.logger.warn(`webhook url ${redactUrl(url)} refused: ${error.message}`);
+        this.logger.warn(`webhook url ${redactUrl(url)} refused: ${error.detail}`);
         throw new BadRequestException(error.message);
       }
       throw error;
