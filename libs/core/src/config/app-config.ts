@@ -67,6 +67,8 @@ export interface AppConfig {
   /** Events per minute per account-region the simulator generates at its busiest hour. */
   simulatorEventsPerMinute: number;
   simulatorSeed: number;
+  /** SIMULATOR_CONTROL: who may call the simulator's control routes, `loopback` callers only or `any`. */
+  simulatorControl: 'loopback' | 'any';
 
   /** LookupEvents requests per second per account-region, shared by every poller replica. */
   lookupEventsRate: number;

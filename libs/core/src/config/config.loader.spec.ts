@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       cloudTrailEndpoint: undefined,
       trailDir: undefined,
       simulatorPort: 4599,
+      simulatorControl: 'loopback',
       simulatorRateLimit: 2,
       simulatorEventsPerMinute: 60,
       simulatorSeed: 1,

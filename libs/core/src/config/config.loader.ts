@@ -66,6 +66,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     simulatorRateLimit: read.number('SIMULATOR_RATE_LIMIT', 2, 0.1, 100_000),
     simulatorEventsPerMinute: read.int('SIMULATOR_EVENTS_PER_MINUTE', 60, 1, 1_000_000),
     simulatorSeed: read.int('SIMULATOR_SEED', 1, 0, 2 ** 31 - 1),
+    simulatorControl: read.oneOf('SIMULATOR_CONTROL', ['loopback', 'any'], 'loopback'),
 
     lookupEventsRate: read.number('LOOKUP_EVENTS_RATE', 2, 0.1, 100_000),
     pollIntervalSeconds: read.number('POLL_INTERVAL_SECONDS', 10, 0.1, 3600),
