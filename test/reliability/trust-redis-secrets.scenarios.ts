@@ -256,7 +256,7 @@ export async function runTrustRedisSecretsScenarios(report: Report): Promise<voi
           'a copy is not signed',
         );
         // The id is inside the signature: the body with another id does not verify.
-        const first = copies[0]!;
+        const [first] = copies;
         const forged = first.rawBody.replace(deliveryId, randomUUID());
         check(!verifyTrailsightSignature(GIVEN_SECRET, forged, first.signature), 'a changed body id still verifies');
         // README's receiver, run as written: handles the delivery once, and a replay of the body under
@@ -306,7 +306,7 @@ export async function runTrustRedisSecretsScenarios(report: Report): Promise<voi
       }
     });
 
-    await report.scenario('trust/no-password-or-secret-in-any-output', async (figures) => {
+    await report.scenario('trust/no-password-or-secret-in-any-output', (figures) => {
       const outputs = apps.map((app) => app.output()).join('\n');
       figures.bytes = outputs.length;
       const found = [PASSWORD, encodeURIComponent(PASSWORD), SECRETS_KEY, LEGACY_SECRET, GIVEN_SECRET].filter((v) =>
@@ -317,6 +317,7 @@ export async function runTrustRedisSecretsScenarios(report: Report): Promise<voi
       const crashed = apps.filter((app) => app.crashed()).map((app) => app.name);
       report.crashes += crashed.length;
       check(crashed.length === 0, `crashed: ${crashed.join(', ')}`);
+      return Promise.resolve();
     });
   } finally {
     await Promise.all(apps.map((app) => app.stop().catch(() => undefined)));

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AuthModule, CoreModule, KeySpace, loadConfig, useJsonBodies } from '@trailsight/core';
@@ -82,10 +82,12 @@ async function startApi(secretsKey: Buffer | undefined) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
+    // Response bodies are checked field by field.
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
+    const json: any = text ? JSON.parse(text) : undefined;
+    return { status: response.status, body: json };
   };
-  return { app: app as INestApplication, call, logger };
+  return { app, call, logger };
 }
 
 /** A subscription as the code before encryption wrote it: the secret in plaintext in `secret`. */
