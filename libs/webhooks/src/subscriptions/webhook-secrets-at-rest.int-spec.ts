@@ -3,6 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AuthModule, CoreModule, KeySpace, loadConfig, useJsonBodies } from '@trailsight/core';
+import { buildStartRecord } from '@trailsight/findings';
 import { QueueModule } from '@trailsight/queue';
 import { Redis } from 'ioredis';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
@@ -11,6 +12,7 @@ import {
   verifyTrailsightSignature,
   type WebhookReceiver,
 } from '../../../../test/support/webhook-receiver.js';
+import { InsightNotifier } from '../delivery/insight-notifier.js';
 import { WebhooksModule } from '../webhooks.module.js';
 
 /** Webhook secrets at rest: AES-256-GCM under SECRETS_KEY, plaintext without it, migrated when it arrives. */
@@ -58,6 +60,8 @@ async function startApi(secretsKey: Buffer | undefined) {
     REDIS_PREFIX: PREFIX,
     API_KEYS: ADMIN,
     WEBHOOK_ALLOW_PRIVATE: 'true',
+    WEBHOOK_MAX_ATTEMPTS: '2',
+    WEBHOOK_BACKOFF_MS: '50',
     ...(secretsKey ? { SECRETS_KEY: secretsKey.toString('base64') } : {}),
   });
   const moduleRef = await Test.createTestingModule({
@@ -183,6 +187,37 @@ describe('webhook secrets at rest', () => {
       expect(refused.status).toBe(409);
       expect(refused.body.message).toMatch(/encrypted but SECRETS_KEY is not set/);
       expect(JSON.stringify(refused.body)).not.toContain('rotated-secret');
+
+      // A queued delivery is never signed with a wrong secret: it fails (and retries), saying why.
+      const before = receiver.requests.length;
+      const record = buildStartRecord(
+        {
+          accountId: '123456789012',
+          region: 'us-east-1',
+          eventSource: 'ec2.amazonaws.com',
+          eventName: 'RunInstances',
+          insightType: 'ApiCallRateInsight',
+          startMinute: Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000,
+          durationMinutes: 1,
+          insightAverage: 40,
+          baselineAverage: 1,
+          baselineDurationMinutes: 10080,
+        },
+        { sharedEventID: randomUUID() },
+      );
+      await app.get(InsightNotifier).notify('insight.start', record);
+      const decryptFailures = () =>
+        logger.lines.filter((line) => line.includes(`cannot decrypt the secret of subscription ${LEGACY_2}`)).length;
+      const deadline = Date.now() + 15_000;
+      while (decryptFailures() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(decryptFailures()).toBe(2); // both attempts
+      // Only the plaintext subscription was delivered to, signed with its own secret.
+      await new Promise((r) => setTimeout(r, 300));
+      const delivered = receiver.requests.slice(before);
+      expect(delivered).toHaveLength(1);
+      expect(verifyTrailsightSignature('plain-secret-value-00004', delivered[0].rawBody, delivered[0].signature)).toBe(
+        true,
+      );
     } finally {
       await app.close();
     }
