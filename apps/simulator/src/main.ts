@@ -3,8 +3,9 @@ import { ConfigError, createLogger, loadConfig, type AppConfig } from '@trailsig
 
 /**
  * The simulated AWS account on its own (`npm run simulator`, or the docker-compose `simulator`
- * service): LookupEvents and the control routes on SIMULATOR_PORT, every interface (so other
- * containers reach it). Point CLOUDTRAIL_ENDPOINT at it; access keys are AKIDSIM<account id>.
+ * service): LookupEvents on SIMULATOR_PORT, every interface (so other containers reach it), and
+ * the control routes on the same port for loopback callers only unless SIMULATOR_CONTROL=any.
+ * Point CLOUDTRAIL_ENDPOINT at it; access keys are AKIDSIM<account id>.
  */
 async function main(): Promise<void> {
   let config: AppConfig;
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
   const { server } = createSimulator(options);
   const { port } = await server.start(config.simulatorPort, '0.0.0.0');
   logger.log(
-    `Simulated CloudTrail account listening on http://127.0.0.1:${port} (all interfaces): ` +
+    `Simulated CloudTrail account listening on http://127.0.0.1:${port} (all interfaces; control routes ` +
+      `${config.simulatorControl === 'any' ? 'for everyone' : 'for loopback callers only'}): ` +
       `accounts ${options.accounts.join(', ')}, regions ${options.regions.join(', ')}, ` +
       `${options.eventsPerMinute} events/min at peak, ${options.rateLimit} LookupEvents requests/s, ` +
       `access key AKIDSIM<account id>`,

@@ -18,3 +18,4 @@ export { redisRepository } from './redis/redis-repository.provider.js';
 export { RedisService } from './redis/redis.service.js';
 export { bullPrefix, workerConnectionOptions } from './redis/redis-connection.options.js';
 export { RedisConnectionFactory } from './redis/redis-connection.factory.js';
+export { SecretDecryptionError, SecretsCipher } from './secrets/secrets-cipher.js';

@@ -24,7 +24,7 @@ export class JobProducer implements OnModuleDestroy {
   private readonly queues = new Map<QueueName, Queue>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.connections = new RedisConnectionFactory(config.redisUrl, this.logger);
+    this.connections = new RedisConnectionFactory(config, this.logger);
   }
 
   async queue(item: AnyJobItem): Promise<void> {

@@ -18,7 +18,7 @@ import { TrailFilesQueueSink } from './trail-files-queue.sink.js';
     BullModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        connection: workerConnectionOptions(config.redisUrl),
+        connection: workerConnectionOptions(config),
         prefix: bullPrefix(config.redisPrefix),
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
       }),

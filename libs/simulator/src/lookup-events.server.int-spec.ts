@@ -6,6 +6,7 @@ import {
   type Event,
   type LookupEventsCommandInput,
 } from '@aws-sdk/client-cloudtrail';
+import { networkInterfaces } from 'node:os';
 import { type CloudTrailRecord, MINUTE_MS } from '@trailsight/domain';
 import type { TruthRow } from './simulated-account.js';
 import { createSimulator, type Simulator } from './simulator.factory.js';
@@ -562,5 +563,62 @@ describe('SimulatorServer throttling', () => {
       if ((await outcome(sdk.send(new LookupEventsCommand({ MaxResults: 1 })))).name === 'ok') served++;
     }
     expect(performance.now() - started).toBeGreaterThan(900);
+  });
+});
+
+describe('SimulatorServer control routes', () => {
+  /** This host's first non-loopback IPv4 address: a caller that is not on loopback. */
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+  const maybe = external ? it : it.skip;
+  if (!external)
+    console.warn('SKIPPED the non-loopback control route test: this host has no non-loopback IPv4 address');
+
+  async function listenEverywhere(control?: 'loopback' | 'any') {
+    const sim = createSimulator({ seed: 3, accounts: [ACCOUNT], regions: ['us-east-1'], eventsPerMinute: 10, control });
+    const { port } = await sim.server.start(0, '0.0.0.0');
+    return { sim, port };
+  }
+
+  const ANOMALY = JSON.stringify({ kind: 'spike', eventName: 'RunInstances', multiplier: 5, durationMinutes: 2 });
+
+  maybe('answer only loopback callers by default; LookupEvents and /health answer everyone', async () => {
+    const { sim, port } = await listenEverywhere();
+    try {
+      const at = (host: string, path: string, init?: RequestInit) => fetch(`http://${host}:${port}${path}`, init);
+      for (const [path, init] of [
+        ['/anomalies', { method: 'POST', body: ANOMALY, headers: { 'content-type': 'application/json' } }],
+        ['/faults', { method: 'POST', body: JSON.stringify({ kind: 'http-500', count: 1 }) }],
+        ['/faults', { method: 'DELETE' }],
+        ['/truth?accountId=123456789012&region=us-east-1', undefined],
+        ['/stats', undefined],
+        ['/anomalies', undefined],
+      ] as Array<[string, RequestInit | undefined]>) {
+        const refused = await at(external ?? '', path, init);
+        expect([path, refused.status]).toEqual([path, 403]);
+        expect(((await refused.json()) as { message: string }).message).toMatch(/only callers on loopback/);
+      }
+      expect(sim.account.anomalies()).toHaveLength(0);
+      expect((await at(external ?? '', '/health')).status).toBe(200);
+      // LookupEvents itself is served (here: refused by the AWS-level checks, not by the control rule).
+      const lookup = await at(external ?? '', '/', { method: 'POST', body: '{}', headers: { 'x-amz-target': TARGET } });
+      expect(lookup.status).not.toBe(403);
+      expect(lookup.status).toBeLessThan(500);
+      // From loopback, the control routes work.
+      expect((await at('127.0.0.1', '/stats')).status).toBe(200);
+      expect((await at('127.0.0.1', '/faults', { method: 'DELETE' })).status).toBe(204);
+    } finally {
+      await sim.server.stop();
+    }
+  });
+
+  maybe('answer everyone with control: any (SIMULATOR_CONTROL=any)', async () => {
+    const { sim, port } = await listenEverywhere('any');
+    try {
+      expect((await fetch(`http://${external ?? ''}:${port}/stats`)).status).toBe(200);
+    } finally {
+      await sim.server.stop();
+    }
   });
 });

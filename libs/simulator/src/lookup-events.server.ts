@@ -19,7 +19,14 @@ export interface SimulatorServerOptions {
   account: SimulatedAccount;
   /** LookupEvents requests per second per account-region before ThrottlingException (default 2, as AWS). */
   rateLimit?: number;
+  /**
+   * Who may call the control routes (anomalies, faults, truth, stats): `loopback` (default) only
+   * callers on this host's loopback, `any` everyone. LookupEvents and GET /health answer everyone.
+   */
+  control?: SimulatorControlAccess;
 }
+
+export type SimulatorControlAccess = 'loopback' | 'any';
 
 /** LookupEvents requests seen for one account-region. */
 export interface SimulatorSourceStats extends AccountRegion {
@@ -63,6 +70,7 @@ export class SimulatorServer {
   readonly faults = new FaultInjector();
   private readonly handler: LookupEventsHandler;
   private readonly rateLimit: number;
+  private readonly controlAccess: SimulatorControlAccess;
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly counters = new Map<string, SimulatorSourceStats>();
   private readonly hung = new Set<ServerResponse>();
@@ -73,6 +81,7 @@ export class SimulatorServer {
   constructor(options: SimulatorServerOptions) {
     this.account = options.account;
     this.rateLimit = options.rateLimit ?? 2;
+    this.controlAccess = options.control ?? 'loopback';
     if (!(this.rateLimit > 0)) throw new RangeError(`rateLimit must be above 0, got ${this.rateLimit}`);
     this.handler = new LookupEventsHandler(this.account, new NextTokenCodec());
   }
@@ -119,8 +128,16 @@ export class SimulatorServer {
         return;
       }
       const url = new URL(req.url ?? '/', 'http://simulator');
-      if (url.pathname === '/' && req.method === 'POST') this.lookupEvents(req, res, body);
-      else this.control(req.method ?? 'GET', url, body, res);
+      const method = req.method ?? 'GET';
+      if (url.pathname === '/' && method === 'POST') this.lookupEvents(req, res, body);
+      else if (method === 'GET' && url.pathname === '/health') this.control(method, url, body, res);
+      else if (this.controlAccess === 'loopback' && !isLoopback(req.socket.remoteAddress)) {
+        // Anyone who can reach the port could otherwise inject anomalies and faults or read the truth.
+        sendJson(res, 403, {
+          statusCode: 403,
+          message: 'the control routes answer only callers on loopback (SIMULATOR_CONTROL=loopback)',
+        });
+      } else this.control(method, url, body, res);
     } catch (error) {
       if (!res.headersSent) sendJson(res, 500, { statusCode: 500, message: `simulator error: ${String(error)}` });
       else res.destroy();
@@ -431,4 +448,11 @@ function badRecords(source: AccountRegion, batch: number): LookupEventsEvent[] {
     CloudTrailEvent,
   });
   return [event(1, '{"eventVersion": "1.08", '), event(2, JSON.stringify(recordWithoutTime)), event(3, '[1, 2, 3]')];
+}
+
+/** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
 }

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@trailsight/core';
 import type { AnomalySpec } from './anomaly.js';
-import { SimulatorServer } from './lookup-events.server.js';
+import { SimulatorServer, type SimulatorControlAccess } from './lookup-events.server.js';
 import { SimulatedAccount } from './simulated-account.js';
 import { TrafficGenerator } from './traffic-generator.js';
 
@@ -14,6 +14,8 @@ export interface SimulatorOptions {
   rhythm?: 'daily' | 'steady';
   /** LookupEvents requests per second per account-region (default 2). */
   rateLimit?: number;
+  /** Who may call the control routes: `loopback` (default) or `any`. */
+  control?: SimulatorControlAccess;
   apiCount?: number;
   errorRate?: number;
   anomalies?: readonly AnomalySpec[];
@@ -29,16 +31,19 @@ export interface Simulator {
 }
 
 export function createSimulator(options: SimulatorOptions): Simulator {
-  const { rateLimit, visibilityDelayMs, ...traffic } = options;
+  const { rateLimit, control, visibilityDelayMs, ...traffic } = options;
   const generator = new TrafficGenerator(traffic);
   const account = new SimulatedAccount({ generator, now: options.now, visibilityDelayMs });
-  const server = new SimulatorServer({ account, rateLimit });
+  const server = new SimulatorServer({ account, rateLimit, control });
   return { generator, account, server };
 }
 
 /** The simulator the configuration describes (SIMULATOR_*, AWS_REGIONS, AWS_ACCOUNTS). */
 export function simulatorOptionsFromConfig(
-  config: Pick<AppConfig, 'simulatorSeed' | 'simulatorEventsPerMinute' | 'simulatorRateLimit' | 'regions' | 'accounts'>,
+  config: Pick<
+    AppConfig,
+    'simulatorSeed' | 'simulatorEventsPerMinute' | 'simulatorRateLimit' | 'simulatorControl' | 'regions' | 'accounts'
+  >,
 ): SimulatorOptions {
   return {
     seed: config.simulatorSeed,
@@ -46,5 +51,6 @@ export function simulatorOptionsFromConfig(
     regions: config.regions,
     eventsPerMinute: config.simulatorEventsPerMinute,
     rateLimit: config.simulatorRateLimit,
+    control: config.simulatorControl,
   };
 }

@@ -1,19 +1,24 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, redisRepository } from '@trailsight/core';
+import { APP_CONFIG, type AppConfig, redisRepository, SecretsCipher } from '@trailsight/core';
 import { WebhookHttpClient } from './delivery/webhook-http.client.js';
 import { WebhookSender } from './delivery/webhook.sender.js';
 import { WebhookUrlGuard } from './safety/webhook-url.guard.js';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository.js';
+import { WebhookSecretsAtRest } from './subscriptions/webhook-secrets-at-rest.js';
 
 /** What both sides share: the subscriptions store, the URL guard and the signed sender. */
 @Module({
   providers: [
-    redisRepository(SubscriptionsRepository),
+    redisRepository(SubscriptionsRepository, (config) => ({
+      cipher: config.secretsKey && new SecretsCipher(config.secretsKey),
+    })),
+    WebhookSecretsAtRest,
     {
       provide: WebhookUrlGuard,
       inject: [APP_CONFIG],
       // Tests swap the resolver with overrideProvider(WebhookUrlGuard).
-      useFactory: (config: AppConfig) => new WebhookUrlGuard({ allowPrivate: config.webhookAllowPrivate }),
+      useFactory: (config: AppConfig) =>
+        new WebhookUrlGuard({ allowPrivate: config.webhookAllowPrivate, allowedPorts: config.webhookAllowedPorts }),
     },
     {
       provide: WebhookHttpClient,

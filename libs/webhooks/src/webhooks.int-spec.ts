@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -350,7 +354,66 @@ describe('webhook delivery', () => {
     expect(log[0]).toMatchObject({
       outcome: 'failed',
       status: 302,
-      error: 'redirect (302) to http://169.254.169.254/latest/meta-data/ not followed',
+      // Scheme and host only: a redirect target may carry a token.
+      error: 'redirect (302) to http://169.254.169.254 not followed',
     });
   }, 30_000);
+
+  it("README's receiver dedupes on the signed body id: the same on every retry, and a forged header does not get a replay through", async () => {
+    const readme = await loadReadmeReceiver();
+    const r = await receiver();
+    // Two failed attempts, then accepted: three copies of one delivery.
+    r.respond((n) => (n < 2 ? { kind: 'status', status: 500 } : OK));
+    await subscribe(r);
+    await notifier.notify('insight.start', insight().start);
+    const copies = await r.waitFor('three attempts of one delivery', (requests) => requests.length >= 3);
+
+    const ids = new Set(copies.map((q) => q.body.id));
+    expect(ids.size).toBe(1);
+    expect(copies.every((q) => q.body.id === q.deliveryId && q.signatureValid)).toBe(true);
+    // The id is covered by the signature: the same body with another id does not verify.
+    const [first] = copies;
+    const otherId = first.rawBody.replace(first.body.id, randomUUID());
+    expect(readme.verify(SECRET, otherId, first.signature)).toBe(false);
+    expect(readme.verify(SECRET, first.rawBody, first.signature)).toBe(true);
+
+    // Each copy through README's receive(): handled once, the retries acknowledged as duplicates.
+    const handled: unknown[] = [];
+    const statuses = copies.map((q) => readme.receive(SECRET, q.rawBody, q.signature, (e) => handled.push(e)));
+    expect(statuses).toEqual([204, 200, 200]);
+    expect(handled).toHaveLength(1);
+    // A captured body replayed under a fresh X-Trailsight-Delivery: the header plays no part, still a duplicate.
+    const replay = await fetch(r.url, {
+      method: 'POST',
+      headers: { 'x-trailsight-delivery': randomUUID(), 'x-trailsight-signature': first.signature },
+      body: first.rawBody,
+    });
+    expect(replay.status).toBe(200);
+    const replayed = r.requests.at(-1);
+    expect(replayed?.deliveryId).not.toBe(first.deliveryId);
+    expect(readme.receive(SECRET, replayed?.rawBody ?? '', replayed?.signature ?? '', (e) => handled.push(e))).toBe(
+      200,
+    );
+    expect(handled).toHaveLength(1);
+  }, 30_000);
 });
+
+interface ReadmeReceiver {
+  verify(secret: string, rawBody: string, header: string): boolean;
+  receive(secret: string, rawBody: string, header: string, handle: (event: unknown) => void): number;
+}
+
+/** The receiver code of README.md's Webhooks section, run as written (it is what receivers copy). */
+async function loadReadmeReceiver(): Promise<ReadmeReceiver> {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const block = /```js\n(import \{ createHmac[\s\S]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error('README.md has no receiver code block (```js starting with import { createHmac)');
+  const dir = mkdtempSync(join(tmpdir(), 'readme-receiver-'));
+  const file = join(dir, 'receiver.mjs');
+  writeFileSync(file, `${block}\nexport { verify, receive };\n`);
+  try {
+    return (await import(pathToFileURL(file).href)) as ReadmeReceiver;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -33,7 +33,15 @@ export interface AwsAccountEntry {
 }
 
 export interface AppConfig {
+  /** redis:// or rediss:// (TLS), with credentials when Redis wants them: redis://user:password@host:port/db. */
   redisUrl: string;
+  /** PEM CA bundle that signed a rediss:// server's certificate (else the system's CAs). */
+  redisTlsCaFile?: string;
+  /**
+   * SECRETS_KEY: 32 bytes that encrypt webhook secrets at rest (AES-256-GCM). Absent: secrets are
+   * stored in plaintext and every process that handles them warns at boot.
+   */
+  secretsKey?: Buffer;
   /** Prefix of every Redis key and BullMQ queue this deployment owns. */
   redisPrefix: string;
   port: number;
@@ -82,6 +90,8 @@ export interface AppConfig {
   /** Events per minute per account-region the simulator generates at its busiest hour. */
   simulatorEventsPerMinute: number;
   simulatorSeed: number;
+  /** SIMULATOR_CONTROL: who may call the simulator's control routes, `loopback` callers only or `any`. */
+  simulatorControl: 'loopback' | 'any';
 
   /** LookupEvents requests per second per account-region, shared by every poller replica. */
   lookupEventsRate: number;
@@ -94,6 +104,11 @@ export interface AppConfig {
 
   /** Deliver webhooks to loopback, private, link-local and metadata addresses (tests, closed networks). */
   webhookAllowPrivate: boolean;
+  /**
+   * Ports a webhook URL may name: `any`, or a list. Default 80 and 443; `any` when
+   * webhookAllowPrivate is on (a closed network's receivers listen where they like).
+   */
+  webhookAllowedPorts: readonly number[] | 'any';
   /** Per-attempt limit of one webhook POST: connect, request and response. */
   webhookTimeoutMs: number;
   /** Attempts per webhook delivery (first try included) before it counts as failed. */

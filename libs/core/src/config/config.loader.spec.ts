@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config.loader.js';
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -28,6 +31,7 @@ describe('loadConfig', () => {
       cloudTrailEndpoint: undefined,
       trailDir: undefined,
       simulatorPort: 4599,
+      simulatorControl: 'loopback',
       simulatorRateLimit: 2,
       simulatorEventsPerMinute: 60,
       simulatorSeed: 1,
@@ -37,6 +41,7 @@ describe('loadConfig', () => {
       backfillDays: 7,
       batchSize: 500,
       webhookAllowPrivate: false,
+      webhookAllowedPorts: [80, 443],
       webhookTimeoutMs: 10_000,
       webhookMaxAttempts: 8,
       webhookBackoffMs: 2_000,
@@ -192,6 +197,68 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(4);
     for (const name of Object.keys(env)) expect(problems.some((problem) => problem.includes(name))).toBe(true);
     expect(() => loadConfig(env)).toThrow(/^Invalid configuration:\n {2}- [\s\S]*PORT[\s\S]*\n {2}- LOG_LEVEL/);
+  });
+
+  describe('REDIS_URL credentials, REDIS_TLS_CA_FILE and SECRETS_KEY', () => {
+    it('never echoes a password of a refused REDIS_URL', () => {
+      for (const url of ['http://user:hunter2-secret@redis:6379', 'redis://user:hunter2/secret@redis:6379/x y']) {
+        const problems = problemsOf({ REDIS_URL: url }).join('\n');
+        expect(problems).toMatch(/REDIS_URL/);
+        expect(problems).not.toMatch(/hunter2|secret/);
+      }
+    });
+
+    it('accepts a readable CA file with rediss:// and refuses a missing one or plain redis://', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ts-ca-'));
+      try {
+        const ca = join(dir, 'ca.pem');
+        writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
+        expect(loadConfig({ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: ca }).redisTlsCaFile).toBe(ca);
+        expect(problemsOf({ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: join(dir, 'nope.pem') })).toEqual([
+          `REDIS_TLS_CA_FILE must name a readable file, got "${join(dir, 'nope.pem')}"`,
+        ]);
+        expect(problemsOf({ REDIS_TLS_CA_FILE: dir })[0]).toMatch(/^REDIS_TLS_CA_FILE must name a readable file/);
+        expect(problemsOf({ REDIS_URL: 'redis://redis:6379', REDIS_TLS_CA_FILE: ca })).toEqual([
+          'REDIS_TLS_CA_FILE is set but REDIS_URL is not a rediss:// (TLS) URL',
+        ]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('reads SECRETS_KEY as 32 bytes of hex or base64, and refuses anything else without echoing it', () => {
+      const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7));
+      expect(loadConfig({}).secretsKey).toBeUndefined();
+      expect(loadConfig({ SECRETS_KEY: key.toString('hex') }).secretsKey).toEqual(key);
+      expect(loadConfig({ SECRETS_KEY: key.toString('base64') }).secretsKey).toEqual(key);
+      expect(loadConfig({ SECRETS_KEY: key.toString('base64url') }).secretsKey).toEqual(key);
+      for (const bad of [
+        'short-key-value',
+        key.toString('hex').slice(2),
+        `${key.toString('base64')}AAAA`,
+        'z'.repeat(64),
+      ]) {
+        const problems = problemsOf({ SECRETS_KEY: bad });
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(/^SECRETS_KEY must be 32 random bytes as 64 hex digits or base64/);
+        expect(problems[0]).not.toContain(bad);
+      }
+    });
+  });
+
+  it('reads WEBHOOK_ALLOWED_PORTS: 80,443 by default, any port with WEBHOOK_ALLOW_PRIVATE, or the list given', () => {
+    expect(loadConfig({}).webhookAllowedPorts).toEqual([80, 443]);
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'true' }).webhookAllowedPorts).toBe('any');
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_ALLOWED_PORTS: '443' }).webhookAllowedPorts).toEqual([
+      443,
+    ]);
+    expect(loadConfig({ WEBHOOK_ALLOWED_PORTS: ' 443, 8443,443 ' }).webhookAllowedPorts).toEqual([443, 8443]);
+    expect(loadConfig({ WEBHOOK_ALLOWED_PORTS: 'ANY' }).webhookAllowedPorts).toBe('any');
+    for (const bad of ['0', '65536', '80,x', '80;443', '-1']) {
+      expect(problemsOf({ WEBHOOK_ALLOWED_PORTS: bad })).toEqual([
+        `WEBHOOK_ALLOWED_PORTS must be "any" or ports from 1 to 65535, comma-separated, got "${bad}"`,
+      ]);
+    }
   });
 
   describe('AWS_ACCOUNTS', () => {

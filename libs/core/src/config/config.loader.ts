@@ -1,3 +1,6 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { redactUrl } from '../logging/redact.js';
+import { parseSecretsKey } from '../secrets/secrets-cipher.js';
 import {
   DEFAULT_TRAIL_FILE_MAX_BYTES,
   type AllowedBucket,
@@ -34,8 +37,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ['simulator', 'aws', 'files', 's3', 'sqs'],
     'simulator',
   );
+  const allowPrivate = read.bool('WEBHOOK_ALLOW_PRIVATE', false);
   const config: AppConfig = {
     redisUrl: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisTlsCaFile: read.optionalFile('REDIS_TLS_CA_FILE'),
+    secretsKey: parseSecretsKey(env.SECRETS_KEY, problems),
     redisPrefix: read.matching('REDIS_PREFIX', /^[A-Za-z0-9_-]{1,32}$/, 'ts', 'letters, digits, _ or -'),
     port: read.int('PORT', 3000, 1, 65535),
     apiKeys: read.list('API_KEYS').map((entry) => parseApiKey(entry, problems)),
@@ -66,6 +72,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     simulatorRateLimit: read.number('SIMULATOR_RATE_LIMIT', 2, 0.1, 100_000),
     simulatorEventsPerMinute: read.int('SIMULATOR_EVENTS_PER_MINUTE', 60, 1, 1_000_000),
     simulatorSeed: read.int('SIMULATOR_SEED', 1, 0, 2 ** 31 - 1),
+    simulatorControl: read.oneOf('SIMULATOR_CONTROL', ['loopback', 'any'], 'loopback'),
 
     lookupEventsRate: read.number('LOOKUP_EVENTS_RATE', 2, 0.1, 100_000),
     pollIntervalSeconds: read.number('POLL_INTERVAL_SECONDS', 10, 0.1, 3600),
@@ -73,7 +80,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     backfillDays: read.number('BACKFILL_DAYS', 7, 0, 90),
     batchSize: read.int('BATCH_SIZE', 500, 1, 10_000),
 
-    webhookAllowPrivate: read.bool('WEBHOOK_ALLOW_PRIVATE', false),
+    webhookAllowPrivate: allowPrivate,
+    webhookAllowedPorts: parsePorts(env.WEBHOOK_ALLOWED_PORTS, allowPrivate, problems),
     webhookTimeoutMs: read.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 25_000),
     webhookMaxAttempts: read.int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
     webhookBackoffMs: read.int('WEBHOOK_BACKOFF_MS', 2_000, 1, 3_600_000),
@@ -98,6 +106,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     findingsRetentionDays: read.int('FINDINGS_RETENTION_DAYS', 90, 1, 3650),
   };
 
+  if (config.redisTlsCaFile && !config.redisUrl.startsWith('rediss:'))
+    problems.push('REDIS_TLS_CA_FILE is set but REDIS_URL is not a rediss:// (TLS) URL');
   if (source === 'files' && !config.trailDir) problems.push('TRAIL_DIR is required when CLOUDTRAIL_SOURCE=files');
   if (source === 's3' && !config.s3Bucket) problems.push('S3_BUCKET is required when CLOUDTRAIL_SOURCE=s3');
   if (source === 'sqs' && !config.sqsQueueUrl) problems.push('SQS_QUEUE_URL is required when CLOUDTRAIL_SOURCE=sqs');
@@ -106,6 +116,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push('S3_BUCKET or SQS_ALLOWED_BUCKETS is required when CLOUDTRAIL_SOURCE=sqs');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** WEBHOOK_ALLOWED_PORTS: `any`, or comma-separated ports; default 80,443 (any with WEBHOOK_ALLOW_PRIVATE). */
+function parsePorts(raw: string | undefined, allowPrivate: boolean, problems: string[]): readonly number[] | 'any' {
+  const text = raw?.trim();
+  if (!text) return allowPrivate ? 'any' : [80, 443];
+  if (text.toLowerCase() === 'any') return 'any';
+  const ports = text.split(',').map((p) => p.trim());
+  if (ports.some((p) => !/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535)) {
+    problems.push(`WEBHOOK_ALLOWED_PORTS must be "any" or ports from 1 to 65535, comma-separated, got "${text}"`);
+    return [80, 443];
+  }
+  return [...new Set(ports.map(Number))];
 }
 
 const TUNING_KEYS: Record<string, 'number' | 'boolean'> = {
@@ -224,9 +247,24 @@ class EnvReader {
       if (!protocols.includes(url.protocol)) throw new Error('protocol');
       return raw;
     } catch {
+      // Redacted: a URL may carry a password (REDIS_URL), and this message reaches the logs.
       this.problems.push(
-        `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${raw}"`,
+        `${name} must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}, got "${redactUrl(raw)}"`,
       );
+      return undefined;
+    }
+  }
+
+  /** A path to a readable regular file. */
+  optionalFile(name: string): string | undefined {
+    const raw = this.raw(name);
+    if (raw === undefined) return undefined;
+    try {
+      accessSync(raw, constants.R_OK);
+      if (!statSync(raw).isFile()) throw new Error('not a file');
+      return raw;
+    } catch {
+      this.problems.push(`${name} must name a readable file, got "${raw}"`);
       return undefined;
     }
   }

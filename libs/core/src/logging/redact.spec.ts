@@ -33,8 +33,19 @@ describe('redact', () => {
       'connecting to redis://default:[redacted]@redis:6379/0',
     );
     expect(redact('header Authorization: Bearer eyJhbGciOi.x.y')).toBe('header Authorization: Bearer [redacted]');
+    expect(redact('POST https://hooks.example.com/in?token=abc123&x=1 failed')).toBe(
+      'POST https://hooks.example.com/in?token=[redacted]&x=1 failed',
+    );
+  });
+
+  it('shows a URL as scheme, host and port only: no user info, path tokens or query tokens', () => {
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
-    expect(redactUrl('rediss://:pw@host:6380')).toBe('rediss://:[redacted]@host:6380');
+    expect(redactUrl('rediss://:pw@host:6380/2')).toBe('rediss://host:6380');
+    expect(redactUrl('redis://user:p%40ss/word@redis:6379')).not.toMatch(/p%40ss|word/);
+    expect(redactUrl('https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX')).toBe('https://hooks.slack.com');
+    expect(redactUrl('https://example.com:8443/hook?token=s3cr3t#frag')).toBe('https://example.com:8443');
+    expect(redactUrl('https://[::1]:9000/a/b')).toBe('https://[::1]:9000');
+    expect(redactUrl('not a url, token=abc')).toBe('not a url, token=abc');
   });
 
   it('masks the fields of class instances too', () => {

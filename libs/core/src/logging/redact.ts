@@ -8,6 +8,9 @@ const NOT_SECRET = new Set(['nexttoken']);
 /** Credentials inside URLs (redis://user:pass@host) and HTTP auth schemes in free text. */
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s/@]+@/gi;
 const AUTH_SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
+/** Credentials in query strings of URLs inside free text (`?token=…`, `&sig=…`). */
+const QUERY_SECRET =
+  /([?&](?:access_?token|token|api_?key|key|secret|sig|signature|password|passwd|auth|code)=)[^&#\s"']+/gi;
 
 const MAX_DEPTH = 8;
 
@@ -20,8 +23,21 @@ export function redact<T>(value: T): T {
   return redactValue(value, 0, new WeakSet()) as T;
 }
 
-/** A URL with its password masked, for log lines that name a connection. */
+/**
+ * A URL as a log line or an error may show it: scheme, host and port only. Credentials live in
+ * user info (redis://user:pass@host), paths (Slack-style /services/T/B/XXXX) and queries
+ * (?token=), so all of those are dropped. Text that is not a URL with a host is masked as free text.
+ */
 export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.host) return `${parsed.protocol}//${parsed.host}`;
+  } catch {
+    // not a URL: fall through
+  }
+  // Unparseable but credential-shaped (a password with / or @ in it): mask up to the last @.
+  const withUserInfo = /^([a-z][a-z0-9+.-]*:\/\/)\S*@([^@\s/?#]*)/i.exec(url);
+  if (withUserInfo) return `${withUserInfo[1]}${MASK}@${withUserInfo[2]}`;
   return redactString(url);
 }
 
@@ -31,7 +47,7 @@ export function isSecretField(name: string): boolean {
 }
 
 function redactString(text: string): string {
-  return text.replace(URL_PASSWORD, `$1${MASK}@`).replace(AUTH_SCHEME, `$1 ${MASK}`);
+  return text.replace(URL_PASSWORD, `$1${MASK}@`).replace(AUTH_SCHEME, `$1 ${MASK}`).replace(QUERY_SECRET, `$1${MASK}`);
 }
 
 function redactValue(value: unknown, depth: number, seen: WeakSet<object>): unknown {

@@ -5,7 +5,7 @@ import type { LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../config/app-config.js';
 import { redactUrl } from '../logging/redact.js';
-import { redisOptionsFromUrl } from './redis-connection.options.js';
+import { redisOptionsFromUrl, type RedisTarget } from './redis-connection.options.js';
 
 export interface EmbeddedRedis {
   /** The Redis URL to use (REDIS_URL itself: a spawned server listens on its port). */
@@ -34,12 +34,12 @@ const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost']);
  * `redis.stop()` after `app.close()` works as well.
  */
 export async function ensureRedis(
-  config: Pick<AppConfig, 'redisUrl'>,
+  config: Pick<AppConfig, 'redisUrl' | 'redisTlsCaFile'>,
   logger: Pick<LoggerService, 'log'>,
 ): Promise<EmbeddedRedis> {
   const url = config.redisUrl;
   const shown = redactUrl(url);
-  if (await answersPing(url, PROBE_TIMEOUT_MS)) {
+  if (await answersPing(config, PROBE_TIMEOUT_MS)) {
     logger.log(`Using the Redis at ${shown}`);
     return { url, stop: () => Promise.resolve() };
   }
@@ -117,9 +117,9 @@ async function waitUntilServing(child: ChildProcess, url: string, dir: string, s
 }
 
 /** One PING over a short-lived connection that never retries. */
-async function answersPing(url: string, timeoutMs: number): Promise<boolean> {
+async function answersPing(target: RedisTarget, timeoutMs: number): Promise<boolean> {
   const probe = new Redis({
-    ...redisOptionsFromUrl(url),
+    ...redisOptionsFromUrl(target),
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,

@@ -1,7 +1,12 @@
 import type { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../logging/redact.js';
-import { commandConnectionOptions, workerConnectionOptions } from './redis-connection.options.js';
+import {
+  commandConnectionOptions,
+  redisUrlOf,
+  workerConnectionOptions,
+  type RedisTarget,
+} from './redis-connection.options.js';
 
 /** How long a graceful QUIT may take before the socket is simply dropped. */
 const QUIT_TIMEOUT_MS = 2_000;
@@ -10,7 +15,7 @@ const QUIT_TIMEOUT_MS = 2_000;
 export type RedisConnectionKind = 'command' | 'worker';
 
 /**
- * Opens every hand-made ioredis connection of the process, all from REDIS_URL: named (CLIENT LIST
+ * Opens every hand-made ioredis connection of the process, all from REDIS_URL (and its TLS CA): named (CLIENT LIST
  * shows `trailsight-<name>`), their outages logged once per transition, and closed together.
  * RedisService opens the shared command connection with it, the job producer its own.
  */
@@ -18,12 +23,12 @@ export class RedisConnectionFactory {
   private readonly connections = new Set<Redis>();
 
   constructor(
-    private readonly url: string,
+    private readonly target: RedisTarget,
     private readonly logger: Logger,
   ) {}
 
   open(name: string, kind: RedisConnectionKind): Redis {
-    const options = kind === 'command' ? commandConnectionOptions(this.url) : workerConnectionOptions(this.url);
+    const options = kind === 'command' ? commandConnectionOptions(this.target) : workerConnectionOptions(this.target);
     const connection = new Redis({ ...options, connectionName: `trailsight-${name}` });
     this.watch(connection, name);
     this.connections.add(connection);
@@ -39,7 +44,7 @@ export class RedisConnectionFactory {
 
   /** Logs each transition (lost, recovered) once, not every failed reconnect attempt. */
   private watch(connection: Redis, name: string): void {
-    const where = redactUrl(this.url);
+    const where = redactUrl(redisUrlOf(this.target));
     let state: 'connecting' | 'up' | 'down' = 'connecting';
     const down = (reason: string) => {
       if (state === 'down') return;

@@ -1,12 +1,31 @@
+import { readFileSync } from 'node:fs';
 import type { RedisOptions } from 'ioredis';
+import type { AppConfig } from '../config/app-config.js';
 
 /** ioredis options that BullMQ accepts as they are (its type wants a retry function, never null). */
 export type RedisConnectionOptions = Omit<RedisOptions, 'retryStrategy'> & {
   retryStrategy?: (attempt: number) => number;
 };
 
-/** ioredis options from a redis:// or rediss:// URL (BullMQ wants options, not URLs). */
-export function redisOptionsFromUrl(url: string): RedisConnectionOptions {
+/**
+ * Where Redis is: REDIS_URL (credentials included) and, for rediss://, REDIS_TLS_CA_FILE. A bare
+ * URL is accepted too (tests, benchmarks); every connection of the product passes the config.
+ */
+export type RedisTarget = string | Pick<AppConfig, 'redisUrl' | 'redisTlsCaFile'>;
+
+/** The URL of a target, for a probe or a (redacted) log line. */
+export function redisUrlOf(target: RedisTarget): string {
+  return typeof target === 'string' ? target : target.redisUrl;
+}
+
+/**
+ * ioredis options from a redis:// or rediss:// URL (BullMQ wants options, not URLs): user and
+ * password (ACL or requirepass), db, and TLS for rediss://, verified against REDIS_TLS_CA_FILE
+ * when set (else the system's CAs).
+ */
+export function redisOptionsFromUrl(target: RedisTarget): RedisConnectionOptions {
+  const url = redisUrlOf(target);
+  const caFile = typeof target === 'string' ? undefined : target.redisTlsCaFile;
   const parsed = new URL(url);
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
   return {
@@ -15,7 +34,7 @@ export function redisOptionsFromUrl(url: string): RedisConnectionOptions {
     username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
     password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
     db: Number.isInteger(db) ? db : 0,
-    tls: parsed.protocol === 'rediss:' ? {} : undefined,
+    tls: parsed.protocol === 'rediss:' ? (caFile ? { ca: readFileSync(caFile) } : {}) : undefined,
   };
 }
 
@@ -24,9 +43,9 @@ export function redisOptionsFromUrl(url: string): RedisConnectionOptions {
  * command is rejected at once (no offline queue) so a request answers 503 and the poller keeps
  * its checkpoint, while the connection keeps reconnecting in the background.
  */
-export function commandConnectionOptions(url: string): RedisConnectionOptions {
+export function commandConnectionOptions(target: RedisTarget): RedisConnectionOptions {
   return {
-    ...redisOptionsFromUrl(url),
+    ...redisOptionsFromUrl(target),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
@@ -35,9 +54,9 @@ export function commandConnectionOptions(url: string): RedisConnectionOptions {
 }
 
 /** BullMQ Workers and QueueEvents wait out an outage: BullMQ requires maxRetriesPerRequest null on them. */
-export function workerConnectionOptions(url: string): RedisConnectionOptions {
+export function workerConnectionOptions(target: RedisTarget): RedisConnectionOptions {
   return {
-    ...redisOptionsFromUrl(url),
+    ...redisOptionsFromUrl(target),
     maxRetriesPerRequest: null,
     connectTimeout: 5_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),

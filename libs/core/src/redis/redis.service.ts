@@ -31,7 +31,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.keys = new KeySpace(config.redisPrefix);
-    this.connections = new RedisConnectionFactory(config.redisUrl, this.logger);
+    this.connections = new RedisConnectionFactory(config, this.logger);
   }
 
   /** The shared command connection, opened on first use. */
@@ -42,7 +42,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
 
   /** Connection options for `BullModule.forRoot({ connection })`; BullMQ owns those connections. */
   bullConnectionOptions(): RedisConnectionOptions {
-    return workerConnectionOptions(this.config.redisUrl);
+    return workerConnectionOptions(this.config);
   }
 
   async onModuleInit(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '@trailsight/core';
+import { APP_CONFIG, SecretDecryptionError, type AppConfig } from '@trailsight/core';
 import type { JobName, JobOf } from '@trailsight/queue';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import { insightEnvelope } from './webhook-envelope.js';
@@ -33,7 +33,19 @@ export class WebhookDeliveryService {
   /** `attempt` counts from 1; throws WebhookAttemptFailedError (retry) or UnrecoverableError (stop). */
   async deliver(data: WebhookDeliveryData, attempt: number, maxAttempts: number): Promise<DeliveryOutcome> {
     const { subscriptionId, deliveryId, event, record } = data;
-    const found = await this.subscriptions.getForDelivery(subscriptionId);
+    let found: Awaited<ReturnType<SubscriptionsRepository['getForDelivery']>>;
+    try {
+      found = await this.subscriptions.getForDelivery(subscriptionId);
+    } catch (error) {
+      if (!(error instanceof SecretDecryptionError)) throw error;
+      // Never sign with a wrong secret. Retried: setting the right SECRETS_KEY and restarting fixes it.
+      const why = `cannot decrypt the secret of subscription ${subscriptionId}: ${error.message}`;
+      this.logger.error(`webhook ${event} ${deliveryId}: ${why}`);
+      if (attempt < maxAttempts) throw new WebhookAttemptFailedError(why);
+      await this.subscriptions.countGivenUp();
+      await this.startFinished(data);
+      throw new UnrecoverableError(`delivery ${deliveryId} failed after ${attempt} attempts: ${why}`);
+    }
     if (!found) {
       await this.startFinished(data);
       return 'skipped';

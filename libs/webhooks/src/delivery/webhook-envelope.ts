@@ -51,8 +51,9 @@ export function pingEnvelope(deliveryId: string, subscriptionId: string, now = n
 }
 
 /**
- * X-Trailsight-Delivery of a record to a subscription: a UUID-shaped hash of the two, so a
- * retry, a re-run evaluator or another replica all name the same delivery the same way.
+ * The delivery id of a record to a subscription: a UUID-shaped hash of the two, so a retry, a
+ * re-run evaluator or another replica all name the same delivery the same way. It is the body's
+ * `id` (signed: what receivers dedupe on) and, for logs, the unsigned X-Trailsight-Delivery header.
  */
 export function deliveryIdFor(subscriptionId: string, eventID: string): string {
   const hex = createHash('sha256').update(`${subscriptionId}\n${eventID}`).digest('hex');

@@ -1,4 +1,5 @@
 import type { OnModuleDestroy } from '@nestjs/common';
+import { redactUrl } from '@trailsight/core';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { UnsafeWebhookUrlError, type WebhookUrlGuard } from '../safety/webhook-url.guard.js';
@@ -49,7 +50,8 @@ export class WebhookHttpClient implements OnModuleDestroy {
       const base = { status: response.status, latencyMs: elapsed() };
       if (response.status >= 200 && response.status < 300) return { ok: true, ...base };
       if (response.status >= 300 && response.status < 400) {
-        const where = response.location ? ` to ${response.location}` : '';
+        // Scheme and host only: a redirect target may carry a token as well.
+        const where = response.location ? ` to ${redactUrl(response.location)}` : '';
         return { ok: false, ...base, error: `redirect (${response.status})${where} not followed` };
       }
       const snippet = response.snippet ? `: ${response.snippet}` : '';

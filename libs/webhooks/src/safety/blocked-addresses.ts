@@ -33,6 +33,35 @@ const BLOCKED: Array<[string, number, 'ipv4' | 'ipv6', string]> = [
   ['ff00::', 8, 'ipv6', 'multicast'],
 ];
 
+/**
+ * Cloud metadata and credential endpoints: refused even with WEBHOOK_ALLOW_PRIVATE=true, since a
+ * webhook aimed at them hands out the host's cloud credentials. AWS IMDS (IPv4 and IPv6), ECS
+ * task metadata, EKS Pod Identity (IPv4 and IPv6), GCP/Azure/OCI/DigitalOcean (169.254.169.254),
+ * Azure WireServer, Alibaba, Tencent and Oracle's legacy address.
+ */
+const METADATA: Array<[string, 'ipv4' | 'ipv6']> = [
+  ['169.254.169.254', 'ipv4'],
+  ['169.254.170.2', 'ipv4'],
+  ['169.254.170.23', 'ipv4'],
+  ['169.254.0.23', 'ipv4'],
+  ['168.63.129.16', 'ipv4'],
+  ['100.100.100.200', 'ipv4'],
+  ['192.0.0.192', 'ipv4'],
+  ['fd00:ec2::254', 'ipv6'],
+  ['fd00:ec2::23', 'ipv6'],
+];
+const metadata = new BlockList();
+for (const [address, family] of METADATA) metadata.addAddress(address, family);
+
+/** Whether `address` (in any IPv6 disguise of an IPv4 one) is a cloud metadata endpoint. */
+export function isMetadataAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return false;
+  const embedded = family === 6 ? embeddedIpv4(address) : undefined;
+  if (embedded) return metadata.check(embedded, 'ipv4');
+  return metadata.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
 const lists = BLOCKED.map(([network, prefix, family, why]) => {
   const list = new BlockList();
   list.addSubnet(network, prefix, family);

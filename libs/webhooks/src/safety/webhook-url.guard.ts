@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
-import { blockedRange } from './blocked-addresses.js';
+import { blockedRange, isMetadataAddress } from './blocked-addresses.js';
 
 export interface ResolvedAddress {
   address: string;
@@ -12,21 +12,33 @@ export type HostResolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
 export const systemResolver: HostResolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
-/** A webhook URL (or the address it resolves to) that Trailsight refuses to call. */
+/**
+ * A webhook URL (or the address it resolves to) that Trailsight refuses to call. `message` is
+ * what the API answers and the delivery log keeps: generic, so a refusal never tells a caller
+ * what an internal name resolves to. `detail` (the address and its range) is for the server log.
+ */
 export class UnsafeWebhookUrlError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly detail: string = message,
+  ) {
     super(message);
     this.name = 'UnsafeWebhookUrlError';
   }
 }
 
 export interface WebhookUrlGuardOptions {
-  /** WEBHOOK_ALLOW_PRIVATE: skip the address checks (the http(s) check stays). */
+  /** WEBHOOK_ALLOW_PRIVATE: skip the private-address checks (http(s), ports and metadata checks stay). */
   allowPrivate: boolean;
+  /** WEBHOOK_ALLOWED_PORTS: ports a URL may name; default 80 and 443, any port with allowPrivate. */
+  allowedPorts?: readonly number[] | 'any';
   resolve?: HostResolver;
 }
 
-const ALLOW_HINT = 'set WEBHOOK_ALLOW_PRIVATE=true to allow private addresses';
+/** The one answer to every refused address, whatever the address and however it was reached. */
+const ADDRESS_REFUSED =
+  'url refused: its host is, or resolves to, an address webhooks may not reach (loopback, private, link-local, ' +
+  'cloud metadata or reserved ranges); WEBHOOK_ALLOW_PRIVATE=true allows private addresses, never metadata ones';
 
 /**
  * SSRF guard for webhook URLs. It runs twice: when a subscription is created or changed
@@ -36,27 +48,37 @@ const ALLOW_HINT = 'set WEBHOOK_ALLOW_PRIVATE=true to allow private addresses';
  */
 export class WebhookUrlGuard {
   private readonly resolve: HostResolver;
+  private readonly allowedPorts: readonly number[] | 'any';
 
   constructor(private readonly options: WebhookUrlGuardOptions) {
     this.resolve = options.resolve ?? systemResolver;
+    this.allowedPorts = options.allowedPorts ?? (options.allowPrivate ? 'any' : [80, 443]);
   }
 
   get allowPrivate(): boolean {
     return this.options.allowPrivate;
   }
 
-  /** The URL, if it is http(s) with a host; throws UnsafeWebhookUrlError otherwise. */
+  /** The URL, if it is http(s) with a host on an allowed port; throws UnsafeWebhookUrlError otherwise. */
   parse(url: string): URL {
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      throw new UnsafeWebhookUrlError(`url must be an absolute http(s) URL, got "${url}"`);
+      // Not echoed: a URL may carry a token.
+      throw new UnsafeWebhookUrlError('url must be an absolute http(s) URL');
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new UnsafeWebhookUrlError(`url must use http or https, got ${parsed.protocol.replace(/:$/, '')}`);
     }
     if (!parsed.hostname) throw new UnsafeWebhookUrlError('url has no host');
+    const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
+    if (this.allowedPorts !== 'any' && !this.allowedPorts.includes(port)) {
+      // Else /test would probe any port of any public host (a port scanner that reports back).
+      throw new UnsafeWebhookUrlError(
+        `url refused: port ${port} is not allowed (WEBHOOK_ALLOWED_PORTS: ${this.allowedPorts.join(', ')})`,
+      );
+    }
     return parsed;
   }
 
@@ -110,13 +132,17 @@ export class WebhookUrlGuard {
   };
 
   private assertAllowed(address: string, host: string): void {
+    const via = address === host ? '' : `, and ${host} resolves to it`;
+    if (isMetadataAddress(address)) {
+      throw new UnsafeWebhookUrlError(ADDRESS_REFUSED, `${address} is a cloud metadata address${via}`);
+    }
     if (this.options.allowPrivate) return;
     const range = blockedRange(address);
     if (range === undefined) return;
-    const via = address === host ? '' : `, and ${host} resolves to it`;
     const article = /^[aeiou]/i.test(range.why) ? 'an' : 'a';
     throw new UnsafeWebhookUrlError(
-      `url refused: ${address} is ${article} ${range.why} address (${range.cidr})${via}; ${ALLOW_HINT}`,
+      ADDRESS_REFUSED,
+      `${address} is ${article} ${range.why} address (${range.cidr})${via}`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { KeySpace } from '@trailsight/core';
+import { SecretDecryptionError, type KeySpace, type SecretsCipher } from '@trailsight/core';
 import type { DeliveryAttempt, WebhookEventType, WebhookFilter, WebhookSubscription } from './webhook-subscription.js';
 
 /** Field of the totals hash counting deliveries given up (the others are attempt outcomes). */
@@ -41,23 +41,52 @@ end
 return { n, disabled }`;
 
 /**
+ * ARGV: the plaintext secret that was read, its ciphertext. Moves a plaintext secret to
+ * `secretEnc` only if it is still the one read (a concurrent PATCH wins). 1 when moved.
+ */
+const ENCRYPT_IF_UNCHANGED = `
+if redis.call('HGET', KEYS[1], 'secret') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'secretEnc', ARGV[2], 'secret', '')
+return 1`;
+
+export interface SubscriptionsSettings {
+  /** From SECRETS_KEY; without it secrets are stored (and read) in plaintext. */
+  cipher?: SecretsCipher;
+}
+
+/**
  * Webhook subscriptions in Redis, all under the `{webhooks}` hash tag:
- * - `sub:<id>` hash: url, description, events (JSON), filter (JSON), secret, enabled ('1'/'0'),
+ * - `sub:<id>` hash: url, description, events (JSON), filter (JSON), the signing secret
+ *   (`secretEnc`: AES-256-GCM under SECRETS_KEY, bound to the id; or `secret`: plaintext, when
+ *   there is no key or from before encryption; the other one is empty), enabled ('1'/'0'),
  *   disabledReason, disabledAt, failures (consecutive failed deliveries), createdAt, updatedAt;
  * - `subs` set of ids;
  * - `log:<id>` list of delivery attempts (JSON), newest first, capped;
  * - `enq:<deliveryId>` and `pending:<subscription>:<sharedEventID>` delivery markers.
  */
 export class SubscriptionsRepository {
+  private readonly cipher?: SecretsCipher;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySpace,
-  ) {}
+    settings: SubscriptionsSettings = {},
+  ) {
+    this.cipher = settings.cipher;
+  }
+
+  /** Whether secrets are encrypted at rest (SECRETS_KEY set). */
+  get encryptsSecrets(): boolean {
+    return this.cipher !== undefined;
+  }
 
   async create(subscription: WebhookSubscription, secret: string): Promise<void> {
     await this.redis
       .multi()
-      .hset(this.keys.webhookSubscription(subscription.id), { ...toHash(subscription), secret })
+      .hset(this.keys.webhookSubscription(subscription.id), {
+        ...toHash(subscription),
+        ...this.secretFields(subscription.id, secret),
+      })
       .sadd(this.keys.webhookSubscriptions(), subscription.id)
       .exec();
   }
@@ -66,11 +95,47 @@ export class SubscriptionsRepository {
     return fromHash(id, await this.redis.hgetall(this.keys.webhookSubscription(id)));
   }
 
-  /** The subscription and its secret, for signing a delivery. */
+  /**
+   * The subscription and its secret, for signing a delivery. Throws SecretDecryptionError when
+   * the stored secret cannot be read (SECRETS_KEY missing or another key): never signs with a wrong one.
+   */
   async getForDelivery(id: string): Promise<{ subscription: WebhookSubscription; secret: string } | undefined> {
     const hash = await this.redis.hgetall(this.keys.webhookSubscription(id));
     const subscription = fromHash(id, hash);
-    return subscription && { subscription, secret: hash.secret ?? '' };
+    return subscription && { subscription, secret: this.openSecret(id, hash) };
+  }
+
+  /**
+   * Encrypts every secret still stored in plaintext (subscriptions from before SECRETS_KEY was
+   * set). Safe to run from every replica at once. Returns how many it encrypted.
+   */
+  async encryptPlaintextSecrets(): Promise<number> {
+    if (!this.cipher) return 0;
+    const ids = await this.redis.smembers(this.keys.webhookSubscriptions());
+    let moved = 0;
+    for (const id of ids) if (await this.encryptIfPlaintext(id)) moved++;
+    return moved;
+  }
+
+  private async encryptIfPlaintext(id: string): Promise<boolean> {
+    if (!this.cipher) return false;
+    const key = this.keys.webhookSubscription(id);
+    const plaintext = await this.redis.hget(key, 'secret');
+    if (!plaintext) return false;
+    return (await this.redis.eval(ENCRYPT_IF_UNCHANGED, 1, key, plaintext, this.cipher.encrypt(plaintext, id))) === 1;
+  }
+
+  /** The hash fields that store `secret`: sealed under the key when there is one. */
+  private secretFields(id: string, secret: string): { secret: string; secretEnc: string } {
+    return this.cipher ? { secret: '', secretEnc: this.cipher.encrypt(secret, id) } : { secret, secretEnc: '' };
+  }
+
+  private openSecret(id: string, hash: Record<string, string>): string {
+    if (hash.secretEnc) {
+      if (!this.cipher) throw new SecretDecryptionError('stored secret is encrypted but SECRETS_KEY is not set');
+      return this.cipher.decrypt(hash.secretEnc, id);
+    }
+    return hash.secret ?? '';
   }
 
   /** Every subscription, oldest first. */
@@ -96,7 +161,7 @@ export class SubscriptionsRepository {
     if (changes.description !== undefined) fields.description = changes.description;
     if (changes.events !== undefined) fields.events = JSON.stringify(changes.events);
     if (changes.filter !== undefined) fields.filter = JSON.stringify(changes.filter);
-    if (changes.secret !== undefined) fields.secret = changes.secret;
+    if (changes.secret !== undefined) Object.assign(fields, this.secretFields(id, changes.secret));
     if (changes.enabled === true)
       Object.assign(fields, { enabled: '1', failures: '0', disabledReason: '', disabledAt: '' });
     if (changes.enabled === false)
@@ -107,7 +172,10 @@ export class SubscriptionsRepository {
       this.keys.webhookSubscription(id),
       ...Object.entries(fields).flat(),
     );
-    return updated === 1 ? this.get(id) : undefined;
+    if (updated !== 1) return undefined;
+    // Migration on write: a subscription changed after SECRETS_KEY was set loses its plaintext secret.
+    if (changes.secret === undefined) await this.encryptIfPlaintext(id);
+    return this.get(id);
   }
 
   async delete(id: string): Promise<boolean> {

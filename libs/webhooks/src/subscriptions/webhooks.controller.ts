@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -32,7 +33,9 @@ export class WebhooksController {
   @Post()
   @ApiOperation({ summary: 'Subscribe a URL to insight.start / insight.end deliveries' })
   @ApiCreatedResponse({ type: CreatedWebhookResponseDto, description: 'the secret is shown in this response only' })
-  @ApiBadRequestResponse({ description: 'invalid input, or a URL that resolves to a private address' })
+  @ApiBadRequestResponse({
+    description: 'invalid input, a port outside WEBHOOK_ALLOWED_PORTS, or a URL that resolves to a refused address',
+  })
   async create(@Body() body: CreateWebhookRequestDto): Promise<CreatedWebhookResponseDto> {
     const { subscription, secret } = await this.webhooks.create(body);
     return CreatedWebhookResponseDto.withSecret(subscription, secret);
@@ -73,6 +76,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Send a signed ping now and report how the subscriber answered' })
   @ApiOkResponse({ type: DeliveryAttemptDto })
   @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: "the subscription's secret cannot be decrypted with this SECRETS_KEY" })
   async test(@id() subscriptionId: string): Promise<DeliveryAttemptDto> {
     return this.webhooks.test(subscriptionId);
   }

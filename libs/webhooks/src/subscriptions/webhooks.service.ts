@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { APP_CONFIG, redactUrl, type AppConfig } from '@trailsight/core';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { APP_CONFIG, redactUrl, SecretDecryptionError, type AppConfig } from '@trailsight/core';
 import { pingEnvelope } from '../delivery/webhook-envelope.js';
 import { WebhookSender } from '../delivery/webhook.sender.js';
 import { UnsafeWebhookUrlError, WebhookUrlGuard } from '../safety/webhook-url.guard.js';
@@ -71,7 +71,13 @@ export class WebhooksService {
 
   /** Sends a signed `ping` now (one attempt, logged with the deliveries), enabled or not. */
   async test(id: string): Promise<DeliveryAttempt> {
-    const found = await this.subscriptions.getForDelivery(id);
+    const found = await this.subscriptions.getForDelivery(id).catch((error: unknown) => {
+      if (!(error instanceof SecretDecryptionError)) throw error;
+      throw new ConflictException(
+        `the secret of webhook subscription ${id} cannot be decrypted (${error.message}): ` +
+          'start with the SECRETS_KEY it was stored under, or PATCH a new secret',
+      );
+    });
     if (!found) throw notFound(id);
     const deliveryId = randomUUID();
     const { attempt } = await this.sender.send({
@@ -94,7 +100,7 @@ export class WebhooksService {
       await this.guard.check(url);
     } catch (error) {
       if (error instanceof UnsafeWebhookUrlError) {
-        this.logger.warn(`webhook url ${redactUrl(url)} refused: ${error.message}`);
+        this.logger.warn(`webhook url ${redactUrl(url)} refused: ${error.detail}`);
         throw new BadRequestException(error.message);
       }
       throw error;
