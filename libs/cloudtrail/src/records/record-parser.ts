@@ -12,6 +12,8 @@ export const REJECT_REASONS = [
   'unknown-format',
   'too-large',
   'insight-record',
+  /** A trail file no attempt could read (missing, AccessDenied, a KMS key we may not use): parked whole. */
+  'unreadable-file',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

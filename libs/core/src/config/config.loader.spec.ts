@@ -63,6 +63,7 @@ describe('loadConfig', () => {
       sqsEndpoint: undefined,
       sqsQueueUrl: undefined,
       trailFileLatenessMinutes: 15,
+      trailFileMaxAttempts: 12,
     });
   });
 

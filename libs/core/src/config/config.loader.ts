@@ -55,6 +55,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sqsEndpoint: read.optionalUrl('SQS_ENDPOINT', ['http:', 'https:']),
     fileWorkers: read.int('FILE_WORKERS', 2, 1, 64),
     trailFileLatenessMinutes: read.int('TRAIL_FILE_LATENESS_MINUTES', 15, 0, 24 * 60),
+    trailFileMaxAttempts: read.int('TRAIL_FILE_MAX_ATTEMPTS', 12, 1, 50),
 
     simulatorPort: read.int('SIMULATOR_PORT', 4599, 1, 65535),
     simulatorRateLimit: read.number('SIMULATOR_RATE_LIMIT', 2, 0.1, 100_000),
