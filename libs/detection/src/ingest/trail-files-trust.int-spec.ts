@@ -74,7 +74,7 @@ describe('trail files a review found untrustworthy (issue 12)', () => {
     await server?.stop();
   });
 
-  function deployment(prefix: string, clients = new TrailFileClients({})) {
+  function deployment(prefix: string, clients = new TrailFileClients({ s3Region: 'us-east-1' })) {
     const keys = new KeySpace(prefix);
     const counters = new CounterRepository(redis, keys, {
       counterRetentionMinutes: 8 * 1440,
