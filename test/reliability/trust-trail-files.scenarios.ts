@@ -1,27 +1,17 @@
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  renameSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CheckpointRepository, TrailFilesRepository } from '@trailsight/cloudtrail';
 import { bullPrefix, KeySpace, workerConnectionOptions } from '@trailsight/core';
-import { type AccountRegion, type CloudTrailRecord, MINUTE_MS } from '@trailsight/domain';
+import { type AccountRegion, MINUTE_MS } from '@trailsight/domain';
 import { QueueName } from '@trailsight/queue';
-import { TrafficGenerator } from '@trailsight/simulator';
 import { freePort, startRedis, type ThrowawayRedis } from '../support/redis-server.js';
 import { startS3FaultProxy } from '../support/s3-fault-proxy.js';
 import { startS3 } from '../support/s3-server.js';
+import { writeTrail, type WrittenTrailFile } from '../support/trail-files.js';
 import { http, launchApp, sleep, waitFor, type AppName, type RunningApp } from './processes.js';
 import { check, type Report } from './report.js';
 
@@ -39,45 +29,15 @@ const READ_KEY = 'trust-files-read-key-0123456789';
 
 interface Trail {
   root: string;
-  /** Paths in delivery order, with each file's account-region and event count. */
-  files: { path: string; source: AccountRegion; deliveredAt: number; events: number }[];
+  files: WrittenTrailFile[];
 }
 
 /** CloudTrail-named files of A and B, one per 5 minutes over the last hour. */
-function writeTrail(root: string): Trail {
-  const now = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
-  const generator = new TrafficGenerator({
-    seed: 9,
-    accounts: [A.accountId],
-    regions: [A.region, B.region],
-    eventsPerMinute: 30,
-  });
-  const files: Trail['files'] = [];
-  for (let start = now - 60 * MINUTE_MS; start < now - 5 * MINUTE_MS; start += 5 * MINUTE_MS) {
-    for (const source of generator.sources()) {
-      const records: CloudTrailRecord[] = [];
-      for (let m = 0; m < 5; m++) records.push(...generator.eventsForMinute(source, start + m * MINUTE_MS));
-      const deliveredAt = start + 5 * MINUTE_MS;
-      const iso = new Date(deliveredAt).toISOString();
-      const folder = join(
-        root,
-        'AWSLogs',
-        source.accountId,
-        'CloudTrail',
-        source.region,
-        ...iso.slice(0, 10).split('-'),
-      );
-      mkdirSync(folder, { recursive: true });
-      const stamp = `${iso.slice(0, 10).replace(/-/g, '')}T${iso.slice(11, 16).replace(':', '')}Z`;
-      const path = join(
-        folder,
-        `${source.accountId}_CloudTrail_${source.region}_${stamp}_${stamp.slice(0, 13)}xyz.json.gz`,
-      );
-      writeFileSync(path, gzipSync(JSON.stringify({ Records: records })));
-      files.push({ path, source, deliveredAt, events: new Set(records.map((r) => r.eventID)).size });
-    }
-  }
-  return { root, files };
+function trailOf(root: string): Trail {
+  return {
+    root,
+    files: writeTrail(root, { accountId: A.accountId, regions: [A.region, B.region], eventsPerMinute: 30, seed: 9 }),
+  };
 }
 
 /** Runs `body` with a Redis, a temp directory and a way to launch apps; stops all of it after. */
@@ -87,8 +47,8 @@ async function withRig(
     redis: Redis;
     keys: KeySpace;
     dir: string;
-    launch(app: AppName, env: Record<string, string>): Promise<RunningApp>;
-    baseEnv(): Promise<Record<string, string>>;
+    launch: (app: AppName, env: Record<string, string>) => Promise<RunningApp>;
+    baseEnv: () => Promise<Record<string, string>>;
   }) => Promise<void>,
 ): Promise<void> {
   let server: ThrowawayRedis | undefined;
@@ -103,7 +63,7 @@ async function withRig(
       redis,
       keys: new KeySpace(prefix),
       dir,
-      async launch(app, env) {
+      launch: async (app, env) => {
         const running = launchApp(app, `${prefix}-${app}`, env);
         apps.push(running);
         await running.healthy();
@@ -138,7 +98,7 @@ export async function runTrustTrailFilesScenarios(report: Report): Promise<void>
       const s3 = await startS3();
       const proxy = await startS3FaultProxy(s3.url);
       try {
-        const trail = writeTrail(join(dir, 'trail'));
+        const trail = trailOf(join(dir, 'trail'));
         await s3.createBucket('trust-trail');
         await s3.upload(
           'trust-trail',
@@ -220,7 +180,7 @@ export async function runTrustTrailFilesScenarios(report: Report): Promise<void>
 
   await report.scenario('trust/touched-and-moved-trail-files-never-recounted', (figures) =>
     withRig('trust-touched', async ({ redis, keys, dir, launch, baseEnv }) => {
-      const trail = writeTrail(join(dir, 'trail'));
+      const trail = trailOf(join(dir, 'trail'));
       const env = { CLOUDTRAIL_SOURCE: 'files', TRAIL_DIR: trail.root };
       const files = new TrailFilesRepository(redis, keys);
       const stats = async () => {

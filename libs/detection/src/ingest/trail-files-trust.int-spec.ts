@@ -1,7 +1,6 @@
-import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import {
@@ -14,12 +13,12 @@ import {
   TrailFilesRepository,
 } from '@trailsight/cloudtrail';
 import { KeySpace, loadConfig } from '@trailsight/core';
-import { type AccountRegion, type CloudTrailRecord, MINUTE_MS, type TrailFileRef } from '@trailsight/domain';
+import { MINUTE_MS, type TrailFileRef } from '@trailsight/domain';
 import { JOB_RULES, JobName } from '@trailsight/queue';
-import { TrafficGenerator } from '@trailsight/simulator';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { startS3FaultProxy, type S3FaultProxy } from '../../../../test/support/s3-fault-proxy.js';
 import { S3RVER_CREDENTIALS, startS3, type LocalS3 } from '../../../../test/support/s3-server.js';
+import { writeTrail } from '../../../../test/support/trail-files.js';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { CountingBuffer } from './counting.buffer.js';
 import { TrailFileCountingService } from './trail-file-counting.service.js';
@@ -30,35 +29,9 @@ const BUCKET = 'trust-bucket';
 /** The job id the producer gives a file (the queue contract's rule). */
 const jobIdOf = (file: TrailFileRef) => JOB_RULES[JobName.TrailFile].jobId?.({ file }) ?? file.id;
 
-/** CloudTrail-named files of A and B, one per 5 minutes over the last hour; returns their paths in time order. */
-function writeTrail(root: string, now: number): string[] {
-  const generator = new TrafficGenerator({
-    seed: 3,
-    accounts: [A.accountId],
-    regions: [A.region, B.region],
-    eventsPerMinute: 20,
-  });
-  const files: string[] = [];
-  for (let start = now - 60 * MINUTE_MS; start < now - 5 * MINUTE_MS; start += 5 * MINUTE_MS) {
-    for (const source of generator.sources()) {
-      const records: CloudTrailRecord[] = [];
-      for (let m = 0; m < 5; m++) records.push(...generator.eventsForMinute(source, start + m * MINUTE_MS));
-      files.push(write(root, source, start + 5 * MINUTE_MS, records));
-    }
-  }
-  return files;
-}
-
-function write(root: string, source: AccountRegion, deliveredMs: number, records: CloudTrailRecord[]): string {
-  const iso = new Date(deliveredMs).toISOString();
-  const folder = join(root, 'AWSLogs', source.accountId, 'CloudTrail', source.region, ...iso.slice(0, 10).split('-'));
-  mkdirSync(folder, { recursive: true });
-  const stamp = `${iso.slice(0, 10).replace(/-/g, '')}T${iso.slice(11, 16).replace(':', '')}Z`;
-  const unique = `${source.region.replace(/-/g, '')}${stamp}`.slice(0, 16).padEnd(16, 'q');
-  const path = join(folder, `${source.accountId}_CloudTrail_${source.region}_${stamp}_${unique}.json.gz`);
-  writeFileSync(path, gzipSync(JSON.stringify({ Records: records })));
-  return path;
-}
+/** CloudTrail-named files of A and B, one per 5 minutes over the last hour; their paths in time order. */
+const trailOf = (root: string) =>
+  writeTrail(root, { accountId: A.accountId, regions: [A.region, B.region], eventsPerMinute: 20 }).map((f) => f.path);
 
 describe('trail files a review found untrustworthy (issue 12)', () => {
   let server: ThrowawayRedis;
@@ -121,7 +94,7 @@ describe('trail files a review found untrustworthy (issue 12)', () => {
     const base = mkdtempSync(join(tmpdir(), 'trailsight-identity-'));
     try {
       const root = join(base, 'trail');
-      const paths = writeTrail(root, now);
+      const paths = trailOf(root);
       const d = deployment('identity');
       const env = { CLOUDTRAIL_SOURCE: 'files', TRAIL_DIR: root };
       const later = Date.now() + 10_000; // past the lister's settle time
@@ -169,7 +142,7 @@ describe('trail files a review found untrustworthy (issue 12)', () => {
   it('fault 7: files counted before names were ids (done under their path) are not read again', async () => {
     const base = mkdtempSync(join(tmpdir(), 'trailsight-legacy-'));
     try {
-      writeTrail(base, now);
+      trailOf(base);
       const d = deployment('legacy');
       const refs = await new DirectoryLister(base, 0).list();
       // What an older version stored: the path as the field, the etag in the value.
@@ -197,7 +170,7 @@ describe('trail files a review found untrustworthy (issue 12)', () => {
       proxy = await startS3FaultProxy(s3.url);
       await s3.createBucket(BUCKET);
       root = mkdtempSync(join(tmpdir(), 'trailsight-unreadable-'));
-      paths = writeTrail(root, now);
+      paths = trailOf(root);
       await s3.upload(BUCKET, root, paths);
     }, 60_000);
     afterAll(async () => {
@@ -225,7 +198,7 @@ describe('trail files a review found untrustworthy (issue 12)', () => {
       const denied = d.enqueued.find((ref) => ref.location.kind === 's3' && ref.location.key === deniedKey);
       expect(denied).toBeDefined();
       const attempts = await d.drain();
-      expect(attempts.filter((r) => r instanceof Error).map((e) => (e as Error).name)).toEqual(['AccessDenied']);
+      expect(attempts.filter((r) => r instanceof Error).map((e) => e.name)).toEqual(['AccessDenied']);
 
       // While A's file still has attempts left, only A waits: B's back-fill is done and checkpointed.
       let round = await poller.runOnce(now);
