@@ -115,27 +115,31 @@ export async function runTrustTrailFilesScenarios(report: Report): Promise<void>
           S3_ENDPOINT: proxy.url,
           AWS_ACCESS_KEY_ID: 'S3RVER',
           AWS_SECRET_ACCESS_KEY: 'S3RVER',
-          // Attempts at 1, 2, 4 s: the denied file is pending for about 7 s before it is parked.
-          TRAIL_FILE_MAX_ATTEMPTS: '4',
+          // Attempts 1 and 2 s apart: the denied file is pending about 3 s before it is parked.
+          TRAIL_FILE_MAX_ATTEMPTS: '3',
         };
         const checkpoints = new CheckpointRepository(redis, keys);
-        const launched = await Promise.all(
+        // A poller lists the back-fill with no detector running, and stops with all of it pending.
+        const first = await launch('poller', { ...(await baseEnv()), ...env });
+        await waitFor(
+          'the back-fill queued',
+          async () => ((await redis.keys('*:files:*')).length > 0 ? true : undefined),
+          20_000,
+          100,
+        );
+        await first.stop();
+        // Restarted, with a detector: B's back-fill does not wait for A's unreadable file.
+        const [, , api] = await Promise.all(
           (['detector', 'poller', 'api'] as const).map(async (app) => launch(app, { ...(await baseEnv()), ...env })),
         );
-        let poller = launched[1];
-        const api = launched[2];
-        // B's back-fill does not wait for A's unreadable file.
         await waitFor(
           'B checkpointed',
           async () => ((await checkpoints.load(B))?.backfillDone ? true : undefined),
           30_000,
           100,
         );
-        const aWaitedAlone = (await checkpoints.load(A)) === undefined;
-        figures.bWithoutWaiting = aWaitedAlone;
-        // A poller restart while A's back-fill is pending.
-        await poller.stop();
-        poller = await launch('poller', { ...(await baseEnv()), ...env });
+        // Usually seen (the file has attempts left); a figure, not a check: the timing is the host's.
+        figures.bWithoutWaitingForA = (await checkpoints.load(A)) === undefined;
         const a = await waitFor(
           'A checkpointed',
           async () => {
@@ -157,7 +161,7 @@ export async function runTrustTrailFilesScenarios(report: Report): Promise<void>
           `parked error: ${Object.values(parked)[0].error}`,
         );
         figures.attempts = proxy.refused();
-        check(proxy.refused() === 4, `${proxy.refused()} reads refused, expected 4 attempts`);
+        check(proxy.refused() === 3, `${proxy.refused()} reads refused, expected 3 attempts`);
         // Counted in /metrics, and every readable file counted exactly.
         const metrics = await http(`http://127.0.0.1:${api.port}/metrics`, {
           headers: { authorization: `Bearer ${READ_KEY}` },
