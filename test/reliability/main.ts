@@ -6,6 +6,7 @@ import { Report, check } from './report.js';
 import { runSecurityScenarios } from './security.scenarios.js';
 import { runTrustFileInputScenarios } from './trust-file-input.scenarios.js';
 import { runTrustRedisSecretsScenarios } from './trust-redis-secrets.scenarios.js';
+import { runTrustTrailFilesScenarios } from './trust-trail-files.scenarios.js';
 
 /**
  * npm run test:reliability: faults, bad input, security and load against real processes, a real
@@ -109,6 +110,7 @@ async function main(): Promise<boolean> {
     // Trust scenarios that start processes and Redis of their own (issue 12): one call per area file.
     await runTrustFileInputScenarios(report);
     await runTrustRedisSecretsScenarios(report);
+    await runTrustTrailFilesScenarios(report);
   } catch (error) {
     await report.scenario('harness', () => Promise.reject(error instanceof Error ? error : new Error(String(error))));
   } finally {

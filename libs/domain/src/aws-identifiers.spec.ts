@@ -9,6 +9,15 @@ import {
 } from './aws-identifiers.js';
 
 describe('aws identifiers', () => {
+  // First in this file on purpose: a fresh module, as in a process that has checked nothing yet.
+  it('refuses an empty or malformed region and account even before any valid one was seen', () => {
+    expect(isRegion('')).toBe(false);
+    expect(regionProblem('', 'source.region')).toMatch(/^source.region must look like an AWS region/);
+    expect(isAccountId('')).toBe(false);
+    expect(isRegion('us-east-1')).toBe(true);
+    expect(isRegion('')).toBe(false);
+  });
+
   it('takes 12-digit account ids only', () => {
     expect(isAccountId('123456789012')).toBe(true);
     for (const bad of ['unknown', '12345678901', '1234567890123', '12345678901a', '{123456789012}', '', 123456789012]) {

@@ -27,11 +27,15 @@ export function isAccountId(value: unknown): value is string {
   return true;
 }
 
-let lastRegion = '';
+/**
+ * The last region that passed the full check: consecutive records share their region. Undefined
+ * until one passed, so nothing (an empty region above all) is accepted before a real check.
+ */
+let lastRegion: string | undefined;
 /** A region-shaped name (see REGION_SHAPE). */
 export function isRegion(value: unknown): value is string {
   if (typeof value !== 'string') return false;
-  if (value === lastRegion) return true; // consecutive records share their region
+  if (value === lastRegion) return true;
   if (value.length > MAX_REGION_LENGTH || !REGION_SHAPE.test(value)) return false;
   lastRegion = value;
   return true;

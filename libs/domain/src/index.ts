@@ -22,4 +22,9 @@ export {
 export { EventsSink, TrailFilesSink } from './sinks.js';
 export type { SlimEvent } from './slim-event.js';
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, minuteOf } from './time.js';
-export type { TrailFileLocation, TrailFileRef } from './trail-file-ref.js';
+export {
+  CLOUDTRAIL_FILE_ID_PREFIX,
+  trailFileVersion,
+  type TrailFileLocation,
+  type TrailFileRef,
+} from './trail-file-ref.js';

@@ -19,7 +19,7 @@ const event = (id: string) =>
     readOnly: false,
   }) as SlimEvent;
 const file = { id: 's3://bucket/AWSLogs/x.json.gz', etag: 'abc' } as TrailFileRef;
-const settings = { webhookMaxAttempts: 9, webhookBackoffMs: 2_000 };
+const settings = { webhookMaxAttempts: 9, webhookBackoffMs: 2_000, trailFileMaxAttempts: 3 };
 
 describe('the queue contract', () => {
   // Exactly-once rests on these: the values are the ones the producers computed before JOB_RULES.
@@ -28,6 +28,16 @@ describe('the queue contract', () => {
     expect(batchJobId(source, [event('e-1'), event('e-2')])).toBe('batch-7ec896a5e0889fce03bd028bd11ba99bb2873719');
     expect(trailFileJobId(file)).toBe('file-f3d52d55b13234da5d71bd8984f9d8515a4ed9cd');
     expect(deliveryJobId('0f6c2b1e-7d4a-5c3b-a9e8-1234567890ab')).toBe('wh-0f6c2b1e-7d4a-5c3b-a9e8-1234567890ab');
+  });
+
+  // A deliberate change (issue 12, fault 7): a file CloudTrail named is one file whatever its etag,
+  // so a touch, rsync, re-encryption or move makes no new job (and no new batch ids); its id hashes
+  // the name alone. Files of other names keep the rule above (id and etag) and their old job ids.
+  it('gives a file CloudTrail named one job id whatever its etag', () => {
+    const named = { id: 'cloudtrail:111122223333_CloudTrail_us-east-1_20260101T0005Z_Mu0KsOhtH1ar15ZZ', etag: 'e1' };
+    expect(trailFileJobId(named)).toBe('file-a21cda12d49f99bce22c7aaf2d8e7143567042c0');
+    expect(trailFileJobId({ ...named, etag: 'e2' })).toBe(trailFileJobId(named));
+    expect(trailFileJobId({ ...file, etag: 'other' })).not.toBe(trailFileJobId(file));
   });
 
   it('derives each job id from its data with those rules', () => {
@@ -51,7 +61,7 @@ describe('the queue contract', () => {
       removeOnFail: false,
     });
     expect(JOB_RULES[JobName.EventBatch].options(settings)).toEqual(DEFAULT_JOB_OPTIONS);
-    expect(JOB_RULES[JobName.TrailFile].options(settings)).toEqual(DEFAULT_JOB_OPTIONS);
+    expect(JOB_RULES[JobName.TrailFile].options(settings)).toEqual({ ...DEFAULT_JOB_OPTIONS, attempts: 3 });
     expect(JOB_RULES[JobName.WebhookDelivery].options(settings)).toEqual({
       attempts: 9,
       backoff: { type: 'webhook', delay: 2_000 },

@@ -9,6 +9,7 @@ import {
   SECOND_MS,
   type SlimEvent,
   type TrailFileRef,
+  trailFileVersion,
 } from '@trailsight/domain';
 
 /** Queue names: one typed contract that producers and consumers both import. */
@@ -94,7 +95,7 @@ export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
 const WEBHOOK_BACKOFF_TYPE = 'webhook';
 
 /** What job options may depend on. */
-type JobSettings = Pick<AppConfig, 'webhookMaxAttempts' | 'webhookBackoffMs'>;
+type JobSettings = Pick<AppConfig, 'webhookMaxAttempts' | 'webhookBackoffMs' | 'trailFileMaxAttempts'>;
 
 /** One job name's rules: its queue, its options, and how its deterministic id is computed. */
 export interface JobRule<N extends JobName> {
@@ -113,7 +114,8 @@ export const JOB_RULES: { [N in JobName]: JobRule<N> } = {
   },
   [JobName.TrailFile]: {
     queue: QueueName.Files,
-    options: () => DEFAULT_JOB_OPTIONS,
+    // Its last attempt parks a file it cannot read (FilesProcessor): it never stays failed.
+    options: (settings) => ({ ...DEFAULT_JOB_OPTIONS, attempts: settings.trailFileMaxAttempts }),
     jobId: ({ file }) => trailFileJobId(file),
   },
   [JobName.WebhookDelivery]: {
@@ -147,10 +149,15 @@ export function batchJobId(source: AccountRegion, events: SlimEvent[]): string {
 
 /**
  * One version of one file: a file listed again (another poll, another replica, a restart) while
- * its job is known is absorbed; a changed file (new etag) is a new job.
+ * its job is known is absorbed. A file CloudTrail named has one version (trailFileVersion): its
+ * id alone, so a touched, re-synced or moved copy is the same job and the same batch ids. Any
+ * other file: a changed one (new etag) is a new job.
  */
 export function trailFileJobId(file: Pick<TrailFileRef, 'id' | 'etag'>): string {
-  return `file-${createHash('sha1').update(`${file.id}\n${file.etag}`).digest('hex')}`;
+  const version = trailFileVersion(file);
+  return `file-${createHash('sha1')
+    .update(version === '' ? file.id : `${file.id}\n${version}`)
+    .digest('hex')}`;
 }
 
 /** A webhook delivery's id (X-Trailsight-Delivery, the same on every attempt) as a job id. */

@@ -16,6 +16,8 @@ export const REJECT_REASONS = [
   'outside-root',
   /** An SQS notification naming a bucket or key outside S3_BUCKET / SQS_ALLOWED_BUCKETS: not read. */
   'not-allowed',
+  /** A trail file no attempt could read (missing, AccessDenied, a KMS key we may not use): parked whole. */
+  'unreadable-file',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

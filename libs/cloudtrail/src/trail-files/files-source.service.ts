@@ -1,7 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { APP_CONFIG, type AllowedBucket, type AppConfig } from '@trailsight/core';
-import { type AccountRegion, DAY_MS, MINUTE_MS, type TrailFileRef, TrailFilesSink } from '@trailsight/domain';
+import {
+  type AccountRegion,
+  DAY_MS,
+  MINUTE_MS,
+  type TrailFileRef,
+  TrailFilesSink,
+  trailFileVersion,
+} from '@trailsight/domain';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
 import type { Reject } from '../records/record-parser.js';
 import { sleep } from '../lookup-events/backoff.js';
@@ -21,6 +28,7 @@ interface Tracked {
   ref: TrailFileRef;
   /** "account:region" from the key, or ANY. */
   group: string;
+  /** Counted, or parked after its last attempt: it no longer holds the watermark back. */
   done: boolean;
 }
 
@@ -48,20 +56,24 @@ function isFileSource(source: AppConfig['source']): boolean {
  *   the queue's notifications; a message is deleted only once its files are enqueued. Only files
  *   of S3_BUCKET (under S3_PREFIX) and SQS_ALLOWED_BUCKETS are read: others are parked `not-allowed`.
  *
- * Files already counted (the TrailFilesRepository hash) are skipped, so a restart resumes.
+ * Files already counted (the TrailFilesRepository hash) are skipped, so a restart resumes; so
+ * are files parked after their last attempt (unreadable: missing, AccessDenied, a KMS key we may
+ * not use), which hold nothing back from then on.
  * Watermark of an account-region = min(newest delivery time seen, oldest delivery time of a
  * file not yet counted) - TRAIL_FILE_LATENESS_MINUTES: CloudTrail delivers about every 5 minutes
  * a file holding events from before its delivery time, so once files delivered 15 minutes later
  * are in, earlier minutes are complete (late files beyond that are still counted, after their
- * minutes were evaluated). No checkpoint is written before the first listing's files are all
- * counted: the evaluator needs the whole back-filled history as baseline.
+ * minutes were evaluated). No checkpoint of an account-region is written before the first
+ * listing's files of it are all counted or parked: the evaluator needs the whole back-filled
+ * history as baseline. Other account-regions do not wait for it.
  */
 @Injectable()
 export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(FilesSourceService.name);
   private readonly tracked = new Map<string, Tracked>();
   private readonly newest = new Map<string, number>();
-  private readonly backfillPending = new Set<string>();
+  /** Files of the first listing not yet counted or parked: file id to its group. */
+  private readonly backfillPending = new Map<string, string>();
   private readonly s3Listers = new Map<string, S3Lister>();
   private directory?: DirectoryLister;
   /** Links out of TRAIL_DIR already parked (once per path per process, not every listing). */
@@ -260,37 +272,47 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
 
   /** Enqueues the files not seen before and not counted yet; returns how many were enqueued. */
   private async track(refs: TrailFileRef[], initial: boolean): Promise<number> {
-    const fresh = refs.filter((ref) => this.tracked.get(ref.id)?.ref.etag !== ref.etag);
+    // One entry per file: a copy of a CloudTrail-named file elsewhere in the listing is the same file.
+    const byId = new Map<string, TrailFileRef>();
+    for (const ref of refs) {
+      const known = this.tracked.get(ref.id)?.ref;
+      if (!byId.has(ref.id) && (!known || trailFileVersion(known) !== trailFileVersion(ref))) byId.set(ref.id, ref);
+    }
+    const fresh = [...byId.values()];
     if (fresh.length === 0) return 0;
-    const done = await this.files.isDone(fresh);
-    const todo = fresh.filter((_, i) => !done[i]);
+    const states = await this.files.states(fresh);
+    const todo = fresh.filter((_, i) => states[i] === 'pending');
     await this.producer.enqueue(todo);
     fresh.forEach((ref, i) => {
       const key = parseTrailFileKey(ref.location.kind === 's3' ? ref.location.key : ref.location.path);
       const group = key ? `${key.accountId}:${key.region}` : ANY;
-      this.tracked.set(ref.id, { ref, group, done: done[i] ?? false });
+      const settled = states[i] !== 'pending';
+      this.tracked.set(ref.id, { ref, group, done: settled });
       this.newest.set(group, Math.max(this.newest.get(group) ?? -Infinity, ref.deliveredAt));
-      if (initial && !done[i]) this.backfillPending.add(ref.id);
+      if (initial && !settled) this.backfillPending.set(ref.id, group);
     });
     return todo.length;
   }
 
+  /** Notes the files counted, or parked after their last attempt, since the last round. */
   private async refreshDone(): Promise<void> {
     const pending = [...this.tracked.values()].filter((t) => !t.done);
     if (pending.length === 0) return;
-    const done = await this.files.isDone(pending.map((t) => t.ref));
+    const states = await this.files.states(pending.map((t) => t.ref));
     pending.forEach((t, i) => {
-      if (!done[i]) return;
+      if (states[i] === 'pending') return;
       t.done = true;
       this.backfillPending.delete(t.ref.id);
     });
   }
 
   private async advanceCheckpoints(now: number): Promise<number> {
-    if (this.backfillPending.size > 0) return 0;
-    if (!this.backfillLogged) {
+    // An account-region's first checkpoint waits for its own back-fill only (and for files of no
+    // known account-region): a file still retrying elsewhere holds nobody else back.
+    const backfilling = new Set(this.backfillPending.values());
+    if (this.backfillPending.size === 0 && !this.backfillLogged) {
       this.backfillLogged = true;
-      this.logger.log(`back-fill done: ${this.tracked.size} trail files counted`);
+      this.logger.log(`back-fill done: ${this.tracked.size} trail files counted or parked`);
     }
     const oldestPending = new Map<string, number>();
     for (const t of this.tracked.values()) {
@@ -300,6 +322,7 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
     let written = 0;
     for (const source of await this.files.sources()) {
       const group = `${source.accountId}:${source.region}`;
+      if (backfilling.has(group) || backfilling.has(ANY)) continue;
       const newest = this.newest.get(group) ?? this.newestOverall();
       const watermark =
         Math.min(newest, now, oldestPending.get(group) ?? Infinity, oldestPending.get(ANY) ?? Infinity) - lateness;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '@trailsight/core';
-import type { AccountRegion, TrailFileRef } from '@trailsight/domain';
+import { type AccountRegion, type TrailFileRef, trailFileVersion } from '@trailsight/domain';
+import { locationId } from './trail-file.js';
 
 /** What was counted of one file, stored once it was counted in full. */
 export interface TrailFileDone {
@@ -13,11 +14,32 @@ export interface TrailFileDone {
   at: number;
 }
 
+/** A file that failed every attempt: set aside so it holds nothing back. */
+export interface TrailFileParked {
+  etag: string;
+  /** Where it was: the path or `s3://bucket/key`. */
+  location: string;
+  /** The last attempt's error. */
+  error: string;
+  /** When it was parked (epoch ms). */
+  at: number;
+}
+
+/** Where a file stands: counted in full, parked after its last attempt, or still to count. */
+export type TrailFileState = 'done' | 'parked' | 'pending';
+
+type FileKey = Pick<TrailFileRef, 'id' | 'etag' | 'location'>;
+
 /**
- * Progress of the trail file sources: a hash of every file counted in full (field = file id,
- * value = JSON with its etag and size), so a restarted or another replica skips it, and a file
- * whose etag changed is read again (its events already counted are skipped by eventID).
- * The key has its own hash tag: `<prefix>:{trail-files}:done`.
+ * Progress of the trail file sources, under the hash tag `{trail-files}`:
+ * - `<prefix>:{trail-files}:done`: every file counted in full (field = file id, value = JSON with
+ *   its etag and size), so a restarted or another replica skips it. A file CloudTrail named is
+ *   done whatever its etag (see trailFileVersion); another file whose etag changed is read again.
+ * - `<prefix>:{trail-files}:parked`: files that failed every attempt (missing, AccessDenied, a
+ *   KMS key the service may not use), with the last error, so they stop holding back checkpoints.
+ *
+ * Before file names were ids, files were keyed by location: an entry under the location still
+ * counts as done (an upgrade does not read every file again).
  */
 export class TrailFilesRepository {
   constructor(
@@ -29,20 +51,62 @@ export class TrailFilesRepository {
     return `${this.keys.prefix}:{trail-files}:done`;
   }
 
-  /** For each file: true when this version of it (same etag) was counted in full. */
-  async isDone(files: readonly Pick<TrailFileRef, 'id' | 'etag'>[]): Promise<boolean[]> {
-    const done: boolean[] = [];
-    for (let i = 0; i < files.length; i += 1_000) {
-      const slice = files.slice(i, i + 1_000);
-      const values = await this.redis.hmget(this.doneKey(), ...slice.map((file) => file.id));
-      slice.forEach((file, j) => done.push(etagOf(values[j]) === file.etag));
-    }
-    return done;
+  parkedKey(): string {
+    return `${this.keys.prefix}:{trail-files}:parked`;
   }
 
+  /** For each file: true when this version of it was counted in full. */
+  async isDone(files: readonly FileKey[]): Promise<boolean[]> {
+    return (await this.states(files, false)).map((state) => state === 'done');
+  }
+
+  /** For each file: done, parked (this version) or pending. */
+  async states(files: readonly FileKey[], withParked = true): Promise<TrailFileState[]> {
+    const states: TrailFileState[] = [];
+    for (let i = 0; i < files.length; i += 1_000) {
+      const slice = files.slice(i, i + 1_000);
+      const pipeline = this.redis.pipeline();
+      pipeline.hmget(this.doneKey(), ...slice.map((file) => file.id));
+      pipeline.hmget(this.doneKey(), ...slice.map((file) => locationId(file.location)));
+      if (withParked) pipeline.hmget(this.parkedKey(), ...slice.map((file) => file.id));
+      const [done = [], legacy = [], parked = []] = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
+        if (error) throw error;
+        return reply as (string | null)[];
+      });
+      slice.forEach((file, j) => {
+        const version = trailFileVersion(file);
+        const matches = (value: string | null | undefined) => {
+          const etag = etagOf(value);
+          return etag !== undefined && (version === '' || etag === version);
+        };
+        if (matches(done[j]) || etagOf(legacy[j]) === file.etag) states.push('done');
+        else if (matches(parked[j])) states.push('parked');
+        else states.push('pending');
+      });
+    }
+    return states;
+  }
+
+  /** Records a file counted in full (and no longer parked, when a retry succeeded). */
   async markDone(file: TrailFileRef, summary: Omit<TrailFileDone, 'etag' | 'size' | 'at'>): Promise<void> {
     const value: TrailFileDone = { etag: file.etag, size: file.size, at: Date.now(), ...summary };
-    await this.redis.hset(this.doneKey(), file.id, JSON.stringify(value));
+    await this.redis
+      .multi()
+      .hset(this.doneKey(), file.id, JSON.stringify(value))
+      .hdel(this.parkedKey(), file.id)
+      .exec();
+  }
+
+  /** Sets aside a file that failed its last attempt: it no longer holds back its account-region. */
+  async markParked(file: TrailFileRef, error: string): Promise<void> {
+    const value: TrailFileParked = { etag: file.etag, location: locationId(file.location), error, at: Date.now() };
+    await this.redis.hset(this.parkedKey(), file.id, JSON.stringify(value));
+  }
+
+  /** Every parked file, by id. */
+  async parked(): Promise<Record<string, TrailFileParked>> {
+    const hash = await this.redis.hgetall(this.parkedKey());
+    return Object.fromEntries(Object.entries(hash).map(([id, value]) => [id, JSON.parse(value) as TrailFileParked]));
   }
 
   async get(id: string): Promise<TrailFileDone | undefined> {
@@ -73,7 +137,7 @@ export class TrailFilesRepository {
 function etagOf(value: string | null | undefined): string | undefined {
   if (!value) return undefined;
   try {
-    return (JSON.parse(value) as TrailFileDone).etag;
+    return (JSON.parse(value) as { etag?: string }).etag;
   } catch {
     return undefined;
   }

@@ -83,6 +83,8 @@ export interface AppConfig {
   fileWorkers: number;
   /** How late a trail file may arrive after its delivery time: the watermark of file sources. */
   trailFileLatenessMinutes: number;
+  /** Attempts to read one trail file before it is parked (an `unreadable-file` reject). */
+  trailFileMaxAttempts: number;
 
   simulatorPort: number;
   /** Requests per second per account-region the simulated account allows before throttling. */

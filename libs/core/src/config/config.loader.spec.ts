@@ -70,6 +70,7 @@ describe('loadConfig', () => {
       sqsQueueUrl: undefined,
       trailFileLatenessMinutes: 15,
       trailFileMaxBytes: 128 * 1024 * 1024,
+      trailFileMaxAttempts: 12,
     });
   });
 

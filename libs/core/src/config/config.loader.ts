@@ -67,6 +67,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trailFileMaxBytes: read.int('TRAIL_FILE_MAX_BYTES', DEFAULT_TRAIL_FILE_MAX_BYTES, 1024 * 1024, 8 * 1024 ** 3),
     fileWorkers: read.int('FILE_WORKERS', 2, 1, 64),
     trailFileLatenessMinutes: read.int('TRAIL_FILE_LATENESS_MINUTES', 15, 0, 24 * 60),
+    trailFileMaxAttempts: read.int('TRAIL_FILE_MAX_ATTEMPTS', 12, 1, 50),
 
     simulatorPort: read.int('SIMULATOR_PORT', 4599, 1, 65535),
     simulatorRateLimit: read.number('SIMULATOR_RATE_LIMIT', 2, 0.1, 100_000),

@@ -23,6 +23,7 @@ describe('trail file sources configuration', () => {
         SQS_ENDPOINT: 'http://127.0.0.1:4576',
         FILE_WORKERS: '4',
         TRAIL_FILE_LATENESS_MINUTES: '30',
+        TRAIL_FILE_MAX_ATTEMPTS: '3',
       }),
     ).toMatchObject({
       source: 'sqs',
@@ -34,12 +35,14 @@ describe('trail file sources configuration', () => {
       sqsEndpoint: 'http://127.0.0.1:4576',
       fileWorkers: 4,
       trailFileLatenessMinutes: 30,
+      trailFileMaxAttempts: 3,
     });
     expect(loadConfig({})).toMatchObject({
       s3Prefix: '',
       s3Region: 'us-east-1',
       fileWorkers: 2,
       trailFileLatenessMinutes: 15,
+      trailFileMaxAttempts: 12,
     });
   });
 
@@ -52,6 +55,7 @@ describe('trail file sources configuration', () => {
     expect(problemsOf({ S3_BUCKET: 'Bad_Bucket' })[0]).toMatch(/^S3_BUCKET must be an S3 bucket name/);
     expect(problemsOf({ S3_ENDPOINT: 'localhost:9000' })[0]).toMatch(/^S3_ENDPOINT must be a URL/);
     expect(problemsOf({ FILE_WORKERS: '0' })[0]).toMatch(/^FILE_WORKERS /);
+    expect(problemsOf({ TRAIL_FILE_MAX_ATTEMPTS: '0' })[0]).toMatch(/^TRAIL_FILE_MAX_ATTEMPTS /);
   });
 
   it('sqs reads only allowed buckets: S3_BUCKET, or SQS_ALLOWED_BUCKETS entries "bucket" or "bucket/prefix"', () => {

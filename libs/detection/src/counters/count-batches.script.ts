@@ -6,14 +6,17 @@
  * thousands of separate arguments costs the client more than splitting them costs Lua.
  *
  * KEYS: minutesIndex, sourceStats, doneKey x nBatches, then per minute: countersHash, seenSet
- * ARGV: doneTtlSec, seenTtlSec, nowMs, indexRetentionMs, nBatches, nMinutes, counted, duplicates,
+ * ARGV: doneTtlSec, nowMs, indexRetentionMs, nBatches, nMinutes, counted, duplicates,
  *       then per minute: minuteMs, expireAtSec, "id\\nid\\n...", "field\\nincrement\\nfield\\nincrement..."
+ * A minute's seen-set expires with its counters (expireAtSec): an event id is remembered for as
+ * long as the counts it went into, so re-reading a file of any age never counts it twice (older
+ * events are too old to count at all).
  * Returns {'done', batchIndex...} | {'seen', eventId...} | {'repeated'} | {'ok'}
  */
 export const COUNT_BATCHES_LUA = `
-local doneTtl, seenTtl = ARGV[1], ARGV[2]
-local nowMs, indexRetention = tonumber(ARGV[3]), tonumber(ARGV[4])
-local nBatches, nMinutes, counted, duplicates = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
+local doneTtl = ARGV[1]
+local nowMs, indexRetention = tonumber(ARGV[2]), tonumber(ARGV[3])
+local nBatches, nMinutes, counted, duplicates = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], ARGV[7]
 
 local done = {'done'}
 for b = 1, nBatches do
@@ -31,7 +34,7 @@ end
 local minutes = {}
 local seen = {'seen'}
 for m = 1, nMinutes do
-  local p = 9 + 4 * (m - 1)
+  local p = 8 + 4 * (m - 1)
   local minute = {
     ms = ARGV[p], expireAt = ARGV[p + 1], ids = lines(ARGV[p + 2]), fields = lines(ARGV[p + 3]),
     countersKey = KEYS[1 + nBatches + 2 * m], seenKey = KEYS[2 + nBatches + 2 * m],
@@ -69,7 +72,7 @@ end
 
 for m = 1, nMinutes do
   local minute = minutes[m]
-  redis.call('EXPIRE', minute.seenKey, seenTtl, 'NX')
+  redis.call('EXPIREAT', minute.seenKey, minute.expireAt)
   local fields = minute.fields
   for f = 1, #fields, 2 do
     redis.call('HINCRBY', minute.countersKey, fields[f], fields[f + 1])

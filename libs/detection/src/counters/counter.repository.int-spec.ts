@@ -142,7 +142,10 @@ describe('CounterRepository (real Redis)', () => {
     // Counters expire a retention window after their minute (not after the moment they were written).
     const expected = (minute + 8 * 86_400_000 - Date.now()) / 1000;
     expect(Math.abs(ttl - expected)).toBeLessThan(5);
-    expect(await redis.ttl(new KeySpace('t').seenEvents(source, minute))).toBeGreaterThan(86_000);
+    // The minute's counted ids live exactly as long: a re-read can never count them again.
+    expect(await redis.expiretime(new KeySpace('t').seenEvents(source, minute))).toBe(
+      await redis.expiretime(new KeySpace('t').minuteCounters(source, minute)),
+    );
   });
 
   it('skips events older than the retention window instead of writing keys that expire at once', async () => {
@@ -158,5 +161,24 @@ describe('CounterRepository (real Redis)', () => {
     const keys = await redis.keys('t:*');
     expect(keys.length).toBeGreaterThan(4);
     expect(new Set(keys.map((key) => /\{[^}]+\}/.exec(key)?.[0]))).toEqual(new Set(['{123456789012:us-east-1}']));
+  });
+
+  it('remembers a counted event id as long as the counters it went into: a re-read days later counts nothing', async () => {
+    const realNow = Date.now();
+    const keys = new KeySpace('t');
+    // Minutes 3 days and 7 days old: past the old 24-hour dedupe window, inside the 8-day retention.
+    for (const age of [3, 7]) {
+      const at = Math.floor((realNow - age * 86_400_000) / 60_000) * 60_000;
+      const events = [event(`old-${age}-1`, { eventTimeMs: at }), event(`old-${age}-2`, { eventTimeMs: at })];
+      expect((await countOne(`first-${age}`, source, events, realNow)).counted).toBe(2);
+      const [seenExpiry, countersExpiry] = await Promise.all([
+        redis.expiretime(keys.seenEvents(source, at)),
+        redis.expiretime(keys.minuteCounters(source, at)),
+      ]);
+      expect(countersExpiry).toBe(Math.ceil((at + 8 * 86_400_000) / 1000));
+      expect(seenExpiry).toBe(countersExpiry);
+      // A later re-read (another file version, another job) finds every id still there.
+      expect(await countOne(`again-${age}`, source, events, realNow)).toMatchObject({ counted: 0, duplicates: 2 });
+    }
   });
 });

@@ -21,7 +21,9 @@ export interface EventBatch {
 }
 
 export interface CounterSettings {
+  /** How long a minute's counters live, and with them the ids of the events counted in it. */
   counterRetentionMinutes: number;
+  /** How long a counted batch's done-marker lives (a retried or repeated job is skipped whole). */
   dedupeWindowMinutes: number;
 }
 
@@ -150,10 +152,8 @@ export class CounterRepository {
 
     const keys = [this.keys.activeMinutes(source), this.keys.sourceStats(source)];
     for (const { batch } of live) keys.push(this.keys.batchDone(source, batch.id));
-    const dedupeSeconds = this.settings.dedupeWindowMinutes * 60;
     const args: (string | number)[] = [
-      dedupeSeconds,
-      dedupeSeconds,
+      this.settings.dedupeWindowMinutes * 60,
       nowMs,
       retentionMs,
       live.length,

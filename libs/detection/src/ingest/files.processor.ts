@@ -25,7 +25,12 @@ export class FilesProcessor extends WorkerHost implements OnApplicationBootstrap
     const name = job.name;
     switch (name) {
       case JobName.TrailFile:
-        return this.counting.countFile(job.id ?? job.name, job.data.file);
+        // On its last attempt a file that cannot be read is parked rather than failed forever.
+        return this.counting.countOrPark(
+          job.id ?? job.name,
+          job.data.file,
+          job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+        );
       default: {
         const unknown: never = name;
         throw new Error(`unknown job ${String(unknown)} on queue ${QueueName.Files}`);

@@ -18,6 +18,8 @@ export interface FileCountResult {
   rejects: number;
   /** The file (this etag) had been counted before: nothing was read. */
   alreadyDone: boolean;
+  /** The last attempt failed too: the file was parked (a reject) and holds nothing back. */
+  parked?: boolean;
 }
 
 /** The batch being filled for one account-region of a file. */
@@ -54,6 +56,36 @@ export class TrailFileCountingService {
     private readonly rejects: RejectsRepository,
     private readonly checkpoints: CheckpointRepository,
   ) {}
+
+  /**
+   * countFile, except that when the job's last attempt fails too the file is parked instead: a
+   * reject (`unreadable-file`, the error, the file's location) counted and parked with the others,
+   * and an entry in TrailFilesRepository's parked hash, so it no longer holds back the checkpoint
+   * of its account-region (see FilesSourceService). What was counted of it before stays counted.
+   */
+  async countOrPark(jobId: string, file: TrailFileRef, lastAttempt: boolean): Promise<FileCountResult> {
+    try {
+      return await this.countFile(jobId, file);
+    } catch (error) {
+      if (!lastAttempt) throw error;
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const location =
+        file.location.kind === 's3' ? `s3://${file.location.bucket}/${file.location.key}` : file.location.path;
+      // The reject first: a crash in between parks it again on the rerun, rather than not at all.
+      await this.rejects.park(
+        [
+          {
+            reason: 'unreadable-file',
+            detail: `${location}: every attempt failed, last with ${message}`,
+            sample: location,
+          },
+        ],
+        file.id,
+      );
+      await this.files.markParked(file, message);
+      return { records: 0, counted: 0, duplicates: 0, tooOld: 0, rejects: 1, alreadyDone: false, parked: true };
+    }
+  }
 
   async countFile(jobId: string, file: TrailFileRef, batchEvents = FILE_BATCH_EVENTS): Promise<FileCountResult> {
     const result: FileCountResult = {
