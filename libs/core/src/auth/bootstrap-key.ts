@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
@@ -19,7 +20,7 @@ export async function bootstrapAdminKey(store: ApiKeyStore, file: string, logger
     return;
   }
   const path = resolve(file);
-  const temporary = `${path}.${process.pid}.tmp`;
+  const temporary = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   const key = store.newKey();
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
