@@ -100,7 +100,7 @@ it(
     expect(parsed.items[0]).toMatchObject({ eventSource: 'ec2.amazonaws.com' });
 
     // The key lives in the page only: nothing of it in the browser's storage, and gone on reload.
-    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+    const stored = String(await page.evaluate('JSON.stringify({ ...localStorage, ...sessionStorage })'));
     expect(stored).not.toContain(KEY);
     expect(stored).not.toContain('authorized');
     await page.reload();

@@ -4,6 +4,7 @@ import { runLoadScenarios } from './load.scenarios.js';
 import { Pipeline } from './pipeline.js';
 import { Report, check } from './report.js';
 import { runSecurityScenarios } from './security.scenarios.js';
+import { runTrustAuthScenarios } from './trust-auth.scenarios.js';
 
 /**
  * npm run test:reliability: faults, bad input, security and load against real processes, a real
@@ -45,6 +46,8 @@ async function main(): Promise<boolean> {
       WEBHOOK_MAX_ATTEMPTS: '12',
       EVALUATION_INTERVAL_SECONDS: '2',
       API_RATE_LIMIT: '1000000',
+      // The security probes send hundreds of unknown keys from one address on purpose.
+      API_AUTH_FAILURE_LIMIT: '0',
     },
   });
   try {
@@ -105,6 +108,7 @@ async function main(): Promise<boolean> {
       check(report.eventsLost + report.eventsDoubleCounted === 0, 'counters differ from the ground truth');
     });
     // Trust scenarios that start processes and Redis of their own (issue 12): one call per area file.
+    await runTrustAuthScenarios(report);
   } catch (error) {
     await report.scenario('harness', () => Promise.reject(error instanceof Error ? error : new Error(String(error))));
   } finally {

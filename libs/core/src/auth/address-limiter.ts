@@ -15,9 +15,10 @@ export interface AddressDecision {
 }
 
 /**
- * Failed authentications (unknown keys) per client address, in process: a token bucket of
- * `perMinute` tokens refilled continuously. The guard asks `check` before it looks a key up,
- * so an address that spent its budget on guesses costs no Redis lookup until it refills.
+ * Unknown keys per client address, in process: a token bucket of `perMinute` tokens refilled
+ * continuously. The guard takes a token before it looks up a key the process does not know and
+ * gives it back when the key is valid, so an address that spent its budget on guesses costs no
+ * Redis lookup until it refills.
  * Buckets live in an LRU map; an evicted address simply starts again with a full bucket.
  * IPv6 addresses count per /64, the block one host usually holds.
  */
@@ -33,23 +34,30 @@ export class AddressLimiter {
     return this.perMinute > 0;
   }
 
-  /** Whether `address` may still try a key it has not proved. */
-  check(address: string, nowMs = Date.now()): AddressDecision {
+  /**
+   * Spends one token of `address` for a key the process does not know yet, before it is looked
+   * up (so concurrent guesses cannot all pass before the first fails), or refuses when none is left.
+   */
+  take(address: string, nowMs = Date.now()): AddressDecision {
     if (!this.enabled) return { allowed: true, retryAfterSeconds: 0 };
-    const bucket = this.buckets.get(addressKey(address));
-    if (!bucket) return { allowed: true, retryAfterSeconds: 0 };
-    const tokens = this.refilled(bucket, nowMs);
-    if (tokens >= 1) return { allowed: true, retryAfterSeconds: 0 };
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / this.refillPerMs / 1000)) };
-  }
-
-  /** Spends one token of `address` for a failed authentication. */
-  fail(address: string, nowMs = Date.now()): void {
-    if (!this.enabled) return;
     const key = addressKey(address);
     const bucket = this.buckets.get(key);
     const tokens = bucket ? this.refilled(bucket, nowMs) : this.perMinute;
-    this.buckets.set(key, { tokens: Math.max(0, tokens - 1), atMs: nowMs });
+    if (tokens < 1) {
+      this.buckets.set(key, { tokens, atMs: nowMs });
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / this.refillPerMs / 1000)) };
+    }
+    this.buckets.set(key, { tokens: tokens - 1, atMs: nowMs });
+    return { allowed: true, retryAfterSeconds: 0 };
+  }
+
+  /** Gives back the token of a key that turned out valid: only unknown keys use up the budget. */
+  refund(address: string, nowMs = Date.now()): void {
+    if (!this.enabled) return;
+    const key = addressKey(address);
+    const bucket = this.buckets.get(key);
+    if (bucket)
+      this.buckets.set(key, { tokens: Math.min(this.perMinute, this.refilled(bucket, nowMs) + 1), atMs: nowMs });
   }
 
   private refilled(bucket: Bucket, nowMs: number): number {

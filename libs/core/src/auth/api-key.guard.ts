@@ -63,19 +63,24 @@ export class ApiKeyGuard implements CanActivate {
       response.header('WWW-Authenticate', 'Bearer realm="trailsight"');
       throw new UnauthorizedException('An API key is required: Authorization: Bearer <key> or X-Api-Key: <key>');
     }
-    const address = request.ip ?? 'unknown';
-    const budget = this.addresses.check(address);
-    const principal = budget.allowed ? await this.store.verify(presented) : this.store.verifyCached(presented);
-    if (!principal && !budget.allowed) {
-      this.stats.addressLimited++;
-      response.header('Retry-After', budget.retryAfterSeconds);
-      throw new HttpException(
-        `Too many unknown API keys from this address; retry in ${budget.retryAfterSeconds} s`,
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
+    // A key this process knows passes at once; any other first spends a token of the client's
+    // address, so guesses (even concurrent ones) are refused before they cost a Redis lookup.
+    let principal = this.store.known(presented);
+    if (!principal) {
+      const address = request.ip ?? 'unknown';
+      const budget = this.addresses.take(address);
+      if (!budget.allowed) {
+        this.stats.addressLimited++;
+        response.header('Retry-After', budget.retryAfterSeconds);
+        throw new HttpException(
+          `Too many unknown API keys from this address; retry in ${budget.retryAfterSeconds} s`,
+          HttpStatus.TOO_MANY_REQUESTS,
+        );
+      }
+      principal = await this.store.verify(presented);
+      if (principal) this.addresses.refund(address);
     }
     if (!principal) {
-      this.addresses.fail(address);
       this.stats.unauthorized++;
       response.header('WWW-Authenticate', 'Bearer realm="trailsight", error="invalid_token"');
       throw new UnauthorizedException('Unknown API key');

@@ -135,14 +135,19 @@ export class ApiKeyStore {
   }
 
   /**
-   * The principal of a presented key if this process already knows it, without asking Redis:
-   * what an address over its failed-attempts budget may still use.
+   * The principal of a presented key if this process knows it already (API_KEYS, or a valid key
+   * in its cache), without asking Redis; undefined otherwise. The guard's fast path.
    */
-  verifyCached(presented: string, nowMs = Date.now()): ApiPrincipal | undefined {
+  known(presented: string, nowMs = Date.now()): ApiPrincipal | undefined {
     const hash = hashApiKey(presented);
-    if (this.configured) return this.configured.get(hash);
-    const cached = this.valid.get(hash);
-    return cached && cached.until > nowMs ? cached.principal : undefined;
+    let principal: ApiPrincipal | undefined;
+    if (this.configured) principal = this.configured.get(hash);
+    else {
+      const cached = this.valid.get(hash);
+      principal = cached && cached.until > nowMs ? cached.principal : undefined;
+    }
+    if (principal) this.recordUse(principal.keyId, nowMs);
+    return principal;
   }
 
   private async lookUp(hash: string, nowMs: number): Promise<ApiPrincipal | undefined> {
