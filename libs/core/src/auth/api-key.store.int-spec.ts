@@ -13,13 +13,13 @@ function crashingAfter(redis: Redis, allowed: number): Redis {
   const connection = redis.duplicate({ enableReadyCheck: false });
   const send = connection.sendCommand.bind(connection);
   let sent = 0;
-  connection.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream) => {
+  connection.sendCommand = (command: Parameters<Redis['sendCommand']>[0], stream) => {
     if (++sent > allowed) {
       command.reject(new Error('process crashed'));
       return command.promise;
     }
     return send(command, stream);
-  }) as Redis['sendCommand'];
+  };
   return connection;
 }
 

@@ -5,7 +5,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { ApiKeyStore } from './api-key.store.js';
 
 /** How an operator who lost every admin key makes a new one: it needs Redis access, not a key. */
-export const RECOVERY_HINT = 'npm run cli -- keys create --scope admin (with the same REDIS_URL and REDIS_PREFIX)';
+const RECOVERY_HINT = 'npm run cli -- keys create --scope admin (with the same REDIS_URL and REDIS_PREFIX)';
 
 /**
  * Without API_KEYS, the first start of a deployment creates its admin key and writes it to
