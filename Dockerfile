@@ -15,7 +15,13 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+# Where the first start without API_KEYS writes its admin key (ADMIN_KEY_FILE, mode 0600):
+# read it with `docker compose exec api cat .data/admin-key`.
+RUN mkdir -p .data && chown node:node .data
 USER node
 EXPOSE 3000
+# Public readiness (Redis reachable), the same for api, poller and detector on PORT.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The API by default; compose runs poller, detector and simulator from this same image.
 CMD ["node", "dist/apps/api/src/main.js"]

@@ -133,7 +133,7 @@ async function main(): Promise<void> {
       api.kill('SIGTERM');
       await apiExited;
     });
-    await healthy(`http://127.0.0.1:${port}/health`);
+    await healthy(`http://127.0.0.1:${port}/health/ready`);
     const apiUrl = `http://127.0.0.1:${port}/v1/findings?limit=50`;
     const response = await fetch(apiUrl, { headers: { authorization: `Bearer ${KEY}` } });
     const page = (await response.json()) as { items: unknown[] };

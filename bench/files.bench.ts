@@ -223,7 +223,7 @@ async function startApp(
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${entry.output}`);
     try {
-      if ((await fetch(`http://127.0.0.1:${appEnv.PORT}/health`)).status === 200) return entry;
+      if ((await fetch(`http://127.0.0.1:${appEnv.PORT}/health/ready`)).status === 200) return entry;
     } catch {
       // not listening yet
     }

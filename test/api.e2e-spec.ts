@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Redis } from 'ioredis';
 import { KeySpace } from '@trailsight/core';
@@ -322,7 +325,7 @@ describe('auth', () => {
     }
   });
 
-  it('refuses an admin route to a read key (403) and leaves /health public', async () => {
+  it('refuses an admin route to a read key (403); /health details need a key', async () => {
     const post = (key: string) =>
       fetch(`${url}/v1/keys`, {
         method: 'POST',
@@ -336,11 +339,80 @@ describe('auth', () => {
       message: expect.stringMatching(/admin/),
       error: 'Forbidden',
     });
-    // Keys come from API_KEYS here: an admin may not add one at runtime.
+    // Keys come from API_KEYS here: an admin may not add or revoke one at runtime, only list them.
     expect((await post(ADMIN_KEY)).status).toBe(409);
-    const health = await get('/health', null);
+    const revoke = await fetch(`${url}/v1/keys/0123456789ab`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    expect(revoke.status).toBe(409);
+    const listed = await get('/v1/keys', ADMIN_KEY);
+    expect(listed.status).toBe(200);
+    expect((listed.body as { items: { scope: string; source: string }[] }).items).toEqual([
+      expect.objectContaining({ scope: 'admin', source: 'config' }),
+      expect.objectContaining({ scope: 'read', source: 'config' }),
+    ]);
+    expect(listed.text).not.toContain(ADMIN_KEY);
+    expect((await get('/v1/keys', READ_KEY)).status).toBe(403);
+    expect((await get('/health', null)).status).toBe(401);
+    const health = await get('/health', READ_KEY);
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ status: 'ok', details: { redis: { status: 'up' }, queues: { status: 'up' } } });
+  });
+
+  it('answers /health/live and /health/ready without a key, with up or down only', async () => {
+    for (const path of ['/health/live', '/health/ready']) {
+      const { status, body } = await get(path, null);
+      expect([path, status, body]).toEqual([path, 200, { status: 'up' }]);
+    }
+  });
+
+  it('sends security headers on every answer, the Swagger console included', async () => {
+    for (const [path, key] of [
+      ['/v1/findings?limit=1', READ_KEY],
+      ['/health/live', null],
+      ['/docs', null],
+      ['/v1/nothing', null],
+    ] as const) {
+      const { headers } = await get(path, key);
+      expect([path, headers.get('x-content-type-options')]).toEqual([path, 'nosniff']);
+      expect(headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+      expect(headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+      expect(headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(headers.get('referrer-policy')).toBe('no-referrer');
+    }
+    // The console does not keep the key it is given in the browser's localStorage.
+    const init = await get('/docs/swagger-ui-init.js', null);
+    expect(init.status).toBe(200);
+    expect(init.text).toMatch(/"persistAuthorization": false/);
+  });
+
+  it('refuses an address that presents too many unknown keys (429, Retry-After); keys it knows still pass', async () => {
+    // A replica of its own, so the address budget spent here does not touch the other tests.
+    const app = startApp('api', {
+      PORT: String(await freePort()),
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: PREFIX,
+      API_KEYS: `${ADMIN_KEY},${READ_KEY}:read`,
+      API_RATE_LIMIT: '1000000',
+      API_AUTH_FAILURE_LIMIT: '10',
+    });
+    extra.push(app);
+    await app.healthy();
+    const on = (key: string) =>
+      fetch(`http://127.0.0.1:${app.port}/v1/findings?limit=1`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await on(READ_KEY)).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await on(`guess-${i}-0123456789abcdef`)).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual(Array(20).fill(429));
+    const refused = await on('guess-again-0123456789abcdef');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await refused.json()).toMatchObject({ statusCode: 429, message: expect.stringMatching(/unknown API keys/) });
+    // A key this process knows still works from the same address.
+    expect((await on(READ_KEY)).status).toBe(200);
+    const metrics = await fetch(`http://127.0.0.1:${app.port}/metrics`, { headers: { 'x-api-key': READ_KEY } });
+    expect(await metrics.text()).toMatch(/trailsight_api_requests_refused_total\{reason="address_limited"\} 21/);
   });
 });
 
@@ -386,29 +458,42 @@ describe('errors', () => {
 });
 
 describe('keys and rate limits without API_KEYS (two replicas, one Redis)', () => {
+  let keyDir: string;
+  beforeAll(() => {
+    keyDir = mkdtempSync(join(tmpdir(), 'trailsight-keys-'));
+  });
+  afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
+
   it(
-    'creates and prints one admin key on first start, which both replicas accept; limits hold across them (429, Retry-After)',
+    'writes one admin key to ADMIN_KEY_FILE (0600, never in the log), which both replicas accept; limits hold across them (429, Retry-After)',
     async () => {
+      const keyFile = join(keyDir, 'admin-key');
       const env = async () => ({
         PORT: String(await freePort()),
         REDIS_URL: redis.url,
         REDIS_PREFIX: 'boot',
         API_RATE_LIMIT: '5',
         API_RATE_WINDOW_SECONDS: '60',
+        ADMIN_KEY_FILE: keyFile,
       });
-      const first = startApp('api', await env());
-      extra.push(first);
-      await first.healthy();
-      const second = startApp('api', await env());
-      extra.push(second);
-      await second.healthy();
+      // Both replicas start at once: exactly one creates the key.
+      const [first, second] = [startApp('api', await env()), startApp('api', await env())];
+      extra.push(first, second);
+      await Promise.all([first.healthy(), second.healthy()]);
 
-      const printed = [...first.output().matchAll(/shown only this once: (tsk_[A-Za-z0-9_-]+)/g)].map((m) => m[1]);
-      expect(printed).toHaveLength(1);
-      expect(second.output()).not.toMatch(/tsk_/);
-      const key = printed[0];
-      // Only its hash is stored.
+      const key = readFileSync(keyFile, 'utf8').trim();
+      expect(key).toMatch(/^tsk_[A-Za-z0-9_-]{43}$/);
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      expect(readdirSync(keyDir)).toEqual(['admin-key']);
+      for (const app of [first, second]) {
+        expect(app.output()).not.toMatch(/tsk_/);
+        expect(app.output()).not.toContain(key);
+      }
+      expect(`${first.output()}${second.output()}`).toContain(keyFile);
+      // Only its hash is stored, with the marker, in one step.
       expect(JSON.stringify(await client.hgetall('boot:auth:keys'))).not.toContain(key);
+      expect(await client.hlen('boot:auth:keys')).toBe(1);
+      expect(await client.exists('boot:auth:bootstrapped')).toBe(1);
 
       const on = (app: AppProcess, k = key) =>
         fetch(`http://127.0.0.1:${app.port}/v1/findings?limit=1`, { headers: { 'x-api-key': k } });
@@ -434,6 +519,66 @@ describe('keys and rate limits without API_KEYS (two replicas, one Redis)', () =
       expect((await on(second, readKey)).status).toBe(200);
       const metrics = await fetch(`http://127.0.0.1:${second.port}/metrics`, { headers: { 'x-api-key': readKey } });
       expect(await metrics.text()).toMatch(/trailsight_api_requests_refused_total\{reason="rate_limited"\} 1/);
+    },
+    BOOT_TIMEOUT_MS,
+  );
+
+  it(
+    'lists keys without their values and revokes one on every replica within a second',
+    async () => {
+      const env = async () => ({
+        PORT: String(await freePort()),
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: 'revoke',
+        API_RATE_LIMIT: '0',
+        ADMIN_KEY_FILE: join(keyDir, 'revoke-admin-key'),
+      });
+      const first = startApp('api', await env());
+      extra.push(first);
+      await first.healthy();
+      const second = startApp('api', await env());
+      extra.push(second);
+      await second.healthy();
+      const admin = readFileSync(join(keyDir, 'revoke-admin-key'), 'utf8').trim();
+      const call = (app: AppProcess, path: string, key: string, method = 'GET', body?: string) =>
+        fetch(`http://127.0.0.1:${app.port}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body,
+        });
+      const created = (await (await call(first, '/v1/keys', admin, 'POST', '{"scope":"read"}')).json()) as {
+        id: string;
+        key: string;
+      };
+      // The second replica has it in its cache now.
+      expect((await call(second, '/v1/findings?limit=1', created.key)).status).toBe(200);
+
+      const list = await call(second, '/v1/keys', admin);
+      expect(list.status).toBe(200);
+      const text = await list.text();
+      const items = (JSON.parse(text) as { items: Record<string, string>[] }).items;
+      expect(items.map((k) => k.scope)).toEqual(['admin', 'read']);
+      expect(items[1]).toMatchObject({ id: created.id, source: 'redis', createdAt: expect.any(String) });
+      expect(items[1].lastUsedAt).toEqual(expect.any(String));
+      const stored = Object.keys(await client.hgetall('revoke:auth:keys'));
+      for (const secret of [admin, created.key, ...stored]) expect(text).not.toContain(secret);
+
+      expect((await call(first, `/v1/keys/${created.id}`, admin, 'DELETE')).status).toBe(204);
+      const revokedAt = Date.now();
+      let refusedAfterMs = -1;
+      while (Date.now() - revokedAt < 5_000) {
+        if ((await call(second, '/v1/findings?limit=1', created.key)).status === 401) {
+          refusedAfterMs = Date.now() - revokedAt;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(refusedAfterMs).toBeGreaterThanOrEqual(0);
+      expect(refusedAfterMs).toBeLessThan(1_000);
+      expect((await call(first, '/v1/findings?limit=1', created.key)).status).toBe(401);
+      expect((await call(first, `/v1/keys/${created.id}`, admin, 'DELETE')).status).toBe(404);
+      expect((await call(first, '/v1/keys/not-an-id', admin, 'DELETE')).status).toBe(400);
+      expect((await call(second, '/v1/findings?limit=1', admin)).status).toBe(200);
     },
     BOOT_TIMEOUT_MS,
   );
@@ -476,7 +621,7 @@ describe('operations', () => {
     const cursor = now - 3 * MINUTE_MS;
     await evaluations.saveCursor(current, { historyStart: now - 60 * MINUTE_MS, cursor, snapshotMinute: cursor });
     try {
-      const health = await get('/health', null);
+      const health = await get('/health');
       expect(health.status).toBe(200);
       const evaluator = (health.body as { details: Record<string, Record<string, unknown>> }).details.evaluator;
       expect(evaluator).toMatchObject({ status: 'up', sources: 2, evaluating: 1, backfilling: 1 });
@@ -492,12 +637,12 @@ describe('operations', () => {
       const behind = now - 121 * MINUTE_MS;
       const far = { historyStart: now - 180 * MINUTE_MS, cursor: behind, snapshotMinute: behind };
       await evaluations.saveCursor(current, far);
-      const catchingUp = await get('/health', null);
+      const catchingUp = await get('/health');
       expect(catchingUp.status).toBe(200);
       expect(catchingUp.body).toMatchObject({ details: { evaluator: { status: 'up', catchingUp: 1 } } });
       // Two hours behind and not saved for ten minutes: stalled, down.
       await evaluations.saveCursor(current, far, Date.now() - 10 * MINUTE_MS);
-      const down = await get('/health', null);
+      const down = await get('/health');
       expect(down.status).toBe(503);
       expect(JSON.stringify(down.body)).toMatch(
         /evaluation is more than 1800 s behind and not advancing for 333333333333:us-east-1/,
@@ -528,7 +673,10 @@ describe('operations', () => {
       '/v1/findings/{id}/series',
       '/v1/apis',
       '/health',
+      '/health/live',
+      '/health/ready',
       '/metrics',
+      '/v1/keys',
     ]) {
       expect(doc.paths[path]?.get).toBeDefined();
     }

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { startApp, type AppProcess } from './support/app-process.js';
 import { insightRecordErrors } from './support/insight-record.validator.js';
+import { freePort, startRedis, type ThrowawayRedis } from './support/redis-server.js';
 import { type InsightRecord, MINUTE_MS } from '@trailsight/domain';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -150,4 +152,73 @@ describe('CLI (built, as a user runs it)', () => {
       60_000,
     );
   }
+});
+
+describe('CLI keys (the recovery path: Redis access, no API key)', () => {
+  let redis: ThrowawayRedis;
+  let api: AppProcess;
+  let keyDir: string;
+  const env = () => ({ REDIS_URL: redis.url, REDIS_PREFIX: 'clikeys' });
+  const keys = (...args: string[]) => {
+    const run = spawnSync(process.execPath, ['dist/apps/cli/src/main.js', 'keys', ...args], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ...env() },
+    });
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    keyDir = mkdtempSync(join(tmpdir(), 'trailsight-cli-keys-'));
+    api = startApp('api', { PORT: String(await freePort()), ...env(), ADMIN_KEY_FILE: join(keyDir, 'admin-key') });
+    await api.healthy();
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    await redis?.stop();
+    rmSync(keyDir, { recursive: true, force: true });
+  });
+
+  const findings = (key: string) =>
+    fetch(`http://127.0.0.1:${api.port}/v1/findings?limit=1`, { headers: { authorization: `Bearer ${key}` } }).then(
+      (r) => r.status,
+    );
+
+  it('creates an admin key after every admin key was revoked and its file lost; lists and revokes keys', async () => {
+    // The operator lost the first key: it is revoked and its file deleted.
+    const first = readFileSync(join(keyDir, 'admin-key'), 'utf8').trim();
+    const listed = keys('list');
+    expect(listed.status).toBe(0);
+    const firstId = /^([0-9a-f]{12})\s+admin\s+redis/m.exec(listed.stdout)?.[1];
+    expect(firstId).toBeDefined();
+    expect(listed.stdout).not.toContain(first);
+    expect(keys('revoke', firstId!)).toMatchObject({ status: 0, stderr: `revoked key ${firstId}\n` });
+    rmSync(join(keyDir, 'admin-key'));
+    expect(await findings(first)).toBe(401);
+
+    const created = keys('create', '--scope', 'admin');
+    expect(created.status).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^tsk_[A-Za-z0-9_-]{43}$/);
+    expect(created.stderr).toMatch(/^created admin key [0-9a-f]{12}/);
+    expect(await findings(key)).toBe(200);
+    const admin = await fetch(`http://127.0.0.1:${api.port}/v1/keys`, { headers: { authorization: `Bearer ${key}` } });
+    expect(admin.status).toBe(200);
+
+    const read = keys('create', '--scope', 'read').stdout.trim();
+    const readId = /^([0-9a-f]{12})\s+read/m.exec(keys('list').stdout)?.[1];
+    expect(await findings(read)).toBe(200);
+    expect(keys('revoke', readId!).status).toBe(0);
+    expect(await findings(read)).toBe(401); // at once: the api heard the revocation
+    expect(keys('revoke', readId!)).toMatchObject({ status: 1, stderr: expect.stringMatching(/no API key with id/) });
+  }, 60_000);
+
+  it('refuses bad usage with a clear message and exit code 2', () => {
+    expect(keys('create')).toMatchObject({ status: 2, stderr: expect.stringMatching(/--scope admin or --scope read/) });
+    expect(keys('create', '--scope', 'root')).toMatchObject({ status: 2 });
+    expect(keys('revoke')).toMatchObject({ status: 2, stderr: expect.stringMatching(/one key id/) });
+    expect(keys('rotate')).toMatchObject({ status: 2, stderr: expect.stringMatching(/create, list or revoke/) });
+  });
 });

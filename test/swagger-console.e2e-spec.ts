@@ -98,6 +98,17 @@ it(
     const parsed = JSON.parse(body) as { items: { id: string; eventSource: string }[] };
     expect(parsed.items).toHaveLength(3);
     expect(parsed.items[0]).toMatchObject({ eventSource: 'ec2.amazonaws.com' });
+
+    // The key lives in the page only: nothing of it in the browser's storage, and gone on reload.
+    const stored = String(await page.evaluate('JSON.stringify({ ...localStorage, ...sessionStorage })'));
+    expect(stored).not.toContain(KEY);
+    expect(stored).not.toContain('authorized');
+    await page.reload();
+    await page.locator('button.authorize').first().waitFor();
+    expect(await page.locator('.authorization__btn.locked').count()).toBe(0);
+    // It worked under the Content-Security-Policy the api sends with the console.
+    const docs = await fetch(`http://127.0.0.1:${api.port}/docs`);
+    expect(docs.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
   },
   TIMEOUT_MS,
 );

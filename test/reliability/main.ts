@@ -7,6 +7,7 @@ import { runSecurityScenarios } from './security.scenarios.js';
 import { runTrustFileInputScenarios } from './trust-file-input.scenarios.js';
 import { runTrustRedisSecretsScenarios } from './trust-redis-secrets.scenarios.js';
 import { runTrustTrailFilesScenarios } from './trust-trail-files.scenarios.js';
+import { runTrustAuthScenarios } from './trust-auth.scenarios.js';
 
 /**
  * npm run test:reliability: faults, bad input, security and load against real processes, a real
@@ -48,6 +49,8 @@ async function main(): Promise<boolean> {
       WEBHOOK_MAX_ATTEMPTS: '12',
       EVALUATION_INTERVAL_SECONDS: '2',
       API_RATE_LIMIT: '1000000',
+      // The security probes send hundreds of unknown keys from one address on purpose.
+      API_AUTH_FAILURE_LIMIT: '0',
     },
   });
   try {
@@ -111,6 +114,7 @@ async function main(): Promise<boolean> {
     await runTrustFileInputScenarios(report);
     await runTrustRedisSecretsScenarios(report);
     await runTrustTrailFilesScenarios(report);
+    await runTrustAuthScenarios(report);
   } catch (error) {
     await report.scenario('harness', () => Promise.reject(error instanceof Error ? error : new Error(String(error))));
   } finally {

@@ -55,7 +55,7 @@ export function launchApp(app: AppName, label: string, env: Record<string, strin
         if (child.exitCode !== null || child.signalCode !== null)
           throw new Error(`${label} exited (${child.exitCode ?? child.signalCode}):\n${output().slice(-3000)}`);
         try {
-          const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) });
+          const response = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(2_000) });
           await response.arrayBuffer();
           if (response.status === 200) return;
         } catch {

@@ -12,7 +12,7 @@ export interface AppProcess {
   child: ChildProcess;
   /** Everything it printed, for assertions and for failure messages. */
   output(): string;
-  /** Resolves when GET /health answers 200. */
+  /** Resolves when GET /health/ready answers 200 (the process serves HTTP and reaches Redis). */
   healthy(timeoutMs?: number): Promise<void>;
   /** SIGTERM (graceful) or SIGKILL (crash); resolves when the process has exited. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -52,7 +52,7 @@ export function startApp(app: 'api' | 'poller' | 'detector' | 'trailsight', env:
       for (;;) {
         if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}:\n${output.slice(-4000)}`);
         try {
-          const response = await fetch(`http://127.0.0.1:${port}/health`);
+          const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
           if (response.status === 200) return;
         } catch {
           // not listening yet

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
+import { ApiKeysModule, AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
 import { EvaluationStatusModule, TrackedApisModule } from '@trailsight/detection';
 import { FindingsApiModule } from '@trailsight/findings';
 import { QueueModule, QueueOpsModule } from '@trailsight/queue';
@@ -16,6 +16,7 @@ export class ApiModule {
         QueueModule,
         QueueOpsModule,
         AuthModule,
+        ApiKeysModule,
         MetricsModule,
         FindingsApiModule,
         TrackedApisModule,

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_TRAIL_FILE_MAX_BYTES } from '@trailsight/core';
+import { ConfigError, DEFAULT_TRAIL_FILE_MAX_BYTES } from '@trailsight/core';
 import type { DetectorTuning } from '@trailsight/detection';
 import { detect, UsageError } from './detect.command.js';
+import { keys } from './keys.command.js';
 import { Progress } from './progress.js';
 import { score } from './score.command.js';
 
@@ -13,6 +14,9 @@ const USAGE = `Usage:
       TRAIL_FILE_MAX_BYTES) is read no further and counted as a too-large reject.
   trailsight score --csv <file> [--sensitivity 1-10] [--min-volume N]
       A timestamp,value series to timestamp,value,score,anomaly on stdout.
+  trailsight keys create --scope admin|read | keys list | keys revoke <id>
+      API keys, straight in the Redis at REDIS_URL (REDIS_PREFIX): no API key needed, so an
+      operator who lost every admin key gets back in. create prints the new key on stdout, once.
 (in a checkout: npm run cli -- <command> ...)`;
 
 async function main(argv: string[]): Promise<number> {
@@ -25,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
       sensitivity: { type: 'string' },
       'min-volume': { type: 'string' },
       'max-file-bytes': { type: 'string' },
+      scope: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -39,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
       const summary = await detect(positionals, tuning, process.stdout, new Progress(), maxFileBytes);
       return summary.files === 0 ? 1 : 0;
     }
+    case 'keys':
+      return keys(positionals, values.scope, process.stdout, process.stderr);
     case 'score':
       if (!values.csv) throw new UsageError('score needs --csv <file>');
       await score(values.csv, tuning, process.stdout);
@@ -79,6 +86,9 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`trailsight: ${(error as Error).message}\n\n${USAGE}\n`);
       process.exitCode = 2;
+    } else if (error instanceof ConfigError) {
+      process.stderr.write(`trailsight: ${error.message}\n`);
+      process.exitCode = 1;
     } else {
       process.stderr.write(`trailsight: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exitCode = 1;

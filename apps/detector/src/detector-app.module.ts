@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CoreModule, type AppConfig } from '@trailsight/core';
+import { AuthModule, CoreModule, type AppConfig } from '@trailsight/core';
 import { DetectionModule } from '@trailsight/detection';
 import { FindingsRetentionModule } from '@trailsight/findings';
 import { QueueModule } from '@trailsight/queue';
@@ -7,7 +7,7 @@ import { WebhooksDeliveryModule } from '@trailsight/webhooks';
 
 /**
  * BullMQ workers: event batches into per-minute counters, webhook deliveries; the hourly prune
- * of findings past their retention; serves only /health.
+ * of findings past their retention; serves only health (details behind a key).
  */
 @Module({})
 export class DetectorAppModule {
@@ -16,6 +16,7 @@ export class DetectorAppModule {
       module: DetectorAppModule,
       imports: [
         CoreModule.forRoot({ config }),
+        AuthModule,
         QueueModule,
         DetectionModule,
         FindingsRetentionModule,

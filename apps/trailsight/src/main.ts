@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   }
 
   await serveApp(TrailsightModule.forRoot(config), config, { swagger: true });
-  logger.log(`Trailsight on http://localhost:${config.port}: /health, /docs, /v1/findings`);
+  logger.log(`Trailsight on http://localhost:${config.port}: /health/ready, /docs, /v1/findings`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { FilesSourceModule, PollerModule } from '@trailsight/cloudtrail';
-import { AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
+import { ApiKeysModule, AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
 import { DetectionModule, EvaluationStatusModule, TrackedApisModule } from '@trailsight/detection';
 import { FindingsApiModule, FindingsRetentionModule } from '@trailsight/findings';
 import { QueueModule, QueueOpsModule } from '@trailsight/queue';
@@ -21,6 +21,7 @@ export class TrailsightModule {
         FindingsRetentionModule,
         QueueOpsModule,
         AuthModule,
+        ApiKeysModule,
         MetricsModule,
         FindingsApiModule,
         TrackedApisModule,

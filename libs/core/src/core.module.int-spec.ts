@@ -1,6 +1,7 @@
 import { Module, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { Redis } from 'ioredis';
 import { startRedis, type ThrowawayRedis } from '../../../test/support/redis-server.js';
 import { loadConfig } from './config/config.loader.js';
 import { CoreModule } from './core.module.js';
@@ -82,6 +83,24 @@ describe('CoreModule', () => {
     expect(body.info?.clock).toEqual({ status: 'up' });
   });
 
+  it('GET /health/live and /health/ready answer up or down only; a burst of probes costs one PING a second', async () => {
+    const probe = new Redis(redis.url);
+    try {
+      const pings = async () => Number(/cmdstat_ping:calls=(\d+)/.exec(await probe.info('commandstats'))?.[1] ?? 0);
+      const before = await pings();
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () => fetch(`${base}/health/ready`).then(async (r) => [r.status, await r.json()])),
+      );
+      expect(answers).toEqual(Array(50).fill([200, { status: 'up' }]));
+      // The 50 probes shared one PING (two when the burst straddled the cache's second).
+      expect((await pings()) - before).toBeLessThanOrEqual(2);
+      const live = await fetch(`${base}/health/live`);
+      expect([live.status, await live.json()]).toEqual([200, { status: 'up' }]);
+    } finally {
+      probe.disconnect();
+    }
+  });
+
   it('turns 503 when an indicator from another module is down', async () => {
     queues.healthy = false;
     try {
@@ -110,6 +129,11 @@ describe('CoreModule', () => {
     const started = Date.now();
     expect((await health()).status).toBe(503);
     expect(Date.now() - started).toBeLessThan(1_500);
+    // Readiness follows within its cache's second; liveness does not depend on Redis.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const ready = await fetch(`${base}/health/ready`);
+    expect([ready.status, await ready.json()]).toEqual([503, { status: 'down' }]);
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
 
     await redis.restart();
     const up = await healthBecomes(200, 10_000);

@@ -8,6 +8,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { AddressLimiter } from './address-limiter.js';
 import { ApiKeyStore, type ApiPrincipal } from './api-key.store.js';
 import { AuthStats } from './auth.stats.js';
 import { RateLimiter } from './rate-limiter.repository.js';
@@ -15,6 +16,8 @@ import { REQUIRED_SCOPE, type ApiScope } from './require-scope.decorator.js';
 
 interface HttpRequest {
   headers: Record<string, string | string[] | undefined>;
+  /** The client's address (the TCP peer: Fastify's and Express's request.ip). */
+  ip?: string;
   principal?: ApiPrincipal;
 }
 
@@ -28,8 +31,9 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 /**
  * The global guard (APP_GUARD of AuthModule): every route needs an API key with the scope its
  * RequireScope names, unless it is a PublicRoute. A route that says neither needs `admin`, so a
- * forgotten decorator fails closed. Order: 401 (no or unknown key), 429 (over the key's rate
- * limit, with Retry-After), 403 (scope too low).
+ * forgotten decorator fails closed. Order: 429 when the client's address has presented too many
+ * unknown keys (before any lookup: only keys this process already knows still pass), 401 (no or
+ * unknown key), 429 (over the key's rate limit), 403 (scope too low). Every 429 has Retry-After.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -37,6 +41,7 @@ export class ApiKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly store: ApiKeyStore,
     private readonly limiter: RateLimiter,
+    private readonly addresses: AddressLimiter,
     private readonly stats: AuthStats,
   ) {}
 
@@ -58,7 +63,23 @@ export class ApiKeyGuard implements CanActivate {
       response.header('WWW-Authenticate', 'Bearer realm="trailsight"');
       throw new UnauthorizedException('An API key is required: Authorization: Bearer <key> or X-Api-Key: <key>');
     }
-    const principal = await this.store.verify(presented);
+    // A key this process knows passes at once; any other first spends a token of the client's
+    // address, so guesses (even concurrent ones) are refused before they cost a Redis lookup.
+    let principal = this.store.known(presented);
+    if (!principal) {
+      const address = request.ip ?? 'unknown';
+      const budget = this.addresses.take(address);
+      if (!budget.allowed) {
+        this.stats.addressLimited++;
+        response.header('Retry-After', budget.retryAfterSeconds);
+        throw new HttpException(
+          `Too many unknown API keys from this address; retry in ${budget.retryAfterSeconds} s`,
+          HttpStatus.TOO_MANY_REQUESTS,
+        );
+      }
+      principal = await this.store.verify(presented);
+      if (principal) this.addresses.refund(address);
+    }
     if (!principal) {
       this.stats.unauthorized++;
       response.header('WWW-Authenticate', 'Bearer realm="trailsight", error="invalid_token"');

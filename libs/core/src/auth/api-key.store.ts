@@ -1,13 +1,61 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import type { ApiKeyEntry } from '../config/app-config.js';
 import type { KeySpace } from '../redis/key-space.js';
+import { LruMap } from './lru-map.js';
 import type { ApiScope } from './require-scope.decorator.js';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    apiKeyBootstrap(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
+    apiKeyRevoke(numKeys: number, ...keysAndArgs: string[]): Result<string | null, Context>;
+  }
+}
+
+/**
+ * KEYS: bootstrapped marker, keys hash. ARGV: time, key hash, stored JSON.
+ * The marker and the first admin key in one atomic step: a crash leaves both or neither, so a
+ * later start either finds the key or creates it.
+ */
+const BOOTSTRAP_LUA = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return 1
+`;
+
+/**
+ * KEYS: keys hash, last-used hash. ARGV: key id, revocation channel.
+ * Deletes the key whose id matches and announces its hash to every process; returns the hash, or
+ * nil when no key has that id.
+ */
+const REVOKE_LUA = `
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  local ok, stored = pcall(cjson.decode, entries[i + 1])
+  if ok and type(stored) == 'table' and stored.id == ARGV[1] then
+    redis.call('HDEL', KEYS[1], entries[i])
+    redis.call('HDEL', KEYS[2], ARGV[1])
+    redis.call('PUBLISH', ARGV[2], entries[i])
+    return entries[i]
+  end
+end
+return false
+`;
 
 /** Who is calling: a key's public id (a prefix of its hash, safe to log) and its scope. */
 export interface ApiPrincipal {
   keyId: string;
   scope: ApiScope;
+}
+
+/** What GET /v1/keys and `keys list` show of a key: never the key or its hash. */
+export interface ApiKeyInfo {
+  id: string;
+  scope: ApiScope;
+  /** `redis`: created at runtime, revocable; `config`: from API_KEYS. */
+  source: 'redis' | 'config';
+  createdAt?: string;
+  lastUsedAt?: string;
 }
 
 interface StoredKey {
@@ -16,11 +64,22 @@ interface StoredKey {
   createdAt: string;
 }
 
-/** A key looked up in Redis is trusted this long in process: revoking one takes effect within it. */
-const CACHE_TTL_MS = 30_000;
-/** Unknown keys are remembered briefly, so guessing keys does not turn into Redis load. */
+/**
+ * A key found in Redis is trusted this long in process. Revocations reach every process at once
+ * over pub/sub; this is the backstop for a process whose subscription was down at that moment.
+ */
+const CACHE_TTL_MS = 10_000;
+/** Unknown keys are remembered briefly, so repeating one guess does not turn into Redis load. */
 const NEGATIVE_TTL_MS = 2_000;
+/** Valid keys remembered per process (least recently used evicted). */
 const CACHE_MAX = 10_000;
+/**
+ * Unknown keys remembered per process, apart from the valid ones: any number of random keys
+ * evicts only other random keys, never a valid key.
+ */
+const NEGATIVE_CACHE_MAX = 1_000;
+/** How often one process records a key's last use in Redis. */
+const LAST_USED_EVERY_MS = 60_000;
 
 /** The hex sha256 of a key: the only form in which keys are stored or compared. */
 function hashApiKey(key: string): string {
@@ -34,12 +93,16 @@ function generateApiKey(): string {
 
 /**
  * API keys, stored hashed. With API_KEYS set, the configured keys (hashed at boot) are the only
- * ones accepted. Without it, keys live in Redis (`auth:keys`, sha256 -> scope), so every replica
- * and every later start accepts them; the first start creates one admin key (see ensureBootstrapKey).
+ * ones accepted. Without it, keys live in Redis (`auth:keys`, sha256 -> id, scope, created), so
+ * every replica and every later start accepts them; the first start creates one admin key
+ * (createBootstrapKey), and revoking a key reaches every process over pub/sub (listenForRevocations).
  */
 export class ApiKeyStore {
   private readonly configured: Map<string, ApiPrincipal> | undefined;
-  private readonly cache = new Map<string, { principal?: ApiPrincipal; until: number }>();
+  private readonly valid = new LruMap<string, { principal: ApiPrincipal; until: number }>(CACHE_MAX);
+  private readonly unknown = new LruMap<string, number>(NEGATIVE_CACHE_MAX);
+  private readonly lastUsedWritten = new LruMap<string, number>(CACHE_MAX);
+  private subscriber?: Redis;
 
   constructor(
     private readonly redis: Redis,
@@ -54,6 +117,9 @@ export class ApiKeyStore {
         }),
       );
     }
+    if (typeof this.redis.apiKeyBootstrap !== 'function')
+      this.redis.defineCommand('apiKeyBootstrap', { lua: BOOTSTRAP_LUA });
+    if (typeof this.redis.apiKeyRevoke !== 'function') this.redis.defineCommand('apiKeyRevoke', { lua: REVOKE_LUA });
   }
 
   /** Keys come from API_KEYS (true) or from Redis (false). */
@@ -63,37 +129,167 @@ export class ApiKeyStore {
 
   /** The principal of a presented key, or undefined when the key is unknown. */
   async verify(presented: string, nowMs = Date.now()): Promise<ApiPrincipal | undefined> {
+    const principal = await this.lookUp(hashApiKey(presented), nowMs);
+    if (principal) this.recordUse(principal.keyId, nowMs);
+    return principal;
+  }
+
+  /**
+   * The principal of a presented key if this process knows it already (API_KEYS, or a valid key
+   * in its cache), without asking Redis; undefined otherwise. The guard's fast path.
+   */
+  known(presented: string, nowMs = Date.now()): ApiPrincipal | undefined {
     const hash = hashApiKey(presented);
+    let principal: ApiPrincipal | undefined;
+    if (this.configured) principal = this.configured.get(hash);
+    else {
+      const cached = this.valid.get(hash);
+      principal = cached && cached.until > nowMs ? cached.principal : undefined;
+    }
+    if (principal) this.recordUse(principal.keyId, nowMs);
+    return principal;
+  }
+
+  private async lookUp(hash: string, nowMs: number): Promise<ApiPrincipal | undefined> {
     // Lookups go by hash: comparing digests of the presented key leaks nothing useful by timing.
     if (this.configured) return this.configured.get(hash);
-    const cached = this.cache.get(hash);
+    const cached = this.valid.get(hash);
     if (cached && cached.until > nowMs) return cached.principal;
+    const unknownUntil = this.unknown.get(hash);
+    if (unknownUntil !== undefined && unknownUntil > nowMs) return undefined;
     const json = await this.redis.hget(this.keys.apiKeys(), hash);
     const stored = json === null ? undefined : (JSON.parse(json) as StoredKey);
-    const principal = stored && { keyId: stored.id, scope: stored.scope };
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(hash, { principal, until: nowMs + (principal ? CACHE_TTL_MS : NEGATIVE_TTL_MS) });
+    if (!stored) {
+      this.valid.delete(hash);
+      this.unknown.set(hash, nowMs + NEGATIVE_TTL_MS);
+      return undefined;
+    }
+    const principal = { keyId: stored.id, scope: stored.scope };
+    this.unknown.delete(hash);
+    this.valid.set(hash, { principal, until: nowMs + CACHE_TTL_MS });
     return principal;
+  }
+
+  /** Last use, written at most once a minute per key and process; a failed write only loses that figure. */
+  private recordUse(keyId: string, nowMs: number): void {
+    const written = this.lastUsedWritten.get(keyId);
+    if (written !== undefined && nowMs - written < LAST_USED_EVERY_MS) return;
+    this.lastUsedWritten.set(keyId, nowMs);
+    this.redis.hset(this.keys.apiKeysLastUsed(), keyId, new Date(nowMs).toISOString()).catch(() => undefined);
   }
 
   /** Stores a new key's hash in Redis and returns the key (the only time it exists in clear). */
   async create(scope: ApiScope, nowMs = Date.now()): Promise<{ key: string; keyId: string }> {
     const key = generateApiKey();
-    const hash = hashApiKey(key);
-    const stored: StoredKey = { id: hash.slice(0, 12), scope, createdAt: new Date(nowMs).toISOString() };
-    await this.redis.hset(this.keys.apiKeys(), hash, JSON.stringify(stored));
-    return { key, keyId: stored.id };
+    const { hash, json, id } = this.toStored(key, scope, nowMs);
+    await this.redis.hset(this.keys.apiKeys(), hash, json);
+    return { key, keyId: id };
+  }
+
+  /** Whether the first admin key was created already (or keys come from API_KEYS). */
+  async bootstrapped(): Promise<boolean> {
+    return this.configured !== undefined || (await this.redis.exists(this.keys.apiKeysBootstrapped())) === 1;
+  }
+
+  /** A fresh key for createBootstrapKey, to be saved where the operator can read it before it is stored. */
+  newKey(): string {
+    return generateApiKey();
   }
 
   /**
-   * Without API_KEYS, the first start of a deployment creates one admin key. Replicas race on
-   * SET NX, so exactly one creates it. Returns the new key, or undefined when keys exist already
-   * (or come from API_KEYS).
+   * Without API_KEYS, the first start of a deployment makes `key` its admin key. Replicas race on
+   * one atomic script (marker and key together), so exactly one wins. Returns the key's id when
+   * this call stored it, undefined when keys exist already (or come from API_KEYS).
    */
-  async ensureBootstrapKey(nowMs = Date.now()): Promise<{ key: string; keyId: string } | undefined> {
+  async createBootstrapKey(key: string, nowMs = Date.now()): Promise<string | undefined> {
     if (this.configured) return undefined;
-    const won = await this.redis.set(this.keys.apiKeysBootstrapped(), new Date(nowMs).toISOString(), 'NX');
-    if (won !== 'OK') return undefined;
-    return this.create('admin', nowMs);
+    const { hash, json, id } = this.toStored(key, 'admin', nowMs);
+    const won = await this.redis.apiKeyBootstrap(
+      2,
+      this.keys.apiKeysBootstrapped(),
+      this.keys.apiKeys(),
+      new Date(nowMs).toISOString(),
+      hash,
+      json,
+    );
+    return won === 1 ? id : undefined;
+  }
+
+  /** Every key: ids, scopes, creation and last use; never a key or its hash. Oldest first. */
+  async list(): Promise<ApiKeyInfo[]> {
+    const lastUsed = await this.redis.hgetall(this.keys.apiKeysLastUsed());
+    if (this.configured) {
+      return [...this.configured.values()].map(({ keyId, scope }) => ({
+        id: keyId,
+        scope,
+        source: 'config' as const,
+        ...(lastUsed[keyId] ? { lastUsedAt: lastUsed[keyId] } : {}),
+      }));
+    }
+    const stored = Object.values(await this.redis.hgetall(this.keys.apiKeys())).map(
+      (json) => JSON.parse(json) as StoredKey,
+    );
+    return stored
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
+      .map(({ id, scope, createdAt }) => ({
+        id,
+        scope,
+        source: 'redis' as const,
+        createdAt,
+        ...(lastUsed[id] ? { lastUsedAt: lastUsed[id] } : {}),
+      }));
+  }
+
+  /**
+   * Deletes the key with this id and tells every process (pub/sub) to forget it. False when no
+   * key has that id. Keys from API_KEYS cannot be revoked here (change API_KEYS).
+   */
+  async revoke(id: string): Promise<boolean> {
+    const hash = await this.redis.apiKeyRevoke(
+      2,
+      this.keys.apiKeys(),
+      this.keys.apiKeysLastUsed(),
+      id,
+      this.keys.apiKeyRevocations(),
+    );
+    if (hash === null) return false;
+    this.forget(hash);
+    return true;
+  }
+
+  /**
+   * Subscribes to revocations on a connection of its own (a subscribed connection can do nothing
+   * else). Each (re)subscription clears the cache of valid keys: a revocation published while the
+   * subscription was down is not missed.
+   */
+  listenForRevocations(): void {
+    if (this.configured || this.subscriber) return;
+    // Queued until connected (not awaited): a Redis that is down at boot does not hold the boot up.
+    const subscriber = this.redis.duplicate({
+      connectionName: 'trailsight-auth-revocations',
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+    });
+    this.subscriber = subscriber;
+    subscriber.on('error', () => undefined);
+    subscriber.on('ready', () => this.valid.clear());
+    subscriber.on('message', (_channel: string, hash: string) => this.forget(hash));
+    subscriber.subscribe(this.keys.apiKeyRevocations()).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+  }
+
+  private forget(hash: string): void {
+    this.valid.delete(hash);
+  }
+
+  private toStored(key: string, scope: ApiScope, nowMs: number): { hash: string; json: string; id: string } {
+    const hash = hashApiKey(key);
+    const stored: StoredKey = { id: hash.slice(0, 12), scope, createdAt: new Date(nowMs).toISOString() };
+    return { hash, json: JSON.stringify(stored), id: stored.id };
   }
 }

@@ -1,10 +1,24 @@
-import { Body, ConflictException, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import {
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Post,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiSecurity,
   ApiTags,
@@ -13,10 +27,12 @@ import {
 } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { ApiKeyStore } from './api-key.store.js';
-import { CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+import { ApiKeyIdParamDto, ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
 import { RequireScope } from './require-scope.decorator.js';
 
-/** `POST /v1/keys`: admins create keys when keys live in Redis (API_KEYS not set). */
+const FROM_CONFIG = 'API keys come from API_KEYS; change it to add or remove keys';
+
+/** `/v1/keys`: admins create, list and revoke keys when keys live in Redis (API_KEYS not set). */
 @ApiTags('keys')
 @ApiBearerAuth('api-key')
 @ApiSecurity('x-api-key')
@@ -35,8 +51,27 @@ export class ApiKeysController {
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Keys come from API_KEYS' })
   async create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
-    if (this.store.fromConfig) throw new ConflictException('API keys come from API_KEYS; change it to add keys');
+    if (this.store.fromConfig) throw new ConflictException(FROM_CONFIG);
     const { key, keyId } = await this.store.create(body.scope);
     return { id: keyId, scope: body.scope, key };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List API keys: ids, scopes, creation and last use (never a key or its hash)' })
+  @ApiOkResponse({ type: ApiKeyListDto })
+  async list(): Promise<ApiKeyListDto> {
+    return { items: await this.store.list() };
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Revoke an API key: every replica refuses it within a second' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Keys come from API_KEYS' })
+  async revoke(@Param() params: ApiKeyIdParamDto): Promise<void> {
+    if (this.store.fromConfig) throw new ConflictException(FROM_CONFIG);
+    if (!(await this.store.revoke(params.id))) throw new NotFoundException(`No API key with id ${params.id}`);
   }
 }

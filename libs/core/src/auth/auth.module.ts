@@ -1,22 +1,21 @@
-import { Global, Inject, Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { Global, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.tokens.js';
 import { redisRepository } from '../redis/redis-repository.provider.js';
+import { AddressLimiter } from './address-limiter.js';
 import { ApiKeyGuard } from './api-key.guard.js';
-import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeyStore } from './api-key.store.js';
 import { AuthStats } from './auth.stats.js';
 import { RateLimiter } from './rate-limiter.repository.js';
+import { APP_CONFIG } from '../config/config.tokens.js';
+import type { AppConfig } from '../config/app-config.js';
 
 /**
  * API keys for every HTTP route of the app that imports it: the global ApiKeyGuard (APP_GUARD),
- * the key store and the per-key rate limiter. Without API_KEYS, the first start of a deployment
- * creates an admin key and prints it once.
+ * the key store (listening for revocations), the per-key rate limiter and the per-address limit
+ * on unknown keys. The /v1/keys routes and the first admin key are ApiKeysModule's.
  */
 @Global()
 @Module({
-  controllers: [ApiKeysController],
   providers: [
     AuthStats,
     redisRepository(ApiKeyStore, (config) => config.apiKeys),
@@ -24,31 +23,23 @@ import { RateLimiter } from './rate-limiter.repository.js';
       limit: config.apiRateLimit,
       windowSeconds: config.apiRateWindowSeconds,
     })),
+    {
+      provide: AddressLimiter,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new AddressLimiter(config.apiAuthFailureLimit),
+    },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
   ],
   exports: [ApiKeyStore, RateLimiter, AuthStats],
 })
-export class AuthModule implements OnApplicationBootstrap {
-  private readonly logger = new Logger('ApiKeys');
+export class AuthModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(private readonly store: ApiKeyStore) {}
 
-  constructor(
-    private readonly store: ApiKeyStore,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  onApplicationBootstrap(): void {
+    this.store.listenForRevocations();
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.store.fromConfig) {
-      this.logger.log(`${this.config.apiKeys.length} API key(s) from API_KEYS`);
-      return;
-    }
-    const created = await this.store.ensureBootstrapKey();
-    if (created) {
-      // The one time this key exists in clear: Redis holds only its sha256.
-      this.logger.warn(
-        `API_KEYS is not set: created an admin API key (id ${created.keyId}), shown only this once: ${created.key}`,
-      );
-    } else {
-      this.logger.log('API keys from Redis (API_KEYS is not set)');
-    }
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
   }
 }

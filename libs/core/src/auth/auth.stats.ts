@@ -6,4 +6,6 @@ export class AuthStats {
   unauthorized = 0;
   forbidden = 0;
   rateLimited = 0;
+  /** Refused before any lookup: the address presented too many unknown keys. */
+  addressLimited = 0;
 }

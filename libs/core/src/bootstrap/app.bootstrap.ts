@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -42,11 +43,32 @@ export async function serveApp(
     bodyParser: false, // useJsonBodies: JSON only, checked
   });
   useJsonBodies(app);
+  await useSecurityHeaders(app);
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   if (options.swagger) mountSwagger(app);
   // Every interface, as Express listens by default (Fastify alone would listen on localhost only).
   await app.listen(config.port, '0.0.0.0');
   return app;
+}
+
+/**
+ * Security headers on every answer (@fastify/helmet), with a Content-Security-Policy the Swagger
+ * console works under: scripts, styles and fonts from this origin only (the console's inline
+ * `<style>` aside), no framing by other sites. Not sent: `upgrade-insecure-requests` and HSTS,
+ * since the service often runs on plain HTTP inside a network and TLS, where used, ends at a
+ * proxy that owns that policy.
+ */
+async function useSecurityHeaders(app: NestFastifyApplication): Promise<void> {
+  await app.register(helmet, {
+    strictTransportSecurity: false,
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        'upgrade-insecure-requests': null,
+        'frame-ancestors': ["'none'"],
+      },
+    },
+  });
 }
 
 /** The Swagger console at /docs and its OpenAPI 3 document at /docs-json, both built from the code. */
@@ -71,8 +93,9 @@ export function mountSwagger(app: INestApplication): void {
   );
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
-    // The console is served by this process: nothing fetched from a CDN, keys kept across reloads.
-    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
+    // The console is served by this process: nothing fetched from a CDN. A key given to Authorize
+    // lives in the page only: persisting it would leave it in the browser's localStorage.
+    swaggerOptions: { persistAuthorization: false, displayRequestDuration: true },
   });
 }
 

@@ -50,6 +50,10 @@ export interface AppConfig {
   apiRateLimit: number;
   /** Length of the rate-limit window (sliding), in seconds. */
   apiRateWindowSeconds: number;
+  /** Unknown keys one client address may present per minute before 429 (in process); 0 turns it off. */
+  apiAuthFailureLimit: number;
+  /** Where the first start (without API_KEYS) writes the admin key it creates, mode 0600. */
+  adminKeyFile: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
 

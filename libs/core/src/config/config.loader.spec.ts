@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       apiKeys: [],
       apiRateLimit: 600,
       apiRateWindowSeconds: 60,
+      apiAuthFailureLimit: 30,
+      adminKeyFile: '.data/admin-key',
       logLevel: 'log',
       logFormat: 'json',
       source: 'simulator',

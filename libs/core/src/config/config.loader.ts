@@ -47,6 +47,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     apiKeys: read.list('API_KEYS').map((entry) => parseApiKey(entry, problems)),
     apiRateLimit: read.int('API_RATE_LIMIT', 600, 0, 1_000_000_000),
     apiRateWindowSeconds: read.int('API_RATE_WINDOW_SECONDS', 60, 1, 86_400),
+    apiAuthFailureLimit: read.int('API_AUTH_FAILURE_LIMIT', 30, 0, 1_000_000),
+    adminKeyFile: read.matching('ADMIN_KEY_FILE', /^[^\0]+$/, '.data/admin-key', 'a file path'),
     logLevel: read.oneOf<LogLevel>('LOG_LEVEL', ['error', 'warn', 'log', 'debug', 'verbose'], 'log'),
     logFormat: read.oneOf<LogFormat>('LOG_FORMAT', ['json', 'pretty'], 'json'),
 

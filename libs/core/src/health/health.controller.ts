@@ -1,4 +1,4 @@
-import { Controller, Get, type OnApplicationBootstrap } from '@nestjs/common';
+import { Controller, Get, Res, type OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import {
   HealthCheck,
@@ -6,19 +6,43 @@ import {
   type HealthCheckResult,
   type HealthIndicatorFunction,
 } from '@nestjs/terminus';
-import { ApiTags } from '@nestjs/swagger';
-import { PublicRoute } from '../auth/require-scope.decorator.js';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { PublicRoute, RequireScope } from '../auth/require-scope.decorator.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { HEALTH_INDICATORS, type HealthIndicatorRegistration } from './health-indicators.js';
+import { ReadinessProbe } from './readiness.probe.js';
 
-/** `GET /health`: 200 when every registered check is up, 503 with the failing ones otherwise. */
+/** Express's response and Fastify's reply both set the status with status(). */
+interface HttpResponse {
+  status(code: number): unknown;
+}
+
+interface ProbeAnswer {
+  status: 'up' | 'down';
+}
+
+/**
+ * Health. `/health/live` and `/health/ready` are public and answer up or down only (for
+ * orchestrators and load balancers; nothing about accounts, memory or queues). `/health` runs
+ * every registered check and shows the details: 200 when all are up, 503 with the failing ones
+ * otherwise; it needs a read key.
+ */
 @ApiTags('health')
-@PublicRoute()
 @Controller('health')
 export class HealthController implements OnApplicationBootstrap {
   private indicators: HealthIndicatorFunction[] = [];
 
   constructor(
     private readonly health: HealthCheckService,
+    private readonly readiness: ReadinessProbe,
     private readonly moduleRef: ModuleRef,
   ) {}
 
@@ -31,7 +55,31 @@ export class HealthController implements OnApplicationBootstrap {
     this.indicators = registrations.flat();
   }
 
+  @Get('live')
+  @PublicRoute()
+  @ApiOperation({ summary: 'Liveness: the process answers HTTP (public)' })
+  @ApiOkResponse({ schema: { example: { status: 'up' } } })
+  live(): ProbeAnswer {
+    return { status: 'up' };
+  }
+
+  @Get('ready')
+  @PublicRoute()
+  @ApiOperation({ summary: 'Readiness: Redis is reachable (public; one PING, shared for a second)' })
+  @ApiOkResponse({ schema: { example: { status: 'up' } } })
+  @ApiServiceUnavailableResponse({ schema: { example: { status: 'down' } } })
+  async ready(@Res({ passthrough: true }) response: HttpResponse): Promise<ProbeAnswer> {
+    if (await this.readiness.ready()) return { status: 'up' };
+    response.status(503);
+    return { status: 'down' };
+  }
+
   @Get()
+  @RequireScope('read')
+  @ApiBearerAuth('api-key')
+  @ApiSecurity('x-api-key')
+  @ApiOperation({ summary: 'Every check with its details: Redis, queues, evaluator (read scope)' })
+  @ApiUnauthorizedResponse({ type: ErrorResponseDto })
   @HealthCheck()
   check(): Promise<HealthCheckResult> {
     return this.health.check(this.indicators);

@@ -3,9 +3,11 @@ import { TerminusModule } from '@nestjs/terminus';
 import { RedisHealthIndicator } from '../redis/redis.health.js';
 import { HealthController } from './health.controller.js';
 import { healthIndicator } from './health-indicators.js';
+import { ReadinessProbe } from './readiness.probe.js';
 
 /**
- * `GET /health` for every app, checking Redis plus whatever the app registers under
+ * Health for every app: public `/health/live` and `/health/ready` (up or down), and `/health`
+ * (read scope where the app has AuthModule) checking Redis plus whatever the app registers under
  * HEALTH_INDICATORS (see health-indicators.ts).
  */
 @Module({
@@ -13,6 +15,7 @@ import { healthIndicator } from './health-indicators.js';
   controllers: [HealthController],
   providers: [
     RedisHealthIndicator,
+    ReadinessProbe,
     healthIndicator((redis: RedisHealthIndicator) => () => redis.isHealthy('redis'), [RedisHealthIndicator]),
   ],
   exports: [TerminusModule, RedisHealthIndicator],

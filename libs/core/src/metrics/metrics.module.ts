@@ -21,12 +21,13 @@ import { MetricsController } from './metrics.controller.js';
         ...(await ingest.collect()),
         {
           name: 'trailsight_api_requests_refused_total',
-          help: 'API requests refused by this process, by reason (unauthorized 401, forbidden 403, rate_limited 429).',
+          help: 'API requests refused by this process, by reason (unauthorized 401, forbidden 403, rate_limited 429, address_limited 429: too many unknown keys from one address).',
           type: 'counter' as const,
           samples: [
             { labels: { reason: 'unauthorized' }, value: stats.unauthorized },
             { labels: { reason: 'forbidden' }, value: stats.forbidden },
             { labels: { reason: 'rate_limited' }, value: stats.rateLimited },
+            { labels: { reason: 'address_limited' }, value: stats.addressLimited },
           ],
         },
       ],

@@ -178,6 +178,16 @@ export class KeySpace {
     return `${this.prefix}:auth:keys`;
   }
 
+  /** Hash of API key id -> when a process last saw it used (ISO time, written at most once a minute). */
+  apiKeysLastUsed(): string {
+    return `${this.prefix}:auth:keys:used`;
+  }
+
+  /** Pub/sub channel: the sha256 of each revoked key, so every process forgets it at once. */
+  apiKeyRevocations(): string {
+    return `${this.prefix}:auth:revoked`;
+  }
+
   /** Set once when the first admin key was created, so only one replica creates it. */
   apiKeysBootstrapped(): string {
     return `${this.prefix}:auth:bootstrapped`;

@@ -1,0 +1,81 @@
+import { Redis } from 'ioredis';
+import { ApiKeyStore, KeySpace, loadConfig, workerConnectionOptions, type ApiKeyInfo } from '@trailsight/core';
+import { UsageError } from './detect.command.js';
+
+/**
+ * `keys create --scope admin|read`, `keys list`, `keys revoke <id>`: API keys managed straight in
+ * Redis (REDIS_URL, REDIS_PREFIX), with no API key needed: the way back in for an operator who
+ * lost every admin key. Revocations reach every running api process at once (pub/sub).
+ */
+export async function keys(
+  args: readonly string[],
+  scope: string | undefined,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const [action, ...rest] = args;
+  if (action !== 'create' && action !== 'list' && action !== 'revoke')
+    throw new UsageError(`keys needs create, list or revoke, got "${action ?? ''}"`);
+  if (action === 'create' && scope !== 'admin' && scope !== 'read')
+    throw new UsageError('keys create needs --scope admin or --scope read');
+  if (action === 'revoke' && rest.length !== 1) throw new UsageError('keys revoke needs one key id (see keys list)');
+
+  const config = loadConfig(env);
+  const redis = new Redis({
+    ...workerConnectionOptions(config.redisUrl),
+    // A CLI gives up quickly when Redis does not answer, rather than waiting the outage out.
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3_000,
+    retryStrategy: (attempt) => (attempt > 2 ? null : 200),
+  });
+  redis.on('error', () => undefined);
+  try {
+    const store = new ApiKeyStore(redis, new KeySpace(config.redisPrefix), config.apiKeys);
+    if (store.fromConfig && action !== 'list') {
+      err.write('trailsight: API_KEYS is set, so keys come from it; change API_KEYS instead\n');
+      return 1;
+    }
+    switch (action) {
+      case 'create': {
+        const { key, keyId } = await store.create(scope as 'admin' | 'read');
+        // The key alone on stdout (for a pipe or a secrets manager); what it is on stderr.
+        out.write(`${key}\n`);
+        err.write(`created ${String(scope)} key ${keyId}: shown only now, Redis keeps its sha256\n`);
+        return 0;
+      }
+      case 'list':
+        out.write(formatKeys(await store.list()));
+        return 0;
+      case 'revoke': {
+        const id = rest[0];
+        if (!(await store.revoke(id))) {
+          err.write(`trailsight: no API key with id ${id} (see keys list)\n`);
+          return 1;
+        }
+        err.write(`revoked key ${id}\n`);
+        return 0;
+      }
+    }
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+function formatKeys(items: readonly ApiKeyInfo[]): string {
+  const rows = [
+    ['ID', 'SCOPE', 'SOURCE', 'CREATED', 'LAST USED'],
+    ...items.map((k) => [k.id, k.scope, k.source, k.createdAt ?? '-', k.lastUsedAt ?? '-']),
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((cell, c) => cell.padEnd(widths[c]))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}

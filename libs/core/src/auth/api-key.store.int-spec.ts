@@ -1,0 +1,160 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LoggerService } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
+import { KeySpace } from '../redis/key-space.js';
+import { ApiKeyStore } from './api-key.store.js';
+import { bootstrapAdminKey } from './bootstrap-key.js';
+
+/** A connection whose process "crashes" after `allowed` commands: later commands never reach Redis. */
+function crashingAfter(redis: Redis, allowed: number): Redis {
+  const connection = redis.duplicate({ enableReadyCheck: false });
+  const send = connection.sendCommand.bind(connection);
+  let sent = 0;
+  connection.sendCommand = (command: Parameters<Redis['sendCommand']>[0], stream) => {
+    if (++sent > allowed) {
+      command.reject(new Error('process crashed'));
+      return command.promise;
+    }
+    return send(command, stream);
+  };
+  return connection;
+}
+
+/** Every line a logger was given, for "the key is never logged" checks. */
+function recordingLogger(): LoggerService & { lines: string[] } {
+  const lines: string[] = [];
+  const keep = (message: unknown) => lines.push(String(message));
+  return { lines, log: keep, warn: keep, error: keep };
+}
+
+describe('ApiKeyStore (real Redis)', () => {
+  let redis: ThrowawayRedis;
+  let client: Redis;
+  let dir: string;
+  let prefixes = 0;
+  const opened: Redis[] = [];
+  const stores: ApiKeyStore[] = [];
+
+  const keySpace = () => new KeySpace(`keys-${++prefixes}`);
+  const storeOn = (connection: Redis, keys: KeySpace) => {
+    const store = new ApiKeyStore(connection, keys, []);
+    stores.push(store);
+    return store;
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+    dir = mkdtempSync(join(tmpdir(), 'trailsight-keyfile-'));
+  });
+
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    for (const connection of opened) connection.disconnect();
+    await client.quit();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates the first admin key and its marker together: a crash at any point leaves both or neither', async () => {
+    for (let allowed = 0; allowed <= 3; allowed++) {
+      const keys = keySpace();
+      const crashing = crashingAfter(client, allowed);
+      opened.push(crashing);
+      const doomed = storeOn(crashing, keys);
+      await doomed.createBootstrapKey(doomed.newKey()).catch(() => undefined);
+      const marker = await client.exists(keys.apiKeysBootstrapped());
+      const stored = await client.hlen(keys.apiKeys());
+      expect([allowed, marker, stored]).toEqual([allowed, stored, stored]);
+
+      // The next start either finds the key or creates it: never a marker without a key.
+      const next = storeOn(client, keys);
+      await next.createBootstrapKey(next.newKey());
+      expect([allowed, await client.hlen(keys.apiKeys())]).toEqual([allowed, 1]);
+      expect((await next.list()).map((k) => k.scope)).toEqual(['admin']);
+    }
+  });
+
+  it('writes the first admin key to a 0600 file, never to the log; racing replicas create exactly one', async () => {
+    const keys = keySpace();
+    const file = join(dir, 'nested', 'admin-key');
+    const loggers = [recordingLogger(), recordingLogger(), recordingLogger()];
+    await Promise.all(loggers.map((logger) => bootstrapAdminKey(storeOn(client, keys), file, logger)));
+
+    const key = readFileSync(file, 'utf8').trim();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(dir, 'nested'))).toEqual(['admin-key']); // no temporary file left
+    const lines = loggers.flatMap((logger) => logger.lines);
+    expect(lines.filter((line) => line.includes(file))).toHaveLength(1);
+    for (const line of lines) expect(line).not.toContain(key);
+    expect(await storeOn(client, keys).verify(key)).toMatchObject({ scope: 'admin' });
+    expect(await client.hlen(keys.apiKeys())).toBe(1);
+
+    // A later start leaves the file and the keys alone.
+    const later = recordingLogger();
+    await bootstrapAdminKey(storeOn(client, keys), join(dir, 'other-key'), later);
+    expect(readdirSync(dir)).toEqual(['nested']);
+    expect(later.lines).toEqual(['API keys from Redis (API_KEYS is not set)']);
+  });
+
+  it('creates no key when its file cannot be written, and says how to recover', async () => {
+    const keys = keySpace();
+    const logger = recordingLogger();
+    // A path under a regular file: mkdir fails.
+    await bootstrapAdminKey(storeOn(client, keys), join(dir, 'nested', 'admin-key', 'below'), logger);
+    expect(await client.exists(keys.apiKeysBootstrapped(), keys.apiKeys())).toBe(0);
+    expect(logger.lines.join('\n')).toMatch(
+      /No key was created; make one with npm run cli -- keys create --scope admin/,
+    );
+  });
+
+  it('10,000 random keys do not evict a valid key from the cache', async () => {
+    const keys = keySpace();
+    const store = storeOn(client, keys);
+    const { key } = await store.create('read');
+    const now = Date.now();
+    expect(await store.verify(key, now)).toMatchObject({ scope: 'read' });
+    // Removed behind the store's back (no revocation message): only the cache still knows the key.
+    await client.del(keys.apiKeys());
+    for (let i = 0; i < 10_000; i++) expect(await store.verify(`random-guess-${i}`, now)).toBeUndefined();
+    expect(await store.verify(key, now)).toMatchObject({ scope: 'read' });
+    expect(store.known(key, now)).toMatchObject({ scope: 'read' });
+    // Past the cache's lifetime Redis is asked again.
+    expect(await store.verify(key, now + 11_000)).toBeUndefined();
+  });
+
+  it('lists keys without their values or hashes, and a revocation reaches every process within a second', async () => {
+    const keys = keySpace();
+    const [here, there] = [storeOn(client, keys), storeOn(client, keys)];
+    there.listenForRevocations();
+    const { key, keyId } = await here.create('read');
+    const admin = await here.create('admin');
+    expect(await there.verify(key)).toMatchObject({ keyId, scope: 'read' });
+
+    const listed = await here.list();
+    expect(listed.map(({ id, scope, source }) => ({ id, scope, source }))).toEqual([
+      { id: keyId, scope: 'read', source: 'redis' },
+      { id: admin.keyId, scope: 'admin', source: 'redis' },
+    ]);
+    expect(listed[0].createdAt).toEqual(expect.any(String));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the last-used write is fire-and-forget
+    expect((await here.list())[0].lastUsedAt).toEqual(expect.any(String));
+    const shown = JSON.stringify(await here.list());
+    for (const secret of [key, admin.key, ...Object.keys(await client.hgetall(keys.apiKeys()))])
+      expect(shown).not.toContain(secret);
+
+    // `there` holds the key in its cache; the revocation made by `here` reaches it over pub/sub.
+    await new Promise((resolve) => setTimeout(resolve, 100)); // its subscription is up
+    expect(await here.revoke(keyId)).toBe(true);
+    const revokedAt = Date.now();
+    while (there.known(key) !== undefined && Date.now() - revokedAt < 2_000)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(Date.now() - revokedAt).toBeLessThan(1_000);
+    expect(await there.verify(key)).toBeUndefined();
+    expect(await here.revoke(keyId)).toBe(false);
+    expect((await here.list()).map((k) => k.id)).toEqual([admin.keyId]);
+  });
+});
