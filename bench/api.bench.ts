@@ -253,12 +253,12 @@ async function benchApis(client: Redis, apiUrl: string): Promise<Record<string, 
   const from = current - APIS_WINDOW * MINUTE_MS;
   gc();
   let base = process.memoryUsage().heapUsed;
-  let whole: unknown = await counters.readMinutes(source, from, current);
-  const wholeHeap = process.memoryUsage().heapUsed - base;
   let before = await redisBytesSent(client);
-  whole = await counters.readMinutes(source, from, current);
+  const whole = await counters.readMinutes(source, from, current);
+  const wholeHeap = process.memoryUsage().heapUsed - base;
   const wholeBytes = (await redisBytesSent(client)) - before;
-  whole = undefined;
+  if (whole.length !== APIS_WINDOW) throw new Error(`read ${whole.length} minutes of ${APIS_WINDOW}`);
+  whole.length = 0;
   gc();
   base = process.memoryUsage().heapUsed;
   let streamedHeap = 0;

@@ -216,10 +216,9 @@ export class CounterRepository {
   ): AsyncGenerator<MinuteCounters[]> {
     const minutes = (await this.redis.zrangebyscore(this.keys.activeMinutes(source), fromMs, toMs)).map(Number);
     for (let start = 0; start < minutes.length; start += chunkMinutes) {
-      const chunk = minutes.slice(start, start + chunkMinutes).map((minute) => ({
-        minute,
-        fields: {} as Record<string, number>,
-      }));
+      const chunk = minutes
+        .slice(start, start + chunkMinutes)
+        .map((minute): MinuteCounters => ({ minute, fields: {} }));
       // One scan per (minute, pattern); each round pipelines the next call of every unfinished scan.
       let scans = chunk.flatMap((entry) => SERIES_PATTERNS.map((pattern) => ({ entry, pattern, cursor: '0' })));
       while (scans.length > 0) {
