@@ -9,7 +9,7 @@ import { FailedBatchesRepository, type FailedBatch, type FailedBatchTotals } fro
  * counted already (someone else retried it), discarded (given up), or missing (its job was removed:
  * nothing left to retry; discard it to let evaluation go on).
  */
-export type FailedBatchOutcome = 'retried' | 'pending' | 'counted' | 'discarded' | 'missing' | 'unknown';
+type FailedBatchOutcome = 'retried' | 'pending' | 'counted' | 'discarded' | 'missing' | 'unknown';
 
 export interface FailedBatchResult {
   id: string;
