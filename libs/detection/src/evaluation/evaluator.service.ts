@@ -45,6 +45,8 @@ export interface SourceRun {
 export class EvaluatorService {
   private readonly logger = new Logger(EvaluatorService.name);
   private readonly cache = new Map<string, { cursor: number; evaluator: SourceEvaluator }>();
+  /** The hold last logged per account-region, so a hold is logged when it starts or moves, not every run. */
+  private readonly loggedHolds = new Map<string, number>();
   private readonly baseTuning: DetectorTuning;
   private readonly overrides: TuningOverrides;
 
@@ -98,13 +100,16 @@ export class EvaluatorService {
         // would report drops that did not happen. Hold them until it is counted, retried or given
         // up (/v1/ingest/failed); /health and /metrics show why the account-region waits.
         run.heldBy = hold;
-        if (hold.firstMinute - MINUTE_MS < lastClosed) {
-          lastClosed = hold.firstMinute - MINUTE_MS;
+        lastClosed = Math.min(lastClosed, hold.firstMinute - MINUTE_MS);
+        if (this.loggedHolds.get(accountRegionKey(source)) !== hold.firstMinute) {
+          this.loggedHolds.set(accountRegionKey(source), hold.firstMinute);
           this.logger.warn(
             `${accountRegionKey(source)}: holding evaluation before ${new Date(hold.firstMinute).toISOString()}: ` +
               `${hold.batches} event batches (${hold.events} events) failed every attempt`,
           );
         }
+      } else {
+        this.loggedHolds.delete(accountRegionKey(source));
       }
       const historyStart = Math.ceil(checkpoint.backfillFrom / MINUTE_MS) * MINUTE_MS;
       const progress = (await this.evaluations.progress(source)) ?? {
