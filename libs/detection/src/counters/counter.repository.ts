@@ -206,7 +206,9 @@ export class CounterRepository {
    * Only the series fields (call and error rates) of one account-region's minutes in
    * [fromMs, toMs], `chunkMinutes` minutes at a time, oldest first. The attribution fields, most of
    * a busy minute's hash (one per identity and user agent), never leave Redis, and at most one
-   * chunk's series fields are in memory at a time: what `GET /v1/apis` reads.
+   * chunk's series fields are in memory at a time: what `GET /v1/apis` reads. HSCAN with the
+   * codec's series patterns rather than HMGET: the series names of a window are not indexed apart
+   * from the hashes, and filtering in Redis sends only the matching fields.
    */
   async *seriesMinutes(
     source: AccountRegion,
