@@ -75,6 +75,8 @@ export async function runApisBatchesScenarios(report: Report): Promise<void> {
       const callers = 10;
       const current = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
       // A day of minutes, each with every API's series and one identity and user-agent field per caller.
+      // storedBytes: the fields' text, the least a read of whole hashes (the former route) sends.
+      let storedBytes = 0;
       for (let m = 0; m < 1440; m += 120) {
         const pipeline = client.pipeline();
         for (let k = m; k < m + 120; k++) {
@@ -90,27 +92,19 @@ export async function runApisBatchesScenarios(report: Report): Promise<void> {
               hash[`eu|${name}|AccessDenied|arn:aws:sts::444444444444:assumed-role/r${c}/session-${minute}`] = 1;
             }
           }
+          for (const [field, value] of Object.entries(hash)) storedBytes += field.length + String(value).length;
           pipeline.hset(keys.minuteCounters(source, minute), hash).zadd(keys.activeMinutes(source), minute, minute);
         }
         await pipeline.exec();
       }
       await client.sadd(keys.sources(), `${source.accountId}:${source.region}`);
 
-      const counters = new CounterRepository(client, keys, {
-        counterRetentionMinutes: 11_520,
-        dedupeWindowMinutes: 1440,
-      });
-      let before = await bytesSent(client);
-      const whole = await counters.readMinutes(source, current - 1440 * MINUTE_MS, current);
-      const wholeBytes = (await bytesSent(client)) - before;
-      check(whole.length === 1440, `seeded ${whole.length} minutes`);
-      whole.length = 0;
-
+      let before = 0;
       const api = (path: string) => http(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${READ_KEY}` } });
       const rssBefore = apps[0].rssMb();
       let routeBytes = 0;
       let slowest = 0;
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 2; i++) {
         before = await bytesSent(client);
         const response = await api(`/v1/apis?accountId=${source.accountId}&windowMinutes=1440&limit=1000`);
         routeBytes = (await bytesSent(client)) - before;
@@ -136,12 +130,12 @@ export async function runApisBatchesScenarios(report: Report): Promise<void> {
       }
       const rssGrowth = apps[0].rssMb() - rssBefore;
       figures.api_rss_growth_mb = Math.round(rssGrowth);
-      figures.whole_read_mb = Math.round(wholeBytes / 1e5) / 10;
+      figures.stored_mb = Math.round(storedBytes / 1e5) / 10;
       figures.route_read_kb = Math.round(routeBytes / 1e3);
       figures.slowest_ms = Math.round(slowest);
-      check(routeBytes < wholeBytes / 20, `the route read ${routeBytes} bytes of ${wholeBytes}`);
+      check(routeBytes < storedBytes / 20, `the route read ${routeBytes} bytes of ${storedBytes}`);
       // Reading the whole day (the former route) grew the api by well over 100 MB per request.
-      check(rssGrowth < 64, `the api grew by ${Math.round(rssGrowth)} MB over 3 requests`);
+      check(rssGrowth < 64, `the api grew by ${Math.round(rssGrowth)} MB over 2 requests`);
 
       const tooLong = await api('/v1/apis?windowMinutes=1441');
       check(
