@@ -61,6 +61,7 @@ describe('event batches that fail every attempt (real Redis, real BullMQ)', () =
   let counters: FaultyCounters;
   let failed: FailedBatchesRepository;
   let operator: FailedBatchesService;
+  let processor: EventsProcessor;
 
   /** RunInstances calls counted in the failed batch's minute. */
   const countedCalls = async () =>
@@ -93,7 +94,7 @@ describe('event batches that fail every attempt (real Redis, real BullMQ)', () =
     await service.onModuleInit();
     counters = new FaultyCounters(service.client, service.keys, config);
     failed = new FailedBatchesRepository(service.client, service.keys);
-    const processor = new EventsProcessor(
+    processor = new EventsProcessor(
       new EventCountingService(new CountingBuffer(counters), new RejectsRepository(service.client, service.keys)),
       failed,
       config,
@@ -222,4 +223,21 @@ describe('event batches that fail every attempt (real Redis, real BullMQ)', () =
     expect(after).toMatchObject({ cursor: lastClosed });
     expect(after.heldBy).toBeUndefined();
   }, 60_000);
+
+  it('records a batch BullMQ failed without running it (stalled past the limit) from the failed event, once', async () => {
+    counters.mode = 'fail-before';
+    await enqueue('batch-stalled', events('stalled', 5));
+    const job = await settled('batch-stalled', 'failed');
+    counters.mode = 'ok';
+    // As if BullMQ had failed it without the processor (which records): nothing recorded yet.
+    await failed.clear('batch-stalled');
+    const before = await failed.totals();
+    const stalled = new Error('job stalled more than allowable limit');
+    await processor.onFailed(job, stalled);
+    await processor.onFailed(job, stalled);
+    expect((await failed.list()).map((b) => [b.id, b.events, b.error])).toEqual([
+      ['batch-stalled', 5, 'job stalled more than allowable limit'],
+    ]);
+    expect(await failed.totals()).toMatchObject({ batches: before.batches + 1, events: before.events + 5 });
+  }, 30_000);
 });

@@ -43,13 +43,18 @@ export class FailedBatchesRepository {
     private readonly keys: KeySpace,
   ) {}
 
-  async record(batch: FailedBatch): Promise<void> {
+  /**
+   * Records a batch's final failure once: a second record of the same failure (the failed event
+   * after the processor's own record) changes nothing. True when it was recorded now.
+   */
+  async record(batch: FailedBatch): Promise<boolean> {
+    if ((await this.redis.hsetnx(this.keys.failedBatches(), batch.id, JSON.stringify(batch))) === 0) return false;
     await this.redis
       .multi()
-      .hset(this.keys.failedBatches(), batch.id, JSON.stringify(batch))
       .hincrby(this.keys.failedBatchTotals(), 'batches', 1)
       .hincrby(this.keys.failedBatchTotals(), 'events', batch.events)
       .exec();
+    return true;
   }
 
   /** Forgets a batch that is pending or counted again; true when it was recorded. */

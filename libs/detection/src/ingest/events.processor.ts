@@ -1,4 +1,4 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
@@ -36,6 +36,19 @@ export class EventsProcessor extends WorkerHost implements OnApplicationBootstra
         throw new Error(`unknown job ${String(unknown)} on queue ${QueueName.Events}`);
       }
     }
+  }
+
+  /**
+   * A batch can fail for good without its processor failing: BullMQ fails a job that stalled more
+   * often than allowed (a worker died on it each time) before running it again. Recorded here then
+   * (once: a batch the processor recorded is not recorded twice), shortly after it is failed.
+   */
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job<JobItem['data']> | undefined, error: Error): Promise<void> {
+    if (!job?.id || job.name !== JobName.EventBatch || !job.finishedOn) return;
+    await this.failed
+      .record(failedBatchOf(job.id, job.data, error, Date.now()))
+      .catch((recordError: unknown) => this.logger.error(`recording failed batch ${job.id}: ${String(recordError)}`));
   }
 
   /**
