@@ -4,8 +4,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Redis } from 'ioredis';
 import { KeySpace } from '@trailsight/core';
+import { CounterRepository } from '@trailsight/detection';
 import { FindingsRepository } from '@trailsight/findings';
 import { seedFinding, seedId } from '../test/support/findings-seed.js';
 import { freePort, startRedis } from '../test/support/redis-server.js';
@@ -17,12 +20,22 @@ import { MINUTE_MS } from '@trailsight/domain';
  * load against a bare Node http server that JSON.stringify's the same 50 findings per request.
  * Load comes from autocannon in its own process (100 connections, loopback). Last line: JSON.
  *
- * Env: BENCH_FINDINGS (10000), BENCH_CONNECTIONS (100), BENCH_SECONDS (10), BENCH_ROUNDS (2).
+ * Then, after the load: GET /v1/apis?windowMinutes=1440 over a busy account-region whose day of
+ * minute hashes holds many attribution fields (BENCH_APIS_APIS write APIs, each called by
+ * BENCH_APIS_CALLERS identities and user agents every minute): its latency, the bytes Redis sends
+ * for it, and, in this process, the heap a read of those minutes takes whole (how the route read
+ * them before) against the route's streamed read of the series fields.
+ *
+ * Env: BENCH_FINDINGS (10000), BENCH_CONNECTIONS (100), BENCH_SECONDS (10), BENCH_ROUNDS (2),
+ * BENCH_APIS_APIS (20), BENCH_APIS_CALLERS (10).
  */
 const FINDINGS = Number(process.env.BENCH_FINDINGS ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const APIS_APIS = Number(process.env.BENCH_APIS_APIS ?? 20);
+const APIS_CALLERS = Number(process.env.BENCH_APIS_CALLERS ?? 10);
+const APIS_WINDOW = 1440;
 const KEY = 'bench-read-key-0123456789abcdef';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const autocannonBin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
@@ -163,6 +176,7 @@ async function main(): Promise<void> {
       };
     }
     const result = best!;
+    const apis = await benchApis(client, `http://127.0.0.1:${port}`);
     summary = JSON.stringify({
       findings_rps: Math.round(result.api.rps),
       findings_p99_ms: result.api.p99,
@@ -173,6 +187,7 @@ async function main(): Promise<void> {
       page_bytes: JSON.stringify(page).length,
       connections: CONNECTIONS,
       seconds: SECONDS,
+      ...apis,
     });
   } finally {
     for (const stop of stops.reverse()) await stop();
@@ -182,6 +197,96 @@ async function main(): Promise<void> {
   }
   // Last, after every process has stopped: the summary is the last line.
   process.stdout.write(`${summary}\n`);
+}
+
+/** Bytes Redis has sent to its clients so far. */
+async function redisBytesSent(client: Redis): Promise<number> {
+  return Number(/total_net_output_bytes:(\d+)/.exec(await client.info('stats'))?.[1]);
+}
+
+/** The /v1/apis figures over a seeded busy account-region (see the header). */
+async function benchApis(client: Redis, apiUrl: string): Promise<Record<string, number>> {
+  const keys = new KeySpace('bench');
+  const source = { accountId: '444444444444', region: 'us-east-1' };
+  const current = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - MINUTE_MS;
+  let fields = 0;
+  for (let m = 0; m < APIS_WINDOW; m += 60) {
+    const pipeline = client.pipeline();
+    for (let k = m; k < Math.min(m + 60, APIS_WINDOW); k++) {
+      const minute = current - k * MINUTE_MS;
+      const hash: Record<string, number> = {};
+      for (let api = 0; api < APIS_APIS; api++) {
+        const name = `iam.amazonaws.com|Api${api}`;
+        hash[`c|${name}`] = APIS_CALLERS;
+        for (let c = 0; c < APIS_CALLERS; c++) {
+          hash[`cu|${name}|arn:aws:sts::444444444444:assumed-role/role-${c}/session-${minute}-${api}`] = 1;
+          hash[`ca|${name}|aws-sdk-go-v2/1.${c} os/linux lang/go#1.22 md/GOOS#linux exec-env/${minute}`] = 1;
+        }
+      }
+      fields += Object.keys(hash).length;
+      pipeline.hset(keys.minuteCounters(source, minute), hash).zadd(keys.activeMinutes(source), minute, minute);
+    }
+    await pipeline.exec();
+  }
+  await client.sadd(keys.sources(), `${source.accountId}:${source.region}`);
+  log(`seeded ${APIS_WINDOW} minutes of ${fields / APIS_WINDOW} counter fields for /v1/apis`);
+
+  const url = `${apiUrl}/v1/apis?accountId=${source.accountId}&windowMinutes=${APIS_WINDOW}`;
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < 5; i++) {
+    const before = await redisBytesSent(client);
+    const started = performance.now();
+    const response = await fetch(url, { headers: { authorization: `Bearer ${KEY}` } });
+    const body = (await response.json()) as { total: number };
+    times.push(performance.now() - started);
+    bytes = (await redisBytesSent(client)) - before;
+    if (response.status !== 200 || body.total !== APIS_APIS) throw new Error(`/v1/apis answered ${response.status}`);
+  }
+  times.sort((a, b) => a - b);
+
+  // Heap held by one request's read, here in process: whole minute hashes (the former read) against
+  // the streamed series fields. Collected first, so each figure is what that read added.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const counters = new CounterRepository(client, keys, { counterRetentionMinutes: 11_520, dedupeWindowMinutes: 1440 });
+  const from = current - APIS_WINDOW * MINUTE_MS;
+  gc();
+  let base = process.memoryUsage().heapUsed;
+  let before = await redisBytesSent(client);
+  const whole = await counters.readMinutes(source, from, current);
+  const wholeHeap = process.memoryUsage().heapUsed - base;
+  const wholeBytes = (await redisBytesSent(client)) - before;
+  if (whole.length !== APIS_WINDOW) throw new Error(`read ${whole.length} minutes of ${APIS_WINDOW}`);
+  whole.length = 0;
+  gc();
+  base = process.memoryUsage().heapUsed;
+  let streamedHeap = 0;
+  const sums = new Map<string, number>();
+  before = await redisBytesSent(client);
+  for await (const chunk of counters.seriesMinutes(source, from, current)) {
+    for (const { fields: counts } of chunk) {
+      for (const [field, n] of Object.entries(counts)) sums.set(field, (sums.get(field) ?? 0) + n);
+    }
+    streamedHeap = Math.max(streamedHeap, process.memoryUsage().heapUsed - base);
+  }
+  const streamedBytes = (await redisBytesSent(client)) - before;
+  log(
+    `/v1/apis over a day: ${times[2].toFixed(0)} ms, heap ${mb(wholeHeap)} MB whole vs ${mb(streamedHeap)} MB streamed`,
+  );
+  return {
+    apis_day_ms: Math.round(times[2]),
+    apis_day_redis_mb: mb(bytes),
+    apis_day_whole_read_redis_mb: mb(wholeBytes),
+    apis_day_streamed_redis_mb: mb(streamedBytes),
+    apis_day_whole_read_heap_mb: mb(wholeHeap),
+    apis_day_streamed_heap_mb: mb(streamedHeap),
+    apis_day_counter_fields: fields,
+  };
+}
+
+function mb(bytes: number): number {
+  return Math.round((bytes / 1e6) * 10) / 10;
 }
 
 main().catch((error: unknown) => {

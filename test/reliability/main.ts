@@ -8,6 +8,7 @@ import { runTrustFileInputScenarios } from './trust-file-input.scenarios.js';
 import { runTrustRedisSecretsScenarios } from './trust-redis-secrets.scenarios.js';
 import { runTrustTrailFilesScenarios } from './trust-trail-files.scenarios.js';
 import { runTrustAuthScenarios } from './trust-auth.scenarios.js';
+import { runApisBatchesScenarios } from './trust-apis-batches.scenarios.js';
 
 /**
  * npm run test:reliability: faults, bad input, security and load against real processes, a real
@@ -115,6 +116,7 @@ async function main(): Promise<boolean> {
     await runTrustRedisSecretsScenarios(report);
     await runTrustTrailFilesScenarios(report);
     await runTrustAuthScenarios(report);
+    await runApisBatchesScenarios(report);
   } catch (error) {
     await report.scenario('harness', () => Promise.reject(error instanceof Error ? error : new Error(String(error))));
   } finally {

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ApiKeysModule, AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
-import { EvaluationStatusModule, TrackedApisModule } from '@trailsight/detection';
+import { EvaluationStatusModule, FailedBatchesModule, TrackedApisModule } from '@trailsight/detection';
 import { FindingsApiModule } from '@trailsight/findings';
 import { QueueModule, QueueOpsModule } from '@trailsight/queue';
 import { WebhooksApiModule } from '@trailsight/webhooks';
@@ -21,6 +21,7 @@ export class ApiModule {
         FindingsApiModule,
         TrackedApisModule,
         EvaluationStatusModule,
+        FailedBatchesModule,
         WebhooksApiModule,
       ],
     };

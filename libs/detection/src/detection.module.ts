@@ -9,6 +9,7 @@ import {
 import { APP_CONFIG, type AppConfig, redisRepository } from '@trailsight/core';
 import { FindingsModule } from '@trailsight/findings';
 import { CounterRepository } from './counters/counter.repository.js';
+import { FailedBatchesRepository } from './failed-batches/failed-batches.repository.js';
 import { CountingBuffer } from './ingest/counting.buffer.js';
 import { EventCountingService } from './ingest/event-counting.service.js';
 import { EventsProcessor } from './ingest/events.processor.js';
@@ -33,6 +34,7 @@ import { InsightRecorder } from './evaluation/insight-recorder.js';
       useFactory: (counters: CounterRepository) => new CountingBuffer(counters),
     },
     redisRepository(RejectsRepository),
+    redisRepository(FailedBatchesRepository),
     redisRepository(CheckpointRepository),
     redisRepository(EvaluationRepository, (config) => config.counterRetentionMinutes),
     redisRepository(TrailFilesRepository),

@@ -14,6 +14,7 @@ export { CounterRepository, type MinuteCounters } from './counters/counter.repos
 export { DetectionModule } from './detection.module.js';
 export { EvaluationStatusModule } from './evaluation/evaluation-status.module.js';
 export { EvaluationRepository } from './evaluation/evaluation.repository.js';
+export { FailedBatchesModule } from './failed-batches/failed-batches.module.js';
 export { CountingBuffer } from './ingest/counting.buffer.js';
 export { EventCountingService } from './ingest/event-counting.service.js';
 export { OfflineDetector } from './offline/offline-detector.js';

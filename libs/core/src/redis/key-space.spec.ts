@@ -45,6 +45,10 @@ describe('KeySpace hash tags', () => {
       [keys.webhookSubscription('s'), keys.webhookSubscriptions(), keys.webhookTotals(), keys.webhookEnqueued('d')],
     ],
     ['rejects (counted and parked in one transaction)', [keys.rejectCounts(), keys.parkedRejects()]],
+    [
+      'failed event batches (recorded and counted in one transaction)',
+      [keys.failedBatches(), keys.failedBatchTotals()],
+    ],
   ])('%s share one slot', (_group, group) => {
     expect(new Set(group.map(hashedPart)).size).toBe(1);
     expect(hashedPart(group[0])).not.toBe(group[0]);

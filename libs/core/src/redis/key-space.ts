@@ -101,6 +101,21 @@ export class KeySpace {
     return `${this.prefix}:stats:ingest`;
   }
 
+  /** Failed event batches and their totals share one hash tag: one transaction writes both. */
+  failedBatchesTag(): string {
+    return '{failed-batches}';
+  }
+
+  /** Hash of event batches that failed every attempt: job id -> JSON summary (FailedBatchesRepository). */
+  failedBatches(): string {
+    return `${this.prefix}:${this.failedBatchesTag()}:batches`;
+  }
+
+  /** Hash of failed-batch totals (batches, events: each final failure; discarded batches, events). */
+  failedBatchTotals(): string {
+    return `${this.prefix}:${this.failedBatchesTag()}:totals`;
+  }
+
   /** Webhook subscriptions and their delivery state share one hash tag (one Redis Cluster slot). */
   webhooksTag(): string {
     return '{webhooks}';

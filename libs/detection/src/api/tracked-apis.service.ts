@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type AccountRegion, isSeriesField, MINUTE_MS, minuteOf, parseSeriesField } from '@trailsight/domain';
+import { type AccountRegion, MINUTE_MS, minuteOf, parseSeriesField } from '@trailsight/domain';
 import { CounterRepository } from '../counters/counter.repository.js';
 import type { ListTrackedApisQueryDto, TrackedApiDto, TrackedApisDto } from './dto/tracked-apis.dto.js';
 import { TrackedApisRepository, type StoredVerdict } from './tracked-apis.repository.js';
@@ -40,15 +40,17 @@ export class TrackedApisService {
         }
         continue;
       }
-      const minutes = await this.counters.readMinutes(source, from, current);
+      // Streamed a chunk of minutes at a time, series fields only: the memory of a request is
+      // one entry per series, whatever the window and however many identities the account has.
       const series = new Map<string, { current: number; sum: number }>();
-      for (const { minute, fields } of minutes) {
-        for (const [field, count] of Object.entries(fields)) {
-          if (!isSeriesField(field)) continue;
-          let entry = series.get(field);
-          if (!entry) series.set(field, (entry = { current: 0, sum: 0 }));
-          if (minute === current) entry.current += count;
-          else entry.sum += count;
+      for await (const chunk of this.counters.seriesMinutes(source, from, current)) {
+        for (const { minute, fields } of chunk) {
+          for (const [field, count] of Object.entries(fields)) {
+            let entry = series.get(field);
+            if (!entry) series.set(field, (entry = { current: 0, sum: 0 }));
+            if (minute === current) entry.current += count;
+            else entry.sum += count;
+          }
         }
       }
       for (const [field, { current: rate, sum }] of series) {

@@ -1,5 +1,13 @@
 import type { Redis, Result } from 'ioredis';
-import { type AccountRegion, counterFields, MINUTE_MS, minuteOf, type SlimEvent } from '@trailsight/domain';
+import {
+  type AccountRegion,
+  callSeriesField,
+  counterFields,
+  errorSeriesField,
+  MINUTE_MS,
+  minuteOf,
+  type SlimEvent,
+} from '@trailsight/domain';
 import type { KeySpace } from '@trailsight/core';
 import { COUNT_BATCHES_LUA } from './count-batches.script.js';
 
@@ -48,6 +56,14 @@ interface MinuteBucket {
   /** The ids, when repeats are merged in process. */
   merged: Set<string>;
 }
+
+/**
+ * HSCAN globs of the series fields, built by the codec: `c|*|*` and `e|*|*|*` match the call and
+ * error series and never the attribution fields (`cu|`, `ca|`, `eu|`, `ea|`).
+ */
+const SERIES_PATTERNS = [callSeriesField('*', '*'), errorSeriesField('*', '*', '*')];
+/** Hash buckets one HSCAN call visits: a busy minute's hash takes a few calls, each short for Redis. */
+const SCAN_COUNT = 5_000;
 
 /** Conflicts are rare (a retried job, a re-read after a restart); each retry removes some. */
 const MAX_ATTEMPTS = 16;
@@ -184,6 +200,47 @@ export class CounterRepository {
       for (const [field, value] of Object.entries(hash as Record<string, string>)) fields[field] = Number(value);
       return { minute, fields };
     });
+  }
+
+  /**
+   * Only the series fields (call and error rates) of one account-region's minutes in
+   * [fromMs, toMs], `chunkMinutes` minutes at a time, oldest first. The attribution fields, most of
+   * a busy minute's hash (one per identity and user agent), never leave Redis, and at most one
+   * chunk's series fields are in memory at a time: what `GET /v1/apis` reads. HSCAN with the
+   * codec's series patterns rather than HMGET: the series names of a window are not indexed apart
+   * from the hashes, and filtering in Redis sends only the matching fields.
+   */
+  async *seriesMinutes(
+    source: AccountRegion,
+    fromMs: number,
+    toMs: number,
+    chunkMinutes = 60,
+  ): AsyncGenerator<MinuteCounters[]> {
+    const minutes = (await this.redis.zrangebyscore(this.keys.activeMinutes(source), fromMs, toMs)).map(Number);
+    for (let start = 0; start < minutes.length; start += chunkMinutes) {
+      const chunk = minutes
+        .slice(start, start + chunkMinutes)
+        .map((minute): MinuteCounters => ({ minute, fields: {} }));
+      // One scan per (minute, pattern); each round pipelines the next call of every unfinished scan.
+      let scans = chunk.flatMap((entry) => SERIES_PATTERNS.map((pattern) => ({ entry, pattern, cursor: '0' })));
+      while (scans.length > 0) {
+        const pipeline = this.redis.pipeline();
+        for (const { entry, pattern, cursor } of scans) {
+          pipeline.hscan(this.keys.minuteCounters(source, entry.minute), cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+        }
+        const replies = (await pipeline.exec()) ?? [];
+        scans = scans.filter((scan, i) => {
+          const [error, reply] = replies[i] ?? [new Error('no reply'), null];
+          if (error) throw error;
+          const [next, pairs] = reply as [string, string[]];
+          // HSCAN may return a field twice (a rehash between calls): set, never add.
+          for (let p = 0; p < pairs.length; p += 2) scan.entry.fields[pairs[p]] = Number(pairs[p + 1]);
+          scan.cursor = next;
+          return next !== '0';
+        });
+      }
+      yield chunk;
+    }
   }
 
   /** Exact ingest totals of one account-region. */

@@ -8,6 +8,7 @@ import { QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
 import { CounterRepository } from '../counters/counter.repository.js';
+import { FailedBatchesRepository } from '../failed-batches/failed-batches.repository.js';
 import { EvaluationRepository } from './evaluation.repository.js';
 import { EvaluatorService } from './evaluator.service.js';
 import { InsightRecorder } from './insight-recorder.js';
@@ -125,6 +126,7 @@ describe('EvaluatorService (real Redis)', () => {
       checkpoints,
       events,
       new InsightRecorder(config, evaluations, counters, findings, listener),
+      new FailedBatchesRepository(service.client, service.keys),
     );
   }, 60_000);
 
@@ -199,6 +201,7 @@ describe('EvaluatorService (real Redis)', () => {
       new InsightRecorder(config, evaluations, counters, findings, {
         notify: (event, record) => Promise.resolve(void notified.push({ event, record })),
       }),
+      new FailedBatchesRepository(service.client, service.keys),
     );
     const [run] = await rerun.runOnce(60_000, now);
     expect(run).toMatchObject({ minutes: 4 * 60, started: 2, ended: 2 });

@@ -8,6 +8,7 @@ import { QueueName } from '@trailsight/queue';
 import { resolveTuning, type TuningOverrides } from '../core/detector-tuning.js';
 import type { DetectorTuning } from '../core/series-verdict.js';
 import { CounterRepository } from '../counters/counter.repository.js';
+import { FailedBatchesRepository, type EvaluationHold } from '../failed-batches/failed-batches.repository.js';
 import { EvaluationRepository, type EvaluationProgress } from './evaluation.repository.js';
 import { InsightRecorder } from './insight-recorder.js';
 import type { SeriesRef } from './series-ref.js';
@@ -26,6 +27,8 @@ export interface SourceRun {
   series: number;
   started: number;
   ended: number;
+  /** Batches of this account-region that failed every attempt: minutes from the first one's are not closed. */
+  heldBy?: EvaluationHold;
   /** Last minute evaluated (epoch ms), and how far behind the wall clock it is. */
   cursor?: number;
   lagMs?: number;
@@ -42,6 +45,8 @@ export interface SourceRun {
 export class EvaluatorService {
   private readonly logger = new Logger(EvaluatorService.name);
   private readonly cache = new Map<string, { cursor: number; evaluator: SourceEvaluator }>();
+  /** The hold last logged per account-region, so a hold is logged when it starts or moves, not every run. */
+  private readonly loggedHolds = new Map<string, number>();
   private readonly baseTuning: DetectorTuning;
   private readonly overrides: TuningOverrides;
 
@@ -52,6 +57,7 @@ export class EvaluatorService {
     private readonly checkpoints: CheckpointRepository,
     @InjectQueue(QueueName.Events) private readonly events: Queue,
     private readonly recorder: InsightRecorder,
+    private readonly failedBatches: FailedBatchesRepository,
   ) {
     this.baseTuning = detectorTuningOf(config);
     this.overrides = config.detectorOverrides;
@@ -61,9 +67,12 @@ export class EvaluatorService {
   async runOnce(budgetMs = 40_000, now = Date.now()): Promise<SourceRun[]> {
     const sources = await this.evaluations.sources();
     const pendingSince = await this.oldestPendingBatch();
+    const holds = await this.failedBatches.holds();
     const deadline = Date.now() + budgetMs;
     const runs: SourceRun[] = [];
-    for (const source of sources) runs.push(await this.evaluateSource(source, now, pendingSince, deadline));
+    for (const source of sources) {
+      runs.push(await this.evaluateSource(source, now, pendingSince, holds.get(accountRegionKey(source)), deadline));
+    }
     return runs;
   }
 
@@ -71,6 +80,7 @@ export class EvaluatorService {
     source: AccountRegion,
     now: number,
     pendingSince: number,
+    hold: EvaluationHold | undefined,
     deadline: number,
   ): Promise<SourceRun> {
     const run: SourceRun = { source, minutes: 0, series: 0, started: 0, ended: 0 };
@@ -84,7 +94,23 @@ export class EvaluatorService {
 
       const watermark =
         Math.min(checkpoint.liveUntil, now, pendingSince) - this.config.evaluationLatenessSeconds * SECOND_MS;
-      const lastClosed = Math.floor((watermark - MINUTE_MS) / MINUTE_MS) * MINUTE_MS;
+      let lastClosed = Math.floor((watermark - MINUTE_MS) / MINUTE_MS) * MINUTE_MS;
+      if (hold) {
+        // A batch that failed every attempt is missing from its minutes: judging them without it
+        // would report drops that did not happen. Hold them until it is counted, retried or given
+        // up (/v1/ingest/failed); /health and /metrics show why the account-region waits.
+        run.heldBy = hold;
+        lastClosed = Math.min(lastClosed, hold.firstMinute - MINUTE_MS);
+        if (this.loggedHolds.get(accountRegionKey(source)) !== hold.firstMinute) {
+          this.loggedHolds.set(accountRegionKey(source), hold.firstMinute);
+          this.logger.warn(
+            `${accountRegionKey(source)}: holding evaluation before ${new Date(hold.firstMinute).toISOString()}: ` +
+              `${hold.batches} event batches (${hold.events} events) failed every attempt`,
+          );
+        }
+      } else {
+        this.loggedHolds.delete(accountRegionKey(source));
+      }
       const historyStart = Math.ceil(checkpoint.backfillFrom / MINUTE_MS) * MINUTE_MS;
       const progress = (await this.evaluations.progress(source)) ?? {
         historyStart,

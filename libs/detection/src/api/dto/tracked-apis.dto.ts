@@ -2,6 +2,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
+/**
+ * Longest baseline window of GET /v1/apis read from the counters: a day. Each request reads the
+ * window's series fields from every account-region, so the cap bounds what one read key can ask of
+ * Redis; longer baselines are the evaluator's (its verdicts carry a 7-day baseline).
+ */
+const MAX_WINDOW_MINUTES = 1440;
+const WINDOW_MESSAGE = `windowMinutes must be a whole number from 5 to ${MAX_WINDOW_MINUTES}`;
+
 /** Query of GET /v1/apis. */
 export class ListTrackedApisQueryDto {
   @ApiPropertyOptional({ description: 'e.g. 123456789012' })
@@ -25,12 +33,17 @@ export class ListTrackedApisQueryDto {
   @IsIn(['ApiCallRateInsight', 'ApiErrorRateInsight'])
   insightType?: 'ApiCallRateInsight' | 'ApiErrorRateInsight';
 
-  @ApiPropertyOptional({ description: 'Minutes the baseline mean covers', minimum: 5, maximum: 1440, default: 60 })
+  @ApiPropertyOptional({
+    description: 'Minutes the baseline mean covers (counter-based series), at most a day',
+    minimum: 5,
+    maximum: MAX_WINDOW_MINUTES,
+    default: 60,
+  })
   @IsOptional()
   @Type(() => Number)
-  @IsInt({ message: 'windowMinutes must be a whole number from 5 to 1440' })
-  @Min(5, { message: 'windowMinutes must be a whole number from 5 to 1440' })
-  @Max(1440, { message: 'windowMinutes must be a whole number from 5 to 1440' })
+  @IsInt({ message: WINDOW_MESSAGE })
+  @Min(5, { message: WINDOW_MESSAGE })
+  @Max(MAX_WINDOW_MINUTES, { message: WINDOW_MESSAGE })
   windowMinutes?: number;
 
   @ApiPropertyOptional({ description: 'Most series returned, busiest first', minimum: 1, maximum: 1000, default: 200 })
