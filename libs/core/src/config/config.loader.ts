@@ -1,3 +1,4 @@
+import type { InsightsEventCategory } from '@trailsight/domain';
 import type {
   ApiKeyEntry,
   AppConfig,
@@ -79,6 +80,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     counterRetentionMinutes: read.int('COUNTER_RETENTION_MINUTES', 8 * 24 * 60, 60, 366 * 24 * 60),
     dedupeWindowMinutes: read.int('DEDUPE_WINDOW_MINUTES', 24 * 60, 1, 90 * 24 * 60),
 
+    insightsEventCategories: parseEventCategories(read.list('INSIGHTS_EVENT_CATEGORIES'), problems),
     detectorSensitivity: read.number('DETECTOR_SENSITIVITY', 5, 1, 10),
     detectorMinVolume: read.number('DETECTOR_MIN_VOLUME', 3, 0, 1_000_000),
     detectorEndAfterMinutes: read.int('DETECTOR_END_AFTER_MINUTES', 5, 1, 1440),
@@ -97,6 +99,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (source === 'sqs' && !config.sqsQueueUrl) problems.push('SQS_QUEUE_URL is required when CLOUDTRAIL_SOURCE=sqs');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * INSIGHTS_EVENT_CATEGORIES: `Management` (the default, as AWS's) or `Management,Data`. Data
+ * alone is refused: management Insights are what the product is for, and turning them off by a
+ * typo would silence every finding.
+ */
+function parseEventCategories(entries: string[], problems: string[]): InsightsEventCategory[] {
+  if (entries.length === 0) return ['Management'];
+  const unique = new Set(entries);
+  const known = [...unique].every((entry) => entry === 'Management' || entry === 'Data');
+  if (!known || !unique.has('Management') || unique.size !== entries.length) {
+    problems.push(`INSIGHTS_EVENT_CATEGORIES must be Management or Management,Data, got "${entries.join(',')}"`);
+    return ['Management'];
+  }
+  return unique.has('Data') ? ['Management', 'Data'] : ['Management'];
 }
 
 const TUNING_KEYS: Record<string, 'number' | 'boolean'> = {
