@@ -10,6 +10,7 @@ export { ErrorResponseDto } from './errors/error-response.dto.js';
 export { healthIndicator } from './health/health-indicators.js';
 export { createLogger } from './logging/app.logger.js';
 export { redactUrl } from './logging/redact.js';
+export { categoryStatField } from './metrics/category-stats.js';
 export { metricCollector, type MetricFamily } from './metrics/metric-collectors.js';
 export { MetricsModule } from './metrics/metrics.module.js';
 export { ensureRedis } from './redis/embedded-redis.js';

@@ -7,6 +7,7 @@
  *
  * KEYS: minutesIndex, sourceStats, doneKey x nBatches, then per minute: countersHash, seenSet
  * ARGV: doneTtlSec, seenTtlSec, nowMs, indexRetentionMs, nBatches, nMinutes, counted, duplicates,
+ *       "stat\\nincrement\\n..." (events per category, added to sourceStats),
  *       then per minute: minuteMs, expireAtSec, "id\\nid\\n...", "field\\nincrement\\nfield\\nincrement..."
  * Returns {'done', batchIndex...} | {'seen', eventId...} | {'repeated'} | {'ok'}
  */
@@ -31,7 +32,7 @@ end
 local minutes = {}
 local seen = {'seen'}
 for m = 1, nMinutes do
-  local p = 9 + 4 * (m - 1)
+  local p = 10 + 4 * (m - 1)
   local minute = {
     ms = ARGV[p], expireAt = ARGV[p + 1], ids = lines(ARGV[p + 2]), fields = lines(ARGV[p + 3]),
     countersKey = KEYS[1 + nBatches + 2 * m], seenKey = KEYS[2 + nBatches + 2 * m],
@@ -86,5 +87,9 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowMs - indexRetention)
 redis.call('HINCRBY', KEYS[2], 'counted', counted)
 redis.call('HINCRBY', KEYS[2], 'duplicates', duplicates)
 redis.call('HINCRBY', KEYS[2], 'batches', nBatches)
+local stats = lines(ARGV[9])
+for s = 1, #stats, 2 do
+  redis.call('HINCRBY', KEYS[2], stats[s], stats[s + 1])
+end
 return {'ok'}
 `;
