@@ -1,13 +1,17 @@
 import { parseArgs } from 'node:util';
+import { ConfigError, loadEventCategories } from '@trailsight/core';
 import type { DetectorTuning } from '@trailsight/detection';
+import type { InsightsEventCategory } from '@trailsight/domain';
 import { detect, UsageError } from './detect.command.js';
 import { Progress } from './progress.js';
 import { score } from './score.command.js';
 
 const USAGE = `Usage:
-  trailsight detect [--sensitivity 1-10] [--min-volume N] <files or dirs...>
+  trailsight detect [--sensitivity 1-10] [--min-volume N] [--event-categories Management[,Data]] <files or dirs...>
       CloudTrail logs (.json, .json.gz, JSON arrays, NDJSON, saved LookupEvents output) to
       Insights records as NDJSON on stdout; progress and a summary on stderr.
+      --event-categories (default: INSIGHTS_EVENT_CATEGORIES, else Management): Data adds
+      data-event insights, as the service does.
   trailsight score --csv <file> [--sensitivity 1-10] [--min-volume N]
       A timestamp,value series to timestamp,value,score,anomaly on stdout.
 (in a checkout: npm run cli -- <command> ...)`;
@@ -21,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
       csv: { type: 'string' },
       sensitivity: { type: 'string' },
       'min-volume': { type: 'string' },
+      'event-categories': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -31,7 +36,8 @@ async function main(argv: string[]): Promise<number> {
   const tuning = tuningFrom(values.sensitivity, values['min-volume']);
   switch (command) {
     case 'detect': {
-      const summary = await detect(positionals, tuning, process.stdout, new Progress());
+      const categories = eventCategoriesFrom(values['event-categories']);
+      const summary = await detect(positionals, tuning, process.stdout, new Progress(), categories);
       return summary.files === 0 ? 1 : 0;
     }
     case 'score':
@@ -40,6 +46,19 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     default:
       throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+/** The flag, else INSIGHTS_EVENT_CATEGORIES, validated as the service validates it. */
+function eventCategoriesFrom(flag: string | undefined): InsightsEventCategory[] {
+  try {
+    return loadEventCategories(flag);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const problem = error.problems.join('; ');
+    throw new UsageError(
+      flag === undefined ? problem : problem.replace('INSIGHTS_EVENT_CATEGORIES', '--event-categories'),
+    );
   }
 }
 

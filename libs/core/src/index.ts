@@ -3,7 +3,7 @@ export { RequireScope } from './auth/require-scope.decorator.js';
 export { configOrExit, exitOnBootFailure, mountSwagger, serveApp } from './bootstrap/app.bootstrap.js';
 export { useJsonBodies } from './bootstrap/json-body.js';
 export type { AppConfig } from './config/app-config.js';
-export { ConfigError, loadConfig } from './config/config.loader.js';
+export { ConfigError, loadConfig, loadEventCategories } from './config/config.loader.js';
 export { APP_CONFIG } from './config/config.tokens.js';
 export { CoreModule } from './core.module.js';
 export { ErrorResponseDto } from './errors/error-response.dto.js';

@@ -26,3 +26,11 @@ export function eventCategoryOf(value: string | null | undefined): EventCategory
   if (value === 'Data' || value === 'NetworkActivity') return value;
   return 'Other';
 }
+
+/**
+ * Whether an event of this category (absent: Management) is counted, with data events analysed
+ * (`withData`, INSIGHTS_EVENT_CATEGORIES has Data) or not. The rest is skipped before counting.
+ */
+export function isCountedCategory(category: EventCategory | undefined, withData: boolean): boolean {
+  return category === undefined || category === 'Management' || (category === 'Data' && withData);
+}

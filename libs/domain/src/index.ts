@@ -7,6 +7,7 @@ export {
   eventCategoryOf,
   INSIGHTS_EVENT_CATEGORIES,
   type InsightsEventCategory,
+  isCountedCategory,
 } from './event-category.js';
 export type {
   AttributeName,

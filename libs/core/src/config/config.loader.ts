@@ -80,7 +80,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     counterRetentionMinutes: read.int('COUNTER_RETENTION_MINUTES', 8 * 24 * 60, 60, 366 * 24 * 60),
     dedupeWindowMinutes: read.int('DEDUPE_WINDOW_MINUTES', 24 * 60, 1, 90 * 24 * 60),
 
-    insightsEventCategories: parseEventCategories(read.list('INSIGHTS_EVENT_CATEGORIES'), problems),
+    insightsEventCategories: parseEventCategories(read.list(EVENT_CATEGORIES_VARIABLE), problems),
     detectorSensitivity: read.number('DETECTOR_SENSITIVITY', 5, 1, 10),
     detectorMinVolume: read.number('DETECTOR_MIN_VOLUME', 3, 0, 1_000_000),
     detectorEndAfterMinutes: read.int('DETECTOR_END_AFTER_MINUTES', 5, 1, 1440),
@@ -99,6 +99,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (source === 'sqs' && !config.sqsQueueUrl) problems.push('SQS_QUEUE_URL is required when CLOUDTRAIL_SOURCE=sqs');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const EVENT_CATEGORIES_VARIABLE = 'INSIGHTS_EVENT_CATEGORIES';
+
+/**
+ * INSIGHTS_EVENT_CATEGORIES alone, for tools that need no other setting (the CLI): the value of
+ * `value` when given (a command-line flag), else of the environment. Throws a ConfigError.
+ */
+export function loadEventCategories(value?: string, env: Env = process.env): InsightsEventCategory[] {
+  const problems: string[] = [];
+  const read = new EnvReader(value === undefined ? env : { [EVENT_CATEGORIES_VARIABLE]: value }, problems);
+  const categories = parseEventCategories(read.list(EVENT_CATEGORIES_VARIABLE), problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return categories;
 }
 
 /**

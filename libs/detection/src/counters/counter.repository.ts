@@ -4,6 +4,7 @@ import {
   counterFields,
   type EventCategory,
   type InsightsEventCategory,
+  isCountedCategory,
   MINUTE_MS,
   minuteOf,
   type SlimEvent,
@@ -141,7 +142,7 @@ export class CounterRepository {
         // Management events carry no category. The rest is skipped before anything, dedupe
         // included, unless it is a data event and data events are analysed.
         const category = event.eventCategory;
-        if (category !== undefined && (category !== 'Data' || !this.countsData)) {
+        if (category !== undefined && !isCountedCategory(category, this.countsData)) {
           result.skipped++;
           skipped.set(category, (skipped.get(category) ?? 0) + 1);
           continue;
