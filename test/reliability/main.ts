@@ -4,6 +4,7 @@ import { runLoadScenarios } from './load.scenarios.js';
 import { Pipeline } from './pipeline.js';
 import { Report, check } from './report.js';
 import { runSecurityScenarios } from './security.scenarios.js';
+import { runDataEventsScenarios } from './trust-data-events.scenarios.js';
 
 /**
  * npm run test:reliability: faults, bad input, security and load against real processes, a real
@@ -105,6 +106,7 @@ async function main(): Promise<boolean> {
       check(report.eventsLost + report.eventsDoubleCounted === 0, 'counters differ from the ground truth');
     });
     // Trust scenarios that start processes and Redis of their own (issue 12): one call per area file.
+    await runDataEventsScenarios(report);
   } catch (error) {
     await report.scenario('harness', () => Promise.reject(error instanceof Error ? error : new Error(String(error))));
   } finally {
