@@ -8,7 +8,6 @@
 
 /** The categories Insights can analyse: AWS's `InsightSelector.EventCategories` values. */
 export type InsightsEventCategory = 'Management' | 'Data';
-export const INSIGHTS_EVENT_CATEGORIES: readonly InsightsEventCategory[] = ['Management', 'Data'];
 
 /**
  * An event's category as the queue carries it. Names CloudTrail may add later become 'Other',

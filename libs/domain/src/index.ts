@@ -5,7 +5,6 @@ export {
   EVENT_CATEGORIES,
   type EventCategory,
   eventCategoryOf,
-  INSIGHTS_EVENT_CATEGORIES,
   type InsightsEventCategory,
   isCountedCategory,
 } from './event-category.js';

@@ -72,7 +72,7 @@ function slimEventProblem(event: unknown): string | undefined {
   if (e.errorCode !== undefined && (typeof e.errorCode !== 'string' || e.errorCode === ''))
     return 'errorCode must be a non-empty string when present';
   // Absent (every job queued before categories were carried) means Management.
-  if (e.eventCategory !== undefined && !QUEUED_CATEGORIES.includes(e.eventCategory as string))
+  if (e.eventCategory !== undefined && !QUEUED_CATEGORIES.includes(e.eventCategory))
     return `eventCategory must be one of ${QUEUED_CATEGORIES.join(', ')} when present`;
   return undefined;
 }
