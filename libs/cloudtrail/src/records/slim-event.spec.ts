@@ -1,5 +1,6 @@
 import type { CloudTrailRecord } from '@trailsight/domain';
 import { checkRecordInto, newCheckedRecord, parseRecord } from './record-parser.js';
+import { fromLookupEvent } from './record-reader.js';
 import { accountRegionOf, identityKey, toSlimEvent } from './slim-event.js';
 
 const record: CloudTrailRecord = {
@@ -52,7 +53,10 @@ describe('toSlimEvent', () => {
     // A category CloudTrail may add later is carried as Other: never counted, never a new label.
     expect(toSlimEvent({ ...record, eventCategory: 'Telemetry' }).eventCategory).toBe('Other');
     // The LookupEvents path too (it only returns management events, but a record says what it is).
-    const fromLookup = parseRecord(JSON.parse(JSON.stringify({ ...getObject, eventCategory: 'Data' })));
+    const fromLookup = fromLookupEvent({
+      EventId: getObject.eventID,
+      CloudTrailEvent: JSON.stringify({ ...getObject, eventCategory: 'Data' }),
+    });
     expect(fromLookup.ok && toSlimEvent(fromLookup.record).eventCategory).toBe('Data');
   });
 
