@@ -9,6 +9,7 @@ import { runTrustRedisSecretsScenarios } from './trust-redis-secrets.scenarios.j
 import { runTrustTrailFilesScenarios } from './trust-trail-files.scenarios.js';
 import { runTrustAuthScenarios } from './trust-auth.scenarios.js';
 import { runApisBatchesScenarios } from './trust-apis-batches.scenarios.js';
+import { runDataEventsScenarios } from './trust-data-events.scenarios.js';
 
 /**
  * npm run test:reliability: faults, bad input, security and load against real processes, a real
@@ -117,6 +118,7 @@ async function main(): Promise<boolean> {
     await runTrustTrailFilesScenarios(report);
     await runTrustAuthScenarios(report);
     await runApisBatchesScenarios(report);
+    await runDataEventsScenarios(report);
   } catch (error) {
     await report.scenario('harness', () => Promise.reject(error instanceof Error ? error : new Error(String(error))));
   } finally {

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 /** The compiled tree this file runs from (the runner compiles apps, libs and tests side by side). */
 const compiledRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-export type AppName = 'api' | 'poller' | 'detector';
+/** `trailsight` is all three in one process, as `npm start` runs them. */
+export type AppName = 'api' | 'poller' | 'detector' | 'trailsight';
 
 /**
  * One app process, as production runs it. Unlike test/support's startApp it keeps everything the

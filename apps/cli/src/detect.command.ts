@@ -8,12 +8,15 @@ import {
   type RejectReason,
 } from '@trailsight/cloudtrail';
 import { DEFAULT_TUNING, OfflineDetector, type DetectorTuning } from '@trailsight/detection';
+import type { InsightsEventCategory } from '@trailsight/domain';
 import type { Progress } from './progress.js';
 
 export interface DetectSummary {
   files: number;
   records: number;
   duplicates: number;
+  /** Events of a category not analysed (data events without Data in the categories). */
+  skipped: number;
   rejected: Partial<Record<RejectReason, number>>;
   insights: number;
 }
@@ -29,6 +32,7 @@ export async function detect(
   progress: Progress,
   /** Largest decompressed file read (a gzip bomb guard): past it, one too-large reject. */
   maxFileBytes: number,
+  eventCategories: readonly InsightsEventCategory[] = ['Management'],
 ): Promise<DetectSummary> {
   if (paths.length === 0) throw new UsageError('detect needs at least one file or directory');
   for (const path of paths) {
@@ -36,8 +40,8 @@ export async function detect(
       throw new UsageError(`${path}: no such file or directory`);
     });
   }
-  const detector = new OfflineDetector({ ...DEFAULT_TUNING, ...tuning });
-  const summary: DetectSummary = { files: 0, records: 0, duplicates: 0, rejected: {}, insights: 0 };
+  const detector = new OfflineDetector({ ...DEFAULT_TUNING, ...tuning }, {}, eventCategories);
+  const summary: DetectSummary = { files: 0, records: 0, duplicates: 0, skipped: 0, rejected: {}, insights: 0 };
   const firstRejects = new Map<RejectReason, string>();
   const noteRejects = (rejects: ReadResult['rejects'], file: string) => {
     for (const reject of rejects) {
@@ -84,9 +88,15 @@ export async function detect(
     progress.bar(doneBytes, totalBytes, summary.records, `${summary.files}/${files.length} files`);
   }
   summary.duplicates = detector.duplicates;
+  summary.skipped = detector.skipped;
   progress.done(
     `read ${summary.records} records from ${summary.files} files (${detector.duplicates} duplicate eventIDs counted once)`,
   );
+  if (summary.skipped > 0) {
+    progress.note(
+      `skipped ${summary.skipped} events of categories not analysed (${eventCategories.join(',')}; --event-categories Management,Data adds data events)`,
+    );
+  }
   for (const [reason, first] of firstRejects) {
     progress.note(`rejected ${summary.rejected[reason]} ${reason}, e.g. ${first}`);
   }

@@ -1,17 +1,21 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, DEFAULT_TRAIL_FILE_MAX_BYTES } from '@trailsight/core';
+import { ConfigError, DEFAULT_TRAIL_FILE_MAX_BYTES, loadEventCategories } from '@trailsight/core';
 import type { DetectorTuning } from '@trailsight/detection';
+import type { InsightsEventCategory } from '@trailsight/domain';
 import { detect, UsageError } from './detect.command.js';
 import { keys } from './keys.command.js';
 import { Progress } from './progress.js';
 import { score } from './score.command.js';
 
 const USAGE = `Usage:
-  trailsight detect [--sensitivity 1-10] [--min-volume N] [--max-file-bytes N] <files or dirs...>
+  trailsight detect [--sensitivity 1-10] [--min-volume N] [--max-file-bytes N]
+                   [--event-categories Management[,Data]] <files or dirs...>
       CloudTrail logs (.json, .json.gz, JSON arrays, NDJSON, saved LookupEvents output) to
       Insights records as NDJSON on stdout; progress and a summary on stderr. A file that
       decompresses to more than --max-file-bytes (default ${DEFAULT_TRAIL_FILE_MAX_BYTES}, as
       TRAIL_FILE_MAX_BYTES) is read no further and counted as a too-large reject.
+      --event-categories (default: INSIGHTS_EVENT_CATEGORIES, else Management): Data adds
+      data-event insights, as the service does.
   trailsight score --csv <file> [--sensitivity 1-10] [--min-volume N]
       A timestamp,value series to timestamp,value,score,anomaly on stdout.
   trailsight keys create --scope admin|read | keys list | keys revoke <id>
@@ -30,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
       'min-volume': { type: 'string' },
       'max-file-bytes': { type: 'string' },
       scope: { type: 'string' },
+      'event-categories': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -41,7 +46,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'detect': {
       const maxFileBytes = maxFileBytesFrom(values['max-file-bytes']);
-      const summary = await detect(positionals, tuning, process.stdout, new Progress(), maxFileBytes);
+      const categories = eventCategoriesFrom(values['event-categories']);
+      const summary = await detect(positionals, tuning, process.stdout, new Progress(), maxFileBytes, categories);
       return summary.files === 0 ? 1 : 0;
     }
     case 'keys':
@@ -61,6 +67,19 @@ function maxFileBytesFrom(raw: string | undefined): number {
   if (!Number.isInteger(value) || value < 1)
     throw new UsageError(`--max-file-bytes must be a whole number >= 1, got "${raw}"`);
   return value;
+}
+
+/** The flag, else INSIGHTS_EVENT_CATEGORIES, validated as the service validates it. */
+function eventCategoriesFrom(flag: string | undefined): InsightsEventCategory[] {
+  try {
+    return loadEventCategories(flag);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const problem = error.problems.join('; ');
+    throw new UsageError(
+      flag === undefined ? problem : problem.replace('INSIGHTS_EVENT_CATEGORIES', '--event-categories'),
+    );
+  }
 }
 
 function tuningFrom(sensitivity: string | undefined, minVolume: string | undefined): Partial<DetectorTuning> {

@@ -1,6 +1,13 @@
 export { type AccountRegion, accountRegionKey } from './account-region.js';
 export { accountIdProblem, apiNameProblem, isAccountId, regionProblem } from './aws-identifiers.js';
 export type { CloudTrailRecord, UserIdentity } from './cloudtrail-record.js';
+export {
+  EVENT_CATEGORIES,
+  type EventCategory,
+  eventCategoryOf,
+  type InsightsEventCategory,
+  isCountedCategory,
+} from './event-category.js';
 export type {
   AttributeName,
   Attribution,

@@ -1,3 +1,4 @@
+import type { InsightsEventCategory } from './event-category.js';
 import type { InsightRecordType } from './insight-record.js';
 import type { SlimEvent } from './slim-event.js';
 
@@ -13,8 +14,14 @@ import type { SlimEvent } from './slim-event.js';
  *   eu|<source>|<name>|<code>|<arn>   errors by identity
  *   ea|<source>|<name>|<code>|<ua>    errors by user agent
  *
+ * Those are management events. Data events (event-category.ts) have series of their own, the same
+ * fields behind a `d`: `dc|`, `dcu|`, `dca|`, `de|`, `deu|`, `dea|`; their call rate counts reads
+ * and writes, as AWS's data-event Insights do. Management fields carry no category mark, so the
+ * counters stored before categories existed are the management series they always were.
+ *
  * Write calls by error code (the call-rate insight's errorCode attribution) are not stored:
- * every error of a write API is a write call, so they are e|...|<code>, and "null" is the rest.
+ * every error of a write API is a write call (of a data API, a data call), so they are
+ * e|...|<code>, and "null" is the rest.
  * These strings are what Redis holds: changing them orphans every stored counter.
  */
 const FIELD_SEPARATOR = '|';
@@ -26,45 +33,63 @@ export interface SeriesKey {
   eventName: string;
   /** Only for ApiErrorRateInsight. */
   errorCode?: string;
+  /** The events it counts; absent means Management (and only Data is ever written). */
+  eventCategory?: InsightsEventCategory;
 }
 
 /** The attributes whose per-value counts a series' attribution fields hold. */
 export type AttributedBy = 'userIdentityArn' | 'userAgent' | 'errorCode';
 
-const CALLS = 'c|';
-const ERRORS = 'e|';
+/** What a category's fields start with: nothing for management, `d` for data. */
+const DATA_MARK = 'd';
+const DATA_CODE = DATA_MARK.charCodeAt(0);
+const CALLS_CODE = 'c'.charCodeAt(0);
+const ERRORS_CODE = 'e'.charCodeAt(0);
 
-/** `c|<source>|<name>`: the call-rate series of a write API. */
-export function callSeriesField(eventSource: string, eventName: string): string {
-  return `${CALLS}${eventSource}|${eventName}`;
+function markOf(category: InsightsEventCategory | undefined): string {
+  return category === 'Data' ? DATA_MARK : '';
 }
 
-/** `e|<source>|<name>|<code>`: the error-rate series of one error code of an API. */
-export function errorSeriesField(eventSource: string, eventName: string, errorCode: string): string {
-  return `${ERRORS}${eventSource}|${eventName}|${errorCode}`;
+/** `c|<source>|<name>` (`dc|` for data): the call-rate series of an API. */
+export function callSeriesField(eventSource: string, eventName: string, category?: InsightsEventCategory): string {
+  return `${markOf(category)}c|${eventSource}|${eventName}`;
+}
+
+/** `e|<source>|<name>|<code>` (`de|` for data): the error-rate series of one error code of an API. */
+export function errorSeriesField(
+  eventSource: string,
+  eventName: string,
+  errorCode: string,
+  category?: InsightsEventCategory,
+): string {
+  return `${markOf(category)}e|${eventSource}|${eventName}|${errorCode}`;
 }
 
 /** The field (and key) of a series. */
 export function seriesField(key: SeriesKey): string {
   return key.insightType === 'ApiCallRateInsight'
-    ? callSeriesField(key.eventSource, key.eventName)
-    : errorSeriesField(key.eventSource, key.eventName, key.errorCode ?? '');
+    ? callSeriesField(key.eventSource, key.eventName, key.eventCategory)
+    : errorSeriesField(key.eventSource, key.eventName, key.errorCode ?? '', key.eventCategory);
 }
 
-/** Whether a field is a series (c| or e|) rather than an attribution field (cu|, ca|, eu|, ea|). */
+/** Whether a field is a series (c|, e|, dc|, de|) rather than an attribution field. */
 export function isSeriesField(field: string): boolean {
-  return field.startsWith(CALLS) || field.startsWith(ERRORS);
+  const kind = field.charCodeAt(0) === DATA_CODE ? 1 : 0;
+  return (field.charCodeAt(kind) === CALLS_CODE || field.charCodeAt(kind) === ERRORS_CODE) && field[kind + 1] === '|';
 }
 
 /** The series a field is, or undefined for attribution fields and text that is no field. */
 export function parseSeriesField(field: string): SeriesKey | undefined {
-  const isCalls = field.startsWith(CALLS);
-  if (!isCalls && !field.startsWith(ERRORS)) return undefined;
-  const first = field.indexOf(FIELD_SEPARATOR, 2);
+  if (!isSeriesField(field)) return undefined;
+  const data = field.charCodeAt(0) === DATA_CODE;
+  const from = data ? 3 : 2;
+  const isCalls = field.charCodeAt(from - 2) === CALLS_CODE;
+  const category: Pick<SeriesKey, 'eventCategory'> = data ? { eventCategory: 'Data' } : {};
+  const first = field.indexOf(FIELD_SEPARATOR, from);
   if (first < 0) return undefined;
-  const eventSource = field.slice(2, first);
+  const eventSource = field.slice(from, first);
   if (isCalls) {
-    return { insightType: 'ApiCallRateInsight', eventSource, eventName: field.slice(first + 1) };
+    return { insightType: 'ApiCallRateInsight', eventSource, eventName: field.slice(first + 1), ...category };
   }
   const second = field.indexOf(FIELD_SEPARATOR, first + 1);
   if (second < 0) return undefined;
@@ -73,6 +98,7 @@ export function parseSeriesField(field: string): SeriesKey | undefined {
     eventSource,
     eventName: field.slice(first + 1, second),
     errorCode: field.slice(second + 1),
+    ...category,
   };
 }
 
@@ -83,29 +109,43 @@ export function parseSeriesField(field: string): SeriesKey | undefined {
  */
 export function attributionFieldPrefix(key: SeriesKey, attribute: AttributedBy): string | undefined {
   const api = `${key.eventSource}|${key.eventName}`;
+  const mark = markOf(key.eventCategory);
   if (key.insightType === 'ApiCallRateInsight') {
-    if (attribute === 'errorCode') return `${ERRORS}${api}|`;
-    return `${attribute === 'userIdentityArn' ? 'cu' : 'ca'}|${api}|`;
+    if (attribute === 'errorCode') return `${mark}e|${api}|`;
+    return `${mark}${attribute === 'userIdentityArn' ? 'cu' : 'ca'}|${api}|`;
   }
   if (attribute === 'errorCode') return undefined;
-  return `${attribute === 'userIdentityArn' ? 'eu' : 'ea'}|${api}|${key.errorCode ?? ''}|`;
+  return `${mark}${attribute === 'userIdentityArn' ? 'eu' : 'ea'}|${api}|${key.errorCode ?? ''}|`;
 }
 
 /** What a successful read counts into: nothing (shared, so the common case allocates nothing). */
 const NO_FIELDS: readonly string[] = [];
 
-/** The counter fields one event increments by one (the counting scripts' input). */
+/**
+ * The counter fields one event increments by one (the counting scripts' input). A management
+ * event counts into management fields only, a data event into data fields only (calls whether
+ * read or write), and other categories into none. Whether data events are counted at all is
+ * the caller's setting (INSIGHTS_EVENT_CATEGORIES).
+ */
 export function counterFields(event: SlimEvent): readonly string[] {
-  if (event.readOnly && event.errorCode === undefined) return NO_FIELDS;
+  const category = event.eventCategory;
+  if (category === undefined) {
+    if (event.readOnly && event.errorCode === undefined) return NO_FIELDS;
+    return fieldsOf(event, '', !event.readOnly);
+  }
+  return category === 'Data' ? fieldsOf(event, DATA_MARK, true) : NO_FIELDS;
+}
+
+function fieldsOf(event: SlimEvent, mark: string, countsCall: boolean): string[] {
   const api = `${event.eventSource}|${event.eventName}`;
   const ua = oneLine(event.userAgent);
   const fields: string[] = [];
-  if (!event.readOnly) {
-    fields.push(`c|${api}`, `cu|${api}|${event.identity}`, `ca|${api}|${ua}`);
+  if (countsCall) {
+    fields.push(`${mark}c|${api}`, `${mark}cu|${api}|${event.identity}`, `${mark}ca|${api}|${ua}`);
   }
   if (event.errorCode !== undefined) {
     const series = `${api}|${event.errorCode}`;
-    fields.push(`e|${series}`, `eu|${series}|${event.identity}`, `ea|${series}|${ua}`);
+    fields.push(`${mark}e|${series}`, `${mark}eu|${series}|${event.identity}`, `${mark}ea|${series}|${ua}`);
   }
   return fields;
 }

@@ -1,3 +1,5 @@
+import type { EventCategory } from './event-category.js';
+
 /** What the detector needs of one event, and all that travels through the events queue. */
 export interface SlimEvent {
   eventId: string;
@@ -13,4 +15,9 @@ export interface SlimEvent {
   identity: string;
   /** '' when absent. */
   userAgent: string;
+  /**
+   * Absent for management events (nearly all of them, and every job queued before categories
+   * were carried); otherwise the record's category (event-category.ts).
+   */
+  eventCategory?: Exclude<EventCategory, 'Management'>;
 }

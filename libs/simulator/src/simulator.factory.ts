@@ -19,6 +19,8 @@ export interface SimulatorOptions {
   apiCount?: number;
   errorRate?: number;
   anomalies?: readonly AnomalySpec[];
+  /** Data events per minute for trail files (TrafficGeneratorOptions.dataEventsPerMinute; default 0). */
+  dataEventsPerMinute?: number;
   now?: () => number;
   visibilityDelayMs?: number;
 }

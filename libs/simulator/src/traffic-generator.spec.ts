@@ -496,3 +496,56 @@ describe('TrafficGenerator', () => {
     });
   });
 });
+
+describe('TrafficGenerator data events (opt-in)', () => {
+  const dataMinutes = (generator: TrafficGenerator, from: number, count: number) => {
+    const out: CloudTrailRecord[] = [];
+    for (let i = 0; i < count; i++) out.push(...generator.dataEventsForMinute(SOURCE, from + i * MINUTE_MS));
+    return out;
+  };
+
+  it('emits none by default, and leaves the management traffic as it was when on', () => {
+    expect(dataMinutes(new TrafficGenerator(options), PEAK, 30)).toEqual([]);
+    const withData = new TrafficGenerator({ ...options, dataEventsPerMinute: 100 });
+    expect(same(minutes(withData, SOURCE, PEAK, 30), minutes(new TrafficGenerator(options), SOURCE, PEAK, 30))).toBe(
+      true,
+    );
+  });
+
+  it('emits S3 and Lambda data events, reads and writes, as a trail with data-event selectors logs them', () => {
+    const generator = new TrafficGenerator({ ...options, dataEventsPerMinute: 100 });
+    const records = dataMinutes(generator, PEAK, 30);
+    expect(records.length).toBeGreaterThan(30 * 80);
+    expect(records.length).toBeLessThan(30 * 120);
+    for (const r of records) {
+      expect(r).toMatchObject({ eventCategory: 'Data', managementEvent: false, recipientAccountId: ACCOUNT });
+      expect(r.resources?.length).toBeGreaterThan(0);
+    }
+    expect([...countBy(records, apiOf).keys()].sort()).toEqual([
+      'lambda.amazonaws.com Invoke',
+      's3.amazonaws.com GetObject',
+      's3.amazonaws.com PutObject',
+    ]);
+    expect(new Set(records.map((r) => r.readOnly))).toEqual(new Set([true, false]));
+    expect(records.some((r) => r.errorCode !== undefined)).toBe(true);
+    expect(same(records, dataMinutes(new TrafficGenerator({ ...options, dataEventsPerMinute: 100 }), PEAK, 30))).toBe(
+      true,
+    );
+  });
+
+  it('puts an anomaly on a data API into the data events, never into Event history', () => {
+    const generator = new TrafficGenerator({ ...options, dataEventsPerMinute: 20 });
+    const before = minutes(generator, SOURCE, PEAK, 5);
+    generator.injectAnomaly({
+      kind: 'spike',
+      eventSource: 's3.amazonaws.com',
+      eventName: 'GetObject',
+      factor: 40,
+      minutes: 5,
+      startMinute: PEAK,
+    });
+    expect(same(minutes(generator, SOURCE, PEAK, 5), before)).toBe(true);
+    const gets = dataMinutes(generator, PEAK, 5).filter((r) => r.eventName === 'GetObject');
+    expect(gets.length).toBeGreaterThan(5 * 200);
+  });
+});

@@ -8,6 +8,15 @@ import {
   AnomalyValidationError,
 } from './anomaly.js';
 import { apiDef, catalogApis, SERVICES, type ApiDef, type ServiceDef } from './api-catalog.js';
+import {
+  DATA_APIS,
+  DATA_ERROR_RATE,
+  dataApiOf,
+  dataRecord,
+  pickDataApi,
+  pickDataError,
+  type DataApi,
+} from './data-events.js';
 import { identityPool, type SimIdentity } from './identity-pool.js';
 import { LruCache } from './lru-cache.js';
 import { AliasTable, Rng, hashString, shuffled, zipfWeights } from './random.js';
@@ -36,6 +45,12 @@ export interface TrafficGeneratorOptions {
   now?: () => number;
   /** Upper bound on events held in the cache of recent minutes (default 100,000, some 30 MB). */
   cacheEvents?: number;
+  /**
+   * Data events (S3 object calls, Lambda invocations) per minute per account-region at the
+   * busiest time, served by dataEventsForMinute, never by LookupEvents. Default 0: none, and
+   * every other output exactly as without the option.
+   */
+  dataEventsPerMinute?: number;
 }
 
 /** One minute of one account-region's history. Shared and cached: never mutate it. */
@@ -108,7 +123,13 @@ interface ScheduledAnomaly {
   endMs: number;
   hash: number;
   api: ApiDef;
+  /** Set when the API is a data API: the anomaly shapes data events (dataEventsForMinute) only. */
+  data?: DataApi;
 }
+
+/** Salt of the data events' random stream: management traffic never depends on them. */
+const DATA_STREAM = 0x5d47a11;
+const DATA_WEIGHT_TOTAL = DATA_APIS.reduce((sum, api) => sum + api.weight, 0);
 
 /**
  * Deterministic, lazily generated CloudTrail management traffic for a set of account-regions.
@@ -127,6 +148,7 @@ export class TrafficGenerator {
   readonly regions: readonly string[];
   readonly eventsPerMinute: number;
   readonly errorRate: number;
+  readonly dataEventsPerMinute: number;
 
   private readonly accountSet: Set<string>;
   private readonly regionSet: Set<string>;
@@ -161,6 +183,10 @@ export class TrafficGenerator {
     const errorRate = options.errorRate ?? 0.03;
     if (!(errorRate >= 0 && errorRate <= 0.5))
       throw new RangeError(`errorRate must be from 0 to 0.5, got ${errorRate}`);
+    const dataEventsPerMinute = options.dataEventsPerMinute ?? 0;
+    if (!(dataEventsPerMinute >= 0) || !Number.isFinite(dataEventsPerMinute)) {
+      throw new RangeError(`dataEventsPerMinute must be a number >= 0, got ${dataEventsPerMinute}`);
+    }
     const apiCount = options.apiCount ?? DEFAULT_API_COUNT;
     if (!Number.isInteger(apiCount) || apiCount < 1) throw new RangeError(`apiCount must be a whole number >= 1`);
 
@@ -171,6 +197,7 @@ export class TrafficGenerator {
     this.regionSet = new Set(regions);
     this.eventsPerMinute = eventsPerMinute;
     this.errorRate = errorRate;
+    this.dataEventsPerMinute = dataEventsPerMinute;
     this.generate = options.generate ?? true;
     this.rhythm = options.rhythm === 'steady' ? () => 1 : trafficRhythm;
     this.now = options.now ?? Date.now;
@@ -241,9 +268,73 @@ export class TrafficGenerator {
       startTime: new Date(startMs).toISOString(),
       endTime: new Date(endMs).toISOString(),
     };
-    this.scheduled.push({ anomaly, startMs, endMs, hash: hashString(id, this.seed), api: this.resolveApi(request) });
+    const data = dataApiOf(request.eventSource, request.eventName);
+    this.scheduled.push({
+      anomaly,
+      startMs,
+      endMs,
+      hash: hashString(id, this.seed),
+      api: this.resolveApi(request),
+      ...(data ? { data } : {}),
+    });
     this.cache.deleteWhere((m) => m.minuteMs >= startMs && m.minuteMs < endMs && covers(request, m.source));
     return { ...anomaly };
+  }
+
+  /**
+   * The data events of one minute (oldest first), as a trail logging data events holds them
+   * besides eventsForMinute: none unless dataEventsPerMinute > 0 or an anomaly names a data API
+   * (data-events.ts). The same every time for the same inputs; not cached.
+   */
+  dataEventsForMinute(source: AccountRegion, minuteEpochMs: number): CloudTrailRecord[] {
+    const minuteMs = floorMinute(minuteEpochMs);
+    const model = this.model(source);
+    const times = new EventTimes(minuteMs);
+    const entries: Entry[] = [];
+    const rate = this.generate ? this.dataEventsPerMinute * this.rhythm(minuteMs) : 0;
+    const others = model.identities.length - 1;
+    if (rate > 0) {
+      const rng = new Rng(model.hash ^ DATA_STREAM, minuteMs / MINUTE_MS);
+      const count = rng.poisson(rate);
+      for (let i = 0; i < count; i++) {
+        const api = pickDataApi(rng);
+        const identity = model.identities[model.identityAlias.pick(rng) % others];
+        const second = rng.int(60);
+        const errorCode = rng.float() < DATA_ERROR_RATE ? pickDataError(api, rng) : undefined;
+        entries.push({
+          t: times.ms(second),
+          r: dataRecord(api, model.source, identity, rng, times.at(second), errorCode),
+        });
+      }
+    }
+    for (const scheduled of this.scheduled) {
+      const { anomaly, data } = scheduled;
+      if (!data || minuteMs < scheduled.startMs || minuteMs >= scheduled.endMs || !covers(anomaly, model.source)) {
+        continue;
+      }
+      const matches = (entry: Entry) =>
+        entry.r.eventName === data.eventName && entry.r.eventSource === data.eventSource;
+      if (anomaly.kind === 'drop') {
+        const kept = entries.filter((entry) => !matches(entry));
+        entries.length = 0;
+        entries.push(...kept);
+        continue;
+      }
+      // As applyAnomaly: its own random stream, one caller with an arn.
+      const rng = new Rng(scheduled.hash ^ model.hash ^ DATA_STREAM, minuteMs / MINUTE_MS);
+      const expected = (rate * data.weight) / DATA_WEIGHT_TOTAL;
+      const target = rng.poisson((anomaly.factor ?? 1) * Math.max(expected, 1));
+      const extra = anomaly.kind === 'errors' ? target : target - entries.filter(matches).length;
+      const candidates = model.identities.filter((identity) => identity.arn && identity.userIdentity.type !== 'Root');
+      const identity = candidates[scheduled.hash % candidates.length];
+      for (let i = 0; i < extra; i++) {
+        const second = rng.int(60);
+        const record = dataRecord(data, model.source, identity, rng, times.at(second), anomaly.errorCode);
+        entries.push({ t: times.ms(second), r: record });
+      }
+    }
+    entries.sort(byTimeThenId);
+    return entries.map((entry) => entry.r);
   }
 
   /** Every anomaly scheduled, oldest first. */
@@ -333,6 +424,8 @@ export class TrafficGenerator {
       if (minuteMs < scheduled.startMs || minuteMs >= scheduled.endMs || !covers(scheduled.anomaly, model.source)) {
         continue;
       }
+      // Data APIs are data events: Event history never holds them.
+      if (scheduled.data) continue;
       this.applyAnomaly(model, scheduled, minuteMs, entries, times);
     }
 

@@ -1,4 +1,11 @@
-import { eventTimeMs, parseRecord, type RecordResult, type Reject } from './record-parser.js';
+import {
+  checkRecordInto,
+  eventTimeMs,
+  newCheckedRecord,
+  parseRecord,
+  type RecordResult,
+  type Reject,
+} from './record-parser.js';
 import { SAMPLE_LIMIT } from './reject-sample.js';
 
 const record = {
@@ -125,6 +132,29 @@ describe('parseRecord', () => {
     };
     expect(rejected(parseRecord(insight))).toMatchObject({ reason: 'insight-record', eventId: insight.eventID });
     expect(rejected(parseRecord({ ...record, eventCategory: 'Insight' })).reason).toBe('insight-record');
+  });
+
+  it('reads eventCategory: Data and NetworkActivity as given, absent or null as Management', () => {
+    const categoryOf = (value: unknown) => {
+      const checked = newCheckedRecord();
+      expect(checkRecordInto(value, checked)).toBeUndefined();
+      return checked.eventCategory;
+    };
+    const getObject = { ...record, eventSource: 's3.amazonaws.com', eventName: 'GetObject', readOnly: true };
+    expect(categoryOf({ ...getObject, eventCategory: 'Data' })).toBe('Data');
+    expect(categoryOf({ ...record, eventCategory: 'NetworkActivity' })).toBe('NetworkActivity');
+    expect(categoryOf({ ...record, eventCategory: 'Management' })).toBe('Management');
+    expect(categoryOf({ ...record, eventCategory: null })).toBe('Management');
+    expect(categoryOf(record)).toBe('Management');
+    // A data event is a valid record, kept as it came (its category decides where it is counted).
+    expect(parseRecord({ ...getObject, eventCategory: 'Data' })).toEqual({
+      ok: true,
+      record: { ...getObject, eventCategory: 'Data' },
+    });
+    expect(rejected(parseRecord({ ...record, eventCategory: 7 }))).toMatchObject({
+      reason: 'invalid-field',
+      detail: 'eventCategory must be a string, got a number',
+    });
   });
 
   it('keeps a record with a huge free-text field, and cuts the sample of a huge bad one to 2 KB', () => {

@@ -1,4 +1,10 @@
-import { apiNameProblem, regionProblem, type CloudTrailRecord } from '@trailsight/domain';
+import {
+  apiNameProblem,
+  type CloudTrailRecord,
+  type EventCategory,
+  eventCategoryOf,
+  regionProblem,
+} from '@trailsight/domain';
 import { inferReadOnly } from './read-only.js';
 import { describeValue, errorMessage, sampleOf, truncate } from './reject-sample.js';
 
@@ -52,7 +58,7 @@ const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
  * Everything else is kept as it came.
  */
 export function parseRecord(raw: unknown): RecordResult {
-  const checked: CheckedRecord = { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined };
+  const checked = newCheckedRecord();
   const problem = checkRecordInto(raw, checked);
   return problem ? { ok: false, reject: problem } : { ok: true, record: toRecord(checked) };
 }
@@ -66,6 +72,13 @@ export interface CheckedRecord {
   readOnly: boolean;
   /** Undefined when the record has none, null or ''. */
   errorCode: string | undefined;
+  /** The record's eventCategory; Management when it has none (records before eventVersion 1.07). */
+  eventCategory: EventCategory;
+}
+
+/** A CheckedRecord to fill (and reuse from record to record). */
+export function newCheckedRecord(): CheckedRecord {
+  return { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined, eventCategory: 'Management' };
 }
 
 /**
@@ -169,6 +182,7 @@ function check(raw: unknown, into: CheckedRecord): Reject | undefined {
   into.eventTimeMs = time;
   into.readOnly = readOnly as boolean;
   into.errorCode = typeof errorCode === 'string' && errorCode !== '' ? errorCode : undefined;
+  into.eventCategory = eventCategoryOf(r.eventCategory as string | null | undefined);
   return undefined;
 }
 

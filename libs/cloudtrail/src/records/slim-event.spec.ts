@@ -1,5 +1,6 @@
 import type { CloudTrailRecord } from '@trailsight/domain';
-import { checkRecordInto, parseRecord, type CheckedRecord } from './record-parser.js';
+import { checkRecordInto, newCheckedRecord, parseRecord } from './record-parser.js';
+import { fromLookupEvent } from './record-reader.js';
 import { accountRegionOf, identityKey, toSlimEvent } from './slim-event.js';
 
 const record: CloudTrailRecord = {
@@ -41,6 +42,22 @@ describe('toSlimEvent', () => {
     expect('errorCode' in slim).toBe(false);
     expect(slim.userAgent).toBe('');
     expect(slim.readOnly).toBe(true);
+  });
+
+  it("carries a data event's category, and none for management events (absent means Management)", () => {
+    const getObject = { ...record, eventSource: 's3.amazonaws.com', eventName: 'GetObject', readOnly: true };
+    expect(toSlimEvent({ ...getObject, eventCategory: 'Data' }).eventCategory).toBe('Data');
+    expect('eventCategory' in toSlimEvent({ ...record, eventCategory: 'Management' })).toBe(false);
+    expect('eventCategory' in toSlimEvent(record)).toBe(false);
+    expect(toSlimEvent({ ...record, eventCategory: 'NetworkActivity' }).eventCategory).toBe('NetworkActivity');
+    // A category CloudTrail may add later is carried as Other: never counted, never a new label.
+    expect(toSlimEvent({ ...record, eventCategory: 'Telemetry' }).eventCategory).toBe('Other');
+    // The LookupEvents path too (it only returns management events, but a record says what it is).
+    const fromLookup = fromLookupEvent({
+      EventId: getObject.eventID,
+      CloudTrailEvent: JSON.stringify({ ...getObject, eventCategory: 'Data' }),
+    });
+    expect(fromLookup.ok && toSlimEvent(fromLookup.record).eventCategory).toBe('Data');
   });
 
   it('cuts a forged userAgent to the 1 KB AWS allows', () => {
@@ -123,7 +140,7 @@ describe('toSlimEvent of an uncopied record (the trail-file path)', () => {
     return { ok: true as const, event: toSlimEvent(result.record), source: accountRegionOf(result.record, fallback) };
   }
 
-  const checked: CheckedRecord = { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined };
+  const checked = newCheckedRecord();
   function uncopied(value: unknown, fallback?: string) {
     const reject = checkRecordInto(value, checked);
     if (reject) return { ok: false as const, reject };
@@ -151,8 +168,20 @@ describe('toSlimEvent of an uncopied record (the trail-file path)', () => {
       'a'.repeat(300),
       'eu-west-1',
       '123456789012',
+      'Management',
+      'Data',
+      'NetworkActivity',
+      'Insight',
     ];
-    const fields = [...Object.keys(record), 'userIdentity.arn', 'userIdentity.type', 'eventType', 'insightDetails'];
+    const fields = [
+      ...Object.keys(record),
+      'userIdentity.arn',
+      'userIdentity.type',
+      'userIdentity.accountId',
+      'eventType',
+      'eventCategory',
+      'insightDetails',
+    ];
     let seed = 7;
     const next = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;

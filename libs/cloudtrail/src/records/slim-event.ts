@@ -1,4 +1,5 @@
 import {
+  eventCategoryOf,
   isAccountId,
   type AccountRegion,
   type CloudTrailRecord,
@@ -30,6 +31,9 @@ export function toSlimEvent(record: CloudTrailRecord, checked?: CheckedRecord): 
   // The checked record is not normalised: its errorCode may still be '' or null.
   const errorCode = checked ? checked.errorCode : record.errorCode;
   if (errorCode) event.errorCode = errorCode;
+  // Management, nearly every event, travels without the field: absent means Management.
+  const category = checked ? checked.eventCategory : eventCategoryOf(record.eventCategory);
+  if (category !== 'Management') event.eventCategory = category;
   return event;
 }
 

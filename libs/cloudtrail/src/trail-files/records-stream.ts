@@ -5,6 +5,7 @@ import { DEFAULT_TRAIL_FILE_MAX_BYTES } from '@trailsight/core';
 import type { AccountRegion, CloudTrailRecord, SlimEvent } from '@trailsight/domain';
 import {
   checkRecordInto,
+  newCheckedRecord,
   parseRecord,
   type CheckedRecord,
   type Reject,
@@ -109,7 +110,7 @@ export function streamSlimEvents(
   stats?: StreamReadStats,
 ): AsyncGenerator<SlimEventsPart> {
   // Reused from record to record: the valid path allocates only the event itself.
-  const checked: CheckedRecord = { fields: {}, eventTimeMs: 0, readOnly: false, errorCode: undefined };
+  const checked: CheckedRecord = newCheckedRecord();
   const builder: PartBuilder<SlimEventsPart> = {
     start: () => ({ groups: [], rejects: [] }),
     addValue(part, value, index, where) {

@@ -1,3 +1,5 @@
+import type { InsightsEventCategory } from '@trailsight/domain';
+
 /**
  * The whole configuration, read from the environment once at boot (see config.loader.ts).
  * Nothing else in the code base reads process.env.
@@ -134,6 +136,11 @@ export interface AppConfig {
   /** How long an eventID is remembered for deduplication after it was first counted. */
   dedupeWindowMinutes: number;
 
+  /**
+   * The event categories analysed: always Management; Data adds data events in series of their
+   * own. Events of other categories are skipped before counting (and counted as skipped).
+   */
+  insightsEventCategories: InsightsEventCategory[];
   /** Detector sensitivity, 1 (fewest insights) to 10 (most). */
   detectorSensitivity: number;
   /** Smallest volume (events per minute) an insight can be about. */

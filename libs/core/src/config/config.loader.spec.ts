@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       detectorConcurrency: 16,
       counterRetentionMinutes: 8 * 24 * 60,
       dedupeWindowMinutes: 24 * 60,
+      insightsEventCategories: ['Management'],
       detectorSensitivity: 5,
       detectorMinVolume: 3,
       detectorEndAfterMinutes: 5,
@@ -172,6 +173,10 @@ describe('loadConfig', () => {
       ['COUNTER_RETENTION_MINUTES', '59'],
       ['DEDUPE_WINDOW_MINUTES', 'NaN'],
       ['EVALUATION_MAX_LAG_SECONDS', '30'],
+      ['INSIGHTS_EVENT_CATEGORIES', 'Data'],
+      ['INSIGHTS_EVENT_CATEGORIES', 'Management,Insight'],
+      ['INSIGHTS_EVENT_CATEGORIES', 'management,data'],
+      ['INSIGHTS_EVENT_CATEGORIES', 'Management,Management'],
     ])('%s=%s', (name, value) => {
       const problems = problemsOf({ [name]: value });
       expect(problems).toHaveLength(1);
@@ -262,6 +267,30 @@ describe('loadConfig', () => {
         `WEBHOOK_ALLOWED_PORTS must be "any" or ports from 1 to 65535, comma-separated, got "${bad}"`,
       ]);
     }
+  });
+
+  describe('INSIGHTS_EVENT_CATEGORIES', () => {
+    it('analyses management events only by default, as AWS does', () => {
+      expect(loadConfig({}).insightsEventCategories).toEqual(['Management']);
+      expect(loadConfig({ INSIGHTS_EVENT_CATEGORIES: 'Management' }).insightsEventCategories).toEqual(['Management']);
+    });
+
+    it('adds data events with Management,Data, in either order', () => {
+      expect(loadConfig({ INSIGHTS_EVENT_CATEGORIES: 'Management,Data' }).insightsEventCategories).toEqual([
+        'Management',
+        'Data',
+      ]);
+      expect(loadConfig({ INSIGHTS_EVENT_CATEGORIES: ' Data , Management ' }).insightsEventCategories).toEqual([
+        'Management',
+        'Data',
+      ]);
+    });
+
+    it('says which values it takes', () => {
+      expect(problemsOf({ INSIGHTS_EVENT_CATEGORIES: 'Management,NetworkActivity' })).toEqual([
+        'INSIGHTS_EVENT_CATEGORIES must be Management or Management,Data, got "Management,NetworkActivity"',
+      ]);
+    });
   });
 
   describe('AWS_ACCOUNTS', () => {

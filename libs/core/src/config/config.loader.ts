@@ -1,3 +1,4 @@
+import type { InsightsEventCategory } from '@trailsight/domain';
 import { accessSync, constants, statSync } from 'node:fs';
 import { redactUrl } from '../logging/redact.js';
 import { parseSecretsKey } from '../secrets/secrets-cipher.js';
@@ -96,6 +97,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     counterRetentionMinutes: read.int('COUNTER_RETENTION_MINUTES', 8 * 24 * 60, 60, 366 * 24 * 60),
     dedupeWindowMinutes: read.int('DEDUPE_WINDOW_MINUTES', 24 * 60, 1, 90 * 24 * 60),
 
+    insightsEventCategories: parseEventCategories(read.list(EVENT_CATEGORIES_VARIABLE), problems),
     detectorSensitivity: read.number('DETECTOR_SENSITIVITY', 5, 1, 10),
     detectorMinVolume: read.number('DETECTOR_MIN_VOLUME', 3, 0, 1_000_000),
     detectorEndAfterMinutes: read.int('DETECTOR_END_AFTER_MINUTES', 5, 1, 1440),
@@ -132,6 +134,36 @@ function parsePorts(raw: string | undefined, allowPrivate: boolean, problems: st
     return [80, 443];
   }
   return [...new Set(ports.map(Number))];
+}
+
+const EVENT_CATEGORIES_VARIABLE = 'INSIGHTS_EVENT_CATEGORIES';
+
+/**
+ * INSIGHTS_EVENT_CATEGORIES alone, for tools that need no other setting (the CLI): the value of
+ * `value` when given (a command-line flag), else of the environment. Throws a ConfigError.
+ */
+export function loadEventCategories(value?: string, env: Env = process.env): InsightsEventCategory[] {
+  const problems: string[] = [];
+  const read = new EnvReader(value === undefined ? env : { [EVENT_CATEGORIES_VARIABLE]: value }, problems);
+  const categories = parseEventCategories(read.list(EVENT_CATEGORIES_VARIABLE), problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return categories;
+}
+
+/**
+ * INSIGHTS_EVENT_CATEGORIES: `Management` (the default, as AWS's) or `Management,Data`. Data
+ * alone is refused: management Insights are what the product is for, and turning them off by a
+ * typo would silence every finding.
+ */
+function parseEventCategories(entries: string[], problems: string[]): InsightsEventCategory[] {
+  if (entries.length === 0) return ['Management'];
+  const unique = new Set(entries);
+  const known = [...unique].every((entry) => entry === 'Management' || entry === 'Data');
+  if (!known || !unique.has('Management') || unique.size !== entries.length) {
+    problems.push(`INSIGHTS_EVENT_CATEGORIES must be Management or Management,Data, got "${entries.join(',')}"`);
+    return ['Management'];
+  }
+  return unique.has('Data') ? ['Management', 'Data'] : ['Management'];
 }
 
 const TUNING_KEYS: Record<string, 'number' | 'boolean'> = {

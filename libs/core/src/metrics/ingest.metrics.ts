@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AccountRegion } from '@trailsight/domain';
+import { type CategoryStatKind, parseCategoryStatField } from './category-stats.js';
 import { IngestMetricsRepository } from './ingest-metrics.repository.js';
 import type { MetricFamily } from './metric-collectors.js';
 
@@ -14,6 +15,14 @@ export class IngestMetrics {
   async collect(): Promise<MetricFamily[]> {
     const { sources, rejects, ingest } = await this.figures.read();
     const labelsOf = ({ accountId, region }: AccountRegion) => ({ account: accountId, region });
+    const byCategory = (kind: CategoryStatKind) =>
+      sources.flatMap(({ source, stats }) =>
+        Object.entries(stats)
+          .map(([field, value]) => ({ stat: parseCategoryStatField(field), value: Number(value) }))
+          .filter(({ stat }) => stat?.kind === kind)
+          .sort((a, b) => (a.stat?.category ?? '').localeCompare(b.stat?.category ?? ''))
+          .map(({ stat, value }) => ({ labels: { ...labelsOf(source), category: stat?.category ?? '' }, value })),
+      );
     return [
       {
         name: 'trailsight_events_ingested_total',
@@ -29,6 +38,18 @@ export class IngestMetrics {
           labels: labelsOf(source),
           value: Number(stats.duplicates ?? 0),
         })),
+      },
+      {
+        name: 'trailsight_events_counted_total',
+        help: 'Events counted into series, per account-region and event category (Management, Data).',
+        type: 'counter',
+        samples: byCategory('counted'),
+      },
+      {
+        name: 'trailsight_events_skipped_total',
+        help: 'Events not counted because INSIGHTS_EVENT_CATEGORIES does not analyse their category, per account-region and category.',
+        type: 'counter',
+        samples: byCategory('skipped'),
       },
       {
         name: 'trailsight_events_rejected_total',

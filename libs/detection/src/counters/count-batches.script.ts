@@ -7,6 +7,7 @@
  *
  * KEYS: minutesIndex, sourceStats, doneKey x nBatches, then per minute: countersHash, seenSet
  * ARGV: doneTtlSec, nowMs, indexRetentionMs, nBatches, nMinutes, counted, duplicates,
+ *       "stat\\nincrement\\n..." (events per category, added to sourceStats),
  *       then per minute: minuteMs, expireAtSec, "id\\nid\\n...", "field\\nincrement\\nfield\\nincrement..."
  * A minute's seen-set expires with its counters (expireAtSec): an event id is remembered for as
  * long as the counts it went into, so re-reading a file of any age never counts it twice (older
@@ -34,7 +35,7 @@ end
 local minutes = {}
 local seen = {'seen'}
 for m = 1, nMinutes do
-  local p = 8 + 4 * (m - 1)
+  local p = 9 + 4 * (m - 1)
   local minute = {
     ms = ARGV[p], expireAt = ARGV[p + 1], ids = lines(ARGV[p + 2]), fields = lines(ARGV[p + 3]),
     countersKey = KEYS[1 + nBatches + 2 * m], seenKey = KEYS[2 + nBatches + 2 * m],
@@ -89,5 +90,9 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowMs - indexRetention)
 redis.call('HINCRBY', KEYS[2], 'counted', counted)
 redis.call('HINCRBY', KEYS[2], 'duplicates', duplicates)
 redis.call('HINCRBY', KEYS[2], 'batches', nBatches)
+local stats = lines(ARGV[8])
+for s = 1, #stats, 2 do
+  redis.call('HINCRBY', KEYS[2], stats[s], stats[s + 1])
+end
 return {'ok'}
 `;

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import type { SlimEvent } from '@trailsight/domain';
-import { KeySpace } from '@trailsight/core';
+import { type InsightsEventCategory, parseSeriesField, type SlimEvent } from '@trailsight/domain';
+import { categoryStatField, KeySpace } from '@trailsight/core';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { CounterRepository } from './counter.repository.js';
 
@@ -57,7 +57,7 @@ describe('CounterRepository (real Redis)', () => {
       ],
       now,
     );
-    expect(result).toEqual({ counted: 5, duplicates: 0, tooOld: 0, alreadyDone: false });
+    expect(result).toEqual({ counted: 5, duplicates: 0, tooOld: 0, skipped: 0, alreadyDone: false });
     const [stored] = await counters.readMinutes(source, minute, minute);
     expect(stored.minute).toBe(minute);
     expect(stored.fields).toEqual({
@@ -125,9 +125,9 @@ describe('CounterRepository (real Redis)', () => {
       now,
     );
     expect(results).toEqual([
-      { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: true },
-      { counted: 2, duplicates: 1, tooOld: 0, alreadyDone: false },
-      { counted: 1, duplicates: 1, tooOld: 0, alreadyDone: false },
+      { counted: 0, duplicates: 0, tooOld: 0, skipped: 0, alreadyDone: true },
+      { counted: 2, duplicates: 1, tooOld: 0, skipped: 0, alreadyDone: false },
+      { counted: 1, duplicates: 1, tooOld: 0, skipped: 0, alreadyDone: false },
     ]);
     const [stored] = await counters.readMinutes(source, minute, minute);
     expect(stored.fields['c|ec2.amazonaws.com|RunInstances']).toBe(5);
@@ -180,5 +180,101 @@ describe('CounterRepository (real Redis)', () => {
       // A later re-read (another file version, another job) finds every id still there.
       expect(await countOne(`again-${age}`, source, events, realNow)).toMatchObject({ counted: 0, duplicates: 2 });
     }
+  });
+});
+
+describe('CounterRepository and event categories (real Redis)', () => {
+  let server: ThrowawayRedis;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+  });
+  afterAll(async () => {
+    await redis.quit();
+    await server.stop();
+  });
+  beforeEach(() => redis.flushall());
+
+  const keys = new KeySpace('cat');
+  const repository = (categories: InsightsEventCategory[]) =>
+    new CounterRepository(redis, keys, {
+      counterRetentionMinutes: 8 * 1440,
+      dedupeWindowMinutes: 1440,
+      insightsEventCategories: categories,
+    });
+  const management = [
+    event('m1'),
+    event('m2', { errorCode: 'Client.UnauthorizedOperation' }),
+    event('m3', { readOnly: true, eventName: 'DescribeInstances' }),
+  ];
+  const s3 = { eventSource: 's3.amazonaws.com', eventCategory: 'Data' as const };
+  const data = [
+    event('d1', { ...s3, eventName: 'GetObject', readOnly: true }),
+    event('d2', { ...s3, eventName: 'GetObject', readOnly: true, errorCode: 'NoSuchKey' }),
+    event('d3', { ...s3, eventName: 'PutObject', readOnly: false }),
+    event('d4', { ...s3, eventName: 'RunInstances', eventSource: 'ec2.amazonaws.com', readOnly: false }),
+    event('n1', { eventCategory: 'NetworkActivity' }),
+  ];
+  /** The management events alone, counted under the default: what the mixed input must leave. */
+  async function managementOnly(): Promise<Record<string, number>> {
+    await repository(['Management']).countBatches(source, [{ id: 'alone', events: management }], now);
+    const [stored] = await repository(['Management']).readMinutes(source, minute, minute);
+    await redis.flushall();
+    return stored.fields;
+  }
+
+  it('with Data off, drops data events before counting: the management series are as without them', async () => {
+    const expected = await managementOnly();
+    const [result] = await repository(['Management']).countBatches(
+      source,
+      [{ id: 'mixed', events: [...data.slice(0, 2), ...management, ...data.slice(2)] }],
+      now,
+    );
+    expect(result).toEqual({ counted: 3, duplicates: 0, tooOld: 0, skipped: 5, alreadyDone: false });
+    const [stored] = await repository(['Management']).readMinutes(source, minute, minute);
+    expect(stored.fields).toEqual(expected);
+    // Skipped events are not remembered as counted: turning Data on later counts them.
+    expect(await redis.smembers(keys.seenEvents(source, minute))).toHaveLength(3);
+    expect(await redis.hgetall(keys.sourceStats(source))).toMatchObject({
+      counted: '3',
+      [categoryStatField('counted', 'Management')]: '3',
+      [categoryStatField('skipped', 'Data')]: '4',
+      [categoryStatField('skipped', 'NetworkActivity')]: '1',
+    });
+    // A retried batch adds nothing to the category figures either.
+    await repository(['Management']).countBatches(source, [{ id: 'mixed', events: data }], now);
+    expect(await redis.hget(keys.sourceStats(source), categoryStatField('skipped', 'Data'))).toBe('4');
+  });
+
+  it('with Data on, counts data events, reads and writes, in series of their own', async () => {
+    const expected = await managementOnly();
+    const [result] = await repository(['Management', 'Data']).countBatches(
+      source,
+      [{ id: 'mixed', events: [...management, ...data] }],
+      now,
+    );
+    expect(result).toEqual({ counted: 7, duplicates: 0, tooOld: 0, skipped: 1, alreadyDone: false });
+    const [stored] = await repository(['Management', 'Data']).readMinutes(source, minute, minute);
+    const isData = (field: string) => field.startsWith('d');
+    const managementFields = Object.fromEntries(Object.entries(stored.fields).filter(([field]) => !isData(field)));
+    expect(managementFields).toEqual(expected);
+    const series = Object.keys(stored.fields)
+      .map((field) => [field, parseSeriesField(field)] as const)
+      .filter(([, key]) => key?.eventCategory === 'Data');
+    expect(Object.fromEntries(series.map(([field]) => [field, stored.fields[field]]))).toEqual({
+      // Reads count in a data call rate, unlike management call rates.
+      'dc|s3.amazonaws.com|GetObject': 2,
+      'dc|s3.amazonaws.com|PutObject': 1,
+      // A data event of an API that also logs management events stays apart from them.
+      'dc|ec2.amazonaws.com|RunInstances': 1,
+      'de|s3.amazonaws.com|GetObject|NoSuchKey': 1,
+    });
+    expect(await redis.hgetall(keys.sourceStats(source))).toMatchObject({
+      counted: '7',
+      [categoryStatField('counted', 'Management')]: '3',
+      [categoryStatField('counted', 'Data')]: '4',
+      [categoryStatField('skipped', 'NetworkActivity')]: '1',
+    });
   });
 });

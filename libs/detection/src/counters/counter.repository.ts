@@ -4,11 +4,14 @@ import {
   callSeriesField,
   counterFields,
   errorSeriesField,
+  type EventCategory,
+  type InsightsEventCategory,
+  isCountedCategory,
   MINUTE_MS,
   minuteOf,
   type SlimEvent,
 } from '@trailsight/domain';
-import type { KeySpace } from '@trailsight/core';
+import { categoryStatField, type KeySpace } from '@trailsight/core';
 import { COUNT_BATCHES_LUA } from './count-batches.script.js';
 
 export interface CountResult {
@@ -18,6 +21,8 @@ export interface CountResult {
   duplicates: number;
   /** Events older than the counter retention: counting them would write keys that expire at once. */
   tooOld: number;
+  /** Events of a category not analysed (data events unless INSIGHTS_EVENT_CATEGORIES has Data): never counted. */
+  skipped: number;
   /** True when the whole batch had been counted before (a retried or duplicated job). */
   alreadyDone: boolean;
 }
@@ -33,6 +38,8 @@ export interface CounterSettings {
   counterRetentionMinutes: number;
   /** How long a counted batch's done-marker lives (a retried or repeated job is skipped whole). */
   dedupeWindowMinutes: number;
+  /** INSIGHTS_EVENT_CATEGORIES; Management only when absent. */
+  insightsEventCategories?: readonly InsightsEventCategory[];
 }
 
 /** One minute of one account-region's counters, as stored. */
@@ -68,17 +75,23 @@ const SCAN_COUNT = 5_000;
 /** Conflicts are rare (a retried job, a re-read after a restart); each retry removes some. */
 const MAX_ATTEMPTS = 16;
 
+const EMPTY_RESULT: Readonly<CountResult> = { counted: 0, duplicates: 0, tooOld: 0, skipped: 0, alreadyDone: false };
+
 /**
  * Per-minute counters in Redis. Counts are aggregated in process and applied, with the batches'
  * dedupe marks and done-markers, by one Lua script: a retried or duplicated job never counts
  * twice, and a process killed mid-batch leaves all of a batch or none of it.
  */
 export class CounterRepository {
+  /** Whether data events are counted (into their own series); otherwise they are skipped. */
+  private readonly countsData: boolean;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySpace,
     private readonly settings: CounterSettings,
   ) {
+    this.countsData = settings.insightsEventCategories?.includes('Data') ?? false;
     if (typeof this.redis.countBatches !== 'function') {
       this.redis.defineCommand('countBatches', { lua: COUNT_BATCHES_LUA });
     }
@@ -86,7 +99,7 @@ export class CounterRepository {
 
   /** Counts several batches of one account-region in one atomic step; one result per batch. */
   async countBatches(source: AccountRegion, batches: EventBatch[], nowMs = Date.now()): Promise<CountResult[]> {
-    const results = batches.map((): CountResult => ({ counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false }));
+    const results = batches.map((): CountResult => ({ ...EMPTY_RESULT }));
     const done = new Set<number>();
     const seen = new Set<string>();
     // Repeats of an id inside the call are rare: first try without looking for them (the script
@@ -106,7 +119,7 @@ export class CounterRepository {
         for (const position of conflicts as number[]) {
           const index = live[Number(position) - 1].index;
           done.add(index);
-          results[index] = { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: true };
+          results[index] = { ...EMPTY_RESULT, alreadyDone: true };
         }
       } else {
         for (const id of conflicts as string[]) seen.add(id);
@@ -131,11 +144,21 @@ export class CounterRepository {
     const minutes = new Map<number, MinuteBucket>();
     let counted = 0;
     let duplicates = 0;
+    let countedData = 0;
+    const skipped = new Map<EventCategory, number>();
     let lastMinute = -1;
     let bucket: MinuteBucket | undefined;
     for (const { batch, index } of live) {
-      const result: CountResult = { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false };
+      const result: CountResult = { ...EMPTY_RESULT };
       for (const event of batch.events) {
+        // Management events carry no category. The rest is skipped before anything, dedupe
+        // included, unless it is a data event and data events are analysed.
+        const category = event.eventCategory;
+        if (category !== undefined && !isCountedCategory(category, this.countsData)) {
+          result.skipped++;
+          skipped.set(category, (skipped.get(category) ?? 0) + 1);
+          continue;
+        }
         if (event.eventTimeMs < oldest) {
           result.tooOld++;
           continue;
@@ -160,6 +183,7 @@ export class CounterRepository {
         bucket.ids.push(event.eventId);
         for (const field of counterFields(event)) bucket.fields.set(field, (bucket.fields.get(field) ?? 0) + 1);
         result.counted++;
+        if (category !== undefined) countedData++;
       }
       results[index] = result;
       counted += result.counted;
@@ -176,6 +200,7 @@ export class CounterRepository {
       minutes.size,
       counted,
       duplicates,
+      categoryStats(counted - countedData, countedData, skipped),
     ];
     for (const [minute, bucket] of minutes) {
       keys.push(this.keys.minuteCounters(source, minute), this.keys.seenEvents(source, minute));
@@ -252,4 +277,13 @@ export class CounterRepository {
       batches: Number(stats.batches ?? 0),
     };
   }
+}
+
+/** The per-category source stats (category-stats.ts) of one script call, `field\nincrement...`, zeros left out. */
+function categoryStats(management: number, data: number, skipped: ReadonlyMap<EventCategory, number>): string {
+  const stats: (string | number)[] = [];
+  if (management > 0) stats.push(categoryStatField('counted', 'Management'), management);
+  if (data > 0) stats.push(categoryStatField('counted', 'Data'), data);
+  for (const [category, n] of skipped) stats.push(categoryStatField('skipped', category), n);
+  return stats.join('\n');
 }

@@ -27,6 +27,7 @@ export function insightInputOf(
     eventName: ref.eventName,
     insightType: ref.insightType,
     ...(ref.errorCode === undefined ? {} : { errorCode: ref.errorCode }),
+    ...(ref.eventCategory === 'Data' ? { sourceEventCategory: 'Data' as const } : {}),
     startMinute: insight.startMinute,
     durationMinutes: insight.durationMinutes,
     insightAverage: insight.average,

@@ -64,6 +64,16 @@ describe('validateBatchEvents', () => {
     expect(invalid.map((problem) => problem.index)).toEqual([2, 3]);
   });
 
+  it("takes a data event's category, and jobs queued without one as management events", () => {
+    const data = { ...good, eventName: 'GetObject', readOnly: true, eventCategory: 'Data' };
+    const { valid, invalid } = validateBatchEvents([good, data, { ...good, eventCategory: 'Insight' }]);
+    expect(valid).toEqual([good, data]);
+    expect('eventCategory' in valid[0]).toBe(false);
+    expect(invalid).toEqual([
+      { index: 2, detail: 'eventCategory must be one of Data, NetworkActivity, Other when present' },
+    ]);
+  });
+
   it('refuses a payload that is not a list', () => {
     expect(validateBatchEvents({ not: 'a list' }).invalid).toEqual([{ index: -1, detail: 'events is not an array' }]);
   });

@@ -1,4 +1,4 @@
-import { accountIdProblem, apiNameProblem, regionProblem, type SlimEvent } from '@trailsight/domain';
+import { accountIdProblem, apiNameProblem, EVENT_CATEGORIES, regionProblem, type SlimEvent } from '@trailsight/domain';
 
 export interface InvalidEvent {
   index: number;
@@ -71,8 +71,14 @@ function slimEventProblem(event: unknown): string | undefined {
   if (typeof e.readOnly !== 'boolean') return 'readOnly must be a boolean';
   if (e.errorCode !== undefined && (typeof e.errorCode !== 'string' || e.errorCode === ''))
     return 'errorCode must be a non-empty string when present';
+  // Absent (every job queued before categories were carried) means Management.
+  if (e.eventCategory !== undefined && !QUEUED_CATEGORIES.includes(e.eventCategory))
+    return `eventCategory must be one of ${QUEUED_CATEGORIES.join(', ')} when present`;
   return undefined;
 }
+
+/** The categories a queued event may name: Management travels as no field at all. */
+const QUEUED_CATEGORIES: readonly unknown[] = EVENT_CATEGORIES.filter((category) => category !== 'Management');
 
 /** Per event on the hot path: two scans, no concatenated copy, no regular expression. */
 function hasLineBreak(text: string): boolean {

@@ -34,7 +34,7 @@ export class EventCountingService {
         ],
         typeof payload === 'object' && payload !== null && typeof data.origin === 'string' ? data.origin : 'queue',
       );
-      return { counted: 0, duplicates: 0, tooOld: 0, alreadyDone: false };
+      return { counted: 0, duplicates: 0, tooOld: 0, skipped: 0, alreadyDone: false };
     }
     const { valid, invalid } = validateBatchEvents(data.events);
     if (invalid.length > 0) {

@@ -15,6 +15,8 @@ export interface FileCountResult {
   counted: number;
   duplicates: number;
   tooOld: number;
+  /** Events of a category not analysed (INSIGHTS_EVENT_CATEGORIES). */
+  skipped: number;
   rejects: number;
   /** The file (this etag) had been counted before: nothing was read. */
   alreadyDone: boolean;
@@ -83,7 +85,16 @@ export class TrailFileCountingService {
         file.id,
       );
       await this.files.markParked(file, message);
-      return { records: 0, counted: 0, duplicates: 0, tooOld: 0, rejects: 1, alreadyDone: false, parked: true };
+      return {
+        records: 0,
+        counted: 0,
+        duplicates: 0,
+        tooOld: 0,
+        skipped: 0,
+        rejects: 1,
+        alreadyDone: false,
+        parked: true,
+      };
     }
   }
 
@@ -93,6 +104,7 @@ export class TrailFileCountingService {
       counted: 0,
       duplicates: 0,
       tooOld: 0,
+      skipped: 0,
       rejects: 0,
       alreadyDone: false,
     };
@@ -114,6 +126,7 @@ export class TrailFileCountingService {
           result.counted += counted.counted;
           result.duplicates += counted.duplicates;
           result.tooOld += counted.tooOld;
+          result.skipped += counted.skipped;
         },
         (error: unknown) => {
           failure ??= error instanceof Error ? error : new Error(String(error));

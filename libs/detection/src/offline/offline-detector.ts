@@ -3,6 +3,8 @@ import {
   counterFields,
   HOUR_MS,
   type InsightRecord,
+  type InsightsEventCategory,
+  isCountedCategory,
   MINUTE_MS,
   minuteOf,
   type SlimEvent,
@@ -36,14 +38,26 @@ export class OfflineDetector {
   private readonly histories = new Map<string, SourceHistory>();
   /** Events skipped because their eventID was seen before. */
   duplicates = 0;
+  /** Events of a category not analysed (data events unless `eventCategories` has Data). */
+  skipped = 0;
   events = 0;
+  private readonly countsData: boolean;
 
   constructor(
     private readonly tuning: DetectorTuning,
     private readonly overrides: TuningOverrides = {},
-  ) {}
+    /** INSIGHTS_EVENT_CATEGORIES, as the service's counters take it. */
+    eventCategories: readonly InsightsEventCategory[] = ['Management'],
+  ) {
+    this.countsData = eventCategories.includes('Data');
+  }
 
   add(source: AccountRegion, event: SlimEvent): void {
+    // Skipped before the dedupe, as the counters do.
+    if (!isCountedCategory(event.eventCategory, this.countsData)) {
+      this.skipped++;
+      return;
+    }
     const key = `${source.accountId}:${source.region}`;
     let history = this.histories.get(key);
     if (!history) this.histories.set(key, (history = { source, minutes: new Map(), seen: new Set() }));

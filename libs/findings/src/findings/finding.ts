@@ -1,4 +1,4 @@
-import type { InsightRecord, InsightRecordType } from '@trailsight/domain';
+import type { InsightRecord, InsightRecordType, InsightsEventCategory } from '@trailsight/domain';
 import type { InsightInput, SeriesIdentity } from '../records/insight-record.builder.js';
 
 export type FindingState = 'open' | 'closed';
@@ -24,6 +24,8 @@ export interface Finding {
   eventName: string;
   /** ApiErrorRateInsight only. */
   errorCode?: string;
+  /** The events the insight is about: Management, or Data (INSIGHTS_EVENT_CATEGORIES). */
+  sourceEventCategory: InsightsEventCategory;
   direction: FindingDirection;
   /** The Start record's eventTime (`YYYY-MM-DDTHH:MM:SSZ`). */
   startTime: string;
@@ -82,6 +84,7 @@ export function newFinding(
     eventSource: input.eventSource,
     eventName: input.eventName,
     ...(input.errorCode === undefined ? {} : { errorCode: input.errorCode }),
+    sourceEventCategory: input.sourceEventCategory ?? 'Management',
     direction: detector.direction,
     startTime: start.eventTime,
     durationMinutes: input.durationMinutes,
@@ -94,14 +97,19 @@ export function newFinding(
   };
 }
 
-/** A series' identity as one string: the key of its open finding. */
+/**
+ * A series' identity as one string: the key of its open finding. A data series adds its
+ * category; a management series' key is the one stored before categories existed.
+ */
 export function seriesKeyOf(series: SeriesIdentity): string {
-  return JSON.stringify([
+  const identity = [
     series.accountId,
     series.region,
     series.insightType,
     series.eventSource,
     series.eventName,
     series.errorCode ?? null,
-  ]);
+  ];
+  if (series.sourceEventCategory === 'Data') identity.push('Data');
+  return JSON.stringify(identity);
 }

@@ -135,6 +135,22 @@ describe('FindingsRepository (real Redis)', () => {
     expect((await repo.findOpen(second.input))?.id).toBe(second.finding.id);
   });
 
+  it("keeps a data-event series' open finding apart from the management one of the same API", async () => {
+    const s3 = { eventSource: 's3.amazonaws.com', eventName: 'PutObject' };
+    const management = make(s3);
+    const data = make({ ...s3, sourceEventCategory: 'Data' });
+    expect(await repo.open(management.finding)).toBe(true);
+    expect(await repo.open(data.finding)).toBe(true);
+    expect((await repo.findOpen(management.input))?.id).toBe(management.finding.id);
+    expect((await repo.findOpen(data.input))?.id).toBe(data.finding.id);
+    expect(await repo.get(data.finding.id)).toMatchObject({ sourceEventCategory: 'Data' });
+    expect(await repo.get(management.finding.id)).toMatchObject({ sourceEventCategory: 'Management' });
+    expect((await repo.get(data.finding.id))?.records.start.insightDetails.sourceEventCategory).toBe('Data');
+    // A management finding stored before categories existed (no field) reads as Management.
+    await redis.hdel(keys.finding(management.finding.id), 'sourceEventCategory');
+    expect(await repo.get(management.finding.id)).toMatchObject({ sourceEventCategory: 'Management' });
+  });
+
   it('filters by every dimension, alone and combined, and by start time', async () => {
     const variants: Partial<InsightInput>[] = [];
     for (const region of ['us-east-1', 'eu-west-1'])

@@ -137,6 +137,8 @@ export class FindingsRepository {
       eventSource: finding.eventSource,
       eventName: finding.eventName,
       errorCode: finding.errorCode,
+      // Management findings, stored before categories existed too, carry no field.
+      sourceEventCategory: finding.sourceEventCategory === 'Data' ? 'Data' : undefined,
       direction: finding.direction,
       startTime: finding.startTime,
       durationMinutes: finding.durationMinutes,
@@ -407,6 +409,7 @@ function toFinding(hash: Record<string, string>): Finding | undefined {
     eventSource: hash.eventSource,
     eventName: hash.eventName,
     ...(hash.errorCode === undefined ? {} : { errorCode: hash.errorCode }),
+    sourceEventCategory: hash.sourceEventCategory === 'Data' ? 'Data' : 'Management',
     direction: hash.direction as FindingDirection,
     startTime: hash.startTime,
     ...(hash.endTime === undefined ? {} : { endTime: hash.endTime }),

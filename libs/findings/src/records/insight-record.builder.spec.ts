@@ -191,6 +191,16 @@ describe('buildStartRecord / buildEndRecord', () => {
     });
   });
 
+  it('label an insight on a data series sourceEventCategory Data, management ones Management', () => {
+    const data = { ...docInput({ main: 35, other: 2 }), eventSource: 's3.amazonaws.com', eventName: 'GetObject' };
+    const start = buildStartRecord({ ...data, sourceEventCategory: 'Data' }, { sharedEventID: shared });
+    const end = buildEndRecord({ ...data, sourceEventCategory: 'Data', durationMinutes: 3 }, { sharedEventID: shared });
+    expect(start.insightDetails.sourceEventCategory).toBe('Data');
+    expect(end.insightDetails.sourceEventCategory).toBe('Data');
+    expect(start.insightDetails.insightContext.statistics).toMatchObject({ insight: { average: 37 } });
+    expect(buildStartRecord(data, { sharedEventID: shared }).insightDetails.sourceEventCategory).toBe('Management');
+  });
+
   it('give each record its own random eventID and both the shared id', () => {
     const input = docInput({ main: 3, other: 1, durationMinutes: 3 });
     const start = buildStartRecord(input, { sharedEventID: shared });

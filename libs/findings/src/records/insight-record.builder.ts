@@ -6,6 +6,7 @@ import {
   type InsightRecord,
   type InsightRecordType,
   type InsightState,
+  type InsightsEventCategory,
   MINUTE_MS,
 } from '@trailsight/domain';
 
@@ -27,6 +28,8 @@ export interface SeriesIdentity {
   eventName: string;
   insightType: InsightRecordType;
   errorCode?: string;
+  /** The events the series counts; absent means Management. */
+  sourceEventCategory?: InsightsEventCategory;
 }
 
 /** One attribute value with its per-minute averages in the insight period and the baseline window. */
@@ -103,7 +106,9 @@ function buildRecord(state: InsightState, input: InsightInput, ids: RecordIds): 
       eventName: input.eventName,
       insightType: input.insightType,
       ...(input.insightType === 'ApiErrorRateInsight' ? { errorCode: input.errorCode } : {}),
-      sourceEventCategory: 'Management',
+      // AWS labels every insight with the category its series counts (data-event call rates
+      // count reads and writes; reference §1.1).
+      sourceEventCategory: input.sourceEventCategory ?? 'Management',
       insightContext: {
         statistics: {
           baseline: { average: roundAverage(input.baselineAverage) },

@@ -85,6 +85,13 @@ export class TrackedApiDto {
   @ApiPropertyOptional({ description: 'Error-rate series only', example: 'AccessDenied' })
   errorCode?: string;
 
+  @ApiPropertyOptional({
+    enum: ['Data'],
+    description: 'Data-event series only (INSIGHTS_EVENT_CATEGORIES=Management,Data); absent for management series',
+    example: 'Data',
+  })
+  eventCategory?: 'Data' | 'Management';
+
   @ApiProperty({ description: 'Events in the current minute (the last evaluated, or the last closed one)', example: 4 })
   currentRate!: number;
 

@@ -38,6 +38,13 @@ export class FindingDto {
   @ApiPropertyOptional({ description: 'ApiErrorRateInsight only', example: 'QueryIdNotFoundException' })
   errorCode?: string;
 
+  @ApiProperty({
+    enum: ['Management', 'Data'],
+    description: 'The events the insight is about (data events with INSIGHTS_EVENT_CATEGORIES=Management,Data)',
+    example: 'Management',
+  })
+  sourceEventCategory!: string;
+
   @ApiProperty({ enum: ['spike', 'drop'], description: 'Above or below the expected range', example: 'spike' })
   direction!: string;
 
@@ -82,6 +89,7 @@ export class FindingDto {
       eventSource: finding.eventSource,
       eventName: finding.eventName,
       ...(finding.errorCode === undefined ? {} : { errorCode: finding.errorCode }),
+      sourceEventCategory: finding.sourceEventCategory,
       direction: finding.direction,
       startTime: finding.startTime,
       ...(finding.endTime === undefined ? {} : { endTime: finding.endTime }),
