@@ -20,6 +20,9 @@ import { TrailFilesRepository } from './trail-files.repository.js';
 
 const FOLDER = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/02';
 const NAME = (unique: string) => `111122223333_CloudTrail_us-east-1_20260102T0105Z_${unique}.json.gz`;
+/** Where a listed or enqueued file lies (its id is its CloudTrail name when it has one). */
+const where = ({ location }: TrailFileRef) =>
+  location.kind === 's3' ? `s3://${location.bucket}/${location.key}` : location.path;
 const SECRET = 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const TRAIL = gzipSync(
   JSON.stringify({
@@ -127,7 +130,7 @@ describe('trail file input trust: notified buckets, links out of TRAIL_DIR', () 
 
     await source.runOnce(); // the sqs source's first round is its (absent) back-fill
     await source.runOnce();
-    expect(enqueued.map((ref) => ref.id)).toEqual([`s3://trail-bucket/trails/${FOLDER}/${NAME('ours')}`]);
+    expect(enqueued.map(where)).toEqual([`s3://trail-bucket/trails/${FOLDER}/${NAME('ours')}`]);
     expect(sqs.size('allowlist')).toBe(0); // refused messages are deleted, not retried forever
     expect(await rejects.counts()).toEqual({ 'not-allowed': 3 });
     const parked = await rejects.list();
@@ -151,7 +154,7 @@ describe('trail file input trust: notified buckets, links out of TRAIL_DIR', () 
     await send(queueUrl, s3Event('trail-bucket', `elsewhere/${FOLDER}/${NAME('outside-prefix')}`));
     await send(queueUrl, s3Event('victim-bucket', `${FOLDER}/${NAME('victim')}`));
     await source.runOnce();
-    expect(enqueued.map((ref) => ref.id)).toEqual([`s3://trail-bucket/trails/${FOLDER}/${NAME('ours')}`]);
+    expect(enqueued.map(where)).toEqual([`s3://trail-bucket/trails/${FOLDER}/${NAME('ours')}`]);
     expect(await rejects.counts()).toEqual({ 'not-allowed': 2 });
     await source.onModuleDestroy();
   }, 60_000);
@@ -172,14 +175,14 @@ describe('trail file input trust: notified buckets, links out of TRAIL_DIR', () 
     symlinkSync('../../../../../../../../credentials.json', climbing);
 
     const lister = new DirectoryLister(root, 0);
-    const listed = (await lister.list()).map((ref) => ref.id).sort();
+    const listed = (await lister.list()).map(where).sort();
     expect(listed).toEqual([join(folder, NAME('inner-link')), real].sort());
     expect(lister.outside.sort()).toEqual([climbing, outLink].sort());
 
     const { source, rejects, enqueued } = service('dir', { CLOUDTRAIL_SOURCE: 'files', TRAIL_DIR: root });
     await source.runOnce(Date.now() + 60_000);
     await source.runOnce(Date.now() + 60_000); // listed again: not parked again
-    expect(enqueued.map((ref) => ref.id).sort()).toEqual(listed);
+    expect(enqueued.map(where).sort()).toEqual(listed);
     expect(await rejects.counts()).toEqual({ 'outside-root': 2 });
     const parked = await rejects.list();
     expect(parked.map((p) => p.detail).sort()).toEqual(
