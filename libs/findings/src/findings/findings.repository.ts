@@ -42,6 +42,8 @@ export interface FindingQuery {
   since?: number;
   /** Epoch ms: findings that started before it. */
   until?: number;
+  /** Muted findings (non-empty suppressedBy): left out, or the only ones; both when absent. */
+  suppressed?: 'exclude' | 'only';
   /** Page size, 1 to 1,000; default 50. */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -71,6 +73,8 @@ const PRUNE_BATCH = 500;
 /** Per-finding keys outlive the retention a little: prune() is the cleaner, EXPIRE the safety net. */
 const EXPIRY_MARGIN_MS = DAY_MS;
 const START_DIGITS = 15;
+/** Index of muted findings (no value: a finding is in it or not). */
+const SUPPRESSED_INDEX = 'suppressed';
 
 /** Filter dimensions with an index each: query field -> index name. */
 const DIMENSIONS = [
@@ -146,6 +150,7 @@ export class FindingsRepository {
       peakScore: finding.peakScore,
       expected: finding.expected && JSON.stringify(finding.expected),
       start: JSON.stringify(finding.records.start),
+      suppressedBy: isSuppressed(finding) ? JSON.stringify(finding.suppressedBy) : undefined,
       updatedAt: new Date(nowMs).toISOString(),
       member,
       series: seriesKeyOf(finding),
@@ -155,6 +160,7 @@ export class FindingsRepository {
       const value = field === 'state' ? undefined : finding[field];
       if (value !== undefined) indexes.push(this.keys.findingsIndex(index, value));
     }
+    if (isSuppressed(finding)) indexes.push(this.keys.findingsIndex(SUPPRESSED_INDEX));
     const keys = [this.keys.finding(finding.id), this.keys.openFindings(), this.keys.findingsIndexKeys(), ...indexes];
     const args = [this.expireAt(startMs), member, seriesKeyOf(finding), finding.id, ...pairs(fields)];
     return (await this.redis.findingOpen(keys.length, ...keys, ...args)) === 1;
@@ -205,6 +211,12 @@ export class FindingsRepository {
     return (await this.redis.findingClose(keys.length, ...keys, id, ...pairs(fields))) === 1;
   }
 
+  /** Ids of what muted a finding; empty when nothing did or it is gone. One field read. */
+  async suppressedBy(id: string): Promise<string[]> {
+    const json = await this.redis.hget(this.keys.finding(id), 'suppressedBy');
+    return json === null ? [] : (JSON.parse(json) as string[]);
+  }
+
   async get(id: string): Promise<Finding | undefined> {
     return toFinding(await this.redis.hgetall(this.keys.finding(id)));
   }
@@ -221,9 +233,9 @@ export class FindingsRepository {
   async list(query: FindingQuery = {}): Promise<FindingPage> {
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
     const filters = DIMENSIONS.filter(([field]) => query[field] !== undefined);
-    const driving = await this.smallestIndex(
-      filters.map(([field, index]) => this.keys.findingsIndex(index, query[field])),
-    );
+    const indexes = filters.map(([field, index]) => this.keys.findingsIndex(index, query[field]));
+    if (query.suppressed === 'only') indexes.push(this.keys.findingsIndex(SUPPRESSED_INDEX));
+    const driving = await this.smallestIndex(indexes);
     if (driving === undefined) return { items: [] };
 
     const lower = query.since === undefined ? '-' : `[${pad(query.since)}`;
@@ -234,7 +246,7 @@ export class FindingsRepository {
       if (upper === '+' || after < upper.slice(1)) upper = `(${after}`;
     }
     // Filters the driving index does not cover make misses likely: read ahead more.
-    const readAhead = filters.length > 1 ? 4 : 1;
+    const readAhead = indexes.length > 1 ? 4 : 1;
     const items: Finding[] = [];
     let scanned = 0;
     for (;;) {
@@ -244,7 +256,7 @@ export class FindingsRepository {
       for (let i = 0; i < members.length; i++) {
         scanned++;
         const finding = findings[i];
-        if (finding && matches(finding, query, filters)) items.push(finding);
+        if (finding && matches(finding, query, filters) && suppressionMatches(finding, query)) items.push(finding);
         if (items.length === limit) {
           const more =
             i < members.length - 1 ||
@@ -381,6 +393,15 @@ function matches(finding: Finding, query: FindingQuery, filters: readonly (reado
   return filters.every(([field]) => finding[field] === query[field]);
 }
 
+function isSuppressed(finding: Pick<Finding, 'suppressedBy'>): boolean {
+  return (finding.suppressedBy?.length ?? 0) > 0;
+}
+
+function suppressionMatches(finding: Finding, query: FindingQuery): boolean {
+  if (query.suppressed === undefined) return true;
+  return isSuppressed(finding) === (query.suppressed === 'only');
+}
+
 /** Field/value pairs for HSET, leaving out the undefined ones. */
 function pairs(fields: Record<string, string | number | undefined>): string[] {
   return Object.entries(fields).flatMap(([field, value]) => (value === undefined ? [] : [field, String(value)]));
@@ -420,6 +441,7 @@ function toFinding(hash: Record<string, string>): Finding | undefined {
       start: JSON.parse(hash.start) as InsightRecord,
       ...(hash.end === undefined ? {} : { end: JSON.parse(hash.end) as InsightRecord }),
     },
+    ...(hash.suppressedBy === undefined ? {} : { suppressedBy: JSON.parse(hash.suppressedBy) as string[] }),
     updatedAt: hash.updatedAt,
   };
 }

@@ -59,9 +59,10 @@ const DIRECTIONS: readonly string[] = ['spike', 'drop'];
 
 /**
  * Problems with a match, each naming its field (`match.eventName ...`); empty when it is valid.
- * A match must name at least one field: an empty one would mute everything.
+ * A rule's match must name at least one field (an empty one would mute everything); a
+ * maintenance window's may be empty (`allowEmpty`): everything during the window.
  */
-export function matchProblems(match: unknown): string[] {
+export function matchProblems(match: unknown, { allowEmpty = false } = {}): string[] {
   if (typeof match !== 'object' || match === null || Array.isArray(match)) return ['match must be an object'];
   const problems: string[] = [];
   const entries = Object.entries(match as Record<string, unknown>);
@@ -79,7 +80,7 @@ export function matchProblems(match: unknown): string[] {
       );
     }
   }
-  if (entries.length === 0) problems.push('match must name at least one field');
+  if (entries.length === 0 && !allowEmpty) problems.push('match must name at least one field');
   return problems;
 }
 
