@@ -1,6 +1,10 @@
 import { CronExpressionParser } from 'cron-parser';
-import { RRule, type Options as RRuleOptions } from 'rrule';
+import rrule, { type Options as RRuleOptions } from 'rrule';
 import { MINUTE_MS } from '@trailsight/domain';
+
+// rrule is CommonJS without named exports Node can see: take the class off its default export.
+const { RRule } = rrule;
+type RRule = InstanceType<typeof RRule>;
 
 /**
  * When a maintenance window is open: once (`from` to `to`), or every occurrence of an RFC 5545
