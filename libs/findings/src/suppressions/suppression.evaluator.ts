@@ -3,7 +3,7 @@ import type { SuppressionsRepository } from './suppressions.repository.js';
 import { compileSchedule, type ScheduleTest } from './window-schedule.js';
 
 /** How long the rules and windows read from Redis are used before they are read again. */
-export const SUPPRESSIONS_REFRESH_MS = 5_000;
+const SUPPRESSIONS_REFRESH_MS = 5_000;
 
 interface CompiledRule {
   id: string;

@@ -16,7 +16,7 @@ import type { SuppressionMatch } from '../suppression-match.js';
 import type { MaintenanceWindow, SuppressionRule } from '../suppressions.repository.js';
 import { FindingDto } from '../../api/dto/finding.response.dto.js';
 
-export const MATCH_EXAMPLE = {
+const MATCH_EXAMPLE = {
   eventSource: 'ec2.amazonaws.com',
   eventName: 'Run*',
   userIdentityArn: 'arn:aws:sts::*:assumed-role/deploy-bot/*',
@@ -26,7 +26,7 @@ export const MATCH_EXAMPLE = {
  * The match fields, for the documentation: the body's `match` is checked field by field by
  * matchProblems (so a 400 names `match.<field>`), not by class-validator.
  */
-export class SuppressionMatchDto {
+class SuppressionMatchDto {
   @ApiPropertyOptional({ description: '12-digit account id; `*` is a wildcard', example: '123456789012' })
   accountId?: string;
   @ApiPropertyOptional({ example: 'us-*' })
