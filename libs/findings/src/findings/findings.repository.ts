@@ -12,6 +12,7 @@ import {
   type NewFinding,
   type SeriesPoint,
 } from './finding.js';
+import type { MatchSubject } from '../suppressions/suppression-match.js';
 import { CLOSE_FINDING_LUA, OPEN_FINDING_LUA, TRIM_INDEXES_LUA, UPDATE_FINDING_LUA } from './findings.scripts.js';
 
 declare module 'ioredis' {
@@ -73,6 +74,19 @@ const PRUNE_BATCH = 500;
 /** Per-finding keys outlive the retention a little: prune() is the cleaner, EXPIRE the safety net. */
 const EXPIRY_MARGIN_MS = DAY_MS;
 const START_DIGITS = 15;
+/** Findings one matchSubjectsSince() round trip reads. */
+const SUBJECT_BATCH = 2_000;
+const SUBJECT_FIELDS = [
+  'id',
+  'accountId',
+  'region',
+  'eventSource',
+  'eventName',
+  'insightType',
+  'errorCode',
+  'direction',
+  'start',
+] as const;
 /** Index of muted findings (no value: a finding is in it or not). */
 const SUPPRESSED_INDEX = 'suppressed';
 
@@ -270,6 +284,29 @@ export class FindingsRepository {
     }
   }
 
+  /**
+   * Every finding that started at or after `sinceMs`, newest first, as what a suppression match
+   * reads: a few fields per finding (HMGET, pipelined per batch), the Start record parsed only
+   * when a match asks for it. For previews over thousands of findings.
+   */
+  async *matchSubjectsSince(sinceMs: number): AsyncGenerator<MatchSubject & { id: string }> {
+    const all = this.keys.findingsIndex('all');
+    const lower = `[${pad(Math.max(sinceMs, 0))}`;
+    let upper = '+';
+    for (;;) {
+      const members = await this.redis.zrange(all, upper, lower, 'BYLEX', 'REV', 'LIMIT', 0, SUBJECT_BATCH);
+      const rows = (await run(this.redis.pipeline(), (p) =>
+        members.forEach((m) => p.hmget(this.keys.finding(idOfMember(m)), ...SUBJECT_FIELDS)),
+      )) as (string | null)[][];
+      for (const row of rows) {
+        const subject = toMatchSubject(row);
+        if (subject) yield subject;
+      }
+      if (members.length < SUBJECT_BATCH) return;
+      upper = `(${members[members.length - 1]}`;
+    }
+  }
+
   /** How many findings there are, in one state or in all. */
   async count(state?: FindingState): Promise<number> {
     return this.redis.zcard(state ? this.keys.findingsIndex('state', state) : this.keys.findingsIndex('all'));
@@ -415,6 +452,29 @@ async function run(pipeline: ChainableCommander, fill: (p: ChainableCommander) =
     if (error) throw error;
     return reply;
   });
+}
+
+function toMatchSubject(row: (string | null)[]): (MatchSubject & { id: string }) | undefined {
+  const [id, accountId, region, eventSource, eventName, insightType, errorCode, direction, startJson] = row;
+  if (!id || !accountId || !region || !eventSource || !eventName || !insightType || !direction || !startJson)
+    return undefined;
+  let start: InsightRecord | undefined;
+  return {
+    id,
+    accountId,
+    region,
+    eventSource,
+    eventName,
+    insightType: insightType as InsightRecordType,
+    ...(errorCode === null ? {} : { errorCode }),
+    direction: direction as FindingDirection,
+    records: {
+      get start(): InsightRecord {
+        start ??= JSON.parse(startJson) as InsightRecord;
+        return start;
+      },
+    },
+  };
 }
 
 function toFinding(hash: Record<string, string>): Finding | undefined {

@@ -16,7 +16,6 @@ import { SuppressionsRepository, type MaintenanceWindow, type SuppressionRule } 
 import { compileSchedule, scheduleProblems, type WindowSchedule } from './window-schedule.js';
 
 const PREVIEW_ITEMS = 100;
-const PREVIEW_PAGE = 1_000;
 
 /** The /v1/suppressions and /v1/maintenance-windows routes. */
 @Injectable()
@@ -78,21 +77,18 @@ export class SuppressionsService {
     const match = validMatch(body.match);
     const days = body.days ?? 30;
     const matches = compileMatch(match);
-    const items: FindingDto[] = [];
+    const first: string[] = [];
     let examined = 0;
     let matched = 0;
-    let cursor: string | undefined;
-    do {
-      const page = await this.findings.list({ since: nowMs - days * DAY_MS, limit: PREVIEW_PAGE, cursor });
-      for (const finding of page.items) {
-        examined++;
-        if (!matches(finding)) continue;
-        matched++;
-        if (items.length < PREVIEW_ITEMS) items.push(FindingDto.from(finding));
-      }
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
-    return { days, examined, matched, items, truncated: matched > items.length };
+    for await (const subject of this.findings.matchSubjectsSince(nowMs - days * DAY_MS)) {
+      examined++;
+      if (!matches(subject)) continue;
+      matched++;
+      if (first.length < PREVIEW_ITEMS) first.push(subject.id);
+    }
+    const found = await Promise.all(first.map((id) => this.findings.get(id)));
+    const items = found.filter((f) => f !== undefined).map((f) => FindingDto.from(f));
+    return { days, examined, matched, items, truncated: matched > first.length };
   }
 
   async createWindow(
