@@ -24,7 +24,11 @@ import { SuppressionsService } from '../suppressions/suppressions.service.js';
     },
     metricCollector(
       (findings: FindingsRepository) => async () => {
-        const [open, all] = await Promise.all([findings.count('open'), findings.count()]);
+        const [open, all, suppressed] = await Promise.all([
+          findings.count('open'),
+          findings.count(),
+          findings.countSuppressed(),
+        ]);
         return [
           {
             name: 'trailsight_insights_open',
@@ -37,6 +41,12 @@ import { SuppressionsService } from '../suppressions/suppressions.service.js';
             help: 'Findings stored (open and closed, within retention).',
             type: 'gauge',
             samples: [{ value: all }],
+          },
+          {
+            name: 'trailsight_findings_suppressed',
+            help: 'Stored findings muted by a suppression rule or maintenance window (not delivered).',
+            type: 'gauge',
+            samples: [{ value: suppressed }],
           },
         ];
       },

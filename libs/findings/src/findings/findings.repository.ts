@@ -307,6 +307,11 @@ export class FindingsRepository {
     }
   }
 
+  /** How many stored findings are muted (non-empty suppressedBy). */
+  async countSuppressed(): Promise<number> {
+    return this.redis.zcard(this.keys.findingsIndex(SUPPRESSED_INDEX));
+  }
+
   /** How many findings there are, in one state or in all. */
   async count(state?: FindingState): Promise<number> {
     return this.redis.zcard(state ? this.keys.findingsIndex('state', state) : this.keys.findingsIndex('all'));

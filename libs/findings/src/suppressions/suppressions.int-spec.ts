@@ -273,6 +273,7 @@ describe('muting new findings', () => {
     expect(await findings.suppressedBy(inWindow.id)).toEqual([window.body.id]);
     expect(await findings.suppressedBy(beforeWindow.id)).toEqual([]);
     expect(await findings.suppressedBy(loud.id)).toEqual([]);
+    expect(await findings.countSuppressed()).toBe(2);
 
     const since = new Date(now - 60 * MINUTE_MS).toISOString();
     const ids = async (query: string) =>
