@@ -24,7 +24,8 @@ import { MINUTE_MS } from '@trailsight/domain';
  * minute hashes holds many attribution fields (BENCH_APIS_APIS write APIs, each called by
  * BENCH_APIS_CALLERS identities and user agents every minute): its latency, the bytes Redis sends
  * for it, and, in this process, the heap a read of those minutes takes whole (how the route read
- * them before) against the route's streamed read of the series fields.
+ * them before) against the route's streamed read of the series fields. Last, the time
+ * POST /v1/suppressions/preview takes to match a draft rule against every stored finding.
  *
  * Env: BENCH_FINDINGS (10000), BENCH_CONNECTIONS (100), BENCH_SECONDS (10), BENCH_ROUNDS (2),
  * BENCH_APIS_APIS (20), BENCH_APIS_CALLERS (10).
@@ -177,6 +178,7 @@ async function main(): Promise<void> {
     }
     const result = best!;
     const apis = await benchApis(client, `http://127.0.0.1:${port}`);
+    const preview = await benchSuppressionPreview(`http://127.0.0.1:${port}`);
     summary = JSON.stringify({
       findings_rps: Math.round(result.api.rps),
       findings_p99_ms: result.api.p99,
@@ -188,6 +190,7 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       seconds: SECONDS,
       ...apis,
+      ...preview,
     });
   } finally {
     for (const stop of stops.reverse()) await stop();
@@ -197,6 +200,35 @@ async function main(): Promise<void> {
   }
   // Last, after every process has stopped: the summary is the last line.
   process.stdout.write(`${summary}\n`);
+}
+
+/**
+ * POST /v1/suppressions/preview of a draft over every stored finding (all started in the last 30
+ * days): the slowest of 5 calls after a warm-up, in ms. Target: under 1 s for 10,000 findings.
+ */
+async function benchSuppressionPreview(apiUrl: string): Promise<Record<string, number>> {
+  const body = JSON.stringify({
+    match: { eventName: 'Run*', userIdentityArn: 'arn:aws:sts::*:assumed-role/ci-deployer/*' },
+  });
+  const once = async () => {
+    const t0 = performance.now();
+    const response = await fetch(`${apiUrl}/v1/suppressions/preview`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body,
+    });
+    const result = (await response.json()) as { examined: number; matched: number };
+    const ms = performance.now() - t0;
+    if (response.status !== 200 || result.examined !== FINDINGS)
+      throw new Error(`unexpected preview: ${response.status} ${JSON.stringify(result)}`);
+    return { ms, matched: result.matched };
+  };
+  await once();
+  const runs = [];
+  for (let i = 0; i < 5; i++) runs.push(await once());
+  const worst = Math.max(...runs.map((r) => r.ms));
+  log(`suppression preview over ${FINDINGS} findings: ${runs.map((r) => r.ms.toFixed(0)).join(', ')} ms`);
+  return { suppression_preview_ms: Math.round(worst), suppression_preview_matched: runs[0].matched };
 }
 
 /** Bytes Redis has sent to its clients so far. */

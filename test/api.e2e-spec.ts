@@ -677,9 +677,14 @@ describe('operations', () => {
       '/health/ready',
       '/metrics',
       '/v1/keys',
+      '/v1/suppressions',
+      '/v1/suppressions/{id}',
+      '/v1/maintenance-windows',
+      '/v1/maintenance-windows/{id}',
     ]) {
       expect(doc.paths[path]?.get).toBeDefined();
     }
+    expect(doc.paths['/v1/suppressions/preview']?.post).toBeDefined();
     expect(doc.components.securitySchemes).toMatchObject({ 'api-key': { type: 'http', scheme: 'bearer' } });
     expect(doc.paths['/v1/findings'].get.security).toEqual(expect.arrayContaining([{ 'api-key': [] }]));
     expect(doc.paths['/v1/findings'].get.parameters?.map((p) => p.name).sort()).toEqual(
@@ -694,6 +699,7 @@ describe('operations', () => {
         'region',
         'since',
         'state',
+        'suppressed',
         'until',
       ].sort(),
     );

@@ -1,10 +1,23 @@
 import { Module } from '@nestjs/common';
 import { redisRepository } from '@trailsight/core';
 import { FindingsRepository } from './findings/findings.repository.js';
+import { SuppressionEvaluator } from './suppressions/suppression.evaluator.js';
+import { SuppressionsRepository } from './suppressions/suppressions.repository.js';
 
-/** The findings store over the shared Redis connection (RedisModule is global). */
+/**
+ * The findings store over the shared Redis connection (RedisModule is global), with the
+ * suppression rules and maintenance windows that decide which new findings are muted.
+ */
 @Module({
-  providers: [redisRepository(FindingsRepository, (config) => ({ retentionDays: config.findingsRetentionDays }))],
-  exports: [FindingsRepository],
+  providers: [
+    redisRepository(FindingsRepository, (config) => ({ retentionDays: config.findingsRetentionDays })),
+    redisRepository(SuppressionsRepository),
+    {
+      provide: SuppressionEvaluator,
+      inject: [SuppressionsRepository],
+      useFactory: (repository: SuppressionsRepository) => new SuppressionEvaluator(repository),
+    },
+  ],
+  exports: [FindingsRepository, SuppressionsRepository, SuppressionEvaluator],
 })
 export class FindingsModule {}

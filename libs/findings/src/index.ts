@@ -2,6 +2,8 @@ export { FindingsApiModule } from './api/findings-api.module.js';
 export { FindingsModule } from './findings.module.js';
 export { newFinding, type SeriesPoint } from './findings/finding.js';
 export { FindingsRepository } from './findings/findings.repository.js';
+export { SuppressionEvaluator } from './suppressions/suppression.evaluator.js';
+export { SuppressionsRepository } from './suppressions/suppressions.repository.js';
 export { INSIGHT_LISTENER, type InsightListener } from './records/insight-listener.js';
 export {
   type AttributionValue,

@@ -7,7 +7,13 @@ import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { bullPrefix, CoreModule, loadConfig } from '@trailsight/core';
-import { buildEndRecord, buildStartRecord, type InsightInput } from '@trailsight/findings';
+import {
+  buildEndRecord,
+  buildStartRecord,
+  FindingsRepository,
+  newFinding,
+  type InsightInput,
+} from '@trailsight/findings';
 import { type InsightRecord } from '@trailsight/domain';
 import { QueueModule, QueueName } from '@trailsight/queue';
 import { Queue } from 'bullmq';
@@ -165,6 +171,35 @@ describe('webhook delivery', () => {
       ['insight.end', 'delivered', 200],
       ['insight.start', 'delivered', 200],
     ]);
+  }, 30_000);
+
+  it('delivers neither the Start nor the End of a finding stored as suppressed', async () => {
+    const r = await receiver();
+    const id = await subscribe(r);
+    const findings = app.get(FindingsRepository);
+    const muted = insight({ eventName: 'TerminateInstances' });
+    const finding = newFinding({ ...base, eventName: 'TerminateInstances' }, muted.start, {
+      direction: 'spike',
+      peakScore: 8,
+    });
+    await findings.open({ ...finding, suppressedBy: ['4f0c2b8e-3d1a-4c5e-9b7f-2a6d8e0c1b3f'] });
+    const loud = insight();
+
+    await notifier.notify('insight.start', muted.start);
+    await notifier.notify('insight.end', muted.end);
+    await notifier.notify('insight.start', loud.start);
+    await notifier.notify('insight.end', loud.end);
+    await r.waitFor('the unmuted start and end', (requests) => requests.length >= 2);
+
+    // The muted finding's notifications enqueued nothing: only the other finding was delivered.
+    expect(r.requests.map((q) => q.body.detail.sharedEventID)).toEqual([
+      loud.start.sharedEventID,
+      loud.end.sharedEventID,
+    ]);
+    const log = await webhooks.deliveries(id);
+    expect(log.map((a) => a.deliveryId).sort()).toEqual(
+      [deliveryIdFor(id, loud.start.eventID), deliveryIdFor(id, loud.end.eventID)].sort(),
+    );
   }, 30_000);
 
   it('holds an End back until its Start is delivered, across Start retries', async () => {

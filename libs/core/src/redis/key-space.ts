@@ -186,6 +186,24 @@ export class KeySpace {
   }
 
   /**
+   * Suppression rules and maintenance windows: few, read whole by every evaluator, so one hash
+   * each (id -> JSON), under their own tag so writes do not invalidate the findings page cache.
+   */
+  suppressionsTag(): string {
+    return '{suppressions}';
+  }
+
+  /** Hash of suppression rule id -> JSON rule (see SuppressionsRepository). */
+  suppressionRules(): string {
+    return `${this.prefix}:${this.suppressionsTag()}:rules`;
+  }
+
+  /** Hash of maintenance window id -> JSON window (see SuppressionsRepository). */
+  maintenanceWindows(): string {
+    return `${this.prefix}:${this.suppressionsTag()}:windows`;
+  }
+
+  /**
    * Hash of API key sha256 (hex) -> JSON `{ id, scope, createdAt }`: keys created at runtime,
    * never the keys themselves.
    */

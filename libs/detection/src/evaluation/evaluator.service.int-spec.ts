@@ -2,7 +2,12 @@ import { Queue } from 'bullmq';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { type InsightRecord, MINUTE_MS, type SlimEvent } from '@trailsight/domain';
 import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type AppConfig } from '@trailsight/core';
-import { FindingsRepository, type InsightListener } from '@trailsight/findings';
+import {
+  FindingsRepository,
+  SuppressionEvaluator,
+  SuppressionsRepository,
+  type InsightListener,
+} from '@trailsight/findings';
 import { insightRecordErrors } from '../../../../test/support/insight-record.validator.js';
 import { QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
@@ -125,7 +130,7 @@ describe('EvaluatorService (real Redis)', () => {
       counters,
       checkpoints,
       events,
-      new InsightRecorder(config, evaluations, counters, findings, listener),
+      new InsightRecorder(config, evaluations, counters, findings, suppressionsOf(service), listener),
       new FailedBatchesRepository(service.client, service.keys),
     );
   }, 60_000);
@@ -198,7 +203,7 @@ describe('EvaluatorService (real Redis)', () => {
       counters,
       new CheckpointRepository(service.client, service.keys),
       events,
-      new InsightRecorder(config, evaluations, counters, findings, {
+      new InsightRecorder(config, evaluations, counters, findings, suppressionsOf(service), {
         notify: (event, record) => Promise.resolve(void notified.push({ event, record })),
       }),
       new FailedBatchesRepository(service.client, service.keys),
@@ -227,3 +232,7 @@ describe('EvaluatorService (real Redis)', () => {
     });
   }, 60_000);
 });
+
+function suppressionsOf(service: RedisService): SuppressionEvaluator {
+  return new SuppressionEvaluator(new SuppressionsRepository(service.client, service.keys));
+}

@@ -5,6 +5,7 @@ import {
   FindingsRepository,
   INSIGHT_LISTENER,
   newFinding,
+  SuppressionEvaluator,
   type InsightListener,
   type SeriesPoint,
 } from '@trailsight/findings';
@@ -45,6 +46,7 @@ export class InsightRecorder {
     private readonly evaluations: EvaluationRepository,
     private readonly counters: CounterRepository,
     private readonly findings: FindingsRepository,
+    private readonly suppressions: SuppressionEvaluator,
     @Optional() @Inject(INSIGHT_LISTENER) private readonly listener?: InsightListener,
   ) {}
 
@@ -114,15 +116,21 @@ export class InsightRecorder {
     const point = pointOf(verdict);
 
     if (decision.kind === 'start') {
-      const opened = await this.findings.open(
-        newFinding(input, record, { direction: insight.direction, peakScore: insight.peakScore, expected }),
-      );
+      const finding = newFinding(input, record, {
+        direction: insight.direction,
+        peakScore: insight.peakScore,
+        expected,
+      });
+      // Decided once, when first stored: later rule changes never rewrite a stored finding.
+      const suppressedBy = await this.suppressions.suppressedBy(finding, insight.startMinute);
+      const opened = await this.findings.open(suppressedBy.length > 0 ? { ...finding, suppressedBy } : finding);
       const before = minutesBefore(insight.startMinute, CONTEXT_MINUTES);
       const context = before.map((minute, i) => ({ ...point, minute, value: data.context[i] ?? 0 }));
       await this.findings.saveSeries(record.sharedEventID, [...context, point]);
       if (opened) {
+        const muted = suppressedBy.length > 0 ? ` (suppressed by ${suppressedBy.join(', ')})` : '';
         this.logger.log(
-          `insight started: ${describe(source, ref)} ${insight.direction}, ${verdict.value}/min vs ${verdict.expected.toFixed(1)} expected`,
+          `insight started: ${describe(source, ref)} ${insight.direction}, ${verdict.value}/min vs ${verdict.expected.toFixed(1)} expected${muted}`,
         );
         await this.listener?.notify('insight.start', record);
       }

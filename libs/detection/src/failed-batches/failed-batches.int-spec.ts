@@ -3,7 +3,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { CheckpointRepository, RejectsRepository } from '@trailsight/cloudtrail';
 import { MINUTE_MS, type AccountRegion, type SlimEvent } from '@trailsight/domain';
 import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type AppConfig } from '@trailsight/core';
-import { FindingsRepository } from '@trailsight/findings';
+import { FindingsRepository, SuppressionEvaluator, SuppressionsRepository } from '@trailsight/findings';
 import { JobName, QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { CounterRepository, type CountResult, type EventBatch } from '../counters/counter.repository.js';
@@ -194,9 +194,16 @@ describe('event batches that fail every attempt (real Redis, real BullMQ)', () =
       counters,
       checkpoints,
       queue,
-      new InsightRecorder(config, evaluations, counters, new FindingsRepository(service.client, service.keys), {
-        notify: () => Promise.resolve(),
-      }),
+      new InsightRecorder(
+        config,
+        evaluations,
+        counters,
+        new FindingsRepository(service.client, service.keys),
+        new SuppressionEvaluator(new SuppressionsRepository(service.client, service.keys)),
+        {
+          notify: () => Promise.resolve(),
+        },
+      ),
       failed,
     );
     counters.mode = 'fail-before';

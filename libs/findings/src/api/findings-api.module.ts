@@ -5,13 +5,17 @@ import { FindingsModule } from '../findings.module.js';
 import { FindingsController } from './findings.controller.js';
 import { FindingsApiService } from './findings-api.service.js';
 import { FindingsPageCache } from './findings-page.cache.js';
+import { MaintenanceWindowsController } from '../suppressions/maintenance-windows.controller.js';
+import { SuppressionsController } from '../suppressions/suppressions.controller.js';
+import { SuppressionsService } from '../suppressions/suppressions.service.js';
 
-/** `/v1/findings` routes (read scope) and the open-insights metric. Needs CoreModule and AuthModule. */
+/** `/v1/findings`, `/v1/suppressions` and `/v1/maintenance-windows` routes and the open-insights metric. Needs CoreModule and AuthModule. */
 @Module({
   imports: [FindingsModule],
-  controllers: [FindingsController],
+  controllers: [FindingsController, SuppressionsController, MaintenanceWindowsController],
   providers: [
     FindingsApiService,
+    SuppressionsService,
     {
       provide: FindingsPageCache,
       inject: [RedisService],
@@ -20,7 +24,11 @@ import { FindingsPageCache } from './findings-page.cache.js';
     },
     metricCollector(
       (findings: FindingsRepository) => async () => {
-        const [open, all] = await Promise.all([findings.count('open'), findings.count()]);
+        const [open, all, suppressed] = await Promise.all([
+          findings.count('open'),
+          findings.count(),
+          findings.countSuppressed(),
+        ]);
         return [
           {
             name: 'trailsight_insights_open',
@@ -33,6 +41,12 @@ import { FindingsPageCache } from './findings-page.cache.js';
             help: 'Findings stored (open and closed, within retention).',
             type: 'gauge',
             samples: [{ value: all }],
+          },
+          {
+            name: 'trailsight_findings_suppressed',
+            help: 'Stored findings muted by a suppression rule or maintenance window (not delivered).',
+            type: 'gauge',
+            samples: [{ value: suppressed }],
           },
         ];
       },

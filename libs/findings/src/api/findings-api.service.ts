@@ -94,6 +94,7 @@ function toQuery(dto: ListFindingsQueryDto): FindingQuery {
     region: dto.region,
     since,
     until,
+    suppressed: suppressedOf(dto.suppressed),
     limit: dto.limit ?? 50,
     cursor: dto.cursor,
   };
@@ -101,4 +102,9 @@ function toQuery(dto: ListFindingsQueryDto): FindingQuery {
     if (query[field] === undefined) delete query[field];
   }
   return query;
+}
+
+/** The API hides muted findings unless asked; the repository's default is every finding. */
+function suppressedOf(value: ListFindingsQueryDto['suppressed']): FindingQuery['suppressed'] {
+  return value === 'include' ? undefined : (value ?? 'exclude');
 }

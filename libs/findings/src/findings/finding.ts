@@ -42,6 +42,11 @@ export interface Finding {
   /** The detector's expected range at the latest minute evaluated. */
   expected?: ExpectedRange;
   records: { start: InsightRecord; end?: InsightRecord };
+  /**
+   * Ids of the suppression rules and maintenance windows that muted it when it was first stored
+   * (never changed after: deleting a rule does not un-mute it). Absent when nothing did.
+   */
+  suppressedBy?: string[];
   /** ISO-8601 time of the last write. */
   updatedAt: string;
 }

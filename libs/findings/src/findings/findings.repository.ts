@@ -12,6 +12,7 @@ import {
   type NewFinding,
   type SeriesPoint,
 } from './finding.js';
+import type { MatchSubject } from '../suppressions/suppression-match.js';
 import { CLOSE_FINDING_LUA, OPEN_FINDING_LUA, TRIM_INDEXES_LUA, UPDATE_FINDING_LUA } from './findings.scripts.js';
 
 declare module 'ioredis' {
@@ -42,6 +43,8 @@ export interface FindingQuery {
   since?: number;
   /** Epoch ms: findings that started before it. */
   until?: number;
+  /** Muted findings (non-empty suppressedBy): left out, or the only ones; both when absent. */
+  suppressed?: 'exclude' | 'only';
   /** Page size, 1 to 1,000; default 50. */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -71,6 +74,21 @@ const PRUNE_BATCH = 500;
 /** Per-finding keys outlive the retention a little: prune() is the cleaner, EXPIRE the safety net. */
 const EXPIRY_MARGIN_MS = DAY_MS;
 const START_DIGITS = 15;
+/** Findings one matchSubjectsSince() round trip reads. */
+const SUBJECT_BATCH = 2_000;
+const SUBJECT_FIELDS = [
+  'id',
+  'accountId',
+  'region',
+  'eventSource',
+  'eventName',
+  'insightType',
+  'errorCode',
+  'direction',
+  'start',
+] as const;
+/** Index of muted findings (no value: a finding is in it or not). */
+const SUPPRESSED_INDEX = 'suppressed';
 
 /** Filter dimensions with an index each: query field -> index name. */
 const DIMENSIONS = [
@@ -148,6 +166,7 @@ export class FindingsRepository {
       peakScore: finding.peakScore,
       expected: finding.expected && JSON.stringify(finding.expected),
       start: JSON.stringify(finding.records.start),
+      suppressedBy: isSuppressed(finding) ? JSON.stringify(finding.suppressedBy) : undefined,
       updatedAt: new Date(nowMs).toISOString(),
       member,
       series: seriesKeyOf(finding),
@@ -157,6 +176,7 @@ export class FindingsRepository {
       const value = field === 'state' ? undefined : finding[field];
       if (value !== undefined) indexes.push(this.keys.findingsIndex(index, value));
     }
+    if (isSuppressed(finding)) indexes.push(this.keys.findingsIndex(SUPPRESSED_INDEX));
     const keys = [this.keys.finding(finding.id), this.keys.openFindings(), this.keys.findingsIndexKeys(), ...indexes];
     const args = [this.expireAt(startMs), member, seriesKeyOf(finding), finding.id, ...pairs(fields)];
     return (await this.redis.findingOpen(keys.length, ...keys, ...args)) === 1;
@@ -207,6 +227,12 @@ export class FindingsRepository {
     return (await this.redis.findingClose(keys.length, ...keys, id, ...pairs(fields))) === 1;
   }
 
+  /** Ids of what muted a finding; empty when nothing did or it is gone. One field read. */
+  async suppressedBy(id: string): Promise<string[]> {
+    const json = await this.redis.hget(this.keys.finding(id), 'suppressedBy');
+    return json === null ? [] : (JSON.parse(json) as string[]);
+  }
+
   async get(id: string): Promise<Finding | undefined> {
     return toFinding(await this.redis.hgetall(this.keys.finding(id)));
   }
@@ -223,9 +249,9 @@ export class FindingsRepository {
   async list(query: FindingQuery = {}): Promise<FindingPage> {
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
     const filters = DIMENSIONS.filter(([field]) => query[field] !== undefined);
-    const driving = await this.smallestIndex(
-      filters.map(([field, index]) => this.keys.findingsIndex(index, query[field])),
-    );
+    const indexes = filters.map(([field, index]) => this.keys.findingsIndex(index, query[field]));
+    if (query.suppressed === 'only') indexes.push(this.keys.findingsIndex(SUPPRESSED_INDEX));
+    const driving = await this.smallestIndex(indexes);
     if (driving === undefined) return { items: [] };
 
     const lower = query.since === undefined ? '-' : `[${pad(query.since)}`;
@@ -236,7 +262,7 @@ export class FindingsRepository {
       if (upper === '+' || after < upper.slice(1)) upper = `(${after}`;
     }
     // Filters the driving index does not cover make misses likely: read ahead more.
-    const readAhead = filters.length > 1 ? 4 : 1;
+    const readAhead = indexes.length > 1 ? 4 : 1;
     const items: Finding[] = [];
     let scanned = 0;
     for (;;) {
@@ -246,7 +272,7 @@ export class FindingsRepository {
       for (let i = 0; i < members.length; i++) {
         scanned++;
         const finding = findings[i];
-        if (finding && matches(finding, query, filters)) items.push(finding);
+        if (finding && matches(finding, query, filters) && suppressionMatches(finding, query)) items.push(finding);
         if (items.length === limit) {
           const more =
             i < members.length - 1 ||
@@ -258,6 +284,34 @@ export class FindingsRepository {
       upper = `(${members[members.length - 1]}`;
       if (scanned >= MAX_SCAN) return { items, nextCursor: encodeCursor(members[members.length - 1]) };
     }
+  }
+
+  /**
+   * Every finding that started at or after `sinceMs`, newest first, as what a suppression match
+   * reads: a few fields per finding (HMGET, pipelined per batch), the Start record parsed only
+   * when a match asks for it. For previews over thousands of findings.
+   */
+  async *matchSubjectsSince(sinceMs: number): AsyncGenerator<MatchSubject & { id: string }> {
+    const all = this.keys.findingsIndex('all');
+    const lower = `[${pad(Math.max(sinceMs, 0))}`;
+    let upper = '+';
+    for (;;) {
+      const members = await this.redis.zrange(all, upper, lower, 'BYLEX', 'REV', 'LIMIT', 0, SUBJECT_BATCH);
+      const rows = (await run(this.redis.pipeline(), (p) =>
+        members.forEach((m) => p.hmget(this.keys.finding(idOfMember(m)), ...SUBJECT_FIELDS)),
+      )) as (string | null)[][];
+      for (const row of rows) {
+        const subject = toMatchSubject(row);
+        if (subject) yield subject;
+      }
+      if (members.length < SUBJECT_BATCH) return;
+      upper = `(${members[members.length - 1]}`;
+    }
+  }
+
+  /** How many stored findings are muted (non-empty suppressedBy). */
+  async countSuppressed(): Promise<number> {
+    return this.redis.zcard(this.keys.findingsIndex(SUPPRESSED_INDEX));
   }
 
   /** How many findings there are, in one state or in all. */
@@ -383,6 +437,15 @@ function matches(finding: Finding, query: FindingQuery, filters: readonly (reado
   return filters.every(([field]) => finding[field] === query[field]);
 }
 
+function isSuppressed(finding: Pick<Finding, 'suppressedBy'>): boolean {
+  return (finding.suppressedBy?.length ?? 0) > 0;
+}
+
+function suppressionMatches(finding: Finding, query: FindingQuery): boolean {
+  if (query.suppressed === undefined) return true;
+  return isSuppressed(finding) === (query.suppressed === 'only');
+}
+
 /** Field/value pairs for HSET, leaving out the undefined ones. */
 function pairs(fields: Record<string, string | number | undefined>): string[] {
   return Object.entries(fields).flatMap(([field, value]) => (value === undefined ? [] : [field, String(value)]));
@@ -396,6 +459,29 @@ async function run(pipeline: ChainableCommander, fill: (p: ChainableCommander) =
     if (error) throw error;
     return reply;
   });
+}
+
+function toMatchSubject(row: (string | null)[]): (MatchSubject & { id: string }) | undefined {
+  const [id, accountId, region, eventSource, eventName, insightType, errorCode, direction, startJson] = row;
+  if (!id || !accountId || !region || !eventSource || !eventName || !insightType || !direction || !startJson)
+    return undefined;
+  let start: InsightRecord | undefined;
+  return {
+    id,
+    accountId,
+    region,
+    eventSource,
+    eventName,
+    insightType: insightType as InsightRecordType,
+    ...(errorCode === null ? {} : { errorCode }),
+    direction: direction as FindingDirection,
+    records: {
+      get start(): InsightRecord {
+        start ??= JSON.parse(startJson) as InsightRecord;
+        return start;
+      },
+    },
+  };
 }
 
 function toFinding(hash: Record<string, string>): Finding | undefined {
@@ -423,6 +509,7 @@ function toFinding(hash: Record<string, string>): Finding | undefined {
       start: JSON.parse(hash.start) as InsightRecord,
       ...(hash.end === undefined ? {} : { end: JSON.parse(hash.end) as InsightRecord }),
     },
+    ...(hash.suppressedBy === undefined ? {} : { suppressedBy: JSON.parse(hash.suppressedBy) as string[] }),
     updatedAt: hash.updatedAt,
   };
 }

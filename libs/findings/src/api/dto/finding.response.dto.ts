@@ -75,6 +75,15 @@ export class FindingDto {
   @ApiPropertyOptional({ type: ExpectedRangeDto })
   expected?: ExpectedRangeDto;
 
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Ids of the suppression rules and maintenance windows that muted it when it was stored (it is not ' +
+      'delivered and lists hide it unless `suppressed=include|only`). Absent when nothing did.',
+    example: ['4f0c2b8e-3d1a-4c5e-9b7f-2a6d8e0c1b3f'],
+  })
+  suppressedBy?: string[];
+
   @ApiProperty({ description: 'Last change', example: '2025-03-04T10:22:03.120Z' })
   updatedAt!: string;
 
@@ -99,6 +108,7 @@ export class FindingDto {
       insightAverage: finding.insightAverage,
       peakScore: finding.peakScore,
       ...(finding.expected === undefined ? {} : { expected: finding.expected }),
+      ...(finding.suppressedBy === undefined ? {} : { suppressedBy: finding.suppressedBy }),
       updatedAt: finding.updatedAt,
     };
   }

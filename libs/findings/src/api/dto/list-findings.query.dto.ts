@@ -59,6 +59,15 @@ export class ListFindingsQueryDto {
   @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 date-time' })
   until?: string;
 
+  @ApiPropertyOptional({
+    enum: ['exclude', 'include', 'only'],
+    default: 'exclude',
+    description: 'Findings muted by a suppression rule or maintenance window: hidden (default), included, or only them',
+  })
+  @IsOptional()
+  @IsIn(['exclude', 'include', 'only'], { message: 'suppressed must be one of exclude, include, only' })
+  suppressed?: 'exclude' | 'include' | 'only';
+
   @ApiPropertyOptional({ description: 'Page size', minimum: 1, maximum: 500, default: 50 })
   @IsOptional()
   @Type(() => Number)
