@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       webhookConcurrency: 64,
       webhookDisableAfter: 10,
       webhookLogSize: 200,
+      webhookMaxInsightAgeMinutes: 60,
       detectorConcurrency: 16,
       counterRetentionMinutes: 8 * 24 * 60,
       dedupeWindowMinutes: 24 * 60,
@@ -247,6 +248,16 @@ describe('loadConfig', () => {
         expect(problems[0]).not.toContain(bad);
       }
     });
+  });
+
+  it('reads WEBHOOK_MAX_INSIGHT_AGE_MINUTES (default 60) and PUBLIC_URL (an http(s) URL, trailing slash dropped)', () => {
+    expect(loadConfig({ WEBHOOK_MAX_INSIGHT_AGE_MINUTES: '15' }).webhookMaxInsightAgeMinutes).toBe(15);
+    expect(loadConfig({ PUBLIC_URL: 'https://trailsight.example.com/' }).publicUrl).toBe(
+      'https://trailsight.example.com',
+    );
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    expect(problemsOf({ WEBHOOK_MAX_INSIGHT_AGE_MINUTES: '0' }).join()).toContain('WEBHOOK_MAX_INSIGHT_AGE_MINUTES');
+    expect(problemsOf({ PUBLIC_URL: 'ftp://example.com' }).join()).toContain('PUBLIC_URL must be a URL');
   });
 
   it('reads WEBHOOK_ALLOWED_PORTS: 80,443 by default, any port with WEBHOOK_ALLOW_PRIVATE, or the list given', () => {

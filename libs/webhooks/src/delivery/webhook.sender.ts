@@ -3,7 +3,7 @@ import { redactUrl } from '@trailsight/core';
 import { signatureHeader } from '../signing/webhook-signer.js';
 import type { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import type { DeliveryAttempt, WebhookEvent, WebhookSubscription } from '../subscriptions/webhook-subscription.js';
-import { MAX_WEBHOOK_BODY_BYTES, type WebhookEnvelope } from './webhook-envelope.js';
+import { maxBodyBytes } from './formats/destination-payload.js';
 import type { WebhookHttpClient } from './webhook-http.client.js';
 
 export interface SendRequest {
@@ -11,8 +11,11 @@ export interface SendRequest {
   secret: string;
   event: WebhookEvent;
   deliveryId: string;
-  envelope: WebhookEnvelope;
+  /** The body, in the subscription type's format (JSON-encoded here). */
+  payload: unknown;
   attempt: number;
+  /** The insight (sharedEventID) and record (eventID) delivered; absent for pings. */
+  insight?: { sharedEventID: string; eventID: string };
 }
 
 /**
@@ -32,25 +35,24 @@ export class WebhookSender {
   async send(request: SendRequest): Promise<{ attempt: DeliveryAttempt; retryable: boolean }> {
     const { subscription, event, deliveryId } = request;
     const at = new Date();
-    const body = JSON.stringify(request.envelope);
-    const detail = request.envelope.detail as { sharedEventID?: string; eventID?: string };
+    const body = JSON.stringify(request.payload);
     const base = {
       deliveryId,
       event,
       attempt: request.attempt,
       at: at.toISOString(),
-      ...(detail.sharedEventID ? { insightId: detail.sharedEventID } : {}),
-      ...(detail.eventID ? { eventID: detail.eventID } : {}),
+      ...(request.insight ? { insightId: request.insight.sharedEventID, eventID: request.insight.eventID } : {}),
     };
     let attempt: DeliveryAttempt;
     let retryable = true;
     const size = Buffer.byteLength(body);
-    if (size > MAX_WEBHOOK_BODY_BYTES) {
+    const max = maxBodyBytes(subscription.type);
+    if (size > max) {
       attempt = {
         ...base,
         outcome: 'failed',
         latencyMs: 0,
-        error: `body of ${size} bytes exceeds ${MAX_WEBHOOK_BODY_BYTES}`,
+        error: `body of ${size} bytes exceeds ${max}`,
       };
       retryable = false;
     } else {

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { APP_CONFIG, redactUrl, SecretDecryptionError, type AppConfig } from '@trailsight/core';
-import { pingEnvelope } from '../delivery/webhook-envelope.js';
+import { pingPayload } from '../delivery/formats/destination-payload.js';
 import { WebhookSender } from '../delivery/webhook.sender.js';
 import { UnsafeWebhookUrlError, WebhookUrlGuard } from '../safety/webhook-url.guard.js';
 import { generateWebhookSecret } from '../signing/webhook-signer.js';
 import type { CreateWebhookRequestDto, UpdateWebhookRequestDto } from './dto/webhook-request.dto.js';
 import { SubscriptionsRepository } from './subscriptions.repository.js';
 import {
+  PAGERDUTY_EVENTS_URL,
   WEBHOOK_EVENT_TYPES,
   type DeliveryAttempt,
   type WebhookFilter,
@@ -28,11 +29,17 @@ export class WebhooksService {
 
   /** The new subscription and its secret (generated when none was given): shown this once. */
   async create(request: CreateWebhookRequestDto): Promise<{ subscription: WebhookSubscription; secret: string }> {
-    await this.checkUrl(request.url);
+    const type = request.type ?? 'webhook';
+    if (type !== 'pagerduty' && request.routingKey !== undefined) {
+      throw new BadRequestException('routingKey is for pagerduty subscriptions only');
+    }
+    const url = request.url ?? PAGERDUTY_EVENTS_URL;
+    await this.checkUrl(url);
     const now = new Date().toISOString();
     const subscription: WebhookSubscription = {
       id: randomUUID(),
-      url: request.url,
+      type,
+      url,
       ...(request.description ? { description: request.description } : {}),
       events: request.events ?? [...WEBHOOK_EVENT_TYPES],
       filter: cleanFilter(request.filter),
@@ -43,7 +50,7 @@ export class WebhooksService {
       updatedAt: now,
     };
     const secret = request.secret ?? generateWebhookSecret();
-    await this.subscriptions.create(subscription, secret);
+    await this.subscriptions.create(subscription, secret, request.routingKey);
     this.logger.log(`webhook subscription ${subscription.id} created for ${redactUrl(subscription.url)}`);
     return { subscription, secret };
   }
@@ -58,6 +65,9 @@ export class WebhooksService {
 
   async update(id: string, request: UpdateWebhookRequestDto): Promise<WebhookSubscription> {
     if (request.url !== undefined) await this.checkUrl(request.url);
+    if (request.routingKey !== undefined && (await this.get(id)).type !== 'pagerduty') {
+      throw new BadRequestException('routingKey is for pagerduty subscriptions only');
+    }
     const updated = await this.subscriptions.update(id, {
       ...request,
       ...(request.filter === undefined ? {} : { filter: cleanFilter(request.filter) }),
@@ -80,11 +90,13 @@ export class WebhooksService {
     });
     if (!found) throw notFound(id);
     const deliveryId = randomUUID();
+    const { subscription, secret, routingKey } = found;
     const { attempt } = await this.sender.send({
-      ...found,
+      subscription,
+      secret,
       event: 'ping',
       deliveryId,
-      envelope: pingEnvelope(deliveryId, id),
+      payload: pingPayload({ type: subscription.type, routingKey }, deliveryId, id),
       attempt: 1,
     });
     return attempt;

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  DESTINATION_TYPES,
   WEBHOOK_EVENT_TYPES,
   type DeliveryAttempt,
+  type DestinationType,
   type WebhookEventType,
   type WebhookSubscription,
 } from '../webhook-subscription.js';
@@ -11,6 +13,9 @@ import { WebhookFilterDto } from './webhook-filter.dto.js';
 export class WebhookResponseDto {
   @ApiProperty({ example: '0b7c6f0e-4a53-4f0e-9d1c-2f5c8c1d9a41' })
   id!: string;
+
+  @ApiProperty({ enum: DESTINATION_TYPES, example: 'webhook' })
+  type!: DestinationType;
 
   @ApiProperty({ example: 'https://hooks.example.com/trailsight' })
   url!: string;
