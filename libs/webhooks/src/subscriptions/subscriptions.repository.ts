@@ -72,7 +72,8 @@ export interface SubscriptionsSettings {
  *   pagerduty only: the routing key (`routingKeyEnc` or `routingKey`, sealed like the secret);
  * - `subs` set of ids;
  * - `log:<id>` list of delivery attempts (JSON), newest first, capped;
- * - `enq:<deliveryId>` and `pending:<subscription>:<sharedEventID>` delivery markers.
+ * - `enq:<deliveryId>` and `pending:<subscription>:<sharedEventID>` delivery markers;
+ * - `caughtup:<sharedEventID>`: an insight held back by the catch-up rule (7 days).
  */
 export class SubscriptionsRepository {
   private readonly cipher?: SecretsCipher;
@@ -138,11 +139,18 @@ export class SubscriptionsRepository {
     const [secret, routingKey] = await this.redis.hmget(key, 'secret', 'routingKey');
     let moved = false;
     if (secret) moved = (await this.seal(key, 'secret', 'secretEnc', secret, id)) || moved;
-    if (routingKey) moved = (await this.seal(key, 'routingKey', 'routingKeyEnc', routingKey, routingKeyContext(id))) || moved;
+    if (routingKey)
+      moved = (await this.seal(key, 'routingKey', 'routingKeyEnc', routingKey, routingKeyContext(id))) || moved;
     return moved;
   }
 
-  private async seal(key: string, field: string, sealedField: string, plaintext: string, context: string): Promise<boolean> {
+  private async seal(
+    key: string,
+    field: string,
+    sealedField: string,
+    plaintext: string,
+    context: string,
+  ): Promise<boolean> {
     if (!this.cipher) return false;
     const sealed = this.cipher.encrypt(plaintext, context);
     return (await this.redis.eval(ENCRYPT_IF_UNCHANGED, 1, key, field, sealedField, plaintext, sealed)) === 1;
@@ -311,6 +319,15 @@ export class SubscriptionsRepository {
       pipeline.set(this.keys.webhookStartPending(subscriptionId, sharedEventID), '1', 'EX', START_PENDING_TTL_SECONDS);
     }
     await pipeline.exec();
+  }
+
+  /** Remembers an insight whose Start the catch-up rule held back, so its End is held back too. */
+  async markCaughtUp(sharedEventID: string): Promise<void> {
+    await this.redis.set(this.keys.webhookCaughtUp(sharedEventID), '1', 'EX', ENQUEUED_TTL_SECONDS);
+  }
+
+  async isCaughtUp(sharedEventID: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.webhookCaughtUp(sharedEventID))) === 1;
   }
 
   async isStartPending(subscriptionId: string, sharedEventID: string): Promise<boolean> {

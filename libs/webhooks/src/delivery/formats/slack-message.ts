@@ -17,7 +17,10 @@ export function slackMessage(facts: InsightFacts): Record<string, unknown> {
     { type: 'header', text: { type: 'plain_text', text: truncate(facts.title, SLACK_LIMITS.headerText) } },
     {
       type: 'section',
-      text: { type: 'mrkdwn', text: truncate(`*What:* ${facts.what}\n*Where:* ${facts.where}`, SLACK_LIMITS.sectionText) },
+      text: {
+        type: 'mrkdwn',
+        text: truncate(`*What:* ${facts.what}\n*Where:* ${facts.where}`, SLACK_LIMITS.sectionText),
+      },
       fields: [
         field('Baseline', facts.baseline),
         field('Insight', facts.insight),
