@@ -79,7 +79,7 @@ export function slackProblems(body: unknown): string[] {
         return block.elements.forEach((e: unknown, j) => {
           if (!isObject(e) || e.type !== 'button') return problems.push(`${at}.elements[${j}] must be a button`);
           textObject(`${at}.elements[${j}].text`, e.text, 75, ['plain_text']);
-          if (e.url !== undefined && (!isUrl(e.url) || String(e.url).length > 3000)) {
+          if (e.url !== undefined && (!isUrl(e.url) || (e.url as string).length > 3000)) {
             problems.push(`${at}.elements[${j}].url invalid`);
           }
         });
@@ -146,7 +146,7 @@ export function pagerDutyProblems(body: unknown): string[] {
   if (!['critical', 'error', 'warning', 'info'].includes(String(payload.severity))) {
     problems.push('payload.severity: critical, error, warning or info');
   }
-  if (payload.timestamp !== undefined && Number.isNaN(Date.parse(String(payload.timestamp)))) {
+  if (payload.timestamp !== undefined && (!isText(payload.timestamp) || Number.isNaN(Date.parse(payload.timestamp)))) {
     problems.push('payload.timestamp must be ISO 8601');
   }
   for (const link of (body.links as unknown[] | undefined) ?? []) {

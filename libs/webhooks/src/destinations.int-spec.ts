@@ -159,7 +159,8 @@ describe('Slack, Teams and PagerDuty subscriptions', () => {
       expect(first).toContain(fact);
     }
     const log = await call('GET', `/v1/webhooks/${created.body.id}/deliveries`);
-    expect(log.body.items.map((a: { outcome: string }) => a.outcome)).toEqual(['delivered', 'delivered']);
+    const items = log.body.items as Array<{ outcome: string }>;
+    expect(items.map((a) => a.outcome)).toEqual(['delivered', 'delivered']);
   });
 
   it('sends one valid Adaptive Card per Start to Teams', async () => {

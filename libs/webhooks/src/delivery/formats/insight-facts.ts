@@ -27,7 +27,7 @@ export interface InsightFacts {
  * How far the insight's average is from the baseline's, as a factor (a drop to a tenth is 10,
  * like a spike to ten times). A zero side counts as 0.1 per minute so that the factor stays finite.
  */
-export function strengthOf(record: InsightRecord): number {
+function strengthOf(record: InsightRecord): number {
   const { baseline, insight } = record.insightDetails.insightContext.statistics;
   const high = Math.max(baseline.average, insight.average);
   const low = Math.max(Math.min(baseline.average, insight.average), 0.1);
