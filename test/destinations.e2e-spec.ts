@@ -47,7 +47,7 @@ describe('destinations end to end: Slack, Teams and PagerDuty; catch-up is not a
       rateLimit: 40,
     });
     const now = Date.now();
-    [target] = simulator.generator
+    const [busiest] = simulator.generator
       .apis()
       .filter((a) => !a.readOnly)
       .map((a) => ({
@@ -61,6 +61,7 @@ describe('destinations end to end: Slack, Teams and PagerDuty; catch-up is not a
         ),
       }))
       .sort((a, b) => b.rate - a.rate);
+    target = { eventSource: busiest.eventSource, eventName: busiest.eventName };
     oldSpikeStart = Math.floor(now / MINUTE_MS) * MINUTE_MS - 100 * MINUTE_MS;
     // Nothing has been served yet: the back-filled history may still get an anomaly.
     simulator.generator.injectAnomaly({ kind: 'spike', ...target, factor: 12, minutes: 4, startMinute: oldSpikeStart });

@@ -132,6 +132,8 @@ export interface AppConfig {
    * history, after an outage) is stored and shown but not delivered; nor is its End.
    */
   webhookMaxInsightAgeMinutes: number;
+  /** After POST /v1/webhooks/{id}/rotate-secret, deliveries are signed with the old secret as well for this long. */
+  webhookSecretGraceHours: number;
   /** Base URL where people reach this API (links in Slack, Teams and PagerDuty messages). */
   publicUrl?: string;
 

@@ -51,6 +51,7 @@ describe('loadConfig', () => {
       webhookDisableAfter: 10,
       webhookLogSize: 200,
       webhookMaxInsightAgeMinutes: 60,
+      webhookSecretGraceHours: 24,
       detectorConcurrency: 16,
       counterRetentionMinutes: 8 * 24 * 60,
       dedupeWindowMinutes: 24 * 60,

@@ -50,7 +50,7 @@ export class WebhookDeliveryService {
       await this.startFinished(data);
       return 'skipped';
     }
-    const { subscription, secret, routingKey } = found;
+    const { subscription, secret, previousSecret, routingKey } = found;
     if (!subscription.enabled) {
       await this.sender.skip(
         subscription,
@@ -70,6 +70,7 @@ export class WebhookDeliveryService {
     const { attempt: result, retryable } = await this.sender.send({
       subscription,
       secret,
+      ...(previousSecret ? { previousSecret } : {}),
       event,
       deliveryId,
       payload: insightPayload(

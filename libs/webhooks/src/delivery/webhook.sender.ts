@@ -9,6 +9,8 @@ import type { WebhookHttpClient } from './webhook-http.client.js';
 export interface SendRequest {
   subscription: WebhookSubscription;
   secret: string;
+  /** A rotated-out secret still in its grace period: signs as a second `v1=`. */
+  previousSecret?: string;
   event: WebhookEvent;
   deliveryId: string;
   /** The body, in the subscription type's format (JSON-encoded here). */
@@ -65,7 +67,11 @@ export class WebhookSender {
           'user-agent': 'Trailsight-Webhooks/1',
           'x-trailsight-event': event,
           'x-trailsight-delivery': deliveryId,
-          'x-trailsight-signature': signatureHeader(request.secret, body, at.getTime()),
+          'x-trailsight-signature': signatureHeader(
+            request.previousSecret ? [request.secret, request.previousSecret] : request.secret,
+            body,
+            at.getTime(),
+          ),
         },
       });
       attempt = {

@@ -69,6 +69,7 @@ export interface SubscriptionsSettings {
  *   (`secretEnc`: AES-256-GCM under SECRETS_KEY, bound to the id; or `secret`: plaintext, when
  *   there is no key or from before encryption; the other one is empty), enabled ('1'/'0'),
  *   disabledReason, disabledAt, failures (consecutive failed deliveries), createdAt, updatedAt;
+ *   after a rotation: the old secret (`previousSecretEnc`/`previousSecret`) and `previousSecretUntil`;
  *   pagerduty only: the routing key (`routingKeyEnc` or `routingKey`, sealed like the secret);
  * - `subs` set of ids;
  * - `log:<id>` list of delivery attempts (JSON), newest first, capped;
@@ -113,12 +114,51 @@ export class SubscriptionsRepository {
    */
   async getForDelivery(
     id: string,
-  ): Promise<{ subscription: WebhookSubscription; secret: string; routingKey?: string } | undefined> {
+    nowMs = Date.now(),
+  ): Promise<
+    { subscription: WebhookSubscription; secret: string; previousSecret?: string; routingKey?: string } | undefined
+  > {
     const hash = await this.redis.hgetall(this.keys.webhookSubscription(id));
     const subscription = fromHash(id, hash);
     if (!subscription) return undefined;
     const routingKey = this.open(routingKeyContext(id), hash.routingKeyEnc, hash.routingKey);
-    return { subscription, secret: this.openSecret(id, hash), ...(routingKey ? { routingKey } : {}) };
+    // The rotated-out secret signs too until its grace period ends.
+    const graceOver = !hash.previousSecretUntil || Date.parse(hash.previousSecretUntil) <= nowMs;
+    const previousSecret = graceOver ? '' : this.open(previousContext(id), hash.previousSecretEnc, hash.previousSecret);
+    return {
+      subscription,
+      secret: this.openSecret(id, hash),
+      ...(previousSecret ? { previousSecret } : {}),
+      ...(routingKey ? { routingKey } : {}),
+    };
+  }
+
+  /**
+   * Replaces the secret; the old one keeps signing (a second `v1=`) until `until`. Undefined when
+   * the subscription is gone.
+   */
+  async rotateSecret(
+    id: string,
+    secret: string,
+    previous: string,
+    until: Date,
+  ): Promise<WebhookSubscription | undefined> {
+    const sealed = this.cipher
+      ? { previousSecret: '', previousSecretEnc: this.cipher.encrypt(previous, previousContext(id)) }
+      : { previousSecret: previous, previousSecretEnc: '' };
+    const fields = {
+      ...this.secretFields(id, secret),
+      ...sealed,
+      previousSecretUntil: until.toISOString(),
+      updatedAt: new Date().toISOString(),
+    };
+    const updated = await this.redis.eval(
+      HSET_IF_EXISTS,
+      1,
+      this.keys.webhookSubscription(id),
+      ...Object.entries(fields).flat(),
+    );
+    return updated === 1 ? this.get(id) : undefined;
   }
 
   /**
@@ -339,6 +379,11 @@ export class SubscriptionsRepository {
   }
 }
 
+/** The cipher context of a rotated-out secret. */
+function previousContext(id: string): string {
+  return `${id}/previous`;
+}
+
 /** The cipher context of a routing key: another context than the secret's, so neither opens as the other. */
 function routingKeyContext(id: string): string {
   return `${id}/routingKey`;
@@ -374,6 +419,9 @@ function fromHash(id: string, hash: Record<string, string>): WebhookSubscription
     ...(hash.disabledReason ? { disabledReason: hash.disabledReason } : {}),
     ...(hash.disabledAt ? { disabledAt: hash.disabledAt } : {}),
     consecutiveFailures: Number(hash.failures ?? 0),
+    ...(hash.previousSecretUntil && Date.parse(hash.previousSecretUntil) > Date.now()
+      ? { previousSecretValidUntil: hash.previousSecretUntil }
+      : {}),
     createdAt: hash.createdAt ?? '',
     updatedAt: hash.updatedAt ?? '',
   };

@@ -40,6 +40,8 @@ export interface WebhookSubscription {
   disabledAt?: string;
   /** Deliveries in a row that failed after all their attempts; reset by a success. */
   consecutiveFailures: number;
+  /** After a secret rotation: until when the old secret signs as well. */
+  previousSecretValidUntil?: string;
   createdAt: string;
   updatedAt: string;
 }

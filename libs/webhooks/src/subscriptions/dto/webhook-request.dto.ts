@@ -151,6 +151,28 @@ export class UpdateWebhookRequestDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({
+    example: true,
+    description:
+      'with `enabled: true` on a disabled subscription: also deliver what it missed while disabled ' +
+      '(Start and End records since it was disabled that match it, newest first, at most 100)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  replayMissed?: boolean;
+}
+
+export class RotateSecretRequestDto {
+  @ApiPropertyOptional({
+    description: 'the new HMAC key (16-256 characters); generated when absent',
+    example: 'a-new-long-random-shared-secret',
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(16, 256)
+  secret?: string;
 }
 
 export class ListDeliveriesQueryDto {
