@@ -1,14 +1,28 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { AuthModule, CoreModule, loadConfig, mountSwagger, useJsonBodies } from '@trailsight/core';
 import type { InsightRecord } from '@trailsight/domain';
-import { buildEndRecord, buildStartRecord, type InsightInput } from '@trailsight/findings';
+import {
+  buildEndRecord,
+  buildStartRecord,
+  FindingsRepository,
+  newFinding,
+  type InsightInput,
+} from '@trailsight/findings';
 import { QueueModule } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../test/support/redis-server.js';
 import { startVendorReceiver, type VendorReceiver } from '../../../test/support/vendor-receivers.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../../test/support/webhook-receiver.js';
+import {
+  startWebhookReceiver,
+  verifyTrailsightSignature,
+  type WebhookReceiver,
+} from '../../../test/support/webhook-receiver.js';
 import { InsightNotifier } from './delivery/insight-notifier.js';
 import { systemResolver, WebhookUrlGuard } from './safety/webhook-url.guard.js';
 import { WebhooksModule } from './webhooks.module.js';
@@ -292,3 +306,127 @@ describe('catch-up is not an incident', () => {
     expect(receiver.requests.map((r) => r.event)).toEqual(['insight.start', 'insight.end']);
   });
 });
+
+describe('delivery operations', () => {
+  /** Stores the insight as a finding (as the evaluator does), so its records can be read back. */
+  async function stored(over: Partial<InsightInput> = {}): Promise<{ start: InsightRecord; end: InsightRecord }> {
+    const records = insight(over);
+    const findings = app.get(FindingsRepository);
+    await findings.open(newFinding({ ...input, ...over }, records.start, { direction: 'spike', peakScore: 9 }));
+    await findings.close(records.start.sharedEventID, records.end, { peakScore: 9 });
+    return records;
+  }
+
+  it('redelivers a logged delivery as a new one of the same record; refuses unknown ids and pings', async () => {
+    const receiver = await startWebhookReceiver({ secret: 'redeliver-secret-0123456789' });
+    closers.push(receiver);
+    const created = await call('POST', '/v1/webhooks', { url: receiver.url, secret: 'redeliver-secret-0123456789' });
+    const id = created.body.id as string;
+    const { start } = await stored();
+    await notifier.notify('insight.start', start);
+    const [first] = await receiver.waitFor('the start', (r) => r.length >= 1);
+
+    const again = await call('POST', `/v1/webhooks/${id}/deliveries/${first.deliveryId}/redeliver`);
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ event: 'insight.start', insightId: start.sharedEventID });
+    const [, second] = await receiver.waitFor('the redelivery', (r) => r.length >= 2);
+    expect(second.body.id).toBe(again.body.deliveryId);
+    expect(second.body.id).not.toBe(first.body.id);
+    expect(second.body.detail).toEqual(first.body.detail);
+    expect(second.signatureValid).toBe(true);
+
+    expect((await call('POST', `/v1/webhooks/${id}/deliveries/${randomUUID()}/redeliver`)).status).toBe(404);
+    expect((await call('POST', `/v1/webhooks/${id}/deliveries/not-a-uuid/redeliver`)).status).toBe(400);
+    const ping = await call('POST', `/v1/webhooks/${id}/test`);
+    expect((await call('POST', `/v1/webhooks/${id}/deliveries/${ping.body.deliveryId}/redeliver`)).status).toBe(400);
+    await call('PATCH', `/v1/webhooks/${id}`, { enabled: false });
+    expect((await call('POST', `/v1/webhooks/${id}/deliveries/${first.deliveryId}/redeliver`)).status).toBe(409);
+  });
+
+  it('replays what a disabled subscription missed when re-enabled with replayMissed, newest first', async () => {
+    const receiver = await startWebhookReceiver();
+    closers.push(receiver);
+    const created = await call('POST', '/v1/webhooks', { url: receiver.url, events: ['insight.start'] });
+    const id = created.body.id as string;
+    expect((await call('PATCH', `/v1/webhooks/${id}`, { enabled: false })).status).toBe(200);
+    const now = Math.floor(Date.now() / MINUTE) * MINUTE;
+    // Started before the subscription was disabled: not missed.
+    const before = await stored({ eventName: 'Before', startMinute: now - 30 * MINUTE });
+    await new Promise((r) => setTimeout(r, 5));
+    await call('PATCH', `/v1/webhooks/${id}`, { description: 'still disabled' });
+    const missedOld = await stored({ eventName: 'MissedOld', startMinute: now + MINUTE });
+    const missedNew = await stored({ eventName: 'MissedNew', startMinute: now + 2 * MINUTE });
+    await stored({ eventName: 'OtherRegion', region: 'us-west-2', startMinute: now + 3 * MINUTE });
+    // The live path skips disabled subscriptions: nothing arrives.
+    await notifier.notify('insight.start', missedNew.start);
+
+    const bad = await call('PATCH', `/v1/webhooks/${id}`, { replayMissed: true });
+    expect(bad.status).toBe(400);
+    await call('PATCH', `/v1/webhooks/${id}`, { filter: { region: ['eu-west-1'] } });
+    const enabled = await call('PATCH', `/v1/webhooks/${id}`, { enabled: true, replayMissed: true });
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ enabled: true, replayed: 2 });
+    await receiver.waitFor('two replayed starts', (r) => r.length >= 2);
+    await new Promise((r) => setTimeout(r, 300));
+    const names = receiver.requests.map((r) => (r.body.detail.insightDetails as { eventName?: string }).eventName);
+    expect(names.sort()).toEqual(['MissedNew', 'MissedOld']);
+    expect(names).not.toContain(before.start.insightDetails.eventName);
+    expect(missedOld.start.sharedEventID).not.toBe(missedNew.start.sharedEventID);
+    // Re-enabling an enabled subscription replays nothing.
+    expect(
+      (await call('PATCH', `/v1/webhooks/${id}`, { enabled: true, replayMissed: true })).body.replayed,
+    ).toBeUndefined();
+  });
+
+  it('rotates the secret: both signatures for the grace period, each verifying with its own secret', async () => {
+    const oldSecret = 'old-secret-0123456789abcdef';
+    const receiver = await startWebhookReceiver({ secret: oldSecret });
+    closers.push(receiver);
+    const created = await call('POST', '/v1/webhooks', { url: receiver.url, secret: oldSecret });
+    const id = created.body.id as string;
+    const rotated = await call('POST', `/v1/webhooks/${id}/rotate-secret`);
+    expect(rotated.status).toBe(200);
+    const newSecret = rotated.body.secret as string;
+    expect(newSecret).toMatch(/^whsec_/);
+    const until = Date.parse(rotated.body.previousSecretValidUntil as string);
+    expect(until - Date.now()).toBeGreaterThan(23.9 * 3600_000);
+    expect((await call('GET', `/v1/webhooks/${id}`)).body.previousSecretValidUntil).toBe(
+      rotated.body.previousSecretValidUntil,
+    );
+    const stored = await client.hgetall(`dest:{webhooks}:sub:${id}`);
+    expect(JSON.stringify(stored)).not.toContain(oldSecret);
+
+    await notifier.notify('insight.start', insight().start);
+    const [delivery] = await receiver.waitFor('a delivery', (r) => r.length >= 1);
+    expect(delivery.signature.match(/v1=/g)).toHaveLength(2);
+    expect(verifyTrailsightSignature(oldSecret, delivery.rawBody, delivery.signature)).toBe(true);
+    expect(verifyTrailsightSignature(newSecret, delivery.rawBody, delivery.signature)).toBe(true);
+    expect(verifyTrailsightSignature('another-secret-0123456789', delivery.rawBody, delivery.signature)).toBe(false);
+    // README's receiver code, as written, accepts either secret as well.
+    const readme = await loadReadmeVerify();
+    expect(readme(oldSecret, delivery.rawBody, delivery.signature)).toBe(true);
+    expect(readme(newSecret, delivery.rawBody, delivery.signature)).toBe(true);
+    expect(readme('another-secret-0123456789', delivery.rawBody, delivery.signature)).toBe(false);
+
+    const given = await call('POST', `/v1/webhooks/${id}/rotate-secret`, { secret: 'short' });
+    expect(given.status).toBe(400);
+    expect(JSON.stringify(given.body)).toContain('secret');
+    expect((await call('POST', `/v1/webhooks/${randomUUID()}/rotate-secret`)).status).toBe(404);
+  });
+});
+
+/** README.md's verify(), run as written. */
+async function loadReadmeVerify(): Promise<(secret: string, rawBody: string, header: string) => boolean> {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const block = /```js\n(import \{ createHmac[\s\S]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error('README.md has no receiver code block');
+  const dir = mkdtempSync(join(tmpdir(), 'readme-verify-'));
+  const file = join(dir, 'verify.mjs');
+  writeFileSync(file, `${block}\nexport { verify };\n`);
+  try {
+    return ((await import(pathToFileURL(file).href)) as { verify: (s: string, b: string, h: string) => boolean })
+      .verify;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -102,7 +102,7 @@ export class WebhooksController {
   @ApiConflictResponse({ description: 'the current secret cannot be decrypted with this SECRETS_KEY' })
   async rotateSecret(
     @id() subscriptionId: string,
-    @Body() body: RotateSecretRequestDto | undefined,
+    @Body() body: RotateSecretRequestDto,
   ): Promise<RotatedSecretResponseDto> {
     return this.webhooks.rotateSecret(subscriptionId, body?.secret);
   }
