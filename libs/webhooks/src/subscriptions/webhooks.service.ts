@@ -21,7 +21,7 @@ import {
 } from './webhook-subscription.js';
 
 /** At most this many insight events are replayed when a disabled subscription is re-enabled. */
-export const MAX_REPLAYED_DELIVERIES = 100;
+const MAX_REPLAYED_DELIVERIES = 100;
 
 /** Subscription management for the API: create, read, change, delete, test, delivery log. */
 @Injectable()
