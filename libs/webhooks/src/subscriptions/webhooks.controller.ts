@@ -41,7 +41,33 @@ export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Subscribe a URL to insight.start / insight.end deliveries' })
+  @ApiOperation({
+    summary: 'Subscribe a URL (webhook, Slack, Teams) or a PagerDuty routing key to insight.start / insight.end',
+  })
+  @ApiBody({
+    type: CreateWebhookRequestDto,
+    examples: {
+      webhook: {
+        summary: 'signed EventBridge envelope',
+        value: { url: 'https://hooks.example.com/trailsight', filter: { eventSource: ['iam.amazonaws.com'] } },
+      },
+      slack: {
+        summary: 'Slack incoming webhook (Block Kit)',
+        value: { type: 'slack', url: 'https://hooks.slack.com/services/T000/B000/XXXX', events: ['insight.start'] },
+      },
+      teams: {
+        summary: 'Teams Workflows webhook (Adaptive Card)',
+        value: {
+          type: 'teams',
+          url: 'https://prod-00.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke',
+        },
+      },
+      pagerduty: {
+        summary: 'PagerDuty Events API v2 (trigger on Start, resolve on End)',
+        value: { type: 'pagerduty', routingKey: 'R0123456789abcdef0123456789abcde' },
+      },
+    },
+  })
   @ApiCreatedResponse({ type: CreatedWebhookResponseDto, description: 'the secret is shown in this response only' })
   @ApiBadRequestResponse({
     description: 'invalid input, a port outside WEBHOOK_ALLOWED_PORTS, or a URL that resolves to a refused address',
