@@ -259,6 +259,8 @@ describe('loadConfig', () => {
     expect(loadConfig({}).publicUrl).toBeUndefined();
     expect(problemsOf({ WEBHOOK_MAX_INSIGHT_AGE_MINUTES: '0' }).join()).toContain('WEBHOOK_MAX_INSIGHT_AGE_MINUTES');
     expect(problemsOf({ PUBLIC_URL: 'ftp://example.com' }).join()).toContain('PUBLIC_URL must be a URL');
+    expect(loadConfig({ WEBHOOK_SECRET_GRACE_HOURS: '0' }).webhookSecretGraceHours).toBe(0);
+    expect(problemsOf({ WEBHOOK_SECRET_GRACE_HOURS: '721' }).join()).toContain('WEBHOOK_SECRET_GRACE_HOURS');
   });
 
   it('reads WEBHOOK_ALLOWED_PORTS: 80,443 by default, any port with WEBHOOK_ALLOW_PRIVATE, or the list given', () => {
