@@ -66,12 +66,17 @@ export function verifyTrailsightSignature(
   header: string,
   toleranceSeconds = 300,
 ): boolean {
-  const parts = Object.fromEntries(header.split(',').map((kv) => kv.split('=', 2) as [string, string]));
-  const t = Number(parts.t);
-  if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > toleranceSeconds || !parts.v1) return false;
+  const pairs = header.split(',').map((kv) => kv.split('=', 2) as [string, string | undefined]);
+  const t = Number(pairs.find(([key]) => key === 't')?.[1]);
+  // One v1= per signing secret (two while a rotated-out secret is in its grace period).
+  const signatures = pairs.filter(([key, value]) => key === 'v1' && value).map(([, value]) => value ?? '');
+  if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > toleranceSeconds || signatures.length === 0)
+    return false;
   const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest();
-  const given = Buffer.from(parts.v1, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return signatures.some((v1) => {
+    const given = Buffer.from(v1, 'hex');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
 }
 
 export async function startWebhookReceiver(

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { metricCollector } from '@trailsight/core';
+import { FindingsModule } from '@trailsight/findings';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository.js';
 import { WebhooksController } from './subscriptions/webhooks.controller.js';
 import { WebhooksService } from './subscriptions/webhooks.service.js';
@@ -7,7 +8,7 @@ import { WebhooksStoreModule } from './webhooks-store.module.js';
 
 /** The api process's side: /v1/webhooks routes and delivery metrics. Consumes no deliveries. */
 @Module({
-  imports: [WebhooksStoreModule],
+  imports: [WebhooksStoreModule, FindingsModule],
   controllers: [WebhooksController],
   providers: [
     WebhooksService,

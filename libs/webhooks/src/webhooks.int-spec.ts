@@ -373,7 +373,7 @@ describe('webhook delivery', () => {
     expect(r.requests).toHaveLength(countBefore);
 
     r.respond(OK);
-    const enabled = await webhooks.update(id, { enabled: true });
+    const { subscription: enabled } = await webhooks.update(id, { enabled: true });
     expect(enabled).toMatchObject({ enabled: true, consecutiveFailures: 0 });
     expect(enabled.disabledReason).toBeUndefined();
     await notifier.notify('insight.start', insight({ eventName: 'D' }).start);

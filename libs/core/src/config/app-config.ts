@@ -129,6 +129,15 @@ export interface AppConfig {
   webhookDisableAfter: number;
   /** Delivery attempts kept per subscription for GET /v1/webhooks/{id}/deliveries. */
   webhookLogSize: number;
+  /**
+   * Catch-up rule: an insight whose Start is older than this when it is found (back-filled
+   * history, after an outage) is stored and shown but not delivered; nor is its End.
+   */
+  webhookMaxInsightAgeMinutes: number;
+  /** After POST /v1/webhooks/{id}/rotate-secret, deliveries are signed with the old secret as well for this long. */
+  webhookSecretGraceHours: number;
+  /** Base URL where people reach this API (links in Slack, Teams and PagerDuty messages). */
+  publicUrl?: string;
 
   detectorConcurrency: number;
   /** Per-minute counters live this long: the longest baseline window plus a margin. */

@@ -50,6 +50,8 @@ describe('loadConfig', () => {
       webhookConcurrency: 64,
       webhookDisableAfter: 10,
       webhookLogSize: 200,
+      webhookMaxInsightAgeMinutes: 60,
+      webhookSecretGraceHours: 24,
       detectorConcurrency: 16,
       counterRetentionMinutes: 8 * 24 * 60,
       dedupeWindowMinutes: 24 * 60,
@@ -252,6 +254,18 @@ describe('loadConfig', () => {
         expect(problems[0]).not.toContain(bad);
       }
     });
+  });
+
+  it('reads WEBHOOK_MAX_INSIGHT_AGE_MINUTES (default 60) and PUBLIC_URL (an http(s) URL, trailing slash dropped)', () => {
+    expect(loadConfig({ WEBHOOK_MAX_INSIGHT_AGE_MINUTES: '15' }).webhookMaxInsightAgeMinutes).toBe(15);
+    expect(loadConfig({ PUBLIC_URL: 'https://trailsight.example.com/' }).publicUrl).toBe(
+      'https://trailsight.example.com',
+    );
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    expect(problemsOf({ WEBHOOK_MAX_INSIGHT_AGE_MINUTES: '0' }).join()).toContain('WEBHOOK_MAX_INSIGHT_AGE_MINUTES');
+    expect(problemsOf({ PUBLIC_URL: 'ftp://example.com' }).join()).toContain('PUBLIC_URL must be a URL');
+    expect(loadConfig({ WEBHOOK_SECRET_GRACE_HOURS: '0' }).webhookSecretGraceHours).toBe(0);
+    expect(problemsOf({ WEBHOOK_SECRET_GRACE_HOURS: '721' }).join()).toContain('WEBHOOK_SECRET_GRACE_HOURS');
   });
 
   it('reads WEBHOOK_ALLOWED_PORTS: 80,443 by default, any port with WEBHOOK_ALLOW_PRIVATE, or the list given', () => {

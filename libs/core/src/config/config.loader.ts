@@ -92,6 +92,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookConcurrency: read.int('WEBHOOK_CONCURRENCY', 64, 1, 1024),
     webhookDisableAfter: read.int('WEBHOOK_DISABLE_AFTER', 10, 1, 10_000),
     webhookLogSize: read.int('WEBHOOK_LOG_SIZE', 200, 1, 10_000),
+    webhookSecretGraceHours: read.int('WEBHOOK_SECRET_GRACE_HOURS', 24, 0, 30 * 24),
+    webhookMaxInsightAgeMinutes: read.int('WEBHOOK_MAX_INSIGHT_AGE_MINUTES', 60, 1, 7 * 24 * 60),
+    publicUrl: read.optionalUrl('PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
 
     detectorConcurrency: read.int('DETECTOR_CONCURRENCY', 16, 1, 256),
     counterRetentionMinutes: read.int('COUNTER_RETENTION_MINUTES', 8 * 24 * 60, 60, 366 * 24 * 60),

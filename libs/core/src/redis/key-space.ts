@@ -151,6 +151,11 @@ export class KeySpace {
     return `${this.prefix}:${this.webhooksTag()}:pending:${subscriptionId}:${sharedEventID}`;
   }
 
+  /** An insight held back by the catch-up rule: its End is held back too. */
+  webhookCaughtUp(sharedEventID: string): string {
+    return `${this.prefix}:${this.webhooksTag()}:caughtup:${sharedEventID}`;
+  }
+
   /**
    * Findings span every account-region, so all their keys share one hash tag: the findings
    * repository's multi-key scripts then stay in one Redis Cluster slot.

@@ -1,10 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@trailsight/core';
 import type { InsightRecord } from '@trailsight/domain';
 import { FindingsRepository } from '@trailsight/findings';
 import { JobName, JobProducer } from '@trailsight/queue';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import { subscriptionMatches } from '../subscriptions/webhook-subscription.js';
 import { mutedBySuppression } from './suppressed-findings.js';
+import { isStaleStart } from './delivery-rules.js';
 import { deliveryIdFor } from './webhook-envelope.js';
 import type { WebhookDeliveryData } from './webhook-delivery.service.js';
 
@@ -13,6 +15,7 @@ import type { WebhookDeliveryData } from './webhook-delivery.service.js';
  * subscription whose events and filter match. Idempotent: a delivery's id (and job id) comes
  * from (subscription, record eventID), and a delivery enqueued once is never enqueued again,
  * so a retried evaluator run does not deliver twice. Resolves once Redis has the jobs.
+ * The delivery rules (./delivery-rules.ts) hold some insights back from every subscription.
  */
 @Injectable()
 export class InsightNotifier {
@@ -22,6 +25,7 @@ export class InsightNotifier {
     private readonly subscriptions: SubscriptionsRepository,
     private readonly jobs: JobProducer,
     private readonly findings: FindingsRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async notify(event: 'insight.start' | 'insight.end', record: InsightRecord): Promise<void> {
@@ -29,6 +33,7 @@ export class InsightNotifier {
       this.logger.debug(`${event} ${record.sharedEventID}: suppressed, not delivered`);
       return;
     }
+    if (await this.isCatchUp(event, record)) return;
     const matching = (await this.subscriptions.list()).filter((s) => subscriptionMatches(s, event, record));
     if (matching.length === 0) return;
     const deliveries: WebhookDeliveryData[] = matching.map((subscription) => ({
@@ -49,5 +54,19 @@ export class InsightNotifier {
     await this.jobs.queueAll(todo.map((data) => ({ name: JobName.WebhookDelivery, data })));
     await this.subscriptions.markEnqueued(todo.map((d) => d.deliveryId));
     this.logger.debug(`${event} ${record.sharedEventID}: ${todo.length} webhook deliveries enqueued`);
+  }
+
+  /** The catch-up rule: a Start found too late is held back, and so is its End. */
+  private async isCatchUp(event: 'insight.start' | 'insight.end', record: InsightRecord): Promise<boolean> {
+    if (event === 'insight.start') {
+      if (!isStaleStart(record, this.config.webhookMaxInsightAgeMinutes, Date.now())) return false;
+      await this.subscriptions.markCaughtUp(record.sharedEventID);
+      this.logger.log(
+        `insight ${record.sharedEventID} began at ${record.eventTime}, over WEBHOOK_MAX_INSIGHT_AGE_MINUTES=` +
+          `${this.config.webhookMaxInsightAgeMinutes} ago: stored, not delivered (catch-up)`,
+      );
+      return true;
+    }
+    return this.subscriptions.isCaughtUp(record.sharedEventID);
   }
 }

@@ -3,7 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, SecretDecryptionError, type AppConfig } from '@trailsight/core';
 import type { JobName, JobOf } from '@trailsight/queue';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
-import { insightEnvelope } from './webhook-envelope.js';
+import { insightPayload } from './formats/destination-payload.js';
 import { WebhookSender } from './webhook.sender.js';
 
 export type WebhookDeliveryData = JobOf<typeof JobName.WebhookDelivery>;
@@ -50,7 +50,7 @@ export class WebhookDeliveryService {
       await this.startFinished(data);
       return 'skipped';
     }
-    const { subscription, secret } = found;
+    const { subscription, secret, previousSecret, routingKey } = found;
     if (!subscription.enabled) {
       await this.sender.skip(
         subscription,
@@ -70,10 +70,17 @@ export class WebhookDeliveryService {
     const { attempt: result, retryable } = await this.sender.send({
       subscription,
       secret,
+      ...(previousSecret ? { previousSecret } : {}),
       event,
       deliveryId,
-      envelope: insightEnvelope(deliveryId, record),
+      payload: insightPayload(
+        { type: subscription.type, routingKey, publicUrl: this.config.publicUrl },
+        deliveryId,
+        event,
+        record,
+      ),
       attempt,
+      insight: { sharedEventID: record.sharedEventID, eventID: record.eventID },
     });
     if (result.outcome === 'delivered') {
       await this.subscriptions.recordDeliverySuccess(subscriptionId);

@@ -67,6 +67,7 @@ describe('subscriptionMatches', () => {
   );
   const sub = (over: Partial<WebhookSubscription> = {}): WebhookSubscription => ({
     id: 'x',
+    type: 'webhook',
     url: 'https://example.com',
     events: ['insight.start', 'insight.end'],
     filter: {},

@@ -3,16 +3,21 @@ import { redactUrl } from '@trailsight/core';
 import { signatureHeader } from '../signing/webhook-signer.js';
 import type { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import type { DeliveryAttempt, WebhookEvent, WebhookSubscription } from '../subscriptions/webhook-subscription.js';
-import { MAX_WEBHOOK_BODY_BYTES, type WebhookEnvelope } from './webhook-envelope.js';
+import { maxBodyBytes } from './formats/destination-payload.js';
 import type { WebhookHttpClient } from './webhook-http.client.js';
 
 export interface SendRequest {
   subscription: WebhookSubscription;
   secret: string;
+  /** A rotated-out secret still in its grace period: signs as a second `v1=`. */
+  previousSecret?: string;
   event: WebhookEvent;
   deliveryId: string;
-  envelope: WebhookEnvelope;
+  /** The body, in the subscription type's format (JSON-encoded here). */
+  payload: unknown;
   attempt: number;
+  /** The insight (sharedEventID) and record (eventID) delivered; absent for pings. */
+  insight?: { sharedEventID: string; eventID: string };
 }
 
 /**
@@ -32,25 +37,24 @@ export class WebhookSender {
   async send(request: SendRequest): Promise<{ attempt: DeliveryAttempt; retryable: boolean }> {
     const { subscription, event, deliveryId } = request;
     const at = new Date();
-    const body = JSON.stringify(request.envelope);
-    const detail = request.envelope.detail as { sharedEventID?: string; eventID?: string };
+    const body = JSON.stringify(request.payload);
     const base = {
       deliveryId,
       event,
       attempt: request.attempt,
       at: at.toISOString(),
-      ...(detail.sharedEventID ? { insightId: detail.sharedEventID } : {}),
-      ...(detail.eventID ? { eventID: detail.eventID } : {}),
+      ...(request.insight ? { insightId: request.insight.sharedEventID, eventID: request.insight.eventID } : {}),
     };
     let attempt: DeliveryAttempt;
     let retryable = true;
     const size = Buffer.byteLength(body);
-    if (size > MAX_WEBHOOK_BODY_BYTES) {
+    const max = maxBodyBytes(subscription.type);
+    if (size > max) {
       attempt = {
         ...base,
         outcome: 'failed',
         latencyMs: 0,
-        error: `body of ${size} bytes exceeds ${MAX_WEBHOOK_BODY_BYTES}`,
+        error: `body of ${size} bytes exceeds ${max}`,
       };
       retryable = false;
     } else {
@@ -63,7 +67,11 @@ export class WebhookSender {
           'user-agent': 'Trailsight-Webhooks/1',
           'x-trailsight-event': event,
           'x-trailsight-delivery': deliveryId,
-          'x-trailsight-signature': signatureHeader(request.secret, body, at.getTime()),
+          'x-trailsight-signature': signatureHeader(
+            request.previousSecret ? [request.secret, request.previousSecret] : request.secret,
+            body,
+            at.getTime(),
+          ),
         },
       });
       attempt = {

@@ -27,3 +27,15 @@ describe('webhook signatures', () => {
     expect(generateWebhookSecret()).not.toBe(a);
   });
 });
+
+describe('signatureHeader during a secret rotation', () => {
+  it('carries one v1= per secret, new first, each verifying with its own secret only', () => {
+    const body = '{"id":"x"}';
+    const header = signatureHeader(['new-secret-0123456789', 'old-secret-0123456789'], body, 1_700_000_000_000);
+    expect(header).toMatch(/^t=1700000000,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+    const at = { nowMs: 1_700_000_000_000 };
+    expect(verifySignature('new-secret-0123456789', body, header, at).ok).toBe(true);
+    expect(verifySignature('old-secret-0123456789', body, header, at).ok).toBe(true);
+    expect(verifySignature('another-secret-01234567', body, header, at).ok).toBe(false);
+  });
+});

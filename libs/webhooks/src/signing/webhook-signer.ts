@@ -13,10 +13,18 @@ function signatureOf(secret: string, timestamp: number, body: string | Buffer): 
   return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
 }
 
-/** The X-Trailsight-Signature header value: `t=<unix seconds>,v1=<hex hmac>`. */
-export function signatureHeader(secret: string, body: string | Buffer, nowMs = Date.now()): string {
+/**
+ * The X-Trailsight-Signature header value: `t=<unix seconds>,v1=<hex hmac>`, with one `v1=` per
+ * secret (during a rotation's grace period: the new secret's first, then the old one's).
+ */
+export function signatureHeader(
+  secrets: string | readonly string[],
+  body: string | Buffer,
+  nowMs = Date.now(),
+): string {
   const t = Math.floor(nowMs / 1000);
-  return `t=${t},v1=${signatureOf(secret, t, body)}`;
+  const all = typeof secrets === 'string' ? [secrets] : secrets;
+  return [`t=${t}`, ...all.map((secret) => `v1=${signatureOf(secret, t, body)}`)].join(',');
 }
 
 export type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reason: string };

@@ -1,6 +1,12 @@
 import type { Redis } from 'ioredis';
 import { SecretDecryptionError, type KeySpace, type SecretsCipher } from '@trailsight/core';
-import type { DeliveryAttempt, WebhookEventType, WebhookFilter, WebhookSubscription } from './webhook-subscription.js';
+import type {
+  DeliveryAttempt,
+  DestinationType,
+  WebhookEventType,
+  WebhookFilter,
+  WebhookSubscription,
+} from './webhook-subscription.js';
 
 /** Field of the totals hash counting deliveries given up (the others are attempt outcomes). */
 const GIVEN_UP = 'given-up';
@@ -18,6 +24,8 @@ export interface SubscriptionChanges {
   filter?: WebhookFilter;
   enabled?: boolean;
   secret?: string;
+  /** PagerDuty's routing key: sealed like the secret. */
+  routingKey?: string;
 }
 
 /** HSET only when the hash still exists: a delivery finishing after a DELETE must not resurrect it. */
@@ -41,12 +49,13 @@ end
 return { n, disabled }`;
 
 /**
- * ARGV: the plaintext secret that was read, its ciphertext. Moves a plaintext secret to
- * `secretEnc` only if it is still the one read (a concurrent PATCH wins). 1 when moved.
+ * ARGV: the plaintext field, the sealed field, the plaintext that was read, its ciphertext.
+ * Moves a plaintext secret (or routing key) to its sealed field only if it is still the one read
+ * (a concurrent PATCH wins). 1 when moved.
  */
 const ENCRYPT_IF_UNCHANGED = `
-if redis.call('HGET', KEYS[1], 'secret') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'secretEnc', ARGV[2], 'secret', '')
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[4], ARGV[1], '')
 return 1`;
 
 export interface SubscriptionsSettings {
@@ -56,13 +65,16 @@ export interface SubscriptionsSettings {
 
 /**
  * Webhook subscriptions in Redis, all under the `{webhooks}` hash tag:
- * - `sub:<id>` hash: url, description, events (JSON), filter (JSON), the signing secret
+ * - `sub:<id>` hash: type (absent: webhook), url, description, events (JSON), filter (JSON), the signing secret
  *   (`secretEnc`: AES-256-GCM under SECRETS_KEY, bound to the id; or `secret`: plaintext, when
  *   there is no key or from before encryption; the other one is empty), enabled ('1'/'0'),
  *   disabledReason, disabledAt, failures (consecutive failed deliveries), createdAt, updatedAt;
+ *   after a rotation: the old secret (`previousSecretEnc`/`previousSecret`) and `previousSecretUntil`;
+ *   pagerduty only: the routing key (`routingKeyEnc` or `routingKey`, sealed like the secret);
  * - `subs` set of ids;
  * - `log:<id>` list of delivery attempts (JSON), newest first, capped;
- * - `enq:<deliveryId>` and `pending:<subscription>:<sharedEventID>` delivery markers.
+ * - `enq:<deliveryId>` and `pending:<subscription>:<sharedEventID>` delivery markers;
+ * - `caughtup:<sharedEventID>`: an insight held back by the catch-up rule (7 days).
  */
 export class SubscriptionsRepository {
   private readonly cipher?: SecretsCipher;
@@ -80,12 +92,13 @@ export class SubscriptionsRepository {
     return this.cipher !== undefined;
   }
 
-  async create(subscription: WebhookSubscription, secret: string): Promise<void> {
+  async create(subscription: WebhookSubscription, secret: string, routingKey?: string): Promise<void> {
     await this.redis
       .multi()
       .hset(this.keys.webhookSubscription(subscription.id), {
         ...toHash(subscription),
         ...this.secretFields(subscription.id, secret),
+        ...(routingKey === undefined ? {} : this.routingKeyFields(subscription.id, routingKey)),
       })
       .sadd(this.keys.webhookSubscriptions(), subscription.id)
       .exec();
@@ -99,10 +112,53 @@ export class SubscriptionsRepository {
    * The subscription and its secret, for signing a delivery. Throws SecretDecryptionError when
    * the stored secret cannot be read (SECRETS_KEY missing or another key): never signs with a wrong one.
    */
-  async getForDelivery(id: string): Promise<{ subscription: WebhookSubscription; secret: string } | undefined> {
+  async getForDelivery(
+    id: string,
+    nowMs = Date.now(),
+  ): Promise<
+    { subscription: WebhookSubscription; secret: string; previousSecret?: string; routingKey?: string } | undefined
+  > {
     const hash = await this.redis.hgetall(this.keys.webhookSubscription(id));
     const subscription = fromHash(id, hash);
-    return subscription && { subscription, secret: this.openSecret(id, hash) };
+    if (!subscription) return undefined;
+    const routingKey = this.open(routingKeyContext(id), hash.routingKeyEnc, hash.routingKey);
+    // The rotated-out secret signs too until its grace period ends.
+    const graceOver = !hash.previousSecretUntil || Date.parse(hash.previousSecretUntil) <= nowMs;
+    const previousSecret = graceOver ? '' : this.open(previousContext(id), hash.previousSecretEnc, hash.previousSecret);
+    return {
+      subscription,
+      secret: this.openSecret(id, hash),
+      ...(previousSecret ? { previousSecret } : {}),
+      ...(routingKey ? { routingKey } : {}),
+    };
+  }
+
+  /**
+   * Replaces the secret; the old one keeps signing (a second `v1=`) until `until`. Undefined when
+   * the subscription is gone.
+   */
+  async rotateSecret(
+    id: string,
+    secret: string,
+    previous: string,
+    until: Date,
+  ): Promise<WebhookSubscription | undefined> {
+    const sealed = this.cipher
+      ? { previousSecret: '', previousSecretEnc: this.cipher.encrypt(previous, previousContext(id)) }
+      : { previousSecret: previous, previousSecretEnc: '' };
+    const fields = {
+      ...this.secretFields(id, secret),
+      ...sealed,
+      previousSecretUntil: until.toISOString(),
+      updatedAt: new Date().toISOString(),
+    };
+    const updated = await this.redis.eval(
+      HSET_IF_EXISTS,
+      1,
+      this.keys.webhookSubscription(id),
+      ...Object.entries(fields).flat(),
+    );
+    return updated === 1 ? this.get(id) : undefined;
   }
 
   /**
@@ -120,9 +176,24 @@ export class SubscriptionsRepository {
   private async encryptIfPlaintext(id: string): Promise<boolean> {
     if (!this.cipher) return false;
     const key = this.keys.webhookSubscription(id);
-    const plaintext = await this.redis.hget(key, 'secret');
-    if (!plaintext) return false;
-    return (await this.redis.eval(ENCRYPT_IF_UNCHANGED, 1, key, plaintext, this.cipher.encrypt(plaintext, id))) === 1;
+    const [secret, routingKey] = await this.redis.hmget(key, 'secret', 'routingKey');
+    let moved = false;
+    if (secret) moved = (await this.seal(key, 'secret', 'secretEnc', secret, id)) || moved;
+    if (routingKey)
+      moved = (await this.seal(key, 'routingKey', 'routingKeyEnc', routingKey, routingKeyContext(id))) || moved;
+    return moved;
+  }
+
+  private async seal(
+    key: string,
+    field: string,
+    sealedField: string,
+    plaintext: string,
+    context: string,
+  ): Promise<boolean> {
+    if (!this.cipher) return false;
+    const sealed = this.cipher.encrypt(plaintext, context);
+    return (await this.redis.eval(ENCRYPT_IF_UNCHANGED, 1, key, field, sealedField, plaintext, sealed)) === 1;
   }
 
   /** The hash fields that store `secret`: sealed under the key when there is one. */
@@ -130,12 +201,23 @@ export class SubscriptionsRepository {
     return this.cipher ? { secret: '', secretEnc: this.cipher.encrypt(secret, id) } : { secret, secretEnc: '' };
   }
 
+  /** The routing key's fields: sealed under the key (bound to "<id>/routingKey") when there is one. */
+  private routingKeyFields(id: string, routingKey: string): { routingKey: string; routingKeyEnc: string } {
+    return this.cipher
+      ? { routingKey: '', routingKeyEnc: this.cipher.encrypt(routingKey, routingKeyContext(id)) }
+      : { routingKey, routingKeyEnc: '' };
+  }
+
   private openSecret(id: string, hash: Record<string, string>): string {
-    if (hash.secretEnc) {
+    return this.open(id, hash.secretEnc, hash.secret);
+  }
+
+  private open(context: string, sealed: string | undefined, plaintext: string | undefined): string {
+    if (sealed) {
       if (!this.cipher) throw new SecretDecryptionError('stored secret is encrypted but SECRETS_KEY is not set');
-      return this.cipher.decrypt(hash.secretEnc, id);
+      return this.cipher.decrypt(sealed, context);
     }
-    return hash.secret ?? '';
+    return plaintext ?? '';
   }
 
   /** Every subscription, oldest first. */
@@ -162,6 +244,7 @@ export class SubscriptionsRepository {
     if (changes.events !== undefined) fields.events = JSON.stringify(changes.events);
     if (changes.filter !== undefined) fields.filter = JSON.stringify(changes.filter);
     if (changes.secret !== undefined) Object.assign(fields, this.secretFields(id, changes.secret));
+    if (changes.routingKey !== undefined) Object.assign(fields, this.routingKeyFields(id, changes.routingKey));
     if (changes.enabled === true)
       Object.assign(fields, { enabled: '1', failures: '0', disabledReason: '', disabledAt: '' });
     if (changes.enabled === false)
@@ -174,7 +257,7 @@ export class SubscriptionsRepository {
     );
     if (updated !== 1) return undefined;
     // Migration on write: a subscription changed after SECRETS_KEY was set loses its plaintext secret.
-    if (changes.secret === undefined) await this.encryptIfPlaintext(id);
+    await this.encryptIfPlaintext(id);
     return this.get(id);
   }
 
@@ -278,6 +361,15 @@ export class SubscriptionsRepository {
     await pipeline.exec();
   }
 
+  /** Remembers an insight whose Start the catch-up rule held back, so its End is held back too. */
+  async markCaughtUp(sharedEventID: string): Promise<void> {
+    await this.redis.set(this.keys.webhookCaughtUp(sharedEventID), '1', 'EX', ENQUEUED_TTL_SECONDS);
+  }
+
+  async isCaughtUp(sharedEventID: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.webhookCaughtUp(sharedEventID))) === 1;
+  }
+
   async isStartPending(subscriptionId: string, sharedEventID: string): Promise<boolean> {
     return (await this.redis.exists(this.keys.webhookStartPending(subscriptionId, sharedEventID))) === 1;
   }
@@ -287,8 +379,19 @@ export class SubscriptionsRepository {
   }
 }
 
+/** The cipher context of a rotated-out secret. */
+function previousContext(id: string): string {
+  return `${id}/previous`;
+}
+
+/** The cipher context of a routing key: another context than the secret's, so neither opens as the other. */
+function routingKeyContext(id: string): string {
+  return `${id}/routingKey`;
+}
+
 function toHash(subscription: WebhookSubscription): Record<string, string> {
   return {
+    type: subscription.type,
     url: subscription.url,
     description: subscription.description ?? '',
     events: JSON.stringify(subscription.events),
@@ -306,6 +409,8 @@ function fromHash(id: string, hash: Record<string, string>): WebhookSubscription
   if (!hash.url) return undefined;
   return {
     id,
+    // Subscriptions stored before destination types are webhooks.
+    type: (hash.type || 'webhook') as DestinationType,
     url: hash.url,
     ...(hash.description ? { description: hash.description } : {}),
     events: JSON.parse(hash.events ?? '[]') as WebhookEventType[],
@@ -314,6 +419,9 @@ function fromHash(id: string, hash: Record<string, string>): WebhookSubscription
     ...(hash.disabledReason ? { disabledReason: hash.disabledReason } : {}),
     ...(hash.disabledAt ? { disabledAt: hash.disabledAt } : {}),
     consecutiveFailures: Number(hash.failures ?? 0),
+    ...(hash.previousSecretUntil && Date.parse(hash.previousSecretUntil) > Date.now()
+      ? { previousSecretValidUntil: hash.previousSecretUntil }
+      : {}),
     createdAt: hash.createdAt ?? '',
     updatedAt: hash.updatedAt ?? '',
   };

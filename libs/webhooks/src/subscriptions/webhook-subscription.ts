@@ -5,6 +5,17 @@ export const WEBHOOK_EVENT_TYPES = ['insight.start', 'insight.end'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export type WebhookEvent = WebhookEventType | 'ping';
 
+/**
+ * Where a subscription delivers and in which format: `webhook` (the signed EventBridge
+ * envelope), `slack` (a Block Kit message to an incoming webhook), `teams` (an Adaptive Card to
+ * a Workflows or Incoming webhook), `pagerduty` (Events API v2: trigger on Start, resolve on End).
+ */
+export const DESTINATION_TYPES = ['webhook', 'slack', 'teams', 'pagerduty'] as const;
+export type DestinationType = (typeof DESTINATION_TYPES)[number];
+
+/** PagerDuty's Events API v2 endpoint: a pagerduty subscription's URL unless one is given (proxies, tests). */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+
 /** Each field lists accepted values (any of them); an absent or empty field accepts everything. */
 export interface WebhookFilter {
   insightType?: InsightRecordType[];
@@ -18,6 +29,7 @@ export interface WebhookFilter {
 /** A subscription as the API shows it: never its secret. */
 export interface WebhookSubscription {
   id: string;
+  type: DestinationType;
   url: string;
   description?: string;
   events: WebhookEventType[];
@@ -28,6 +40,8 @@ export interface WebhookSubscription {
   disabledAt?: string;
   /** Deliveries in a row that failed after all their attempts; reset by a success. */
   consecutiveFailures: number;
+  /** After a secret rotation: until when the old secret signs as well. */
+  previousSecretValidUntil?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -11,13 +11,25 @@ import {
   IsString,
   IsUrl,
   Length,
+  Matches,
   Max,
   MaxLength,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../webhook-subscription.js';
+import {
+  DESTINATION_TYPES,
+  PAGERDUTY_EVENTS_URL,
+  WEBHOOK_EVENT_TYPES,
+  type DestinationType,
+  type WebhookEventType,
+} from '../webhook-subscription.js';
 import { WebhookFilterDto } from './webhook-filter.dto.js';
+
+/** PagerDuty integration (routing) keys are 32 characters, letters and digits. */
+const ROUTING_KEY = /^[A-Za-z0-9]{32}$/;
+const ROUTING_KEY_MESSAGE = 'routingKey must be a PagerDuty integration key: 32 letters or digits';
 
 const URL_OPTIONS = {
   protocols: ['http', 'https'],
@@ -27,13 +39,37 @@ const URL_OPTIONS = {
 };
 
 export class CreateWebhookRequestDto {
+  @ApiPropertyOptional({
+    enum: DESTINATION_TYPES,
+    default: 'webhook',
+    description:
+      'webhook: the signed EventBridge envelope; slack: a Block Kit message to an incoming-webhook URL; ' +
+      'teams: an Adaptive Card to a Workflows/Incoming webhook URL; pagerduty: Events API v2 ' +
+      '(trigger on insight.start, resolve on insight.end, dedup_key = sharedEventID)',
+  })
+  @IsOptional()
+  @IsIn(DESTINATION_TYPES)
+  type?: DestinationType;
+
   @ApiProperty({
     example: 'https://hooks.example.com/trailsight',
-    description: 'http(s) URL; private addresses are refused',
+    description: `http(s) URL; private addresses are refused. Optional for pagerduty (default ${PAGERDUTY_EVENTS_URL})`,
+    required: false,
   })
+  @ValidateIf((o: CreateWebhookRequestDto) => o.type !== 'pagerduty' || o.url !== undefined)
   @IsUrl(URL_OPTIONS, { message: 'url must be an http(s) URL' })
   @MaxLength(2048)
   url!: string;
+
+  @ApiPropertyOptional({
+    description: 'pagerduty only, and required there: the integration key (stored encrypted, never shown again)',
+    example: 'R0123456789abcdef0123456789abcde',
+    writeOnly: true,
+  })
+  @ValidateIf((o: CreateWebhookRequestDto) => o.type === 'pagerduty' || o.routingKey !== undefined)
+  @IsString()
+  @Matches(ROUTING_KEY, { message: ROUTING_KEY_MESSAGE })
+  routingKey?: string;
 
   @ApiPropertyOptional({
     description: 'HMAC key for X-Trailsight-Signature (16-256 characters); generated and shown once when absent',
@@ -79,6 +115,12 @@ export class UpdateWebhookRequestDto {
   @MaxLength(2048)
   url?: string;
 
+  @ApiPropertyOptional({ description: 'pagerduty only: a new integration key', writeOnly: true })
+  @IsOptional()
+  @IsString()
+  @Matches(ROUTING_KEY, { message: ROUTING_KEY_MESSAGE })
+  routingKey?: string;
+
   @ApiPropertyOptional({ description: 'a new HMAC key (16-256 characters)', writeOnly: true })
   @IsOptional()
   @IsString()
@@ -109,6 +151,28 @@ export class UpdateWebhookRequestDto {
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional({
+    example: true,
+    description:
+      'with `enabled: true` on a disabled subscription: also deliver what it missed while disabled ' +
+      '(Start and End records since it was disabled that match it, newest first, at most 100)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  replayMissed?: boolean;
+}
+
+export class RotateSecretRequestDto {
+  @ApiPropertyOptional({
+    description: 'the new HMAC key (16-256 characters); generated when absent',
+    example: 'a-new-long-random-shared-secret',
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(16, 256)
+  secret?: string;
 }
 
 export class ListDeliveriesQueryDto {

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  DESTINATION_TYPES,
   WEBHOOK_EVENT_TYPES,
   type DeliveryAttempt,
+  type DestinationType,
   type WebhookEventType,
   type WebhookSubscription,
 } from '../webhook-subscription.js';
@@ -11,6 +13,9 @@ import { WebhookFilterDto } from './webhook-filter.dto.js';
 export class WebhookResponseDto {
   @ApiProperty({ example: '0b7c6f0e-4a53-4f0e-9d1c-2f5c8c1d9a41' })
   id!: string;
+
+  @ApiProperty({ enum: DESTINATION_TYPES, example: 'webhook' })
+  type!: DestinationType;
 
   @ApiProperty({ example: 'https://hooks.example.com/trailsight' })
   url!: string;
@@ -36,6 +41,12 @@ export class WebhookResponseDto {
   @ApiProperty({ example: 0, description: 'deliveries in a row that failed after all their attempts' })
   consecutiveFailures!: number;
 
+  @ApiPropertyOptional({
+    example: '2026-09-02T12:00:00.000Z',
+    description: 'after a secret rotation: until when the old secret signs as well (a second v1=)',
+  })
+  previousSecretValidUntil?: string;
+
   @ApiProperty({ example: '2026-09-01T12:00:00.000Z' })
   createdAt!: string;
 
@@ -55,6 +66,34 @@ export class CreatedWebhookResponseDto extends WebhookResponseDto {
   static withSecret(subscription: WebhookSubscription, secret: string): CreatedWebhookResponseDto {
     return Object.assign(new CreatedWebhookResponseDto(), subscription, { secret });
   }
+}
+
+/** PATCH's answer: the subscription, and how many missed deliveries were replayed when asked. */
+export class UpdatedWebhookResponseDto extends WebhookResponseDto {
+  @ApiPropertyOptional({ example: 12, description: 'with replayMissed: deliveries queued again (at most 100)' })
+  replayed?: number;
+}
+
+export class RotatedSecretResponseDto {
+  @ApiProperty({ example: 'whsec_Zk3…', description: 'the new signing secret; store it now, it is never shown again' })
+  secret!: string;
+
+  @ApiProperty({
+    example: '2026-09-02T12:00:00.000Z',
+    description: 'until then every delivery carries two v1= signatures: the new secret first, then the old one',
+  })
+  previousSecretValidUntil!: string;
+}
+
+export class RedeliveryResponseDto {
+  @ApiProperty({ example: '8d0f5a8e-2f1c-4a8e-9a43-6d1b7f0e2c11', description: 'the new delivery (its own body id)' })
+  deliveryId!: string;
+
+  @ApiProperty({ enum: WEBHOOK_EVENT_TYPES })
+  event!: string;
+
+  @ApiProperty({ example: 'c5d3f1a2-0b1e-4f6a-9d2c-7e8f9a0b1c2d', description: 'the insight (sharedEventID)' })
+  insightId!: string;
 }
 
 export class WebhookListResponseDto {
