@@ -1,6 +1,6 @@
 export { FindingsApiModule } from './api/findings-api.module.js';
 export { FindingsModule } from './findings.module.js';
-export { newFinding, type SeriesPoint } from './findings/finding.js';
+export { newFinding, type SeriesPoint, type TriageState } from './findings/finding.js';
 export { FindingsRepository } from './findings/findings.repository.js';
 export { INSIGHT_LISTENER, type InsightListener } from './records/insight-listener.js';
 export {

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { INSIGHT_LISTENER } from '@trailsight/findings';
+import { FindingsModule, INSIGHT_LISTENER } from '@trailsight/findings';
 import { InsightNotifier } from './delivery/insight-notifier.js';
 import { WebhookDeliveryService } from './delivery/webhook-delivery.service.js';
 import { WebhooksProcessor } from './delivery/webhooks.processor.js';
@@ -12,7 +12,7 @@ import { WebhooksStoreModule } from './webhooks-store.module.js';
  */
 @Global()
 @Module({
-  imports: [WebhooksStoreModule],
+  imports: [WebhooksStoreModule, FindingsModule],
   providers: [
     InsightNotifier,
     WebhookDeliveryService,

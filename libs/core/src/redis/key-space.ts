@@ -169,6 +169,11 @@ export class KeySpace {
     return `${this.prefix}:${this.findingsTag()}:series:${id}`;
   }
 
+  /** List of one finding's triage changes, oldest first (JSON entries). */
+  findingTriageHistory(id: string): string {
+    return `${this.prefix}:${this.findingsTag()}:triage:${id}`;
+  }
+
   /** Sorted set indexing findings by start time; `dimension` 'all' has no value. */
   findingsIndex(dimension: string, value?: string): string {
     const suffix = value === undefined ? dimension : `${dimension}:${value}`;

@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { InsightRecord } from '@trailsight/domain';
+import { FindingsRepository } from '@trailsight/findings';
 import { JobName, JobProducer } from '@trailsight/queue';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import { subscriptionMatches } from '../subscriptions/webhook-subscription.js';
+import { endSilencedByTriage } from './triage-rule.js';
 import { deliveryIdFor } from './webhook-envelope.js';
 import type { WebhookDeliveryData } from './webhook-delivery.service.js';
 
@@ -19,9 +21,14 @@ export class InsightNotifier {
   constructor(
     private readonly subscriptions: SubscriptionsRepository,
     private readonly jobs: JobProducer,
+    private readonly findings: FindingsRepository,
   ) {}
 
   async notify(event: 'insight.start' | 'insight.end', record: InsightRecord): Promise<void> {
+    if (event === 'insight.end' && endSilencedByTriage(await this.findings.triageOf(record.sharedEventID))) {
+      this.logger.debug(`insight.end ${record.sharedEventID}: not delivered, the finding was triaged`);
+      return;
+    }
     const matching = (await this.subscriptions.list()).filter((s) => subscriptionMatches(s, event, record));
     if (matching.length === 0) return;
     const deliveries: WebhookDeliveryData[] = matching.map((subscription) => ({
