@@ -7,7 +7,13 @@ import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { bullPrefix, CoreModule, loadConfig } from '@trailsight/core';
-import { buildEndRecord, buildStartRecord, type InsightInput } from '@trailsight/findings';
+import {
+  buildEndRecord,
+  buildStartRecord,
+  FindingsRepository,
+  newFinding,
+  type InsightInput,
+} from '@trailsight/findings';
 import { type InsightRecord } from '@trailsight/domain';
 import { QueueModule, QueueName } from '@trailsight/queue';
 import { Queue } from 'bullmq';
@@ -165,6 +171,28 @@ describe('webhook delivery', () => {
       ['insight.end', 'delivered', 200],
       ['insight.start', 'delivered', 200],
     ]);
+  }, 30_000);
+
+  it('does not deliver the End of a finding acknowledged or resolved before its insight ended', async () => {
+    const r = await receiver();
+    await subscribe(r);
+    const findings = app.get(FindingsRepository);
+    const acknowledged = insight({ eventName: 'AckedApi' });
+    const resolved = insight({ eventName: 'ResolvedApi' });
+    const untouched = insight({ eventName: 'UntouchedApi' });
+    for (const { start } of [acknowledged, resolved, untouched]) {
+      const input = { ...base, eventName: start.insightDetails.eventName };
+      await findings.open(newFinding(input, start, { direction: 'spike', peakScore: 9 }));
+      await notifier.notify('insight.start', start);
+    }
+    await findings.triage(acknowledged.start.sharedEventID, { to: 'acknowledged', keyId: 'k1' });
+    await findings.triage(resolved.start.sharedEventID, { to: 'resolved', keyId: 'k1' });
+    for (const { end } of [acknowledged, resolved, untouched]) await notifier.notify('insight.end', end);
+    // The untouched End is the barrier: it is enqueued after the other two were (or were not).
+    await r.waitFor('the untouched End', (requests) => requests.some((q) => q.event === 'insight.end'));
+    const ends = r.requests.filter((q) => q.event === 'insight.end').map((q) => q.body.detail.sharedEventID);
+    expect(ends).toEqual([untouched.end.sharedEventID]);
+    expect(r.requests.filter((q) => q.event === 'insight.start')).toHaveLength(3);
   }, 30_000);
 
   it('holds an End back until its Start is delivered, across Start retries', async () => {

@@ -351,9 +351,7 @@ describe('FindingsRepository (real Redis)', () => {
     expect(await repo.triageOf(finding.id)).toBe(final);
     // The finding sits in exactly one triage index: its own.
     for (const state of ['new', 'acknowledged', 'resolved'] as const) {
-      expect((await repo.list({ triage: state })).items.map((f) => f.id)).toEqual(
-        state === final ? [finding.id] : [],
-      );
+      expect((await repo.list({ triage: state })).items.map((f) => f.id)).toEqual(state === final ? [finding.id] : []);
     }
   });
 

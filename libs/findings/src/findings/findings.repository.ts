@@ -235,7 +235,12 @@ export class FindingsRepository {
     const startTime = await this.redis.hget(this.keys.finding(id), 'startTime');
     if (startTime === null) return undefined;
     const at = new Date(nowMs).toISOString();
-    const rest = { to: change.to, ...(change.note === undefined ? {} : { note: change.note }), keyId: change.keyId, at };
+    const rest = {
+      to: change.to,
+      ...(change.note === undefined ? {} : { note: change.note }),
+      keyId: change.keyId,
+      at,
+    };
     const keys = [
       this.keys.finding(id),
       this.keys.findingTriageHistory(id),
