@@ -242,6 +242,59 @@ describe('GET /v1/findings', () => {
   });
 });
 
+describe('PATCH /v1/findings/{id} (triage)', () => {
+  async function patch(path: string, body: unknown, key: string = ADMIN_KEY) {
+    const response = await fetch(`${url}${path}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('acknowledges a finding with a note, keeps the change with the caller key id, and filters on it', async () => {
+    const target = seeded[7];
+    const keys = ((await get('/v1/keys', ADMIN_KEY)).body as { items: { id: string; scope: string }[] }).items;
+    const adminKeyId = keys.find((k) => k.scope === 'admin')!.id;
+
+    expect((await patch(`/v1/findings/${target.id}`, { triage: 'acknowledged' }, READ_KEY)).status).toBe(403);
+    const bad = await patch(`/v1/findings/${target.id}`, { triage: 'done' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.message)).toMatch(/triage must be one of new, acknowledged, resolved/);
+    const long = await patch(`/v1/findings/${target.id}`, { triage: 'acknowledged', note: 'x'.repeat(1_001) });
+    expect([long.status, JSON.stringify(long.body.message)]).toEqual([
+      400,
+      expect.stringMatching(/note must be at most/),
+    ]);
+    expect((await patch('/v1/findings/no-such-finding', { triage: 'acknowledged' })).status).toBe(404);
+    // Refused requests changed nothing.
+    expect((await get(`/v1/findings/${target.id}`)).body).toMatchObject({ triage: 'new', history: [] });
+
+    const before = Date.now();
+    const done = await patch(`/v1/findings/${target.id}`, { triage: 'acknowledged', note: 'release 4.2 rollout' });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({
+      id: target.id,
+      triage: 'acknowledged',
+      state: target.closed ? 'closed' : 'open',
+    });
+
+    const one = (await get(`/v1/findings/${target.id}`)).body as { triage: string; history: { at: string }[] };
+    expect(one).toMatchObject({
+      triage: 'acknowledged',
+      history: [{ from: 'new', to: 'acknowledged', note: 'release 4.2 rollout', keyId: adminKeyId }],
+    });
+    expect(Date.parse(one.history[0].at)).toBeGreaterThanOrEqual(before - 1_000);
+
+    const acknowledged = (await get('/v1/findings?triage=acknowledged')).body as Page;
+    expect(acknowledged.items.map((i) => i.id)).toEqual([target.id]);
+    const fresh = (await get('/v1/findings?triage=new&limit=500')).body as Page;
+    expect(fresh.items.some((i) => i.id === target.id)).toBe(false);
+    expect(fresh.items).toHaveLength(500);
+    expect((await get('/v1/findings?triage=maybe')).status).toBe(400);
+  });
+});
+
 describe('GET /v1/apis', () => {
   it('lists tracked series with their current rate and baseline', async () => {
     const counters = new CounterRepository(client, new KeySpace(PREFIX), {
@@ -694,6 +747,7 @@ describe('operations', () => {
         'region',
         'since',
         'state',
+        'triage',
         'until',
       ].sort(),
     );
