@@ -190,6 +190,26 @@ export class KeySpace {
     return `${this.prefix}:${this.findingsTag()}:open`;
   }
 
+  /** Runtime tuning overrides, their version and their audit trail share one hash tag. */
+  tuningTag(): string {
+    return '{tuning}';
+  }
+
+  /** Hash of tuning override id -> JSON entry (scope, settings, note, last change). */
+  tuningEntries(): string {
+    return `${this.prefix}:${this.tuningTag()}:entries`;
+  }
+
+  /** Counter bumped by every tuning change: the evaluator reloads the entries when it moves. */
+  tuningVersion(): string {
+    return `${this.prefix}:${this.tuningTag()}:version`;
+  }
+
+  /** Capped list of tuning changes, newest first (JSON: who, when, before, after). */
+  tuningHistory(): string {
+    return `${this.prefix}:${this.tuningTag()}:history`;
+  }
+
   /**
    * Hash of API key sha256 (hex) -> JSON `{ id, scope, createdAt }`: keys created at runtime,
    * never the keys themselves.
