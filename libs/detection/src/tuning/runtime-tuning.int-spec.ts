@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type AppConfig } from '@trailsight/core';
 import { MINUTE_MS, type SlimEvent } from '@trailsight/domain';
@@ -54,7 +55,7 @@ describe('runtime tuning (real Redis)', () => {
     expect(await tuning.write('create', entry({ sensitivity: 3 }, 'k0'))).toBe(true);
     expect(await tuning.write('create', entry({ sensitivity: 4 }, 'kx'))).toBe(false);
     // Separate repositories on one connection each: the updates race inside Redis.
-    const clients = [1, 2, 3, 4, 5].map(() => service.client.duplicate());
+    const clients = [1, 2, 3, 4, 5].map(() => new Redis(redis.url));
     try {
       await Promise.all(
         clients.map((client, i) =>
