@@ -295,6 +295,70 @@ describe('PATCH /v1/findings/{id} (triage)', () => {
   });
 });
 
+describe('/v1/tuning', () => {
+  async function send(method: string, path: string, body?: unknown, key: string = ADMIN_KEY) {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
+  }
+
+  it('creates, lists, changes and removes an override, audited with key id, refusing bad values by name', async () => {
+    const scope = { eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances', accountId: '111111111111' };
+    const bad = await send('POST', '/v1/tuning', {
+      scope: { ...scope, region: 'Mars' },
+      settings: { sensitivity: 11, foo: 1 },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toEqual([
+      expect.stringMatching(/^scope.region must look like an AWS region/),
+      'settings.sensitivity must be a number from 1 to 10, got 11',
+      expect.stringMatching(/^settings: unknown setting "foo"/),
+    ]);
+    expect((await send('POST', '/v1/tuning', { scope, settings: {} })).status).toBe(400);
+    expect((await send('POST', '/v1/tuning', { scope, settings: { sensitivity: 3 } }, READ_KEY)).status).toBe(403);
+    expect((await send('GET', '/v1/tuning', undefined, READ_KEY)).body).toEqual({ items: [], boot: [] });
+
+    const created = await send('POST', '/v1/tuning', { scope, settings: { sensitivity: 3 }, note: 'batch fleet' });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect(created.body).toMatchObject({
+      scope: { accountId: '111111111111', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances' },
+      settings: { sensitivity: 3 },
+    });
+    expect((await send('POST', '/v1/tuning', { scope, settings: { minVolume: 1 } })).status).toBe(409);
+    expect((await send('PUT', `/v1/tuning/${id}`, { settings: { drops: 'no' } })).body.message).toEqual([
+      'settings.drops must be true or false, got "no"',
+    ]);
+    expect((await send('PUT', `/v1/tuning/${id}`, { settings: { sensitivity: 2, drops: false } })).status).toBe(200);
+    expect((await send('GET', `/v1/tuning/${id}`, undefined, READ_KEY)).body).toMatchObject({
+      settings: { sensitivity: 2, drops: false },
+    });
+    expect((await send('DELETE', `/v1/tuning/${id}`)).status).toBe(204);
+    expect((await send('DELETE', `/v1/tuning/${id}`)).status).toBe(404);
+
+    const keys = ((await get('/v1/keys', ADMIN_KEY)).body as { items: { id: string; scope: string }[] }).items;
+    const adminKeyId = keys.find((k) => k.scope === 'admin')!.id;
+    const history = (await send('GET', '/v1/tuning/history', undefined, READ_KEY)).body.items as {
+      action: string;
+      keyId: string;
+      before: { settings: unknown } | null;
+      after: { settings: unknown } | null;
+    }[];
+    expect(history.map((h) => [h.action, h.keyId, h.before?.settings ?? null, h.after?.settings ?? null])).toEqual([
+      ['delete', adminKeyId, { sensitivity: 2, drops: false }, null],
+      ['update', adminKeyId, { sensitivity: 3 }, { sensitivity: 2, drops: false }],
+      ['create', adminKeyId, null, { sensitivity: 3 }],
+    ]);
+  });
+});
+
 describe('GET /v1/apis', () => {
   it('lists tracked series with their current rate and baseline', async () => {
     const counters = new CounterRepository(client, new KeySpace(PREFIX), {
@@ -730,6 +794,8 @@ describe('operations', () => {
       '/health/ready',
       '/metrics',
       '/v1/keys',
+      '/v1/tuning',
+      '/v1/tuning/history',
     ]) {
       expect(doc.paths[path]?.get).toBeDefined();
     }
