@@ -28,7 +28,7 @@ export type TunedSeries = Readonly<{ accountId?: string; region?: string; eventS
  * outweighs the region, which outweighs the account, whatever else is set. So an override of
  * `ec2:RunInstances` anywhere beats one of `ec2:*` in one account.
  */
-export function scopeSpecificity(scope: TuningScope): number {
+function scopeSpecificity(scope: TuningScope): number {
   return (
     (scope.eventName === undefined ? 0 : 8) +
     (scope.eventSource === undefined ? 0 : 4) +

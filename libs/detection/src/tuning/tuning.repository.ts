@@ -33,7 +33,7 @@ export interface TuningChange {
 }
 
 /** Changes kept in the audit trail; older ones are dropped. */
-export const TUNING_HISTORY_MAX = 1_000;
+const TUNING_HISTORY_MAX = 1_000;
 
 const SCOPE_ORDER = ['accountId', 'region', 'eventSource', 'eventName'] as const;
 

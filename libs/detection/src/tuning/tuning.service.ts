@@ -1,12 +1,6 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
-import {
-  TUNING_SETTING_NAMES,
-  tuningScopeProblems,
-  tuningSettingsProblems,
-  type TuningScope,
-  type TuningSettings,
-} from '@trailsight/domain';
+import { TUNING_SETTING_NAMES, tuningScopeProblems, tuningSettingsProblems } from '@trailsight/domain';
 import { overrideLayers } from '../core/detector-tuning.js';
 import type { CreateTuningRequestDto, TuningListDto, UpdateTuningRequestDto } from './dto/tuning.dto.js';
 import {
@@ -39,11 +33,11 @@ export class TuningService {
   async create(body: CreateTuningRequestDto, keyId: string, nowMs = Date.now()): Promise<TuningEntry> {
     const problems = [...tuningScopeProblems(body.scope), ...settingsProblems(body.settings)];
     if (problems.length > 0) throw new BadRequestException(problems);
-    const scope = canonicalScope(body.scope as TuningScope);
+    const scope = canonicalScope(body.scope);
     const entry: TuningEntry = {
       id: tuningIdOf(scope),
       scope,
-      settings: body.settings as TuningSettings,
+      settings: body.settings,
       ...(body.note === undefined ? {} : { note: body.note }),
       updatedAt: new Date(nowMs).toISOString(),
       updatedBy: keyId,
@@ -61,7 +55,7 @@ export class TuningService {
     const entry: TuningEntry = {
       id,
       scope,
-      settings: body.settings as TuningSettings,
+      settings: body.settings,
       ...(body.note === undefined ? {} : { note: body.note }),
       updatedAt: new Date(nowMs).toISOString(),
       updatedBy: keyId,

@@ -4,7 +4,7 @@ import { IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-valida
 // scope and settings are checked by the domain's tuningScopeProblems / tuningSettingsProblems
 // (the one check DETECTOR_OVERRIDES also goes through), so they are only required to be objects here.
 
-export const TUNING_NOTE_MAX_LENGTH = 1_000;
+const TUNING_NOTE_MAX_LENGTH = 1_000;
 
 export class TuningScopeDto {
   @ApiPropertyOptional({ description: '12-digit AWS account id', example: '123456789012' })
