@@ -242,6 +242,123 @@ describe('GET /v1/findings', () => {
   });
 });
 
+describe('PATCH /v1/findings/{id} (triage)', () => {
+  async function patch(path: string, body: unknown, key: string = ADMIN_KEY) {
+    const response = await fetch(`${url}${path}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('acknowledges a finding with a note, keeps the change with the caller key id, and filters on it', async () => {
+    const target = seeded[7];
+    const keys = ((await get('/v1/keys', ADMIN_KEY)).body as { items: { id: string; scope: string }[] }).items;
+    const adminKeyId = keys.find((k) => k.scope === 'admin')!.id;
+
+    expect((await patch(`/v1/findings/${target.id}`, { triage: 'acknowledged' }, READ_KEY)).status).toBe(403);
+    const bad = await patch(`/v1/findings/${target.id}`, { triage: 'done' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.message)).toMatch(/triage must be one of new, acknowledged, resolved/);
+    const long = await patch(`/v1/findings/${target.id}`, { triage: 'acknowledged', note: 'x'.repeat(1_001) });
+    expect([long.status, JSON.stringify(long.body.message)]).toEqual([
+      400,
+      expect.stringMatching(/note must be at most/),
+    ]);
+    expect((await patch('/v1/findings/no-such-finding', { triage: 'acknowledged' })).status).toBe(404);
+    // Refused requests changed nothing.
+    expect((await get(`/v1/findings/${target.id}`)).body).toMatchObject({ triage: 'new', history: [] });
+
+    const before = Date.now();
+    const done = await patch(`/v1/findings/${target.id}`, { triage: 'acknowledged', note: 'release 4.2 rollout' });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({
+      id: target.id,
+      triage: 'acknowledged',
+      state: target.closed ? 'closed' : 'open',
+    });
+
+    const one = (await get(`/v1/findings/${target.id}`)).body as { triage: string; history: { at: string }[] };
+    expect(one).toMatchObject({
+      triage: 'acknowledged',
+      history: [{ from: 'new', to: 'acknowledged', note: 'release 4.2 rollout', keyId: adminKeyId }],
+    });
+    expect(Date.parse(one.history[0].at)).toBeGreaterThanOrEqual(before - 1_000);
+
+    const acknowledged = (await get('/v1/findings?triage=acknowledged')).body as Page;
+    expect(acknowledged.items.map((i) => i.id)).toEqual([target.id]);
+    const fresh = (await get('/v1/findings?triage=new&limit=500')).body as Page;
+    expect(fresh.items.some((i) => i.id === target.id)).toBe(false);
+    expect(fresh.items).toHaveLength(500);
+    expect((await get('/v1/findings?triage=maybe')).status).toBe(400);
+  });
+});
+
+describe('/v1/tuning', () => {
+  async function send(method: string, path: string, body?: unknown, key: string = ADMIN_KEY) {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
+  }
+
+  it('creates, lists, changes and removes an override, audited with key id, refusing bad values by name', async () => {
+    const scope = { eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances', accountId: '111111111111' };
+    const bad = await send('POST', '/v1/tuning', {
+      scope: { ...scope, region: 'Mars' },
+      settings: { sensitivity: 11, foo: 1 },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toEqual([
+      expect.stringMatching(/^scope.region must look like an AWS region/),
+      'settings.sensitivity must be a number from 1 to 10, got 11',
+      expect.stringMatching(/^settings: unknown setting "foo"/),
+    ]);
+    expect((await send('POST', '/v1/tuning', { scope, settings: {} })).status).toBe(400);
+    expect((await send('POST', '/v1/tuning', { scope, settings: { sensitivity: 3 } }, READ_KEY)).status).toBe(403);
+    expect((await send('GET', '/v1/tuning', undefined, READ_KEY)).body).toEqual({ items: [], boot: [] });
+
+    const created = await send('POST', '/v1/tuning', { scope, settings: { sensitivity: 3 }, note: 'batch fleet' });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect(created.body).toMatchObject({
+      scope: { accountId: '111111111111', eventSource: 'ec2.amazonaws.com', eventName: 'RunInstances' },
+      settings: { sensitivity: 3 },
+    });
+    expect((await send('POST', '/v1/tuning', { scope, settings: { minVolume: 1 } })).status).toBe(409);
+    expect((await send('PUT', `/v1/tuning/${id}`, { settings: { drops: 'no' } })).body.message).toEqual([
+      'settings.drops must be true or false, got "no"',
+    ]);
+    expect((await send('PUT', `/v1/tuning/${id}`, { settings: { sensitivity: 2, drops: false } })).status).toBe(200);
+    expect((await send('GET', `/v1/tuning/${id}`, undefined, READ_KEY)).body).toMatchObject({
+      settings: { sensitivity: 2, drops: false },
+    });
+    expect((await send('DELETE', `/v1/tuning/${id}`)).status).toBe(204);
+    expect((await send('DELETE', `/v1/tuning/${id}`)).status).toBe(404);
+
+    const keys = ((await get('/v1/keys', ADMIN_KEY)).body as { items: { id: string; scope: string }[] }).items;
+    const adminKeyId = keys.find((k) => k.scope === 'admin')!.id;
+    const history = (await send('GET', '/v1/tuning/history', undefined, READ_KEY)).body.items as {
+      action: string;
+      keyId: string;
+      before: { settings: unknown } | null;
+      after: { settings: unknown } | null;
+    }[];
+    expect(history.map((h) => [h.action, h.keyId, h.before?.settings ?? null, h.after?.settings ?? null])).toEqual([
+      ['delete', adminKeyId, { sensitivity: 2, drops: false }, null],
+      ['update', adminKeyId, { sensitivity: 3 }, { sensitivity: 2, drops: false }],
+      ['create', adminKeyId, null, { sensitivity: 3 }],
+    ]);
+  });
+});
+
 describe('GET /v1/apis', () => {
   it('lists tracked series with their current rate and baseline', async () => {
     const counters = new CounterRepository(client, new KeySpace(PREFIX), {
@@ -681,6 +798,8 @@ describe('operations', () => {
       '/v1/suppressions/{id}',
       '/v1/maintenance-windows',
       '/v1/maintenance-windows/{id}',
+      '/v1/tuning',
+      '/v1/tuning/history',
     ]) {
       expect(doc.paths[path]?.get).toBeDefined();
     }
@@ -700,6 +819,7 @@ describe('operations', () => {
         'since',
         'state',
         'suppressed',
+        'triage',
         'until',
       ].sort(),
     );

@@ -1,7 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { FilesSourceModule, PollerModule } from '@trailsight/cloudtrail';
 import { ApiKeysModule, AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
-import { DetectionModule, EvaluationStatusModule, FailedBatchesModule, TrackedApisModule } from '@trailsight/detection';
+import {
+  DetectionModule,
+  EvaluationStatusModule,
+  FailedBatchesModule,
+  TrackedApisModule,
+  TuningModule,
+} from '@trailsight/detection';
 import { FindingsApiModule, FindingsRetentionModule } from '@trailsight/findings';
 import { QueueModule, QueueOpsModule } from '@trailsight/queue';
 import { WebhooksModule } from '@trailsight/webhooks';
@@ -25,6 +31,7 @@ export class TrailsightModule {
         MetricsModule,
         FindingsApiModule,
         TrackedApisModule,
+        TuningModule,
         EvaluationStatusModule,
         FailedBatchesModule,
         WebhooksModule,

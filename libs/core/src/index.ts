@@ -1,7 +1,7 @@
 export { ApiKeyStore, type ApiKeyInfo } from './auth/api-key.store.js';
 export { ApiKeysModule } from './auth/api-keys.module.js';
 export { AuthModule } from './auth/auth.module.js';
-export { CallerKeyId } from './auth/caller.decorator.js';
+export { CallerKeyId } from './auth/caller-key-id.decorator.js';
 export { RequireScope } from './auth/require-scope.decorator.js';
 export { configOrExit, exitOnBootFailure, mountSwagger, serveApp } from './bootstrap/app.bootstrap.js';
 export { useJsonBodies } from './bootstrap/json-body.js';

@@ -19,6 +19,7 @@ import { EvaluationRepository } from './evaluation/evaluation.repository.js';
 import { EvaluatorProcessor } from './evaluation/evaluator.processor.js';
 import { EvaluatorService } from './evaluation/evaluator.service.js';
 import { InsightRecorder } from './evaluation/insight-recorder.js';
+import { TuningRepository } from './tuning/tuning.repository.js';
 
 /**
  * The detector's consumers (needs QueueModule): the events queue into per-minute counters, and the
@@ -38,6 +39,7 @@ import { InsightRecorder } from './evaluation/insight-recorder.js';
     redisRepository(CheckpointRepository),
     redisRepository(EvaluationRepository, (config) => config.counterRetentionMinutes),
     redisRepository(TrailFilesRepository),
+    redisRepository(TuningRepository),
     {
       provide: TrailFileReader,
       inject: [APP_CONFIG],

@@ -18,3 +18,4 @@ export { FailedBatchesModule } from './failed-batches/failed-batches.module.js';
 export { CountingBuffer } from './ingest/counting.buffer.js';
 export { EventCountingService } from './ingest/event-counting.service.js';
 export { OfflineDetector } from './offline/offline-detector.js';
+export { TuningModule } from './tuning/tuning.module.js';

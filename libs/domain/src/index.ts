@@ -28,6 +28,13 @@ export {
 } from './series-key.js';
 export { EventsSink, TrailFilesSink } from './sinks.js';
 export type { SlimEvent } from './slim-event.js';
+export {
+  TUNING_SETTING_NAMES,
+  type TuningScope,
+  type TuningSettings,
+  tuningScopeProblems,
+  tuningSettingsProblems,
+} from './tuning-settings.js';
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, minuteOf } from './time.js';
 export {
   CLOUDTRAIL_FILE_ID_PREFIX,

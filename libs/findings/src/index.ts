@@ -1,6 +1,6 @@
 export { FindingsApiModule } from './api/findings-api.module.js';
 export { FindingsModule } from './findings.module.js';
-export { newFinding, type SeriesPoint } from './findings/finding.js';
+export { newFinding, type SeriesPoint, type TriageState } from './findings/finding.js';
 export { FindingsRepository } from './findings/findings.repository.js';
 export { SuppressionEvaluator } from './suppressions/suppression.evaluator.js';
 export { SuppressionsRepository } from './suppressions/suppressions.repository.js';

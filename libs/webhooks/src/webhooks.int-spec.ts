@@ -200,6 +200,28 @@ describe('webhook delivery', () => {
     expect(log.map((a) => a.deliveryId).sort()).toEqual(
       [deliveryIdFor(id, loud.start.eventID), deliveryIdFor(id, loud.end.eventID)].sort(),
     );
+  });
+
+  it('does not deliver the End of a finding acknowledged or resolved before its insight ended', async () => {
+    const r = await receiver();
+    await subscribe(r);
+    const findings = app.get(FindingsRepository);
+    const acknowledged = insight({ eventName: 'AckedApi' });
+    const resolved = insight({ eventName: 'ResolvedApi' });
+    const untouched = insight({ eventName: 'UntouchedApi' });
+    for (const { start } of [acknowledged, resolved, untouched]) {
+      const input = { ...base, eventName: start.insightDetails.eventName };
+      await findings.open(newFinding(input, start, { direction: 'spike', peakScore: 9 }));
+      await notifier.notify('insight.start', start);
+    }
+    await findings.triage(acknowledged.start.sharedEventID, { to: 'acknowledged', keyId: 'k1' });
+    await findings.triage(resolved.start.sharedEventID, { to: 'resolved', keyId: 'k1' });
+    for (const { end } of [acknowledged, resolved, untouched]) await notifier.notify('insight.end', end);
+    // The untouched End is the barrier: it is enqueued after the other two were (or were not).
+    await r.waitFor('the untouched End', (requests) => requests.some((q) => q.event === 'insight.end'));
+    const ends = r.requests.filter((q) => q.event === 'insight.end').map((q) => q.body.detail.sharedEventID);
+    expect(ends).toEqual([untouched.end.sharedEventID]);
+    expect(r.requests.filter((q) => q.event === 'insight.start')).toHaveLength(3);
   }, 30_000);
 
   it('holds an End back until its Start is delivered, across Start retries', async () => {

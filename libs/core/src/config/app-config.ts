@@ -1,4 +1,4 @@
-import type { InsightsEventCategory } from '@trailsight/domain';
+import type { InsightsEventCategory, TuningSettings } from '@trailsight/domain';
 
 /**
  * The whole configuration, read from the environment once at boot (see config.loader.ts).
@@ -159,7 +159,7 @@ export interface AppConfig {
   /** Whether drops (a busy API going quiet) are insights. */
   detectorDrops: boolean;
   /** Per-API tuning: `{"ec2.amazonaws.com:RunInstances": {"sensitivity": 3}, "s3.amazonaws.com:*": {...}}`. */
-  detectorOverrides: Record<string, Record<string, number | boolean>>;
+  detectorOverrides: Record<string, TuningSettings>;
   /** How long after a minute ends (at the source's checkpoint) it is evaluated: room for late events. */
   evaluationLatenessSeconds: number;
   /** How often the evaluator looks for newly closed minutes. */

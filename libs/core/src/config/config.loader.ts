@@ -1,5 +1,5 @@
-import type { InsightsEventCategory } from '@trailsight/domain';
 import { accessSync, constants, statSync } from 'node:fs';
+import { type InsightsEventCategory, tuningSettingsProblems, type TuningSettings } from '@trailsight/domain';
 import { redactUrl } from '../logging/redact.js';
 import { parseSecretsKey } from '../secrets/secrets-cipher.js';
 import {
@@ -169,15 +169,8 @@ function parseEventCategories(entries: string[], problems: string[]): InsightsEv
   return unique.has('Data') ? ['Management', 'Data'] : ['Management'];
 }
 
-const TUNING_KEYS: Record<string, 'number' | 'boolean'> = {
-  sensitivity: 'number',
-  minVolume: 'number',
-  endAfterNormalMinutes: 'number',
-  drops: 'boolean',
-};
-
-/** DETECTOR_OVERRIDES: a JSON object of `eventSource:eventName` (or `eventSource:*`) to tuning. */
-function parseOverrides(raw: string | undefined, problems: string[]): Record<string, Record<string, number | boolean>> {
+/** DETECTOR_OVERRIDES: a JSON object of `eventSource:eventName` (or `eventSource:*`) to tuning settings. */
+function parseOverrides(raw: string | undefined, problems: string[]): Record<string, TuningSettings> {
   if (raw === undefined || raw.trim() === '') return {};
   const fail = (why: string) => {
     problems.push(`DETECTOR_OVERRIDES ${why}`);
@@ -190,17 +183,14 @@ function parseOverrides(raw: string | undefined, problems: string[]): Record<str
     return fail('is not valid JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail('must be a JSON object');
-  const overrides: Record<string, Record<string, number | boolean>> = {};
+  const overrides: Record<string, TuningSettings> = {};
   for (const [api, tuning] of Object.entries(parsed as Record<string, unknown>)) {
     if (!/^[a-z0-9.-]+:(\*|[A-Za-z0-9_]+)$/.test(api))
       return fail(`key "${api}" must be eventSource:eventName or eventSource:*`);
-    if (typeof tuning !== 'object' || tuning === null) return fail(`"${api}" must map to an object`);
-    for (const [key, value] of Object.entries(tuning as Record<string, unknown>)) {
-      if (TUNING_KEYS[key] === undefined)
-        return fail(`"${api}": unknown setting "${key}" (${Object.keys(TUNING_KEYS).join(', ')})`);
-      if (typeof value !== TUNING_KEYS[key]) return fail(`"${api}".${key} must be a ${TUNING_KEYS[key]}`);
-    }
-    overrides[api] = tuning as Record<string, number | boolean>;
+    // The same check as /v1/tuning's, so what boots is what the API would accept.
+    const wrong = tuningSettingsProblems(tuning, `"${api}"`);
+    if (wrong.length > 0) return fail(wrong.join('; '));
+    overrides[api] = tuning as TuningSettings;
   }
   return overrides;
 }

@@ -174,6 +174,11 @@ export class KeySpace {
     return `${this.prefix}:${this.findingsTag()}:series:${id}`;
   }
 
+  /** List of one finding's triage changes, oldest first (JSON entries). */
+  findingTriageHistory(id: string): string {
+    return `${this.prefix}:${this.findingsTag()}:triage:${id}`;
+  }
+
   /** Sorted set indexing findings by start time; `dimension` 'all' has no value. */
   findingsIndex(dimension: string, value?: string): string {
     const suffix = value === undefined ? dimension : `${dimension}:${value}`;
@@ -188,6 +193,26 @@ export class KeySpace {
   /** Hash of series key -> id of that series' open finding. */
   openFindings(): string {
     return `${this.prefix}:${this.findingsTag()}:open`;
+  }
+
+  /** Runtime tuning overrides, their version and their audit trail share one hash tag. */
+  tuningTag(): string {
+    return '{tuning}';
+  }
+
+  /** Hash of tuning override id -> JSON entry (scope, settings, note, last change). */
+  tuningEntries(): string {
+    return `${this.prefix}:${this.tuningTag()}:entries`;
+  }
+
+  /** Counter bumped by every tuning change: the evaluator reloads the entries when it moves. */
+  tuningVersion(): string {
+    return `${this.prefix}:${this.tuningTag()}:version`;
+  }
+
+  /** Capped list of tuning changes, newest first (JSON: who, when, before, after). */
+  tuningHistory(): string {
+    return `${this.prefix}:${this.tuningTag()}:history`;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { tuningSettingsProblems, type TuningScope, type TuningSettings } from '@trailsight/domain';
 import type { DetectorTuning } from './series-verdict.js';
 
 /** Defaults: a middle sensitivity, 3 calls as the smallest incident, 5 quiet minutes to close. */
@@ -9,7 +10,77 @@ export const DEFAULT_TUNING: Readonly<DetectorTuning> = Object.freeze({
 });
 
 /** Per-API overrides, keyed `eventSource:eventName` (one API) or `eventSource:*` (a whole service). */
-export type TuningOverrides = Readonly<Record<string, Partial<DetectorTuning>>>;
+export type TuningOverrides = Readonly<Record<string, TuningSettings>>;
+
+/** One layer of overrides: its settings apply to the series its scope covers. */
+export interface TuningLayer {
+  scope: TuningScope;
+  settings: TuningSettings;
+  /** `env` (DETECTOR_OVERRIDES) lies beneath `api` (/v1/tuning) at the same scope. */
+  origin: 'env' | 'api';
+}
+
+/** The series a tuning is resolved for. */
+export type TunedSeries = Readonly<{ accountId?: string; region?: string; eventSource: string; eventName: string }>;
+
+/**
+ * How specific a scope is: the API (eventName) outweighs the service (eventSource), which
+ * outweighs the region, which outweighs the account, whatever else is set. So an override of
+ * `ec2:RunInstances` anywhere beats one of `ec2:*` in one account.
+ */
+function scopeSpecificity(scope: TuningScope): number {
+  return (
+    (scope.eventName === undefined ? 0 : 8) +
+    (scope.eventSource === undefined ? 0 : 4) +
+    (scope.region === undefined ? 0 : 2) +
+    (scope.accountId === undefined ? 0 : 1)
+  );
+}
+
+/** Layers ordered least specific first (env before api at equal scope): the order resolveLayers applies them. */
+export function orderLayers(layers: readonly TuningLayer[]): TuningLayer[] {
+  return [...layers].sort(
+    (a, b) =>
+      scopeSpecificity(a.scope) - scopeSpecificity(b.scope) || Number(a.origin === 'api') - Number(b.origin === 'api'),
+  );
+}
+
+/** DETECTOR_OVERRIDES as layers: `src:*` scopes the service, `src:name` the API. */
+export function overrideLayers(overrides: TuningOverrides | undefined): TuningLayer[] {
+  return Object.entries(overrides ?? {}).map(([key, settings]) => {
+    const colon = key.lastIndexOf(':');
+    const eventSource = key.slice(0, colon);
+    const eventName = key.slice(colon + 1);
+    return { scope: eventName === '*' ? { eventSource } : { eventSource, eventName }, settings, origin: 'env' };
+  });
+}
+
+function covers(scope: TuningScope, series: TunedSeries): boolean {
+  return (
+    (scope.accountId === undefined || scope.accountId === series.accountId) &&
+    (scope.region === undefined || scope.region === series.region) &&
+    (scope.eventSource === undefined || scope.eventSource === series.eventSource) &&
+    (scope.eventName === undefined || scope.eventName === series.eventName)
+  );
+}
+
+/**
+ * The tuning of one series: `base`, then every layer covering it from the least specific to the
+ * most (see scopeSpecificity), setting by setting, so the most specific layer that sets a
+ * setting wins it. `ordered` must come from orderLayers. Throws RangeError on an unusable result.
+ */
+export function resolveLayers(
+  base: DetectorTuning,
+  ordered: readonly TuningLayer[],
+  series: TunedSeries,
+): DetectorTuning {
+  const merged: DetectorTuning = { ...base };
+  for (const layer of ordered) {
+    if (covers(layer.scope, series)) Object.assign(merged, pickDefined(layer.settings));
+  }
+  validateTuning(merged);
+  return merged;
+}
 
 /**
  * The tuning of one API: base, then the service-wide override, then the API's own override.
@@ -21,25 +92,13 @@ export function resolveTuning(
   eventSource: string,
   eventName: string,
 ): DetectorTuning {
-  const merged: DetectorTuning = {
-    ...base,
-    ...pickDefined(overrides?.[`${eventSource}:*`]),
-    ...pickDefined(overrides?.[`${eventSource}:${eventName}`]),
-  };
-  validateTuning(merged);
-  return merged;
+  return resolveLayers(base, orderLayers(overrideLayers(overrides)), { eventSource, eventName });
 }
 
+/** Throws RangeError naming the first unusable setting (the same check as DETECTOR_OVERRIDES and /v1/tuning). */
 export function validateTuning(tuning: DetectorTuning): void {
-  const { sensitivity, minVolume, endAfterNormalMinutes, drops } = tuning;
-  if (!(sensitivity >= 1 && sensitivity <= 10))
-    throw new RangeError(`sensitivity must be from 1 to 10, got ${sensitivity}`);
-  if (!(minVolume >= 0 && Number.isFinite(minVolume)))
-    throw new RangeError(`minVolume must be a number >= 0, got ${minVolume}`);
-  if (!(Number.isInteger(endAfterNormalMinutes) && endAfterNormalMinutes >= 1)) {
-    throw new RangeError(`endAfterNormalMinutes must be a whole number >= 1, got ${endAfterNormalMinutes}`);
-  }
-  if (typeof drops !== 'boolean') throw new RangeError(`drops must be a boolean, got ${String(drops)}`);
+  const [problem] = tuningSettingsProblems(tuning, 'tuning');
+  if (problem !== undefined) throw new RangeError(problem);
 }
 
 /** The thresholds one sensitivity implies; every knob moves together. */
@@ -82,7 +141,7 @@ export function thresholdsFor(sensitivity: number): Thresholds {
   };
 }
 
-function pickDefined(partial: Partial<DetectorTuning> | undefined): Partial<DetectorTuning> {
+function pickDefined(partial: TuningSettings | undefined): Partial<DetectorTuning> {
   if (!partial) return {};
   const out: Partial<DetectorTuning> = {};
   if (partial.sensitivity !== undefined) out.sensitivity = partial.sensitivity;

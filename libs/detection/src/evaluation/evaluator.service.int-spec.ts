@@ -14,6 +14,7 @@ import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { FailedBatchesRepository } from '../failed-batches/failed-batches.repository.js';
+import { TuningRepository } from '../tuning/tuning.repository.js';
 import { EvaluationRepository } from './evaluation.repository.js';
 import { EvaluatorService } from './evaluator.service.js';
 import { InsightRecorder } from './insight-recorder.js';
@@ -132,6 +133,7 @@ describe('EvaluatorService (real Redis)', () => {
       events,
       new InsightRecorder(config, evaluations, counters, findings, suppressionsOf(service), listener),
       new FailedBatchesRepository(service.client, service.keys),
+      new TuningRepository(service.client, service.keys),
     );
   }, 60_000);
 
@@ -207,6 +209,7 @@ describe('EvaluatorService (real Redis)', () => {
         notify: (event, record) => Promise.resolve(void notified.push({ event, record })),
       }),
       new FailedBatchesRepository(service.client, service.keys),
+      new TuningRepository(service.client, service.keys),
     );
     const [run] = await rerun.runOnce(60_000, now);
     expect(run).toMatchObject({ minutes: 4 * 60, started: 2, ended: 2 });

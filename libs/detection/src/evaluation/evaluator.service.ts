@@ -2,13 +2,21 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
-import { accountRegionKey, MINUTE_MS, SECOND_MS, type AccountRegion } from '@trailsight/domain';
+import {
+  accountRegionKey,
+  MINUTE_MS,
+  SECOND_MS,
+  tuningScopeProblems,
+  tuningSettingsProblems,
+  type AccountRegion,
+} from '@trailsight/domain';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
 import { QueueName } from '@trailsight/queue';
-import { resolveTuning, type TuningOverrides } from '../core/detector-tuning.js';
+import { orderLayers, overrideLayers, resolveLayers, type TuningLayer } from '../core/detector-tuning.js';
 import type { DetectorTuning } from '../core/series-verdict.js';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { FailedBatchesRepository, type EvaluationHold } from '../failed-batches/failed-batches.repository.js';
+import { TuningRepository } from '../tuning/tuning.repository.js';
 import { EvaluationRepository, type EvaluationProgress } from './evaluation.repository.js';
 import { InsightRecorder } from './insight-recorder.js';
 import type { SeriesRef } from './series-ref.js';
@@ -48,7 +56,10 @@ export class EvaluatorService {
   /** The hold last logged per account-region, so a hold is logged when it starts or moves, not every run. */
   private readonly loggedHolds = new Map<string, number>();
   private readonly baseTuning: DetectorTuning;
-  private readonly overrides: TuningOverrides;
+  /** DETECTOR_OVERRIDES and the runtime overrides of `tuningVersion`, least specific first. */
+  private layers: TuningLayer[];
+  /** The runtime tuning version `layers` holds; -1 until first read. */
+  private tuningVersion = -1;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -58,13 +69,15 @@ export class EvaluatorService {
     @InjectQueue(QueueName.Events) private readonly events: Queue,
     private readonly recorder: InsightRecorder,
     private readonly failedBatches: FailedBatchesRepository,
+    private readonly tuning: TuningRepository,
   ) {
     this.baseTuning = detectorTuningOf(config);
-    this.overrides = config.detectorOverrides;
+    this.layers = orderLayers(overrideLayers(config.detectorOverrides));
   }
 
   /** One evaluation round over every account-region, within a time budget (the next round continues). */
   async runOnce(budgetMs = 40_000, now = Date.now()): Promise<SourceRun[]> {
+    await this.refreshTuning();
     const sources = await this.evaluations.sources();
     const pendingSince = await this.oldestPendingBatch();
     const holds = await this.failedBatches.holds();
@@ -167,7 +180,7 @@ export class EvaluatorService {
   private async evaluatorFor(source: AccountRegion, progress: EvaluationProgress): Promise<SourceEvaluator> {
     const cached = this.cache.get(accountRegionKey(source));
     if (cached && cached.cursor === progress.cursor) return cached.evaluator;
-    const evaluator = new SourceEvaluator(progress.historyStart, (ref) => this.tuningOf(ref));
+    const evaluator = new SourceEvaluator(progress.historyStart, (ref) => this.tuningOf(source, ref));
     evaluator.restore(await this.evaluations.loadSnapshot(source));
     if (progress.cursor > progress.snapshotMinute) {
       this.logger.log(
@@ -178,8 +191,33 @@ export class EvaluatorService {
     return evaluator;
   }
 
-  private tuningOf(ref: SeriesRef): DetectorTuning {
-    return resolveTuning(this.baseTuning, this.overrides, ref.eventSource, ref.eventName);
+  private tuningOf(source: AccountRegion, ref: SeriesRef): DetectorTuning {
+    return resolveLayers(this.baseTuning, this.layers, {
+      ...source,
+      eventSource: ref.eventSource,
+      eventName: ref.eventName,
+    });
+  }
+
+  /**
+   * Runtime overrides (/v1/tuning) take effect from the run after they change: one GET of their
+   * version per run, and a reload and retune of every series only when it moved. The version is
+   * read before the entries, so a change racing the reload is picked up by the next run.
+   */
+  private async refreshTuning(): Promise<void> {
+    const version = await this.tuning.version();
+    if (version === this.tuningVersion) return;
+    const runtime: TuningLayer[] = [];
+    for (const entry of await this.tuning.list()) {
+      // Entries are checked when written; one that is not usable (written by hand) is left out, loudly.
+      const problems = [...tuningScopeProblems(entry.scope), ...tuningSettingsProblems(entry.settings)];
+      if (problems.length > 0) this.logger.warn(`tuning override ${entry.id} ignored: ${problems.join('; ')}`);
+      else runtime.push({ scope: entry.scope, settings: entry.settings, origin: 'api' });
+    }
+    this.layers = orderLayers([...overrideLayers(this.config.detectorOverrides), ...runtime]);
+    if (this.tuningVersion !== -1) this.logger.log(`tuning changed: ${runtime.length} runtime overrides apply`);
+    this.tuningVersion = version;
+    for (const { evaluator } of this.cache.values()) evaluator.retune();
   }
 
   /** Enqueue time of the oldest batch still waiting to be counted (Infinity when none). */

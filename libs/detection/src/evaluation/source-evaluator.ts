@@ -57,6 +57,11 @@ export class SourceEvaluator {
     return decisions;
   }
 
+  /** Resolves every series' tuning again (the overrides changed); states and open insights carry on. */
+  retune(): void {
+    for (const series of this.series.values()) series.tuning = this.tuningOf(series.ref);
+  }
+
   /** Every series' state as bytes (copies: the evaluator keeps observing). */
   snapshot(): Map<string, Buffer> {
     const bytes = new Map<string, Buffer>();

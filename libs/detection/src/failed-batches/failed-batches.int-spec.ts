@@ -7,6 +7,7 @@ import { FindingsRepository, SuppressionEvaluator, SuppressionsRepository } from
 import { JobName, QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { CounterRepository, type CountResult, type EventBatch } from '../counters/counter.repository.js';
+import { TuningRepository } from '../tuning/tuning.repository.js';
 import { EvaluationRepository } from '../evaluation/evaluation.repository.js';
 import { EvaluatorService } from '../evaluation/evaluator.service.js';
 import { InsightRecorder } from '../evaluation/insight-recorder.js';
@@ -205,6 +206,7 @@ describe('event batches that fail every attempt (real Redis, real BullMQ)', () =
         },
       ),
       failed,
+      new TuningRepository(service.client, service.keys),
     );
     counters.mode = 'fail-before';
     await enqueue('batch-held', events('held', 10));

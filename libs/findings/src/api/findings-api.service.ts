@@ -4,6 +4,7 @@ import { FindingsRepository, InvalidCursorError, type FindingQuery } from '../fi
 import { summarizeSeries } from './series-summary.js';
 import { FindingDto, FindingSeriesDto, type FindingPageDto } from './dto/finding.response.dto.js';
 import type { ListFindingsQueryDto } from './dto/list-findings.query.dto.js';
+import type { TriageFindingRequestDto } from './dto/triage-finding.request.dto.js';
 import { FindingsPageCache, type CachedBody } from './findings-page.cache.js';
 
 /** Reads for the findings routes. Pages are served from FindingsPageCache while nothing changed. */
@@ -33,7 +34,19 @@ export class FindingsApiService {
   }
 
   async get(id: string): Promise<FindingDto> {
-    return FindingDto.from(await this.found(id));
+    const [finding, history] = await Promise.all([this.found(id), this.findings.triageHistory(id)]);
+    return FindingDto.from(finding, history);
+  }
+
+  /** Sets the triage state (audited with the caller's key id) and answers the finding as it now is. */
+  async triage(id: string, request: TriageFindingRequestDto, keyId: string): Promise<FindingDto> {
+    const change = await this.findings.triage(id, {
+      to: request.triage,
+      ...(request.note === undefined ? {} : { note: request.note }),
+      keyId,
+    });
+    if (!change) throw new NotFoundException(`Finding ${id} not found`);
+    return this.get(id);
   }
 
   /** The AWS-layout records: Start, and End once closed. */
@@ -86,6 +99,7 @@ function toQuery(dto: ListFindingsQueryDto): FindingQuery {
     throw new BadRequestException(['since must be earlier than until']);
   const query: FindingQuery = {
     state: dto.state,
+    triage: dto.triage,
     insightType: dto.insightType,
     eventSource: dto.eventSource,
     eventName: dto.eventName,

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -14,10 +14,11 @@ import {
   ApiUnauthorizedResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { ErrorResponseDto, RequireScope } from '@trailsight/core';
+import { CallerKeyId, ErrorResponseDto, RequireScope } from '@trailsight/core';
 import { FindingDto, FindingPageDto, FindingSeriesDto } from './dto/finding.response.dto.js';
 import { InsightRecordDto, RECORDS_EXAMPLE } from './dto/insight-record.dto.js';
 import { FindingIdParamsDto, ListFindingsQueryDto } from './dto/list-findings.query.dto.js';
+import { TriageFindingRequestDto } from './dto/triage-finding.request.dto.js';
 import { FindingsApiService } from './findings-api.service.js';
 
 /** Express's response and Fastify's reply both set a header with header(). */
@@ -28,6 +29,7 @@ interface JsonResponse {
 const FINDING_EXAMPLE = {
   id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
   state: 'closed',
+  triage: 'acknowledged',
   insightType: 'ApiCallRateInsight',
   accountId: '123456789012',
   region: 'us-east-1',
@@ -42,8 +44,18 @@ const FINDING_EXAMPLE = {
   insightAverage: 24.5,
   peakScore: 41.7,
   expected: { expected: 0.05, lower: 0, upper: 3.2 },
-  updatedAt: '2025-03-04T10:22:03.120Z',
+  updatedAt: '2025-03-04T10:30:12.004Z',
 };
+
+const HISTORY_EXAMPLE = [
+  {
+    from: 'new',
+    to: 'acknowledged',
+    note: 'Release 4.2 rollout: expected RunInstances burst',
+    keyId: '3f9c1a7b2e4d',
+    at: '2025-03-04T10:30:12.004Z',
+  },
+];
 
 /** Findings: CloudTrail Insights anomalies, each a Start/End record pair. Read scope. */
 @ApiTags('findings')
@@ -83,11 +95,32 @@ export class FindingsController {
   @Get(':id')
   @ApiOperation({ summary: 'One finding' })
   @ApiParam({ name: 'id', description: 'The finding\u2019s sharedEventID', example: FINDING_EXAMPLE.id })
-  @ApiOkResponse({ type: FindingDto, example: FINDING_EXAMPLE })
+  @ApiOkResponse({ type: FindingDto, example: { ...FINDING_EXAMPLE, history: HISTORY_EXAMPLE } })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   get(@Param() params: FindingIdParamsDto): Promise<FindingDto> {
     return this.findings.get(params.id);
+  }
+
+  @Patch(':id')
+  @RequireScope('admin')
+  @ApiOperation({
+    summary: 'Triage a finding: acknowledge, resolve or reopen it, with a note (admin)',
+    description:
+      'Triage is an operator\u2019s state, apart from the insight\u2019s own open/closed. Every change is ' +
+      'appended to the finding\u2019s `history` with the caller\u2019s key id and the time. A finding ' +
+      'acknowledged or resolved before its insight ends gets no `insight.end` delivery.',
+  })
+  @ApiParam({ name: 'id', description: 'The finding\u2019s sharedEventID', example: FINDING_EXAMPLE.id })
+  @ApiOkResponse({ type: FindingDto, example: { ...FINDING_EXAMPLE, history: HISTORY_EXAMPLE } })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'triage or note is invalid; the message names it' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  triage(
+    @Param() params: FindingIdParamsDto,
+    @Body() body: TriageFindingRequestDto,
+    @CallerKeyId() keyId: string,
+  ): Promise<FindingDto> {
+    return this.findings.triage(params.id, body, keyId);
   }
 
   @Get(':id/records')

@@ -2,6 +2,22 @@ import type { InsightRecord, InsightRecordType, InsightsEventCategory } from '@t
 import type { InsightInput, SeriesIdentity } from '../records/insight-record.builder.js';
 
 export type FindingState = 'open' | 'closed';
+/** An operator's triage of a finding, apart from the insight's own open/closed state. */
+export type TriageState = 'new' | 'acknowledged' | 'resolved';
+export const TRIAGE_STATES: readonly TriageState[] = ['new', 'acknowledged', 'resolved'];
+/** Longest triage note kept: a sentence or two, not a runbook. */
+export const TRIAGE_NOTE_MAX_LENGTH = 1_000;
+
+/** One triage change, as kept in the finding's history (oldest first). */
+export interface TriageChange {
+  from: TriageState;
+  to: TriageState;
+  note?: string;
+  /** Id of the API key that made the change. */
+  keyId: string;
+  /** ISO-8601 time of the change. */
+  at: string;
+}
 /** Above the expected range, or below it (a busy API going quiet). */
 export type FindingDirection = 'spike' | 'drop';
 
@@ -17,6 +33,8 @@ export interface Finding {
   /** The records' sharedEventID. */
   id: string;
   state: FindingState;
+  /** `new` until an operator acknowledges or resolves it (PATCH /v1/findings/{id}). */
+  triage: TriageState;
   insightType: InsightRecordType;
   accountId: string;
   region: string;
@@ -52,7 +70,7 @@ export interface Finding {
 }
 
 /** What `open()` needs: the finding as of its Start record. */
-export type NewFinding = Omit<Finding, 'state' | 'endTime' | 'updatedAt' | 'records'> & {
+export type NewFinding = Omit<Finding, 'state' | 'triage' | 'endTime' | 'updatedAt' | 'records'> & {
   records: { start: InsightRecord };
 };
 

@@ -88,7 +88,7 @@ describe('FindingsRepository (real Redis)', () => {
 
     expect(await repo.open(finding, now)).toBe(true);
     const opened = await repo.get(finding.id);
-    expect(opened).toEqual({ ...finding, state: 'open', updatedAt: new Date(now).toISOString() });
+    expect(opened).toEqual({ ...finding, state: 'open', triage: 'new', updatedAt: new Date(now).toISOString() });
     expect(opened?.records.end).toBeUndefined();
     expect((await repo.findOpen(series))?.id).toBe(finding.id);
     // Same API, other error code: another series.
@@ -109,6 +109,7 @@ describe('FindingsRepository (real Redis)', () => {
     expect(closed).toEqual({
       ...finding,
       state: 'closed',
+      triage: 'new',
       endTime: end.eventTime,
       durationMinutes: 4,
       insightAverage: 27.25,
@@ -285,6 +286,11 @@ describe('FindingsRepository (real Redis)', () => {
       ]);
     }
     await repo30.close(old.finding.id, buildEndRecord(old.input, { sharedEventID: old.finding.id }));
+    await repo30.triage(old.finding.id, { to: 'acknowledged', keyId: 'k1' });
+    await repo30.triage(young.finding.id, { to: 'resolved', keyId: 'k1' });
+    expect(await redis.pexpiretime(keys.findingTriageHistory(old.finding.id))).toBe(
+      old.input.startMinute + 31 * DAY_MS,
+    );
 
     // Per-finding keys carry an expiry one day past the retention, as a safety net.
     const expireAt = await redis.pexpiretime(keys.finding(young.finding.id));
@@ -303,9 +309,83 @@ describe('FindingsRepository (real Redis)', () => {
     const left = await redis.keys('t:*');
     expect(left.filter((key) => key.includes(old.finding.id) || key.includes(oldOpen.finding.id))).toEqual([]);
     expect(left).not.toContain(keys.findingsIndex('region', 'ap-south-1'));
+    // The triage indexes are trimmed like the others: the acknowledged one only held the old finding.
+    expect(left).not.toContain(keys.findingsIndex('triage', 'acknowledged'));
+    expect((await repo30.list({ triage: 'resolved' })).items.map((f) => f.id)).toEqual([young.finding.id]);
     expect(await redis.smembers(keys.findingsIndexKeys())).not.toContain(keys.findingsIndex('name', 'OldApi'));
     expect(await redis.hlen(keys.openFindings())).toBe(1);
     expect(await repo30.prune(now)).toBe(0);
+  });
+
+  it('triages a finding apart from its state, keeping every change with key id, note and time', async () => {
+    const { input, finding } = make();
+    await repo.open(finding, now);
+    expect(await repo.triageOf(finding.id)).toBe('new');
+    expect(await repo.triage('missing', { to: 'acknowledged', keyId: 'k1' })).toBeUndefined();
+
+    const at = now + MINUTE_MS;
+    expect(await repo.triage(finding.id, { to: 'acknowledged', note: 'deploy', keyId: 'k1' }, at)).toEqual({
+      from: 'new',
+      to: 'acknowledged',
+      note: 'deploy',
+      keyId: 'k1',
+      at: new Date(at).toISOString(),
+    });
+    // Closing the insight leaves the triage alone, and triage leaves the insight's state alone.
+    await repo.close(finding.id, buildEndRecord(input, { sharedEventID: finding.id }), {}, now + 2 * MINUTE_MS);
+    await repo.triage(finding.id, { to: 'resolved', keyId: 'k2' }, now + 3 * MINUTE_MS);
+    expect(await repo.get(finding.id)).toMatchObject({ state: 'closed', triage: 'resolved' });
+    expect(await repo.triageOf(finding.id)).toBe('resolved');
+    expect(await repo.triageHistory(finding.id)).toEqual([
+      { from: 'new', to: 'acknowledged', note: 'deploy', keyId: 'k1', at: new Date(at).toISOString() },
+      { from: 'acknowledged', to: 'resolved', keyId: 'k2', at: new Date(now + 3 * MINUTE_MS).toISOString() },
+    ]);
+    expect(await repo.triageHistory('missing')).toEqual([]);
+  });
+
+  it('keeps both of two concurrent triage changes, each from the state it really left', async () => {
+    const { finding } = make();
+    await repo.open(finding, now);
+    const targets = ['acknowledged', 'resolved', 'new', 'acknowledged', 'resolved', 'acknowledged'] as const;
+    // Separate connections, so the changes really race inside Redis.
+    const clients = targets.map(() => new Redis(server.url));
+    try {
+      await Promise.all(
+        targets.map((to, i) =>
+          new FindingsRepository(clients[i], keys).triage(finding.id, { to, keyId: `k${i}`, note: `n${i}` }),
+        ),
+      );
+    } finally {
+      await Promise.all(clients.map((c) => c.quit()));
+    }
+    const history = await repo.triageHistory(finding.id);
+    expect(history.map((h) => h.note).sort()).toEqual(targets.map((_, i) => `n${i}`).sort());
+    // A chain: each change starts where the one before it ended, and the last one is the state.
+    expect(history[0].from).toBe('new');
+    for (let i = 1; i < history.length; i++) expect(history[i].from).toBe(history[i - 1].to);
+    const final = history[history.length - 1].to;
+    expect(await repo.triageOf(finding.id)).toBe(final);
+    // The finding sits in exactly one triage index: its own.
+    for (const state of ['new', 'acknowledged', 'resolved'] as const) {
+      expect((await repo.list({ triage: state })).items.map((f) => f.id)).toEqual(state === final ? [finding.id] : []);
+    }
+  });
+
+  it('filters by triage state through its own index, combined with other filters', async () => {
+    const a = make({ eventName: 'A' });
+    const b = make({ eventName: 'B', startMinute: base.startMinute + MINUTE_MS });
+    const c = make({ eventName: 'A', startMinute: base.startMinute + 2 * MINUTE_MS });
+    for (const { finding } of [a, b, c]) await repo.open(finding, now);
+    await repo.triage(a.finding.id, { to: 'acknowledged', keyId: 'k' });
+    await repo.triage(b.finding.id, { to: 'acknowledged', keyId: 'k' });
+    await repo.triage(c.finding.id, { to: 'resolved', keyId: 'k' });
+    await repo.triage(c.finding.id, { to: 'new', keyId: 'k' });
+    const ids = async (query: FindingQuery) => (await repo.list(query)).items.map((f) => f.id);
+    expect(await ids({ triage: 'acknowledged' })).toEqual([b.finding.id, a.finding.id]);
+    expect(await ids({ triage: 'new' })).toEqual([c.finding.id]);
+    expect(await ids({ triage: 'resolved' })).toEqual([]);
+    expect(await ids({ triage: 'acknowledged', eventName: 'A' })).toEqual([a.finding.id]);
+    expect(await redis.zcard(keys.findingsIndex('triage', 'acknowledged'))).toBe(2);
   });
 
   it('keeps deployments with different key prefixes apart', async () => {

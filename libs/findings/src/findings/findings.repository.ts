@@ -11,9 +11,17 @@ import {
   type FindingState,
   type NewFinding,
   type SeriesPoint,
+  type TriageChange,
+  type TriageState,
 } from './finding.js';
 import type { MatchSubject } from '../suppressions/suppression-match.js';
-import { CLOSE_FINDING_LUA, OPEN_FINDING_LUA, TRIM_INDEXES_LUA, UPDATE_FINDING_LUA } from './findings.scripts.js';
+import {
+  CLOSE_FINDING_LUA,
+  OPEN_FINDING_LUA,
+  TRIAGE_FINDING_LUA,
+  TRIM_INDEXES_LUA,
+  UPDATE_FINDING_LUA,
+} from './findings.scripts.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -21,6 +29,7 @@ declare module 'ioredis' {
     findingUpdate(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
     findingClose(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
     findingsTrimIndexes(numKeys: number, ...keysAndArgs: (string | number)[]): Result<number, Context>;
+    findingTriage(numKeys: number, ...keysAndArgs: (string | number)[]): Result<string | null, Context>;
   }
 }
 
@@ -33,6 +42,7 @@ const DEFAULT_FINDINGS_SETTINGS: FindingsSettings = { retentionDays: 90 };
 
 export interface FindingQuery {
   state?: FindingState;
+  triage?: TriageState;
   insightType?: InsightRecordType;
   eventSource?: string;
   eventName?: string;
@@ -93,6 +103,7 @@ const SUPPRESSED_INDEX = 'suppressed';
 /** Filter dimensions with an index each: query field -> index name. */
 const DIMENSIONS = [
   ['state', 'state'],
+  ['triage', 'triage'],
   ['insightType', 'type'],
   ['eventSource', 'source'],
   ['eventName', 'name'],
@@ -106,7 +117,8 @@ type Dimension = (typeof DIMENSIONS)[number][0];
  * Findings in Redis. Layout (all under the `{findings}` hash tag; see KeySpace):
  * - `f:<id>`: hash, one per finding (scalar fields, `expected` and both records as JSON).
  * - `series:<id>`: hash minute -> [value, expected, lower, upper, baselineAverage].
- * - `idx:all`, `idx:state:<s>`, `idx:type:<t>`, `idx:source:<s>`, `idx:name:<n>`, `idx:error:<e>`,
+ * - `triage:<id>`: list of the finding's triage changes, oldest first (JSON).
+ * - `idx:all`, `idx:state:<s>`, `idx:triage:<t>`, `idx:type:<t>`, `idx:source:<s>`, `idx:name:<n>`, `idx:error:<e>`,
  *   `idx:account:<a>`, `idx:region:<r>`: sorted sets, member `<start ms>:<id>` at score 0, so
  *   they sort by (start time, id) lexicographically.
  * - `idx-keys`: set of those index keys, for retention. `open`: hash series key -> open finding id.
@@ -133,6 +145,7 @@ export class FindingsRepository {
       findingUpdate: UPDATE_FINDING_LUA,
       findingClose: CLOSE_FINDING_LUA,
       findingsTrimIndexes: TRIM_INDEXES_LUA,
+      findingTriage: TRIAGE_FINDING_LUA,
     };
     for (const [name, lua] of Object.entries(scripts)) {
       if (typeof (this.redis as unknown as Record<string, unknown>)[name] !== 'function') {
@@ -149,6 +162,7 @@ export class FindingsRepository {
     const fields: Record<string, string | number | undefined> = {
       id: finding.id,
       state: 'open',
+      triage: 'new',
       insightType: finding.insightType,
       accountId: finding.accountId,
       region: finding.region,
@@ -171,9 +185,13 @@ export class FindingsRepository {
       member,
       series: seriesKeyOf(finding),
     };
-    const indexes = [this.keys.findingsIndex('all'), this.keys.findingsIndex('state', 'open')];
+    const indexes = [
+      this.keys.findingsIndex('all'),
+      this.keys.findingsIndex('state', 'open'),
+      this.keys.findingsIndex('triage', 'new'),
+    ];
     for (const [field, index] of DIMENSIONS) {
-      const value = field === 'state' ? undefined : finding[field];
+      const value = field === 'state' || field === 'triage' ? undefined : finding[field];
       if (value !== undefined) indexes.push(this.keys.findingsIndex(index, value));
     }
     if (isSuppressed(finding)) indexes.push(this.keys.findingsIndex(SUPPRESSED_INDEX));
@@ -231,6 +249,50 @@ export class FindingsRepository {
   async suppressedBy(id: string): Promise<string[]> {
     const json = await this.redis.hget(this.keys.finding(id), 'suppressedBy');
     return json === null ? [] : (JSON.parse(json) as string[]);
+  }
+
+  /**
+   * Sets a finding's triage state and appends the change to its history, atomically (two changes
+   * at once both land, each with the state it really left). Undefined when the finding is missing.
+   */
+  async triage(
+    id: string,
+    change: { to: TriageState; note?: string; keyId: string },
+    nowMs = Date.now(),
+  ): Promise<TriageChange | undefined> {
+    const startTime = await this.redis.hget(this.keys.finding(id), 'startTime');
+    if (startTime === null) return undefined;
+    const at = new Date(nowMs).toISOString();
+    const rest = {
+      to: change.to,
+      ...(change.note === undefined ? {} : { note: change.note }),
+      keyId: change.keyId,
+      at,
+    };
+    const keys = [
+      this.keys.finding(id),
+      this.keys.findingTriageHistory(id),
+      this.keys.findingsIndexKeys(),
+      this.keys.findingsIndex('triage', 'new'),
+      this.keys.findingsIndex('triage', 'acknowledged'),
+      this.keys.findingsIndex('triage', 'resolved'),
+    ];
+    const args = [change.to, JSON.stringify(rest).slice(1), at, this.expireAt(Date.parse(startTime))];
+    const from = await this.redis.findingTriage(keys.length, ...keys, ...args);
+    return from === null ? undefined : { from: from as TriageState, ...rest };
+  }
+
+  /** A finding's triage changes, oldest first; `[]` when it was never triaged. */
+  async triageHistory(id: string): Promise<TriageChange[]> {
+    const entries = await this.redis.lrange(this.keys.findingTriageHistory(id), 0, -1);
+    return entries.map((json) => JSON.parse(json) as TriageChange);
+  }
+
+  /** A finding's triage state alone (one HGET), undefined when it is missing. */
+  async triageOf(id: string): Promise<TriageState | undefined> {
+    const [exists, triage] = await this.redis.hmget(this.keys.finding(id), 'id', 'triage');
+    if (exists === null) return undefined;
+    return (triage ?? 'new') as TriageState;
   }
 
   async get(id: string): Promise<Finding | undefined> {
@@ -363,7 +425,13 @@ export class FindingsRepository {
       const ids = members.map(idOfMember);
       await this.redis
         .multi()
-        .unlink(...ids.flatMap((id) => [this.keys.finding(id), this.keys.findingSeries(id)]))
+        .unlink(
+          ...ids.flatMap((id) => [
+            this.keys.finding(id),
+            this.keys.findingSeries(id),
+            this.keys.findingTriageHistory(id),
+          ]),
+        )
         .zrem(all, ...members)
         .exec();
       removed += members.length;
@@ -489,6 +557,8 @@ function toFinding(hash: Record<string, string>): Finding | undefined {
   return {
     id: hash.id,
     state: hash.state as FindingState,
+    // Findings stored before triage existed have no field: they were never triaged.
+    triage: (hash.triage ?? 'new') as TriageState,
     insightType: hash.insightType as InsightRecordType,
     accountId: hash.accountId,
     region: hash.region,

@@ -62,3 +62,26 @@ for i = 2, #KEYS do
 end
 return removed
 `;
+
+/**
+ * KEYS: finding hash, its triage history list, index registry, the triage indexes of `new`,
+ * `acknowledged` and `resolved` (in that order).
+ * ARGV: target state, the change's JSON after its `from` (`"to":…,"keyId":…,"at":…}`), updatedAt,
+ * history expire-at ms.
+ * Moves the finding between triage indexes and appends the change to its history in one step, so
+ * concurrent changes each record the state they really left. Returns the previous state, or
+ * false (nil) when the finding is missing.
+ */
+export const TRIAGE_FINDING_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local indexes = { new = KEYS[4], acknowledged = KEYS[5], resolved = KEYS[6] }
+local from = redis.call('HGET', KEYS[1], 'triage') or 'new'
+local member = redis.call('HGET', KEYS[1], 'member')
+if indexes[from] then redis.call('ZREM', indexes[from], member) end
+redis.call('ZADD', indexes[ARGV[1]], 0, member)
+redis.call('SADD', KEYS[3], indexes[ARGV[1]])
+redis.call('HSET', KEYS[1], 'triage', ARGV[1], 'updatedAt', ARGV[3])
+redis.call('RPUSH', KEYS[2], '{"from":' .. cjson.encode(from) .. ',' .. ARGV[2])
+redis.call('PEXPIREAT', KEYS[2], ARGV[4])
+return from
+`;

@@ -7,6 +7,7 @@ import { SubscriptionsRepository } from '../subscriptions/subscriptions.reposito
 import { subscriptionMatches } from '../subscriptions/webhook-subscription.js';
 import { mutedBySuppression } from './suppressed-findings.js';
 import { isStaleStart } from './delivery-rules.js';
+import { endSilencedByTriage } from './triage-rule.js';
 import { deliveryIdFor } from './webhook-envelope.js';
 import type { WebhookDeliveryData } from './webhook-delivery.service.js';
 
@@ -31,6 +32,10 @@ export class InsightNotifier {
   async notify(event: 'insight.start' | 'insight.end', record: InsightRecord): Promise<void> {
     if (mutedBySuppression(await this.findings.suppressedBy(record.sharedEventID))) {
       this.logger.debug(`${event} ${record.sharedEventID}: suppressed, not delivered`);
+      return;
+    }
+    if (event === 'insight.end' && endSilencedByTriage(await this.findings.triageOf(record.sharedEventID))) {
+      this.logger.debug(`insight.end ${record.sharedEventID}: not delivered, the finding was triaged`);
       return;
     }
     if (await this.isCatchUp(event, record)) return;

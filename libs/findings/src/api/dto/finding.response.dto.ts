@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { Finding } from '../../findings/finding.js';
+import { TRIAGE_STATES, type Finding, type TriageChange } from '../../findings/finding.js';
 
 export class ExpectedRangeDto {
   @ApiProperty({ description: 'Events per minute the detector expected', example: 0.05 })
@@ -12,6 +12,24 @@ export class ExpectedRangeDto {
   upper!: number;
 }
 
+/** One triage change of a finding. */
+export class TriageChangeDto {
+  @ApiProperty({ enum: TRIAGE_STATES, example: 'new' })
+  from!: string;
+
+  @ApiProperty({ enum: TRIAGE_STATES, example: 'acknowledged' })
+  to!: string;
+
+  @ApiPropertyOptional({ example: 'Release 4.2 rollout: expected RunInstances burst' })
+  note?: string;
+
+  @ApiProperty({ description: 'Id of the API key that made the change', example: '3f9c1a7b2e4d' })
+  keyId!: string;
+
+  @ApiProperty({ description: 'When', example: '2025-03-04T10:30:12.004Z' })
+  at!: string;
+}
+
 /** One insight: the Start record's facts, and the End record's once closed. */
 export class FindingDto {
   @ApiProperty({ description: 'The records\u2019 sharedEventID', example: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' })
@@ -19,6 +37,13 @@ export class FindingDto {
 
   @ApiProperty({ enum: ['open', 'closed'], example: 'closed' })
   state!: string;
+
+  @ApiProperty({
+    enum: TRIAGE_STATES,
+    description: 'An operator\u2019s triage, apart from the insight\u2019s own state; set with PATCH',
+    example: 'acknowledged',
+  })
+  triage!: string;
 
   @ApiProperty({ enum: ['ApiCallRateInsight', 'ApiErrorRateInsight'], example: 'ApiCallRateInsight' })
   insightType!: string;
@@ -87,11 +112,19 @@ export class FindingDto {
   @ApiProperty({ description: 'Last change', example: '2025-03-04T10:22:03.120Z' })
   updatedAt!: string;
 
-  static from(finding: Finding): FindingDto {
+  @ApiPropertyOptional({
+    type: [TriageChangeDto],
+    description: 'Every triage change, oldest first (GET /v1/findings/{id} and PATCH only, not lists)',
+  })
+  history?: TriageChangeDto[];
+
+  /** `history` is given for one finding; lists leave it out (one more read per item). */
+  static from(finding: Finding, history?: readonly TriageChange[]): FindingDto {
     // Explicit fields: the stored finding also carries its records, served by /records.
     return {
       id: finding.id,
       state: finding.state,
+      triage: finding.triage,
       insightType: finding.insightType,
       accountId: finding.accountId,
       region: finding.region,
@@ -110,6 +143,7 @@ export class FindingDto {
       ...(finding.expected === undefined ? {} : { expected: finding.expected }),
       ...(finding.suppressedBy === undefined ? {} : { suppressedBy: finding.suppressedBy }),
       updatedAt: finding.updatedAt,
+      ...(history === undefined ? {} : { history: [...history] }),
     };
   }
 }

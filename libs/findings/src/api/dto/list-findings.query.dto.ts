@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { TRIAGE_STATES, type TriageState } from '../../findings/finding.js';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 const NAME = /^[A-Za-z0-9._:-]+$/;
@@ -12,6 +13,11 @@ export class ListFindingsQueryDto {
   @IsOptional()
   @IsIn(['open', 'closed'])
   state?: 'open' | 'closed';
+
+  @ApiPropertyOptional({ enum: TRIAGE_STATES, description: 'Triage state set with PATCH /v1/findings/{id}' })
+  @IsOptional()
+  @IsIn(TRIAGE_STATES, { message: `triage must be one of ${TRIAGE_STATES.join(', ')}` })
+  triage?: TriageState;
 
   @ApiPropertyOptional({ enum: ['ApiCallRateInsight', 'ApiErrorRateInsight'] })
   @IsOptional()
