@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type AppConfig } from '@trailsight/core';
 import { MINUTE_MS, type SlimEvent } from '@trailsight/domain';
-import { FindingsRepository } from '@trailsight/findings';
+import { FindingsRepository, SuppressionEvaluator, SuppressionsRepository } from '@trailsight/findings';
 import { QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
@@ -130,7 +130,14 @@ describe('runtime tuning (real Redis)', () => {
       counters,
       checkpoints,
       events,
-      new InsightRecorder(config, evaluations, counters, findings, { notify: () => Promise.resolve() }),
+      new InsightRecorder(
+        config,
+        evaluations,
+        counters,
+        findings,
+        new SuppressionEvaluator(new SuppressionsRepository(service.client, service.keys)),
+        { notify: () => Promise.resolve() },
+      ),
       new FailedBatchesRepository(service.client, service.keys),
       tuning,
     );
