@@ -207,7 +207,7 @@ export async function runApisBatchesScenarios(report: Report): Promise<void> {
             `listed ${JSON.stringify(listed)}`,
           );
 
-          const health = await http(`${apiUrl}/health`);
+          const health = await http(`${apiUrl}/health`, { headers: { authorization: `Bearer ${READ_KEY}` } });
           check(
             health.status === 503 &&
               health.text.includes('eventBatches') &&
@@ -265,7 +265,9 @@ export async function runApisBatchesScenarios(report: Report): Promise<void> {
           );
           await waitFor(
             '/health up again',
-            async () => (await http(`${apiUrl}/health`)).status === 200 || undefined,
+            async () =>
+              (await http(`${apiUrl}/health`, { headers: { authorization: `Bearer ${READ_KEY}` } })).status === 200 ||
+              undefined,
             10_000,
             200,
           );
