@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
-import { createSimulator, type Simulator } from '@trailsight/simulator';
+import type { Redis } from 'ioredis';
+import type { Simulator } from '@trailsight/simulator';
 import { KeySpace } from '@trailsight/core';
-import { eventually, startApp, type AppProcess } from './support/app-process.js';
-import { freePort, startRedis, type ThrowawayRedis } from './support/redis-server.js';
+import { eventually } from './support/app-process.js';
+import { startLiveStack, type LiveStack } from './support/live-stack.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 import { MINUTE_MS } from '@trailsight/domain';
 
@@ -18,78 +18,28 @@ const REGION = 'eu-west-1';
 const ADMIN_KEY = 'e2e-insights-admin-key-0123456789';
 
 describe('insights end to end: spike at the source, finding over the API, signed webhooks', () => {
-  let redis: ThrowawayRedis;
+  let stack: LiveStack;
   let client: Redis;
   let simulator: Simulator;
   let simulatorUrl: string;
   let matching: WebhookReceiver;
   let other: WebhookReceiver;
-  let api: AppProcess;
-  const apps: AppProcess[] = [];
 
   beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-    simulator = createSimulator({
-      seed: 3,
-      accounts: [ACCOUNT],
-      regions: [REGION],
-      eventsPerMinute: 600,
-      // The processes read the wall clock: the volume must not depend on the hour CI runs.
-      rhythm: 'steady',
-      rateLimit: 25,
-    });
-    simulatorUrl = (await simulator.server.start(0)).url;
     matching = await startWebhookReceiver({ secret: 'matching-subscriber-secret-0123' });
     other = await startWebhookReceiver({ secret: 'other-subscriber-secret-01234567' });
-    const env = async (): Promise<Record<string, string>> => ({
-      PORT: String(await freePort()),
-      REDIS_URL: redis.url,
-      API_KEYS: ADMIN_KEY,
-      LOG_LEVEL: 'log',
-      CLOUDTRAIL_SOURCE: 'simulator',
-      CLOUDTRAIL_ENDPOINT: simulatorUrl,
-      AWS_ACCOUNTS: ACCOUNT,
-      AWS_REGIONS: REGION,
-      LOOKUP_EVENTS_RATE: '25',
-      POLL_INTERVAL_SECONDS: '2',
-      POLL_OVERLAP_MINUTES: '2',
-      BACKFILL_DAYS: String(2 / 24),
-      EVALUATION_INTERVAL_SECONDS: '5',
-      EVALUATION_LATENESS_SECONDS: '5',
-      DETECTOR_END_AFTER_MINUTES: '2',
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-      WEBHOOK_BACKOFF_MS: '500',
-    });
-    api = startApp('api', await env());
-    apps.push(api, startApp('poller', await env()), startApp('detector', await env()));
-    await Promise.all(apps.map((app) => app.healthy()));
+    stack = await startLiveStack({ adminKey: ADMIN_KEY, seed: 3, account: ACCOUNT, region: REGION });
+    ({ client, simulator, simulatorUrl } = stack);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(apps.map((app) => app.stop()));
+    await stack?.stop();
     await matching?.close();
     await other?.close();
-    await client?.quit();
-    await simulator?.server.stop();
-    await redis?.stop();
   });
 
-  /** A wait that failed, with what the detector and the poller said lately. */
-  function withAppLogs(error: Error): never {
-    const tail = (app: AppProcess) => `--- ${app.name}, last lines:\n${app.output().split('\n').slice(-30).join('\n')}`;
-    const workers = apps.filter((app) => app.name === 'detector' || app.name === 'poller');
-    throw new Error(`${error.message}\n${workers.map(tail).join('\n')}`);
-  }
-
-  async function call(method: string, path: string, body?: unknown) {
-    const response = await fetch(`http://127.0.0.1:${api.port}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const call = (method: string, path: string, body?: unknown) => stack.call(method, path, body);
+  const withAppLogs = (error: Error): never => stack.withAppLogs(error);
 
   it(
     'delivers a signed insight.start within 60 s of the anomalous minute closing, then insight.end',

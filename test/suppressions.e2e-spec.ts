@@ -1,9 +1,9 @@
-import { Redis } from 'ioredis';
-import { createSimulator, type Simulator } from '@trailsight/simulator';
+import type { Redis } from 'ioredis';
+import type { Simulator } from '@trailsight/simulator';
 import { KeySpace } from '@trailsight/core';
 import { MINUTE_MS } from '@trailsight/domain';
-import { eventually, startApp, type AppProcess } from './support/app-process.js';
-import { freePort, startRedis, type ThrowawayRedis } from './support/redis-server.js';
+import { eventually } from './support/app-process.js';
+import { startLiveStack, type LiveStack } from './support/live-stack.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 
 /**
@@ -23,75 +23,25 @@ interface Delivery {
 }
 
 describe('suppressions end to end: muted spikes are stored but not delivered', () => {
-  let redis: ThrowawayRedis;
+  let stack: LiveStack;
   let client: Redis;
   let simulator: Simulator;
   let simulatorUrl: string;
   let receiver: WebhookReceiver;
-  let api: AppProcess;
-  const apps: AppProcess[] = [];
 
   beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-    simulator = createSimulator({
-      seed: 5,
-      accounts: [ACCOUNT],
-      regions: [REGION],
-      eventsPerMinute: 600,
-      // The processes read the wall clock: the volume must not depend on the hour CI runs.
-      rhythm: 'steady',
-      rateLimit: 25,
-    });
-    simulatorUrl = (await simulator.server.start(0)).url;
     receiver = await startWebhookReceiver({ secret: SECRET });
-    const env = async (): Promise<Record<string, string>> => ({
-      PORT: String(await freePort()),
-      REDIS_URL: redis.url,
-      API_KEYS: ADMIN_KEY,
-      LOG_LEVEL: 'log',
-      CLOUDTRAIL_SOURCE: 'simulator',
-      CLOUDTRAIL_ENDPOINT: simulatorUrl,
-      AWS_ACCOUNTS: ACCOUNT,
-      AWS_REGIONS: REGION,
-      LOOKUP_EVENTS_RATE: '25',
-      POLL_INTERVAL_SECONDS: '2',
-      POLL_OVERLAP_MINUTES: '2',
-      BACKFILL_DAYS: String(2 / 24),
-      EVALUATION_INTERVAL_SECONDS: '5',
-      EVALUATION_LATENESS_SECONDS: '5',
-      DETECTOR_END_AFTER_MINUTES: '2',
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-      WEBHOOK_BACKOFF_MS: '500',
-    });
-    api = startApp('api', await env());
-    apps.push(api, startApp('poller', await env()), startApp('detector', await env()));
-    await Promise.all(apps.map((app) => app.healthy()));
+    stack = await startLiveStack({ adminKey: ADMIN_KEY, seed: 5, account: ACCOUNT, region: REGION });
+    ({ client, simulator, simulatorUrl } = stack);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(apps.map((app) => app.stop()));
+    await stack?.stop();
     await receiver?.close();
-    await client?.quit();
-    await simulator?.server.stop();
-    await redis?.stop();
   });
 
-  function withAppLogs(error: Error): never {
-    const tail = (app: AppProcess) => `--- ${app.name}, last lines:\n${app.output().split('\n').slice(-30).join('\n')}`;
-    throw new Error(`${error.message}\n${apps.map(tail).join('\n')}`);
-  }
-
-  async function call(method: string, path: string, body?: unknown) {
-    const response = await fetch(`http://127.0.0.1:${api.port}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    // Bodies are checked field by field below.
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return { status: response.status, body: (await response.json()) as any };
-  }
+  const call = (method: string, path: string, body?: unknown) => stack.call(method, path, body);
+  const withAppLogs = (error: Error): never => stack.withAppLogs(error);
 
   it(
     'mutes the spike a rule matches and the one a window covers, and delivers the other',
