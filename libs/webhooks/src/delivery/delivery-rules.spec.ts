@@ -1,5 +1,5 @@
 import { buildEndRecord, buildStartRecord, type InsightInput } from '@trailsight/findings';
-import { isStaleStart } from './delivery-rules.js';
+import { endSilencedByTriage, isStaleStart, mutedBySuppression } from './delivery-rules.js';
 
 const MINUTE = 60_000;
 const now = Date.UTC(2026, 8, 1, 12, 0);
@@ -30,5 +30,21 @@ describe('isStaleStart (catch-up is not an incident)', () => {
 
   it('is about Starts only: an End is decided by what happened to its Start', () => {
     expect(isStaleStart(buildEndRecord(input(now - 3 * 60 * MINUTE), { sharedEventID: 'f' }), 60, now)).toBe(false);
+  });
+});
+
+describe('mutedBySuppression', () => {
+  it('mutes a finding some rule or window suppressed, and only that', () => {
+    expect(mutedBySuppression(['4f0c2b8e-3d1a-4c5e-9b7f-2a6d8e0c1b3f'])).toBe(true);
+    expect(mutedBySuppression([])).toBe(false);
+  });
+});
+
+describe('endSilencedByTriage', () => {
+  it('silences the End of an acknowledged or resolved finding only', () => {
+    expect(endSilencedByTriage('acknowledged')).toBe(true);
+    expect(endSilencedByTriage('resolved')).toBe(true);
+    expect(endSilencedByTriage('new')).toBe(false);
+    expect(endSilencedByTriage(undefined)).toBe(false);
   });
 });

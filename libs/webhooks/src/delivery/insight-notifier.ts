@@ -5,9 +5,7 @@ import { FindingsRepository } from '@trailsight/findings';
 import { JobName, JobProducer } from '@trailsight/queue';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository.js';
 import { subscriptionMatches } from '../subscriptions/webhook-subscription.js';
-import { mutedBySuppression } from './suppressed-findings.js';
-import { isStaleStart } from './delivery-rules.js';
-import { endSilencedByTriage } from './triage-rule.js';
+import { endSilencedByTriage, isStaleStart, mutedBySuppression } from './delivery-rules.js';
 import { deliveryIdFor } from './webhook-envelope.js';
 import type { WebhookDeliveryData } from './webhook-delivery.service.js';
 
