@@ -490,12 +490,16 @@ describe('auth', () => {
       ['/health/live', null],
       ['/docs', null],
       ['/v1/nothing', null],
+      ['/v1/findings', null], // 401
+      ['/v1/findings?limit=nope', READ_KEY], // 400
     ] as const) {
       const { headers } = await get(path, key);
+      expect([path, headers.get('strict-transport-security')]).toEqual([path, null]);
+      expect(headers.get('content-security-policy')).not.toMatch(/upgrade-insecure-requests/);
       expect([path, headers.get('x-content-type-options')]).toEqual([path, 'nosniff']);
       expect(headers.get('content-security-policy')).toMatch(/default-src 'self'/);
       expect(headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
-      expect(headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(headers.get('x-frame-options')).toBe('DENY');
       expect(headers.get('referrer-policy')).toBe('no-referrer');
     }
     // The console does not keep the key it is given in the browser's localStorage.

@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -7,6 +6,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { ConfigError, loadConfig } from '../config/config.loader.js';
 import { createLogger } from '../logging/app.logger.js';
 import { useJsonBodies } from './json-body.js';
+import { useSecurityHeaders } from './security-headers.js';
 
 /**
  * The configuration, or the process ends here with one line naming what is wrong.
@@ -43,32 +43,12 @@ export async function serveApp(
     bodyParser: false, // useJsonBodies: JSON only, checked
   });
   useJsonBodies(app);
-  await useSecurityHeaders(app);
+  useSecurityHeaders(app);
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   if (options.swagger) mountSwagger(app);
   // Every interface, as Express listens by default (Fastify alone would listen on localhost only).
   await app.listen(config.port, '0.0.0.0');
   return app;
-}
-
-/**
- * Security headers on every answer (@fastify/helmet), with a Content-Security-Policy the Swagger
- * console works under: scripts, styles and fonts from this origin only (the console's inline
- * `<style>` aside), no framing by other sites. Not sent: `upgrade-insecure-requests` and HSTS,
- * since the service often runs on plain HTTP inside a network and TLS, where used, ends at a
- * proxy that owns that policy.
- */
-async function useSecurityHeaders(app: NestFastifyApplication): Promise<void> {
-  await app.register(helmet, {
-    strictTransportSecurity: false,
-    contentSecurityPolicy: {
-      useDefaults: true,
-      directives: {
-        'upgrade-insecure-requests': null,
-        'frame-ancestors': ["'none'"],
-      },
-    },
-  });
 }
 
 /** The Swagger console at /docs and its OpenAPI 3 document at /docs-json, both built from the code. */
