@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +125,21 @@ describe('CLI (built, as a user runs it)', () => {
     flagged.forEach((row, i) => expect(rows.indexOf(row)).toBe(500 + i));
   });
 
+  it('detect | head -1: one record on stdout, exit 0, nothing about the closed pipe', () => {
+    // As a user pipes it: `trailsight` from package.json's bin, the shell's pipefail on.
+    for (const reader of ['head -1', 'true']) {
+      const run = spawnSync('bash', ['-c', `set -o pipefail; node bin/trailsight.js detect "${dir}" | ${reader}`], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+      });
+      expect([reader, run.status, run.stderr]).toEqual([reader, 0, expect.not.stringMatching(/EPIPE|Error|\n\s+at /)]);
+      if (reader === 'head -1') {
+        expect(run.stdout.trim().split('\n')).toHaveLength(1);
+        expect(insightRecordErrors(JSON.parse(run.stdout) as InsightRecord)).toEqual([]);
+      }
+    }
+  });
+
   const grycap = join(datasets, 'grycap-cloudtrail-tracker');
   (existsSync(grycap) ? it : it.skip)(
     'detect: reads every file of the grycap dataset without a crash',
@@ -152,6 +167,53 @@ describe('CLI (built, as a user runs it)', () => {
       60_000,
     );
   }
+});
+
+describe('CLI as a command: help, version and usage errors', () => {
+  const trailsight = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/trailsight.js', ...args], { cwd: repoRoot, encoding: 'utf8' });
+  const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+  it('--help, -h and help answer on stdout with exit 0; help <command> shows that command only', () => {
+    for (const args of [['--help'], ['-h'], ['help']]) {
+      const run = trailsight(...args);
+      expect([args, run.status, run.stderr]).toEqual([args, 0, '']);
+      for (const command of ['detect', 'score', 'keys']) expect(run.stdout).toContain(`trailsight ${command}`);
+    }
+    for (const args of [
+      ['help', 'score'],
+      ['score', '--help'],
+    ]) {
+      const run = trailsight(...args);
+      expect([args, run.status]).toEqual([args, 0]);
+      expect(run.stdout).toContain('trailsight score --csv');
+      expect(run.stdout).not.toContain('trailsight detect');
+    }
+  });
+
+  it('--version prints the package version', () => {
+    for (const flag of ['--version', '-V']) {
+      const run = trailsight(flag);
+      expect([run.status, run.stdout, run.stderr]).toEqual([0, `trailsight ${version}\n`, '']);
+    }
+  });
+
+  it('usage errors go to stderr with the usage and exit 2, never a stack trace', () => {
+    for (const args of [[], ['frobnicate'], ['detect', '--no-such-flag'], ['score'], ['help', 'nothing']]) {
+      const run = trailsight(...args);
+      expect([args, run.status, run.stdout]).toEqual([args, 2, '']);
+      expect(run.stderr).toMatch(/^trailsight: .+\n\nUsage:\n/);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('npm run cli builds only when a source changed', () => {
+    const builtAt = () => statSync(join(repoRoot, 'dist/apps/cli/src/main.js')).mtimeMs;
+    const before = builtAt();
+    const run = spawnSync('npm', ['run', 'cli', '--silent', '--', '--version'], { cwd: repoRoot, encoding: 'utf8' });
+    expect([run.status, run.stdout]).toEqual([0, `trailsight ${version}\n`]);
+    expect(builtAt()).toBe(before);
+  });
 });
 
 describe('CLI keys (the recovery path: Redis access, no API key)', () => {

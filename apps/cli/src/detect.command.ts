@@ -10,6 +10,7 @@ import {
 import { DEFAULT_TUNING, OfflineDetector, type DetectorTuning } from '@trailsight/detection';
 import type { InsightsEventCategory } from '@trailsight/domain';
 import type { Progress } from './progress.js';
+import { UsageError } from './usage-error.js';
 
 export interface DetectSummary {
   files: number;
@@ -116,6 +117,3 @@ async function* readCounting(path: string, onChunk: (chunk: Buffer) => void): As
     yield chunk as Buffer;
   }
 }
-
-/** A mistake in how the command was called: printed with the usage, exit code 2. */
-export class UsageError extends Error {}

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { ApiKeyStore, KeySpace, loadConfig, workerConnectionOptions, type ApiKeyInfo } from '@trailsight/core';
-import { UsageError } from './detect.command.js';
+import { UsageError } from './usage-error.js';
 
 /**
  * `keys create --scope admin|read`, `keys list`, `keys revoke <id>`: API keys managed straight in

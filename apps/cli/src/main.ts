@@ -1,32 +1,33 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, DEFAULT_TRAIL_FILE_MAX_BYTES, loadEventCategories } from '@trailsight/core';
-import type { DetectorTuning } from '@trailsight/detection';
-import type { InsightsEventCategory } from '@trailsight/domain';
-import { detect, UsageError } from './detect.command.js';
-import { keys } from './keys.command.js';
-import { Progress } from './progress.js';
-import { score } from './score.command.js';
+import { UsageError } from './usage-error.js';
 
-const USAGE = `Usage:
-  trailsight detect [--sensitivity 1-10] [--min-volume N] [--max-file-bytes N]
+/** Each command's usage, shown by `help <command>` and after a usage error in it. */
+const COMMANDS: Record<string, string> = {
+  detect: `  trailsight detect [--sensitivity 1-10] [--min-volume N] [--max-file-bytes N]
                    [--event-categories Management[,Data]] <files or dirs...>
       CloudTrail logs (.json, .json.gz, JSON arrays, NDJSON, saved LookupEvents output) to
       Insights records as NDJSON on stdout; progress and a summary on stderr. A file that
-      decompresses to more than --max-file-bytes (default ${DEFAULT_TRAIL_FILE_MAX_BYTES}, as
-      TRAIL_FILE_MAX_BYTES) is read no further and counted as a too-large reject.
+      decompresses to more than --max-file-bytes (default: TRAIL_FILE_MAX_BYTES,
+      else 128 MiB) is read no further and counted as a too-large reject.
       --event-categories (default: INSIGHTS_EVENT_CATEGORIES, else Management): Data adds
-      data-event insights, as the service does.
-  trailsight score --csv <file> [--sensitivity 1-10] [--min-volume N]
-      A timestamp,value series to timestamp,value,score,anomaly on stdout.
-  trailsight keys create --scope admin|read | keys list | keys revoke <id>
+      data-event insights, as the service does.`,
+  score: `  trailsight score --csv <file> [--sensitivity 1-10] [--min-volume N]
+      A timestamp,value series to timestamp,value,score,anomaly on stdout.`,
+  keys: `  trailsight keys create --scope admin|read | keys list | keys revoke <id>
       API keys, straight in the Redis at REDIS_URL (REDIS_PREFIX): no API key needed, so an
-      operator who lost every admin key gets back in. create prints the new key on stdout, once.
-(in a checkout: npm run cli -- <command> ...)`;
+      operator who lost every admin key gets back in. create prints the new key on stdout, once.`,
+};
+
+const USAGE = `Usage:
+${Object.values(COMMANDS).join('\n')}
+  trailsight help [command] | --help | -h      this text, or one command's
+  trailsight --version                         the version
+(in a checkout: npm run cli -- <command> ..., or npm link once, then trailsight <command> ...)`;
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
-    args: rest,
+    args: argv,
     allowPositionals: true,
     options: {
       csv: { type: 'string' },
@@ -36,65 +37,46 @@ async function main(argv: string[]): Promise<number> {
       scope: { type: 'string' },
       'event-categories': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
     },
   });
-  if (values.help || command === undefined || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return command === undefined ? 2 : 0;
+  const [command, ...rest] = positionals;
+  if (values.version) {
+    process.stdout.write(`trailsight ${packageVersion()}\n`);
+    return 0;
   }
-  const tuning = tuningFrom(values.sensitivity, values['min-volume']);
-  switch (command) {
-    case 'detect': {
-      const maxFileBytes = maxFileBytesFrom(values['max-file-bytes']);
-      const categories = eventCategoriesFrom(values['event-categories']);
-      const summary = await detect(positionals, tuning, process.stdout, new Progress(), maxFileBytes, categories);
-      return summary.files === 0 ? 1 : 0;
+  if (values.help || command === 'help') {
+    const topic = command === 'help' ? rest[0] : command;
+    if (topic !== undefined && !Object.hasOwn(COMMANDS, topic)) throw new UsageError(`no command "${topic}"`);
+    process.stdout.write(topic === undefined ? `${USAGE}\n` : `Usage:\n${COMMANDS[topic]}\n`);
+    return 0;
+  }
+  if (command === undefined) throw new UsageError('a command is needed');
+  if (!Object.hasOwn(COMMANDS, command)) throw new UsageError(`unknown command "${command}"`);
+  // Loaded only now: help and --version answer at once, without the detector and its libraries.
+  const { runCommand } = await import('./commands.js');
+  return runCommand(command, rest, values);
+}
+
+/** The version in the package.json above this file, wherever it was built or installed. */
+function packageVersion(): string {
+  for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'trailsight' && pkg.version) return pkg.version;
+    } catch {
+      // not here: one level up
     }
-    case 'keys':
-      return keys(positionals, values.scope, process.stdout, process.stderr);
-    case 'score':
-      if (!values.csv) throw new UsageError('score needs --csv <file>');
-      await score(values.csv, tuning, process.stdout);
-      return 0;
-    default:
-      throw new UsageError(`unknown command "${command}"`);
   }
+  return 'unknown';
 }
 
-function maxFileBytesFrom(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_TRAIL_FILE_MAX_BYTES;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new UsageError(`--max-file-bytes must be a whole number >= 1, got "${raw}"`);
-  return value;
-}
-
-/** The flag, else INSIGHTS_EVENT_CATEGORIES, validated as the service validates it. */
-function eventCategoriesFrom(flag: string | undefined): InsightsEventCategory[] {
-  try {
-    return loadEventCategories(flag);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    const problem = error.problems.join('; ');
-    throw new UsageError(
-      flag === undefined ? problem : problem.replace('INSIGHTS_EVENT_CATEGORIES', '--event-categories'),
-    );
-  }
-}
-
-function tuningFrom(sensitivity: string | undefined, minVolume: string | undefined): Partial<DetectorTuning> {
-  const tuning: Partial<DetectorTuning> = {};
-  if (sensitivity !== undefined) {
-    const value = Number(sensitivity);
-    if (!(value >= 1 && value <= 10)) throw new UsageError(`--sensitivity must be from 1 to 10, got "${sensitivity}"`);
-    tuning.sensitivity = value;
-  }
-  if (minVolume !== undefined) {
-    const value = Number(minVolume);
-    if (!(value >= 0)) throw new UsageError(`--min-volume must be a number >= 0, got "${minVolume}"`);
-    tuning.minVolume = value;
-  }
-  return tuning;
+// `trailsight detect ... | head -1`: the reader left, so there is nobody to tell; stop quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+  });
 }
 
 main(process.argv.slice(2)).then(
@@ -103,9 +85,12 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`trailsight: ${(error as Error).message}\n\n${USAGE}\n`);
+      // A usage error shows the usage of the command it was in, when that is known.
+      const command = process.argv.slice(2).find((arg) => Object.hasOwn(COMMANDS, arg));
+      const usage = command === undefined ? USAGE : `Usage:\n${COMMANDS[command]}`;
+      process.stderr.write(`trailsight: ${(error as Error).message}\n\n${usage}\n`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError) {
+    } else if (error instanceof Error && error.name === 'ConfigError') {
       process.stderr.write(`trailsight: ${error.message}\n`);
       process.exitCode = 1;
     } else {

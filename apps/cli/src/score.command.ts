@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { scoreSeries, type DetectorTuning } from '@trailsight/detection';
-import { UsageError } from './detect.command.js';
+import { UsageError } from './usage-error.js';
 
 /**
  * `score --csv <file>`: a `timestamp,value` series (header optional) to
