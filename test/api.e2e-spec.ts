@@ -828,4 +828,28 @@ describe('operations', () => {
       ].sort(),
     );
   });
+
+  it('/docs-json shows each error status with an example of its own', async () => {
+    const { body } = await get('/docs-json', null);
+    type Responses = Record<string, { content?: Record<string, { example?: { statusCode?: number } }> }>;
+    const doc = body as { paths: Record<string, Record<string, { responses: Responses }>> };
+    const problems: string[] = [];
+    let guarded = 0;
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (!['401', '403', '404', '409', '429'].includes(status)) continue;
+          const example = response.content?.['application/json']?.example;
+          if (status === '401') guarded++;
+          // A guarded route must show what its 401, 403 and 429 look like; any example shown must be its own.
+          if (example === undefined && ['401', '403', '429'].includes(status))
+            problems.push(`${method} ${path} ${status}: no example`);
+          if (example !== undefined && example.statusCode !== Number(status))
+            problems.push(`${method} ${path} ${status}: example is a ${example.statusCode}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(guarded).toBeGreaterThan(20);
+  });
 });

@@ -10,6 +10,7 @@ export { ConfigError, loadConfig, loadEventCategories } from './config/config.lo
 export { APP_CONFIG } from './config/config.tokens.js';
 export { CoreModule } from './core.module.js';
 export { ErrorResponseDto } from './errors/error-response.dto.js';
+export { ApiKeyErrorResponses, ApiNotFoundError } from './errors/api-error-responses.js';
 export { healthIndicator } from './health/health-indicators.js';
 export { createLogger } from './logging/app.logger.js';
 export { redactUrl } from './logging/redact.js';

@@ -15,16 +15,13 @@ import {
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiSecurity,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiKeyErrorResponses, ApiNotFoundError } from '../errors/api-error-responses.js';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { ApiKeyStore } from './api-key.store.js';
 import { ApiKeyIdParamDto, ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
@@ -36,9 +33,7 @@ const FROM_CONFIG = 'API keys come from API_KEYS; change it to add or remove key
 @ApiTags('keys')
 @ApiBearerAuth('api-key')
 @ApiSecurity('x-api-key')
-@ApiUnauthorizedResponse({ type: ErrorResponseDto })
-@ApiForbiddenResponse({ type: ErrorResponseDto, description: 'Needs the admin scope' })
-@ApiTooManyRequestsResponse({ type: ErrorResponseDto })
+@ApiKeyErrorResponses()
 @RequireScope('admin')
 @Controller('v1/keys')
 export class ApiKeysController {
@@ -68,7 +63,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Revoke an API key: every replica refuses it within a second' })
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('No API key with id 3f9c1a7b2e4d')
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Keys come from API_KEYS' })
   async revoke(@Param() params: ApiKeyIdParamDto): Promise<void> {
     if (this.store.fromConfig) throw new ConflictException(FROM_CONFIG);

@@ -13,10 +13,9 @@ import {
   ApiSecurity,
   ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiKeyErrorResponses } from '../errors/api-error-responses.js';
 import { PublicRoute, RequireScope } from '../auth/require-scope.decorator.js';
-import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { HEALTH_INDICATORS, type HealthIndicatorRegistration } from './health-indicators.js';
 import { ReadinessProbe } from './readiness.probe.js';
 
@@ -79,7 +78,7 @@ export class HealthController implements OnApplicationBootstrap {
   @ApiBearerAuth('api-key')
   @ApiSecurity('x-api-key')
   @ApiOperation({ summary: 'Every check with its details: Redis, queues, evaluator (read scope)' })
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto })
+  @ApiKeyErrorResponses()
   @HealthCheck()
   check(): Promise<HealthCheckResult> {
     return this.health.check(this.indicators);

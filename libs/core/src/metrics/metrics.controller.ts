@@ -2,6 +2,7 @@ import { Controller, Get, Header, type OnApplicationBootstrap } from '@nestjs/co
 import { ModuleRef } from '@nestjs/core';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/require-scope.decorator.js';
+import { ApiKeyErrorResponses } from '../errors/api-error-responses.js';
 import { METRIC_COLLECTORS, type MetricCollector } from './metric-collectors.js';
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './prometheus.format.js';
 
@@ -9,6 +10,7 @@ import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './prometheus.format.j
 @ApiTags('operations')
 @ApiBearerAuth('api-key')
 @ApiSecurity('x-api-key')
+@ApiKeyErrorResponses()
 @RequireScope('read')
 @Controller('metrics')
 export class MetricsController implements OnApplicationBootstrap {

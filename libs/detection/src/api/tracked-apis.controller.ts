@@ -2,15 +2,12 @@ import { Controller, Get, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
-  ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
   ApiSecurity,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { ErrorResponseDto, RequireScope } from '@trailsight/core';
+import { ErrorResponseDto, RequireScope, ApiKeyErrorResponses } from '@trailsight/core';
 import { ListTrackedApisQueryDto, TrackedApisDto } from './dto/tracked-apis.dto.js';
 import { TrackedApisService } from './tracked-apis.service.js';
 
@@ -18,9 +15,7 @@ import { TrackedApisService } from './tracked-apis.service.js';
 @ApiTags('apis')
 @ApiBearerAuth('api-key')
 @ApiSecurity('x-api-key')
-@ApiUnauthorizedResponse({ type: ErrorResponseDto })
-@ApiForbiddenResponse({ type: ErrorResponseDto })
-@ApiTooManyRequestsResponse({ type: ErrorResponseDto })
+@ApiKeyErrorResponses()
 @RequireScope('read')
 @Controller('v1/apis')
 export class TrackedApisController {

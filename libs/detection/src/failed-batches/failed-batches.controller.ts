@@ -2,15 +2,12 @@ import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/commo
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
-  ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
   ApiSecurity,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { ErrorResponseDto, RequireScope } from '@trailsight/core';
+import { ErrorResponseDto, RequireScope, ApiKeyErrorResponses } from '@trailsight/core';
 import {
   DiscardFailedBatchesDto,
   FailedBatchListDto,
@@ -25,9 +22,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 @ApiTags('operations')
 @ApiBearerAuth('api-key')
 @ApiSecurity('x-api-key')
-@ApiUnauthorizedResponse({ type: ErrorResponseDto })
-@ApiForbiddenResponse({ type: ErrorResponseDto, description: 'Needs the admin scope' })
-@ApiTooManyRequestsResponse({ type: ErrorResponseDto })
+@ApiKeyErrorResponses()
 @RequireScope('admin')
 @Controller('v1/ingest/failed')
 export class FailedBatchesController {

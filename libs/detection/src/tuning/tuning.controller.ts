@@ -4,20 +4,16 @@ import {
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiQuery,
   ApiSecurity,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { CallerKeyId, ErrorResponseDto, RequireScope } from '@trailsight/core';
+import { CallerKeyId, ErrorResponseDto, RequireScope, ApiKeyErrorResponses, ApiNotFoundError } from '@trailsight/core';
 import {
   CreateTuningRequestDto,
   TuningEntryDto,
@@ -53,9 +49,7 @@ class TuningHistoryQueryDto {
 @ApiTags('tuning')
 @ApiBearerAuth('api-key')
 @ApiSecurity('x-api-key')
-@ApiUnauthorizedResponse({ type: ErrorResponseDto })
-@ApiForbiddenResponse({ type: ErrorResponseDto, description: 'Writes need the admin scope' })
-@ApiTooManyRequestsResponse({ type: ErrorResponseDto })
+@ApiKeyErrorResponses()
 @Controller('v1/tuning')
 export class TuningController {
   constructor(private readonly tuning: TuningService) {}
@@ -103,7 +97,7 @@ export class TuningController {
   @ApiOperation({ summary: 'One runtime override' })
   @ApiOkResponse({ type: TuningEntryDto, example: ENTRY_EXAMPLE })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Tuning override tun-2Kq7 not found')
   get(@Param() params: TuningIdParamsDto): Promise<TuningEntryDto> {
     return this.tuning.get(params.id);
   }
@@ -129,7 +123,7 @@ export class TuningController {
   @ApiOperation({ summary: 'Replace the settings (and note) of an override (admin)' })
   @ApiOkResponse({ type: TuningEntryDto, example: ENTRY_EXAMPLE })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'A setting is invalid; named' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Tuning override tun-2Kq7 not found')
   update(
     @Param() params: TuningIdParamsDto,
     @Body() body: UpdateTuningRequestDto,
@@ -144,7 +138,7 @@ export class TuningController {
   @ApiOperation({ summary: 'Remove an override (admin): wider scopes and DETECTOR_OVERRIDES apply again' })
   @ApiNoContentResponse()
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Tuning override tun-2Kq7 not found')
   async delete(@Param() params: TuningIdParamsDto, @CallerKeyId() keyId: string): Promise<void> {
     await this.tuning.delete(params.id, keyId);
   }

@@ -3,18 +3,14 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiExtraModels,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiSecurity,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { CallerKeyId, ErrorResponseDto, RequireScope } from '@trailsight/core';
+import { CallerKeyId, ErrorResponseDto, RequireScope, ApiKeyErrorResponses, ApiNotFoundError } from '@trailsight/core';
 import { FindingDto, FindingPageDto, FindingSeriesDto } from './dto/finding.response.dto.js';
 import { InsightRecordDto, RECORDS_EXAMPLE } from './dto/insight-record.dto.js';
 import { FindingIdParamsDto, ListFindingsQueryDto } from './dto/list-findings.query.dto.js';
@@ -62,9 +58,7 @@ const HISTORY_EXAMPLE = [
 @ApiBearerAuth('api-key')
 @ApiSecurity('x-api-key')
 @ApiExtraModels(InsightRecordDto)
-@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'No API key, or an unknown one' })
-@ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The key lacks the scope' })
-@ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Over the key\u2019s rate limit; see Retry-After' })
+@ApiKeyErrorResponses()
 @RequireScope('read')
 @Controller('v1/findings')
 export class FindingsController {
@@ -97,7 +91,7 @@ export class FindingsController {
   @ApiParam({ name: 'id', description: 'The finding\u2019s sharedEventID', example: FINDING_EXAMPLE.id })
   @ApiOkResponse({ type: FindingDto, example: { ...FINDING_EXAMPLE, history: HISTORY_EXAMPLE } })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Finding 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d not found')
   get(@Param() params: FindingIdParamsDto): Promise<FindingDto> {
     return this.findings.get(params.id);
   }
@@ -114,7 +108,7 @@ export class FindingsController {
   @ApiParam({ name: 'id', description: 'The finding\u2019s sharedEventID', example: FINDING_EXAMPLE.id })
   @ApiOkResponse({ type: FindingDto, example: { ...FINDING_EXAMPLE, history: HISTORY_EXAMPLE } })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'triage or note is invalid; the message names it' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Finding 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d not found')
   triage(
     @Param() params: FindingIdParamsDto,
     @Body() body: TriageFindingRequestDto,
@@ -134,7 +128,7 @@ export class FindingsController {
     example: RECORDS_EXAMPLE,
   })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Finding 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d not found')
   records(@Param() params: FindingIdParamsDto): Promise<InsightRecordDto[]> {
     return this.findings.records(params.id);
   }
@@ -144,7 +138,7 @@ export class FindingsController {
   @ApiParam({ name: 'id', description: 'The finding\u2019s sharedEventID', example: FINDING_EXAMPLE.id })
   @ApiOkResponse({ type: FindingSeriesDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Finding 9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d not found')
   series(@Param() params: FindingIdParamsDto): Promise<FindingSeriesDto> {
     return this.findings.series(params.id);
   }

@@ -3,16 +3,13 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiSecurity,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { CallerKeyId, ErrorResponseDto, RequireScope } from '@trailsight/core';
+import { CallerKeyId, ErrorResponseDto, RequireScope, ApiKeyErrorResponses, ApiNotFoundError } from '@trailsight/core';
 import { MaintenanceWindowDto, MaintenanceWindowListDto, MaintenanceWindowRequestDto } from './dto/suppression.dto.js';
 import { SuppressionsService } from './suppressions.service.js';
 
@@ -29,8 +26,7 @@ const ONE_OFF = {
 @ApiTags('maintenance-windows')
 @ApiBearerAuth('api-key')
 @ApiSecurity('x-api-key')
-@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'No API key, or an unknown one' })
-@ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The key lacks the scope' })
+@ApiKeyErrorResponses()
 @RequireScope('admin')
 @Controller('v1/maintenance-windows')
 export class MaintenanceWindowsController {
@@ -67,7 +63,7 @@ export class MaintenanceWindowsController {
   @RequireScope('read')
   @ApiOkResponse({ type: MaintenanceWindowDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Maintenance window mw-7Hc2kLq9 not found')
   get(@id() windowId: string): Promise<MaintenanceWindowDto> {
     return this.suppressions.getWindow(windowId);
   }
@@ -76,7 +72,7 @@ export class MaintenanceWindowsController {
   @ApiOperation({ summary: 'Replace a window (admin); applies to new findings only' })
   @ApiOkResponse({ type: MaintenanceWindowDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Maintenance window mw-7Hc2kLq9 not found')
   replace(
     @id() windowId: string,
     @Body() body: MaintenanceWindowRequestDto,
@@ -89,7 +85,7 @@ export class MaintenanceWindowsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a window (admin); findings it muted stay muted' })
   @ApiNoContentResponse()
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Maintenance window mw-7Hc2kLq9 not found')
   async delete(@id() windowId: string): Promise<void> {
     await this.suppressions.deleteWindow(windowId);
   }

@@ -3,16 +3,13 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiSecurity,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { CallerKeyId, ErrorResponseDto, RequireScope } from '@trailsight/core';
+import { CallerKeyId, ErrorResponseDto, RequireScope, ApiKeyErrorResponses, ApiNotFoundError } from '@trailsight/core';
 import {
   SuppressionDto,
   SuppressionListDto,
@@ -28,8 +25,7 @@ const id = () => Param('id', new ParseUUIDPipe({ version: '4' }));
 @ApiTags('suppressions')
 @ApiBearerAuth('api-key')
 @ApiSecurity('x-api-key')
-@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'No API key, or an unknown one' })
-@ApiForbiddenResponse({ type: ErrorResponseDto, description: 'The key lacks the scope' })
+@ApiKeyErrorResponses()
 @RequireScope('admin')
 @Controller('v1/suppressions')
 export class SuppressionsController {
@@ -77,7 +73,7 @@ export class SuppressionsController {
   @ApiOperation({ summary: 'One suppression rule' })
   @ApiOkResponse({ type: SuppressionDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Suppression sup-4Fd8xPz1 not found')
   get(@id() ruleId: string): Promise<SuppressionDto> {
     return this.suppressions.getRule(ruleId);
   }
@@ -86,7 +82,7 @@ export class SuppressionsController {
   @ApiOperation({ summary: 'Replace a rule\u2019s match, reason and expiry (admin); applies to new findings only' })
   @ApiOkResponse({ type: SuppressionDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Suppression sup-4Fd8xPz1 not found')
   replace(
     @id() ruleId: string,
     @Body() body: SuppressionRequestDto,
@@ -102,7 +98,7 @@ export class SuppressionsController {
     description: 'Findings it already muted stay muted: their suppressedBy still names it.',
   })
   @ApiNoContentResponse()
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundError('Suppression sup-4Fd8xPz1 not found')
   async delete(@id() ruleId: string): Promise<void> {
     await this.suppressions.deleteRule(ruleId);
   }

@@ -12,7 +12,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { RequireScope } from '@trailsight/core';
+import { RequireScope, ApiKeyErrorResponses } from '@trailsight/core';
 import {
   CreateWebhookRequestDto,
   ListDeliveriesQueryDto,
@@ -35,6 +35,7 @@ const id = () => Param('id', new ParseUUIDPipe({ version: '4' }));
 
 @ApiTags('webhooks')
 @ApiBearerAuth('api-key')
+@ApiKeyErrorResponses()
 @RequireScope('admin')
 @Controller('v1/webhooks')
 export class WebhooksController {
