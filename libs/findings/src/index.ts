@@ -2,6 +2,12 @@ export { FindingsApiModule } from './api/findings-api.module.js';
 export { FindingsModule } from './findings.module.js';
 export { newFinding, type SeriesPoint, type TriageState } from './findings/finding.js';
 export { FindingsRepository } from './findings/findings.repository.js';
+export {
+  enabledOutputs,
+  InsightOutboxRepository,
+  type InsightOutputSink,
+  type OutboxBatch,
+} from './outbox/insight-outbox.repository.js';
 export { SuppressionEvaluator } from './suppressions/suppression.evaluator.js';
 export { SuppressionsRepository } from './suppressions/suppressions.repository.js';
 export { INSIGHT_LISTENER, type InsightListener } from './records/insight-listener.js';

@@ -195,6 +195,27 @@ export class KeySpace {
     return `${this.prefix}:${this.findingsTag()}:open`;
   }
 
+  /**
+   * Keys of one insight output's outbox (`s3`, `eventbridge`): `pending` (list of records, appended
+   * in the script that stores the finding), `batch` (the sealed batch being delivered), `seq`,
+   * `lease` (which replica flushes), `stats`. Under the findings tag, so that append is atomic.
+   */
+  insightOutbox(sink: string, part: 'pending' | 'batch' | 'seq' | 'lease' | 'stats'): string {
+    return `${this.prefix}:${this.findingsTag()}:outbox:${sink}:${part}`;
+  }
+
+  /**
+   * AWS's own Insights records read from `CloudTrail-Insight/` files: `ref:<eventID>` hashes and a
+   * `ref:idx` sorted set, apart from Trailsight's findings (never listed or delivered with them).
+   */
+  referenceInsight(eventID: string): string {
+    return `${this.prefix}:{reference-insights}:ref:${eventID}`;
+  }
+
+  referenceInsightsIndex(): string {
+    return `${this.prefix}:{reference-insights}:idx`;
+  }
+
   /** Runtime tuning overrides, their version and their audit trail share one hash tag. */
   tuningTag(): string {
     return '{tuning}';
