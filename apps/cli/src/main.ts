@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_TRAIL_FILE_MAX_BYTES, loadEventCategories } from '@trailsight/core';
 import type { DetectorTuning } from '@trailsight/detection';
 import type { InsightsEventCategory } from '@trailsight/domain';
+import { compare } from './compare.command.js';
 import { detect, UsageError } from './detect.command.js';
 import { keys } from './keys.command.js';
 import { Progress } from './progress.js';
@@ -16,6 +17,11 @@ const USAGE = `Usage:
       TRAIL_FILE_MAX_BYTES) is read no further and counted as a too-large reject.
       --event-categories (default: INSIGHTS_EVENT_CATEGORIES, else Management): Data adds
       data-event insights, as the service does.
+  trailsight compare [--tolerance-minutes N] [detect's flags] <trail dir>
+      Detects over the tree's management events (as detect) and matches the result with AWS's
+      own Insights files in the same tree (CloudTrail-Insight/): same API, type and error code,
+      periods overlapping or starts within --tolerance-minutes (default 15). A table of matched,
+      only-AWS and only-Trailsight insights on stderr, the same as JSON on stdout.
   trailsight score --csv <file> [--sensitivity 1-10] [--min-volume N]
       A timestamp,value series to timestamp,value,score,anomaly on stdout.
   trailsight keys create --scope admin|read | keys list | keys revoke <id>
@@ -35,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
       'max-file-bytes': { type: 'string' },
       scope: { type: 'string' },
       'event-categories': { type: 'string' },
+      'tolerance-minutes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -49,6 +56,17 @@ async function main(argv: string[]): Promise<number> {
       const categories = eventCategoriesFrom(values['event-categories']);
       const summary = await detect(positionals, tuning, process.stdout, new Progress(), maxFileBytes, categories);
       return summary.files === 0 ? 1 : 0;
+    }
+    case 'compare': {
+      if (positionals.length !== 1) throw new UsageError('compare needs one trail directory');
+      const options = {
+        tuning,
+        maxFileBytes: maxFileBytesFrom(values['max-file-bytes']),
+        eventCategories: eventCategoriesFrom(values['event-categories']),
+        toleranceMinutes: toleranceFrom(values['tolerance-minutes']),
+      };
+      await compare(positionals[0], options, process.stdout, new Progress());
+      return 0;
     }
     case 'keys':
       return keys(positionals, values.scope, process.stdout, process.stderr);
@@ -66,6 +84,14 @@ function maxFileBytesFrom(raw: string | undefined): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1)
     throw new UsageError(`--max-file-bytes must be a whole number >= 1, got "${raw}"`);
+  return value;
+}
+
+function toleranceFrom(raw: string | undefined): number {
+  if (raw === undefined) return 15;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new UsageError(`--tolerance-minutes must be a whole number >= 0, got "${raw}"`);
   return value;
 }
 

@@ -17,4 +17,5 @@ export {
   buildStartRecord,
   type InsightInput,
 } from './records/insight-record.builder.js';
+export { compareInsights, type InsightComparison, insightsOf } from './records/insight-comparison.js';
 export { FindingsRetentionModule } from './findings-retention.module.js';
