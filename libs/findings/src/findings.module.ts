@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { redisRepository } from '@trailsight/core';
 import { FindingsRepository } from './findings/findings.repository.js';
 import { enabledOutputs, InsightOutboxRepository } from './outbox/insight-outbox.repository.js';
+import { ReferenceInsightsRepository } from './reference/reference-insights.repository.js';
 import { SuppressionEvaluator } from './suppressions/suppression.evaluator.js';
 import { SuppressionsRepository } from './suppressions/suppressions.repository.js';
 
@@ -16,6 +17,7 @@ import { SuppressionsRepository } from './suppressions/suppressions.repository.j
       outboxes: enabledOutputs(config),
     })),
     redisRepository(InsightOutboxRepository),
+    redisRepository(ReferenceInsightsRepository),
     redisRepository(SuppressionsRepository),
     {
       provide: SuppressionEvaluator,
@@ -23,6 +25,12 @@ import { SuppressionsRepository } from './suppressions/suppressions.repository.j
       useFactory: (repository: SuppressionsRepository) => new SuppressionEvaluator(repository),
     },
   ],
-  exports: [FindingsRepository, InsightOutboxRepository, SuppressionsRepository, SuppressionEvaluator],
+  exports: [
+    FindingsRepository,
+    InsightOutboxRepository,
+    ReferenceInsightsRepository,
+    SuppressionsRepository,
+    SuppressionEvaluator,
+  ],
 })
 export class FindingsModule {}

@@ -18,4 +18,5 @@ export {
   type InsightInput,
 } from './records/insight-record.builder.js';
 export { compareInsights, type InsightComparison, insightsOf } from './records/insight-comparison.js';
+export { ReferenceInsightsRepository } from './reference/reference-insights.repository.js';
 export { FindingsRetentionModule } from './findings-retention.module.js';

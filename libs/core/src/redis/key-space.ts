@@ -205,15 +205,12 @@ export class KeySpace {
   }
 
   /**
-   * AWS's own Insights records read from `CloudTrail-Insight/` files: `ref:<eventID>` hashes and a
-   * `ref:idx` sorted set, apart from Trailsight's findings (never listed or delivered with them).
+   * AWS's own Insights records read from `CloudTrail-Insight/` files (reference findings), apart
+   * from Trailsight's findings: `records` (hash eventID -> record JSON) and `idx` (sorted set,
+   * member `<eventTime ms>:<eventID>` at score 0).
    */
-  referenceInsight(eventID: string): string {
-    return `${this.prefix}:{reference-insights}:ref:${eventID}`;
-  }
-
-  referenceInsightsIndex(): string {
-    return `${this.prefix}:{reference-insights}:idx`;
+  referenceInsights(part: 'records' | 'idx'): string {
+    return `${this.prefix}:{reference-insights}:${part}`;
   }
 
   /** Runtime tuning overrides, their version and their audit trail share one hash tag. */
