@@ -63,7 +63,8 @@ export async function startEventBridgeReceiver(): Promise<EventBridgeReceiver> {
     if (req.method !== 'POST' || req.url !== '/') return invalid(`${req.method} ${req.url}: PutEvents is POST /`);
     if (req.headers['content-type'] !== 'application/x-amz-json-1.1')
       return invalid(`content-type ${req.headers['content-type']}`);
-    if (req.headers['x-amz-target'] !== 'AWSEvents.PutEvents') return invalid(`target ${req.headers['x-amz-target']}`);
+    if (req.headers['x-amz-target'] !== 'AWSEvents.PutEvents')
+      return invalid(`target ${String(req.headers['x-amz-target'])}`);
     const auth = req.headers.authorization ?? '';
     if (
       !/^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/[a-z0-9-]+\/events\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.test(

@@ -33,31 +33,52 @@ describe('AWS Insights records as input', () => {
     expect(read.records).toEqual([record]);
   });
 
-  it.each([
-    ['a missing state', (r: any) => delete r.insightDetails.state, 'missing-field', /insightDetails\.state is missing/],
-    ['another eventType', (r: any) => (r.eventType = 'AwsApiCall'), 'invalid-field', /eventType must be/],
-    ['a bad eventTime', (r: any) => (r.eventTime = 'yesterday'), 'invalid-field', /eventTime must be/],
-    ['an unknown insightType', (r: any) => (r.insightDetails.insightType = 'Spike'), 'invalid-field', /insightType/],
+  type Spoil = (r: InsightRecord) => unknown;
+  const cases: [string, Spoil, string, RegExp][] = [
+    [
+      'a missing state',
+      (r) => Reflect.deleteProperty(r.insightDetails, 'state'),
+      'missing-field',
+      /insightDetails\.state is missing/,
+    ],
+    [
+      'another eventType',
+      (r) => ((r as { eventType: string }).eventType = 'AwsApiCall'),
+      'invalid-field',
+      /eventType must be/,
+    ],
+    ['a bad eventTime', (r) => (r.eventTime = 'yesterday'), 'invalid-field', /eventTime must be/],
+    [
+      'an unknown insightType',
+      (r) => ((r.insightDetails as { insightType: string }).insightType = 'Spike'),
+      'invalid-field',
+      /insightType/,
+    ],
     [
       'an error-rate insight without errorCode',
-      (r: any) => (r.insightDetails.insightType = 'ApiErrorRateInsight'),
+      (r) => (r.insightDetails.insightType = 'ApiErrorRateInsight'),
       'missing-field',
       /errorCode is missing/,
     ],
     [
       'a negative average',
-      (r: any) => (r.insightDetails.insightContext.statistics.insight.average = -1),
+      (r) => (r.insightDetails.insightContext.statistics.insight.average = -1),
       'invalid-field',
       /insight\.average/,
     ],
     [
       'six attribution values',
-      (r: any) => (r.insightDetails.insightContext.attributions[0].insight = Array(6).fill({ value: 'x', average: 1 })),
+      (r) =>
+        (r.insightDetails.insightContext.attributions![0].insight = Array.from({ length: 6 }, () => ({
+          value: 'x',
+          average: 1,
+        }))),
       'invalid-field',
       /attributions\[0\]\.insight/,
     ],
-  ])('rejects %s with the reason and the eventID', (_, spoil, reason, detail) => {
-    const record = structuredClone(start()) as any;
+  ];
+  it.each(cases)('rejects %s with the reason and the eventID', (_, spoil, reason, detail) => {
+    const record = structuredClone(start());
     spoil(record);
     const result = parseInsightRecord(record);
     expect(result.ok).toBe(false);

@@ -45,7 +45,7 @@ export class ReferenceInsightsController {
         since: query.since === undefined ? undefined : Date.parse(query.since),
         until: query.until === undefined ? undefined : Date.parse(query.until),
       });
-      return page as ReferenceInsightPageDto;
+      return page;
     } catch (error) {
       if (error instanceof InvalidCursorError)
         throw new BadRequestException(['cursor is not a nextCursor this API handed out']);

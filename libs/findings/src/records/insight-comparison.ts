@@ -14,7 +14,7 @@ export interface ComparedInsight {
   end?: string;
 }
 
-export interface InsightMatch {
+interface InsightMatch {
   aws: ComparedInsight;
   trailsight: ComparedInsight;
   /** Trailsight's start minus AWS's, in minutes. */

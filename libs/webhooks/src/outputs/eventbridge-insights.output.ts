@@ -122,7 +122,7 @@ function requestChunks(entries: PutEventsRequestEntry[]): PutEventsRequestEntry[
 }
 
 /** An entry's size as PutEvents counts it. */
-export function entrySize(entry: PutEventsRequestEntry): number {
+function entrySize(entry: PutEventsRequestEntry): number {
   const utf8 = (s: string | undefined) => (s === undefined ? 0 : Buffer.byteLength(s, 'utf8'));
   return (
     TIME_BYTES +

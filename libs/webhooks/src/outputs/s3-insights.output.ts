@@ -43,7 +43,7 @@ export class S3InsightsOutput {
 }
 
 /** The object key of one account-region's part of a batch (see S3InsightsOutput). */
-export function insightObjectKey(prefix: string, accountId: string, region: string, batch: OutboxBatch): string {
+function insightObjectKey(prefix: string, accountId: string, region: string, batch: OutboxBatch): string {
   const at = new Date(batch.sealedAt).toISOString();
   const [yyyy, mm, dd, hh, mi] = [at.slice(0, 4), at.slice(5, 7), at.slice(8, 10), at.slice(11, 13), at.slice(14, 16)];
   const unique = base62(createHash('sha256').update(`${prefix}\n${batch.id}\n${accountId}\n${region}`).digest(), 16);
