@@ -4,10 +4,10 @@ import { Redis } from 'ioredis';
 import { parseInsightRecordsBuffer, TrailFileClients, TrailFileReader } from '@trailsight/cloudtrail';
 import { KeySpace } from '@trailsight/core';
 import { MINUTE_MS, type InsightRecord } from '@trailsight/domain';
-import { FindingsRepository, InsightOutboxRepository } from '@trailsight/findings';
+import { buildStartRecord, FindingsRepository, InsightOutboxRepository } from '@trailsight/findings';
 import { eventually } from '../../../../test/support/app-process.js';
 import { startEventBridgeReceiver, type EventBridgeReceiver } from '../../../../test/support/eventbridge-receiver.js';
-import { seedFinding, seedId } from '../../../../test/support/findings-seed.js';
+import { seedFinding, seedId, seedInput } from '../../../../test/support/findings-seed.js';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { S3RVER_CREDENTIALS, startS3, type LocalS3 } from '../../../../test/support/s3-server.js';
 import { EventBridgeInsightsOutput, EVENTBRIDGE_SOURCE } from './eventbridge-insights.output.js';
@@ -224,6 +224,36 @@ describe('S3 and EventBridge outputs of Insights records (real Redis, s3rver, a 
         });
       }
       expect(await outbox.stats('eventbridge')).toEqual({ pending: 0, delivered: 24, failed: 1, batches: 1 });
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('EventBridge: requests stay under 256 KB; a record too large for PutEvents is given up alone', async () => {
+    const client = new EventBridgeClient({
+      region: 'us-east-1',
+      endpoint: eventBridge.url,
+      credentials: S3RVER_CREDENTIALS,
+    });
+    try {
+      const sized = (i: number, bytes: number): InsightRecord => {
+        const input = seedInput({ index: i, startMinute: START + i * MINUTE_MS });
+        const agent = (n: number) => ({
+          value: `${n}`.padEnd(bytes / 5, 'x'),
+          insightAverage: 5 - n,
+          baselineAverage: 0,
+        });
+        const big = { ...input, attributions: { ...input.attributions, userAgent: [0, 1, 2, 3, 4].map(agent) } };
+        return buildStartRecord(big, { sharedEventID: seedId(i, 'big') });
+      };
+      // Three of ~100 KB fit two to a request at most; one of ~300 KB fits none.
+      const records = [sized(1, 100_000), sized(2, 100_000), sized(3, 100_000), sized(4, 300_000)];
+      const before = { requests: eventBridge.requests, accepted: eventBridge.accepted.length };
+      const output = new EventBridgeInsightsOutput(client, { bus: 'insights-bus' });
+      expect(await output.deliver({ id: 'big-1', sealedAt: START, records })).toBe(1);
+      expect(eventBridge.invalid).toEqual([]);
+      expect(eventBridge.requests - before.requests).toBe(2);
+      expect(eventBridge.accepted.length - before.accepted).toBe(3);
     } finally {
       client.destroy();
     }
