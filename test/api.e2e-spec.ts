@@ -420,6 +420,7 @@ describe('auth', () => {
     `/v1/findings/${someId()}/records`,
     `/v1/findings/${someId()}/series`,
     '/v1/apis',
+    '/v1/reference-insights',
     '/metrics',
   ];
 

@@ -1,6 +1,7 @@
 import { ConfigError, DEFAULT_TRAIL_FILE_MAX_BYTES, loadEventCategories } from '@trailsight/core';
 import type { DetectorTuning } from '@trailsight/detection';
 import type { InsightsEventCategory } from '@trailsight/domain';
+import { compare } from './compare.command.js';
 import { detect } from './detect.command.js';
 import { keys } from './keys.command.js';
 import { Progress } from './progress.js';
@@ -15,6 +16,7 @@ export interface CommandOptions {
   'max-file-bytes'?: string;
   scope?: string;
   'event-categories'?: string;
+  'tolerance-minutes'?: string;
 }
 
 /** Runs one command; resolves to the process's exit code. */
@@ -26,6 +28,17 @@ export async function runCommand(command: string, rest: string[], values: Comman
       const categories = eventCategoriesFrom(values['event-categories']);
       const summary = await detect(rest, tuning, process.stdout, new Progress(), maxFileBytes, categories);
       return summary.files === 0 ? 1 : 0;
+    }
+    case 'compare': {
+      if (rest.length !== 1) throw new UsageError('compare needs one trail directory');
+      const options = {
+        tuning,
+        maxFileBytes: maxFileBytesFrom(values['max-file-bytes']),
+        eventCategories: eventCategoriesFrom(values['event-categories']),
+        toleranceMinutes: toleranceFrom(values['tolerance-minutes']),
+      };
+      await compare(rest[0], options, process.stdout, new Progress());
+      return 0;
     }
     case 'keys':
       return keys(rest, values.scope, process.stdout, process.stderr);
@@ -72,4 +85,12 @@ function tuningFrom(sensitivity: string | undefined, minVolume: string | undefin
     tuning.minVolume = value;
   }
   return tuning;
+}
+
+function toleranceFrom(raw: string | undefined): number {
+  if (raw === undefined) return 15;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new UsageError(`--tolerance-minutes must be a whole number >= 0, got "${raw}"`);
+  return value;
 }

@@ -12,6 +12,11 @@ const COMMANDS: Record<string, string> = {
       else 128 MiB) is read no further and counted as a too-large reject.
       --event-categories (default: INSIGHTS_EVENT_CATEGORIES, else Management): Data adds
       data-event insights, as the service does.`,
+  compare: `  trailsight compare [--tolerance-minutes N] [detect's flags] <trail dir>
+      Detects over the tree's management events (as detect) and matches the result with AWS's
+      own Insights files in the same tree (CloudTrail-Insight/): same API, type and error code,
+      periods overlapping or starts within --tolerance-minutes (default 15). A table of matched,
+      only-AWS and only-Trailsight insights on stderr, the same as JSON on stdout.`,
   score: `  trailsight score --csv <file> [--sensitivity 1-10] [--min-volume N]
       A timestamp,value series to timestamp,value,score,anomaly on stdout.`,
   keys: `  trailsight keys create --scope admin|read | keys list | keys revoke <id>
@@ -36,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
       'max-file-bytes': { type: 'string' },
       scope: { type: 'string' },
       'event-categories': { type: 'string' },
+      'tolerance-minutes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },
     },

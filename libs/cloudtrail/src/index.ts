@@ -7,7 +7,9 @@ export { lookupEventsSettings } from './lookup-events/poller.service.js';
 export { TokenBucketRepository } from './lookup-events/token-bucket.repository.js';
 export { inferReadOnly } from './records/read-only.js';
 export { eventTimeMs, type Reject, REJECT_REASONS, type RejectReason } from './records/record-parser.js';
+export { isInsightFilePath, parseInsightRecordsBuffer } from './records/insight-record.parser.js';
 export {
+  listInsightFiles,
   listTrailFiles,
   parseRecordsBuffer,
   parseRecordsText,

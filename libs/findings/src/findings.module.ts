@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { redisRepository } from '@trailsight/core';
 import { FindingsRepository } from './findings/findings.repository.js';
+import { enabledOutputs, InsightOutboxRepository } from './outbox/insight-outbox.repository.js';
+import { ReferenceInsightsRepository } from './reference/reference-insights.repository.js';
 import { SuppressionEvaluator } from './suppressions/suppression.evaluator.js';
 import { SuppressionsRepository } from './suppressions/suppressions.repository.js';
 
@@ -10,7 +12,12 @@ import { SuppressionsRepository } from './suppressions/suppressions.repository.j
  */
 @Module({
   providers: [
-    redisRepository(FindingsRepository, (config) => ({ retentionDays: config.findingsRetentionDays })),
+    redisRepository(FindingsRepository, (config) => ({
+      retentionDays: config.findingsRetentionDays,
+      outboxes: enabledOutputs(config),
+    })),
+    redisRepository(InsightOutboxRepository),
+    redisRepository(ReferenceInsightsRepository),
     redisRepository(SuppressionsRepository),
     {
       provide: SuppressionEvaluator,
@@ -18,6 +25,12 @@ import { SuppressionsRepository } from './suppressions/suppressions.repository.j
       useFactory: (repository: SuppressionsRepository) => new SuppressionEvaluator(repository),
     },
   ],
-  exports: [FindingsRepository, SuppressionsRepository, SuppressionEvaluator],
+  exports: [
+    FindingsRepository,
+    InsightOutboxRepository,
+    ReferenceInsightsRepository,
+    SuppressionsRepository,
+    SuppressionEvaluator,
+  ],
 })
 export class FindingsModule {}

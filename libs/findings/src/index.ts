@@ -2,6 +2,12 @@ export { FindingsApiModule } from './api/findings-api.module.js';
 export { FindingsModule } from './findings.module.js';
 export { newFinding, type SeriesPoint, type TriageState } from './findings/finding.js';
 export { FindingsRepository } from './findings/findings.repository.js';
+export {
+  enabledOutputs,
+  InsightOutboxRepository,
+  type InsightOutputSink,
+  type OutboxBatch,
+} from './outbox/insight-outbox.repository.js';
 export { SuppressionEvaluator } from './suppressions/suppression.evaluator.js';
 export { SuppressionsRepository } from './suppressions/suppressions.repository.js';
 export { INSIGHT_LISTENER, type InsightListener } from './records/insight-listener.js';
@@ -11,4 +17,6 @@ export {
   buildStartRecord,
   type InsightInput,
 } from './records/insight-record.builder.js';
+export { compareInsights, type InsightComparison, insightsOf } from './records/insight-comparison.js';
+export { ReferenceInsightsRepository } from './reference/reference-insights.repository.js';
 export { FindingsRetentionModule } from './findings-retention.module.js';

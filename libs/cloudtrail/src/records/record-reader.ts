@@ -166,19 +166,34 @@ const SKIPPED_DIRECTORIES = new Set(['CloudTrail-Digest', 'CloudTrail-Insight'])
  * yielded as it is, whatever its name.
  */
 export async function* listTrailFiles(root: string): AsyncIterable<string> {
-  if ((await stat(root)).isDirectory()) yield* walk(root);
+  if ((await stat(root)).isDirectory()) yield* walk(root, SKIPPED_DIRECTORIES, false);
   else yield root;
 }
 
-async function* walk(dir: string): AsyncIterable<string> {
+/**
+ * The Insights files under `root` (CloudTrail's, or Trailsight's S3 output): the log files inside
+ * its `CloudTrail-Insight` folders, in the order of listTrailFiles.
+ */
+export async function* listInsightFiles(root: string): AsyncIterable<string> {
+  if ((await stat(root)).isDirectory()) yield* walk(root, DIGEST_DIRECTORIES, false);
+  else yield root;
+}
+
+const DIGEST_DIRECTORIES = new Set(['CloudTrail-Digest']);
+const INSIGHT_DIRECTORY = 'CloudTrail-Insight';
+
+async function* walk(dir: string, skipped: ReadonlySet<string>, insideInsights: boolean): AsyncIterable<string> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // Listing Insights files (CloudTrail-Insight not skipped): only files inside such a folder.
+  const wanted = !skipped.has(INSIGHT_DIRECTORY) ? insideInsights : true;
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!SKIPPED_DIRECTORIES.has(entry.name)) yield* walk(path);
+      if (!skipped.has(entry.name)) yield* walk(path, skipped, insideInsights || entry.name === INSIGHT_DIRECTORY);
     } else if (
+      wanted &&
       TRAIL_FILE_NAME.test(entry.name) &&
       (entry.isFile() || (await isLinkToFile(entry.isSymbolicLink(), path)))
     ) {

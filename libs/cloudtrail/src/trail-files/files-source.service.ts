@@ -13,6 +13,7 @@ import { RejectsRepository } from '../ingest/rejects.repository.js';
 import type { Reject } from '../records/record-parser.js';
 import { sleep } from '../lookup-events/backoff.js';
 import { CheckpointRepository } from '../lookup-events/checkpoint.repository.js';
+import { isInsightFilePath } from '../records/insight-record.parser.js';
 import { parseTrailFileKey } from '../records/record-reader.js';
 import { parseFileNotification } from './file-notification.js';
 import { TrailFileClients } from './trail-file-clients.js';
@@ -21,6 +22,8 @@ import { TrailFilesRepository } from './trail-files.repository.js';
 
 /** Files of no known account-region (a key outside the S3 layout) hold back every watermark. */
 const ANY = '*';
+/** The group of AWS's Insights files, which no account-region's checkpoint waits for. */
+const INSIGHT_FILES = 'insight-files';
 /** SQS receives per round, at most 10 messages each. */
 const SQS_RECEIVES_PER_ROUND = 10;
 
@@ -284,9 +287,15 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
     const todo = fresh.filter((_, i) => states[i] === 'pending');
     await this.producer.enqueue(todo);
     fresh.forEach((ref, i) => {
-      const key = parseTrailFileKey(ref.location.kind === 's3' ? ref.location.key : ref.location.path);
-      const group = key ? `${key.accountId}:${key.region}` : ANY;
+      const path = ref.location.kind === 's3' ? ref.location.key : ref.location.path;
       const settled = states[i] !== 'pending';
+      // AWS's Insights files hold no events: they never move (nor hold back) a checkpoint.
+      if (isInsightFilePath(path)) {
+        this.tracked.set(ref.id, { ref, group: INSIGHT_FILES, done: settled });
+        return;
+      }
+      const key = parseTrailFileKey(path);
+      const group = key ? `${key.accountId}:${key.region}` : ANY;
       this.tracked.set(ref.id, { ref, group, done: settled });
       this.newest.set(group, Math.max(this.newest.get(group) ?? -Infinity, ref.deliveredAt));
       if (initial && !settled) this.backfillPending.set(ref.id, group);

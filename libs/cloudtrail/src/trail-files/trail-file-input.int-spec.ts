@@ -159,6 +159,27 @@ describe('trail file input trust: notified buckets, links out of TRAIL_DIR', () 
     await source.onModuleDestroy();
   }, 60_000);
 
+  it("SQS: an Insights key (AWS's own Insights, read as reference insights) is enqueued; a digest is not", async () => {
+    const queueUrl = sqs.queueUrl('insights');
+    const { source, rejects, enqueued } = service('insights', {
+      CLOUDTRAIL_SOURCE: 'sqs',
+      SQS_QUEUE_URL: queueUrl,
+      SQS_ENDPOINT: sqs.url,
+      S3_BUCKET: 'trail-bucket',
+      BACKFILL_DAYS: '0',
+    });
+    await source.runOnce();
+    const insights = FOLDER.replace('/CloudTrail/', '/CloudTrail-Insight/');
+    const insightKey = `${insights}/111122223333_CloudTrail-Insight_us-east-1_20260102T0130Z_Mu0KsOhtH1ar15ZZ.json.gz`;
+    const digestKey = `${FOLDER.replace('/CloudTrail/', '/CloudTrail-Digest/')}/111122223333_CloudTrail-Digest_us-east-1_x_20260102T0130Z.json.gz`;
+    await send(queueUrl, s3Event('trail-bucket', insightKey));
+    await send(queueUrl, s3Event('trail-bucket', digestKey));
+    await source.runOnce();
+    expect(enqueued.map(where)).toEqual([`s3://trail-bucket/${insightKey}`]);
+    expect(await rejects.counts()).toEqual({});
+    await source.onModuleDestroy();
+  }, 60_000);
+
   it('a link in TRAIL_DIR to a file outside it is skipped, parked once by path (no content); links inside are followed', async () => {
     const root = join(dir, 'trail-dir');
     const folder = join(root, FOLDER);

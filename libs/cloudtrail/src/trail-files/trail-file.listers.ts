@@ -1,13 +1,13 @@
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, sep } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { listTrailFiles, parseTrailFileKey } from '../records/record-reader.js';
+import { listInsightFiles, listTrailFiles, parseTrailFileKey } from '../records/record-reader.js';
 import { DAY_MS, type TrailFileRef } from '@trailsight/domain';
 import { deliveryTimeOf, trailFileId } from './trail-file.js';
 
 const TRAIL_FILE_NAME = /\.(?:json|ndjson|jsonl)(?:\.gz)?$/i;
-/** CloudTrail's sibling prefixes that hold no input (integrity digests, Insights output). */
-const SKIPPED_PREFIXES = /\/(?:CloudTrail-Digest|CloudTrail-Insight)\//;
+/** CloudTrail's sibling prefix that holds no input: integrity digests. (Insights files are read as reference findings.) */
+const SKIPPED_PREFIXES = /\/CloudTrail-Digest\//;
 
 /**
  * Files of a directory in the S3 key layout (or any layout: see listTrailFiles). A symbolic link
@@ -30,7 +30,7 @@ export class DirectoryLister {
   async list(now = Date.now()): Promise<TrailFileRef[]> {
     const files: TrailFileRef[] = [];
     this.outside = [];
-    for await (const path of listTrailFiles(this.root)) {
+    for await (const path of both(listTrailFiles(this.root), listInsightFiles(this.root))) {
       let info;
       try {
         info = await lstat(path);
@@ -81,6 +81,8 @@ export class S3Lister {
       const accounts = /\/o-[a-z0-9]+\/$/.test(first) ? await this.children(first) : [first];
       for (const account of accounts) {
         for (const region of await this.children(`${account}CloudTrail/`)) found.push(region);
+        // AWS's own Insights files, read as reference findings.
+        for (const region of await this.children(`${account}CloudTrail-Insight/`)) found.push(region);
       }
     }
     this.regionPrefixes = found.sort();
@@ -155,6 +157,11 @@ export class S3Lister {
   }
 }
 
+async function* both(first: AsyncIterable<string>, second: AsyncIterable<string>): AsyncIterable<string> {
+  yield* first;
+  yield* second;
+}
+
 /**
  * Whether `path`, symbolic links resolved, is `root` or under it (root's own links resolved too).
  * A path that does not exist counts as inside: whoever opens it reports it missing.
@@ -170,7 +177,7 @@ export async function isInside(root: string, path: string): Promise<boolean> {
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
-/** Whether an object key names a trail file to read (not a digest, not Insights output). */
+/** Whether an object key names a trail file to read (not a digest): events, or AWS's Insights records. */
 export function isTrailFileKey(key: string): boolean {
   return TRAIL_FILE_NAME.test(key) && !SKIPPED_PREFIXES.test(`/${key}`);
 }

@@ -38,6 +38,11 @@ export class TrailFileReader {
     private readonly settings: TrailFileReaderSettings = {},
   ) {}
 
+  /** TRAIL_FILE_MAX_BYTES, when set. */
+  get maxInputBytes(): number | undefined {
+    return this.settings.maxInputBytes;
+  }
+
   /**
    * The file's raw bytes: whole when it is at most WHOLE_READ_MAX_BYTES, else a stream.
    * Errors of the store (missing file, failed GET) are thrown.

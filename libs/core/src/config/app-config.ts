@@ -138,6 +138,19 @@ export interface AppConfig {
   webhookSecretGraceHours: number;
   /** Base URL where people reach this API (links in Slack, Teams and PagerDuty messages). */
   publicUrl?: string;
+  /** S3 output of Insights records in AWS's layout (off without a bucket); reuses S3_ENDPOINT and S3_REGION. */
+  insightsS3Bucket?: string;
+  /** Key prefix before `AWSLogs/` of the S3 output, '' for none. */
+  insightsS3Prefix: string;
+  /** How often the S3 output writes what is pending, one object per account-region. */
+  insightsS3FlushSeconds: number;
+  /** EventBridge output: the bus name or ARN PutEvents sends to (off when absent). */
+  insightsEventBridgeBus?: string;
+  /** Overrides the EventBridge endpoint (tests, VPC endpoints). */
+  insightsEventBridgeEndpoint?: string;
+  insightsEventBridgeRegion: string;
+  /** How often the EventBridge output sends what is pending. */
+  insightsEventBridgeFlushSeconds: number;
 
   detectorConcurrency: number;
   /** Per-minute counters live this long: the longest baseline window plus a margin. */

@@ -52,6 +52,10 @@ describe('loadConfig', () => {
       webhookLogSize: 200,
       webhookMaxInsightAgeMinutes: 60,
       webhookSecretGraceHours: 24,
+      insightsS3Prefix: '',
+      insightsS3FlushSeconds: 300,
+      insightsEventBridgeRegion: 'us-east-1',
+      insightsEventBridgeFlushSeconds: 5,
       detectorConcurrency: 16,
       counterRetentionMinutes: 8 * 24 * 60,
       dedupeWindowMinutes: 24 * 60,
@@ -254,6 +258,40 @@ describe('loadConfig', () => {
         expect(problems[0]).not.toContain(bad);
       }
     });
+  });
+
+  it('reads the S3 and EventBridge outputs (off by default); a wrong value names its variable', () => {
+    const off = loadConfig({});
+    expect([off.insightsS3Bucket, off.insightsEventBridgeBus]).toEqual([undefined, undefined]);
+    expect([off.insightsS3FlushSeconds, off.insightsEventBridgeFlushSeconds]).toEqual([300, 5]);
+    const on = loadConfig({
+      INSIGHTS_S3_BUCKET: 'insights-out',
+      INSIGHTS_S3_PREFIX: '/org/',
+      INSIGHTS_EVENTBRIDGE_BUS: 'arn:aws:events:eu-west-1:123456789012:event-bus/security',
+      INSIGHTS_EVENTBRIDGE_ENDPOINT: 'http://127.0.0.1:4010',
+    });
+    expect([on.insightsS3Bucket, on.insightsS3Prefix, on.insightsEventBridgeBus]).toEqual([
+      'insights-out',
+      'org',
+      'arn:aws:events:eu-west-1:123456789012:event-bus/security',
+    ]);
+    const problems = problemsOf({
+      INSIGHTS_S3_BUCKET: 'Not_A_Bucket',
+      INSIGHTS_S3_FLUSH_SECONDS: '0',
+      INSIGHTS_EVENTBRIDGE_BUS: 'bus with spaces',
+      INSIGHTS_EVENTBRIDGE_ENDPOINT: 'ftp://x',
+      INSIGHTS_EVENTBRIDGE_REGION: 'mars',
+      INSIGHTS_EVENTBRIDGE_FLUSH_SECONDS: 'often',
+    });
+    for (const name of [
+      'INSIGHTS_S3_BUCKET',
+      'INSIGHTS_S3_FLUSH_SECONDS',
+      'INSIGHTS_EVENTBRIDGE_BUS',
+      'INSIGHTS_EVENTBRIDGE_ENDPOINT',
+      'INSIGHTS_EVENTBRIDGE_REGION',
+      'INSIGHTS_EVENTBRIDGE_FLUSH_SECONDS',
+    ])
+      expect(problems.filter((p) => p.startsWith(name))).toHaveLength(1);
   });
 
   it('reads WEBHOOK_MAX_INSIGHT_AGE_MINUTES (default 60) and PUBLIC_URL (an http(s) URL, trailing slash dropped)', () => {

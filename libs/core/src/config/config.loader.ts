@@ -95,6 +95,24 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookSecretGraceHours: read.int('WEBHOOK_SECRET_GRACE_HOURS', 24, 0, 30 * 24),
     webhookMaxInsightAgeMinutes: read.int('WEBHOOK_MAX_INSIGHT_AGE_MINUTES', 60, 1, 7 * 24 * 60),
     publicUrl: read.optionalUrl('PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
+    insightsS3Bucket: read.optionalMatching('INSIGHTS_S3_BUCKET', BUCKET_NAME, 'an S3 bucket name'),
+    insightsS3Prefix: read
+      .matching('INSIGHTS_S3_PREFIX', /^[^\s]{0,512}$/, '', 'a key prefix without white space')
+      .replace(/^\/+|\/+$/g, ''),
+    insightsS3FlushSeconds: read.int('INSIGHTS_S3_FLUSH_SECONDS', 300, 1, 86_400),
+    insightsEventBridgeBus: read.optionalMatching(
+      'INSIGHTS_EVENTBRIDGE_BUS',
+      /^(?:[A-Za-z0-9/._-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9/._-]{1,256})$/,
+      'an event bus name or ARN',
+    ),
+    insightsEventBridgeEndpoint: read.optionalUrl('INSIGHTS_EVENTBRIDGE_ENDPOINT', ['http:', 'https:']),
+    insightsEventBridgeRegion: read.matching(
+      'INSIGHTS_EVENTBRIDGE_REGION',
+      /^[a-z]{2}(-[a-z]+)+-\d+$/,
+      'us-east-1',
+      'a region like us-east-1',
+    ),
+    insightsEventBridgeFlushSeconds: read.int('INSIGHTS_EVENTBRIDGE_FLUSH_SECONDS', 5, 1, 3_600),
 
     detectorConcurrency: read.int('DETECTOR_CONCURRENCY', 16, 1, 256),
     counterRetentionMinutes: read.int('COUNTER_RETENTION_MINUTES', 8 * 24 * 60, 60, 366 * 24 * 60),

@@ -195,6 +195,24 @@ export class KeySpace {
     return `${this.prefix}:${this.findingsTag()}:open`;
   }
 
+  /**
+   * Keys of one insight output's outbox (`s3`, `eventbridge`): `pending` (list of records, appended
+   * in the script that stores the finding), `batch` (the sealed batch being delivered), `seq`,
+   * `lease` (which replica flushes), `stats`. Under the findings tag, so that append is atomic.
+   */
+  insightOutbox(sink: string, part: 'pending' | 'batch' | 'seq' | 'lease' | 'stats'): string {
+    return `${this.prefix}:${this.findingsTag()}:outbox:${sink}:${part}`;
+  }
+
+  /**
+   * AWS's own Insights records read from `CloudTrail-Insight/` files (reference findings), apart
+   * from Trailsight's findings: `records` (hash eventID -> record JSON) and `idx` (sorted set,
+   * member `<eventTime ms>:<eventID>` at score 0).
+   */
+  referenceInsights(part: 'records' | 'idx'): string {
+    return `${this.prefix}:{reference-insights}:${part}`;
+  }
+
   /** Runtime tuning overrides, their version and their audit trail share one hash tag. */
   tuningTag(): string {
     return '{tuning}';

@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
   CheckpointRepository,
+  isInsightFilePath,
+  parseInsightRecordsBuffer,
   parseTrailFileKey,
   RejectsRepository,
   TrailFileReader,
@@ -8,6 +10,7 @@ import {
   type Reject,
 } from '@trailsight/cloudtrail';
 import { type AccountRegion, type SlimEvent, type TrailFileRef } from '@trailsight/domain';
+import { ReferenceInsightsRepository } from '@trailsight/findings';
 import { CountingBuffer } from './counting.buffer.js';
 
 export interface FileCountResult {
@@ -57,6 +60,7 @@ export class TrailFileCountingService {
     private readonly files: TrailFilesRepository,
     private readonly rejects: RejectsRepository,
     private readonly checkpoints: CheckpointRepository,
+    private readonly references: ReferenceInsightsRepository,
   ) {}
 
   /**
@@ -112,6 +116,7 @@ export class TrailFileCountingService {
     if (done) return { ...result, alreadyDone: true };
 
     const path = file.location.kind === 's3' ? file.location.key : file.location.path;
+    if (isInsightFilePath(path)) return this.readReferenceInsights(file, result);
     const keyAccount = parseTrailFileKey(path)?.accountId;
     const open = new Map<string, OpenBatch>();
     const inFlight: Promise<void>[] = [];
@@ -170,6 +175,23 @@ export class TrailFileCountingService {
     if (result.tooOld > 0)
       this.logger.warn(`${file.id}: ${result.tooOld} events older than the counter retention were not counted`);
     return result;
+  }
+
+  /**
+   * An Insights file (AWS's, under `CloudTrail-Insight/`): its records are reference findings, kept
+   * apart from Trailsight's; records that break AWS's layout are rejects with the reason. Saving
+   * is idempotent per eventID, so a retried file stores nothing twice.
+   */
+  private async readReferenceInsights(file: TrailFileRef, result: FileCountResult): Promise<FileCountResult> {
+    const opened = await this.reader.open(file.location);
+    const chunks: Buffer[] = [];
+    if (Buffer.isBuffer(opened)) chunks.push(opened);
+    else for await (const chunk of opened) chunks.push(chunk);
+    const { records, rejects } = parseInsightRecordsBuffer(Buffer.concat(chunks), file.id, this.reader.maxInputBytes);
+    await this.references.save(records);
+    if (rejects.length > 0) await this.rejects.park(rejects, file.id);
+    await this.files.markDone(file, { records: records.length, rejects: rejects.length });
+    return { ...result, records: records.length, rejects: rejects.length };
   }
 
   /** Account-regions the evaluator should look at (once per process each). */

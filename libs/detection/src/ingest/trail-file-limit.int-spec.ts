@@ -1,3 +1,4 @@
+import { ReferenceInsightsRepository } from '@trailsight/findings';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +104,7 @@ describe('TRAIL_FILE_MAX_BYTES: a gzip bomb is read up to the limit, then one to
         files,
         rejects,
         new CheckpointRepository(redis, keys),
+        new ReferenceInsightsRepository(redis, keys),
       );
       for (const name of Object.keys(BOMBS)) {
         const location = locate(name);

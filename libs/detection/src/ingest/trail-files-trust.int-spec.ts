@@ -1,3 +1,4 @@
+import { ReferenceInsightsRepository } from '@trailsight/findings';
 import { copyFileSync, mkdtempSync, renameSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,7 @@ describe('trail files a review found untrustworthy (issue 12)', () => {
       files,
       rejects,
       checkpoints,
+      new ReferenceInsightsRepository(redis, keys),
     );
     const enqueued: TrailFileRef[] = [];
     const producer = { enqueue: (refs: readonly TrailFileRef[]) => Promise.resolve(enqueued.push(...refs)) };

@@ -1,3 +1,4 @@
+import { ReferenceInsightsRepository } from '@trailsight/findings';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +64,14 @@ function deployment(redis: Redis, prefix: string, s3Url?: string, sqsUrl?: strin
   const checkpoints = new CheckpointRepository(redis, keys);
   const rejects = new RejectsRepository(redis, keys);
   const counting = (reader = new TrailFileReader(clients)) =>
-    new TrailFileCountingService(reader, new CountingBuffer(counters), files, rejects, checkpoints);
+    new TrailFileCountingService(
+      reader,
+      new CountingBuffer(counters),
+      files,
+      rejects,
+      checkpoints,
+      new ReferenceInsightsRepository(redis, keys),
+    );
   return { keys, counters, clients, files, checkpoints, rejects, counting };
 }
 type Deployment = ReturnType<typeof deployment>;

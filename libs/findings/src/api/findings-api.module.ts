@@ -5,6 +5,7 @@ import { FindingsModule } from '../findings.module.js';
 import { FindingsController } from './findings.controller.js';
 import { FindingsApiService } from './findings-api.service.js';
 import { FindingsPageCache } from './findings-page.cache.js';
+import { ReferenceInsightsController } from './reference-insights.controller.js';
 import { MaintenanceWindowsController } from '../suppressions/maintenance-windows.controller.js';
 import { SuppressionsController } from '../suppressions/suppressions.controller.js';
 import { SuppressionsService } from '../suppressions/suppressions.service.js';
@@ -12,7 +13,7 @@ import { SuppressionsService } from '../suppressions/suppressions.service.js';
 /** `/v1/findings`, `/v1/suppressions` and `/v1/maintenance-windows` routes and the open-insights metric. Needs CoreModule and AuthModule. */
 @Module({
   imports: [FindingsModule],
-  controllers: [FindingsController, SuppressionsController, MaintenanceWindowsController],
+  controllers: [FindingsController, SuppressionsController, MaintenanceWindowsController, ReferenceInsightsController],
   providers: [
     FindingsApiService,
     SuppressionsService,

@@ -36,6 +36,11 @@ declare module 'ioredis' {
 export interface FindingsSettings {
   /** Findings older than this (by start time) are removed. AWS keeps Insights events 90 days. */
   retentionDays: number;
+  /**
+   * Outputs (`s3`, `eventbridge`) whose outbox receives every new Start and End record in the
+   * same atomic step that stores it (see InsightOutboxRepository).
+   */
+  outboxes?: readonly string[];
 }
 
 const DEFAULT_FINDINGS_SETTINGS: FindingsSettings = { retentionDays: 90 };
@@ -133,6 +138,7 @@ type Dimension = (typeof DIMENSIONS)[number][0];
  */
 export class FindingsRepository {
   private readonly retentionMs: number;
+  private readonly outboxKeys: string[];
 
   constructor(
     private readonly redis: Redis,
@@ -140,6 +146,7 @@ export class FindingsRepository {
     settings: FindingsSettings = DEFAULT_FINDINGS_SETTINGS,
   ) {
     this.retentionMs = settings.retentionDays * DAY_MS;
+    this.outboxKeys = (settings.outboxes ?? []).map((sink) => keys.insightOutbox(sink, 'pending'));
     const scripts = {
       findingOpen: OPEN_FINDING_LUA,
       findingUpdate: UPDATE_FINDING_LUA,
@@ -195,8 +202,22 @@ export class FindingsRepository {
       if (value !== undefined) indexes.push(this.keys.findingsIndex(index, value));
     }
     if (isSuppressed(finding)) indexes.push(this.keys.findingsIndex(SUPPRESSED_INDEX));
-    const keys = [this.keys.finding(finding.id), this.keys.openFindings(), this.keys.findingsIndexKeys(), ...indexes];
-    const args = [this.expireAt(startMs), member, seriesKeyOf(finding), finding.id, ...pairs(fields)];
+    const keys = [
+      this.keys.finding(finding.id),
+      this.keys.openFindings(),
+      this.keys.findingsIndexKeys(),
+      ...indexes,
+      ...this.outboxKeys,
+    ];
+    const args = [
+      this.expireAt(startMs),
+      member,
+      seriesKeyOf(finding),
+      finding.id,
+      this.outboxKeys.length,
+      fields.start ?? '',
+      ...pairs(fields),
+    ];
     return (await this.redis.findingOpen(keys.length, ...keys, ...args)) === 1;
   }
 
@@ -241,8 +262,9 @@ export class FindingsRepository {
       this.keys.findingsIndex('state', 'open'),
       this.keys.findingsIndex('state', 'closed'),
       this.keys.findingsIndexKeys(),
+      ...this.outboxKeys,
     ];
-    return (await this.redis.findingClose(keys.length, ...keys, id, ...pairs(fields))) === 1;
+    return (await this.redis.findingClose(keys.length, ...keys, id, fields.end, ...pairs(fields))) === 1;
   }
 
   /** Ids of what muted a finding; empty when nothing did or it is gone. One field read. */

@@ -6,18 +6,21 @@
  */
 
 /**
- * KEYS: finding hash, open pointers, index registry, index zsets...
- * ARGV: expire-at ms, index member, series key, id, field/value pairs...
- * Returns 1 when created, 0 when the finding existed already (a retried open changes nothing).
+ * KEYS: finding hash, open pointers, index registry, index zsets..., then ARGV[5] outbox lists.
+ * ARGV: expire-at ms, index member, series key, id, outbox count, Start record JSON, field/value pairs...
+ * Returns 1 when created, 0 when the finding existed already (a retried open changes nothing, and
+ * appends nothing to the outboxes: each record reaches each output's outbox exactly once).
  */
 export const OPEN_FINDING_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+local outboxes = tonumber(ARGV[5])
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-for i = 4, #KEYS do
+for i = 4, #KEYS - outboxes do
   redis.call('ZADD', KEYS[i], 0, ARGV[2])
   redis.call('SADD', KEYS[3], KEYS[i])
 end
+for i = #KEYS - outboxes + 1, #KEYS do redis.call('RPUSH', KEYS[i], ARGV[6]) end
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
 return 1
 `;
@@ -33,19 +36,20 @@ return 1
 `;
 
 /**
- * KEYS: finding hash, open pointers, open index, closed index, index registry.
- * ARGV: id, field/value pairs...
- * Returns 1 when closed, 0 when the finding is missing or closed already.
+ * KEYS: finding hash, open pointers, open index, closed index, index registry, outbox lists...
+ * ARGV: id, End record JSON, field/value pairs...
+ * Returns 1 when closed, 0 when the finding is missing or closed already (then no outbox append).
  */
 export const CLOSE_FINDING_LUA = `
 if redis.call('HGET', KEYS[1], 'state') ~= 'open' then return 0 end
 local member = redis.call('HGET', KEYS[1], 'member')
 local series = redis.call('HGET', KEYS[1], 'series')
-redis.call('HSET', KEYS[1], 'state', 'closed', unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], 'state', 'closed', unpack(ARGV, 3))
 redis.call('ZREM', KEYS[3], member)
 redis.call('ZADD', KEYS[4], 0, member)
 redis.call('SADD', KEYS[5], KEYS[4])
 if series and redis.call('HGET', KEYS[2], series) == ARGV[1] then redis.call('HDEL', KEYS[2], series) end
+for i = 6, #KEYS do redis.call('RPUSH', KEYS[i], ARGV[2]) end
 return 1
 `;
 

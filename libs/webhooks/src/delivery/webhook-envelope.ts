@@ -4,7 +4,7 @@ import type { InsightRecord } from '@trailsight/domain';
 /** EventBridge and CloudTrail refuse events above 256 KB; a webhook body is bounded the same way. */
 export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
 
-const INSIGHT_DETAIL_TYPE = 'AWS Insight via CloudTrail';
+export const INSIGHT_DETAIL_TYPE = 'AWS Insight via CloudTrail';
 const PING_DETAIL_TYPE = 'Trailsight Webhook Test';
 
 /** The body of every delivery: an EventBridge event, so EventBridge rules and parsers apply. */
