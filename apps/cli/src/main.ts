@@ -18,9 +18,12 @@ const USAGE = `Usage:
       data-event insights, as the service does.
   trailsight score --csv <file> [--sensitivity 1-10] [--min-volume N]
       A timestamp,value series to timestamp,value,score,anomaly on stdout.
-  trailsight keys create --scope admin|read | keys list | keys revoke <id>
+  trailsight keys create --scope admin|read [--kind aws [--account-id <12 digits>]]
+           | keys list | keys revoke <id>
       API keys, straight in the Redis at REDIS_URL (REDIS_PREFIX): no API key needed, so an
       operator who lost every admin key gets back in. create prints the new key on stdout, once.
+      --kind aws: an access key id and secret for SigV4 on /aws (needs SECRETS_KEY), printed as
+      AWS_ACCESS_KEY_ID=... and AWS_SECRET_ACCESS_KEY=... lines.
 (in a checkout: npm run cli -- <command> ...)`;
 
 async function main(argv: string[]): Promise<number> {
@@ -34,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       'min-volume': { type: 'string' },
       'max-file-bytes': { type: 'string' },
       scope: { type: 'string' },
+      kind: { type: 'string' },
+      'account-id': { type: 'string' },
       'event-categories': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -51,7 +56,12 @@ async function main(argv: string[]): Promise<number> {
       return summary.files === 0 ? 1 : 0;
     }
     case 'keys':
-      return keys(positionals, values.scope, process.stdout, process.stderr);
+      return keys(
+        positionals,
+        { scope: values.scope, kind: values.kind, accountId: values['account-id'] },
+        process.stdout,
+        process.stderr,
+      );
     case 'score':
       if (!values.csv) throw new UsageError('score needs --csv <file>');
       await score(values.csv, tuning, process.stdout);

@@ -1,4 +1,10 @@
-export { ApiKeyStore, type ApiKeyInfo } from './auth/api-key.store.js';
+export {
+  ApiKeyStore,
+  type ApiKeyInfo,
+  type ApiPrincipal,
+  type AwsCredential,
+  AwsKeysUnavailableError,
+} from './auth/api-key.store.js';
 export { ApiKeysModule } from './auth/api-keys.module.js';
 export { AuthModule } from './auth/auth.module.js';
 export { CallerKeyId } from './auth/caller-key-id.decorator.js';
