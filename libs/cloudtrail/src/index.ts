@@ -10,6 +10,7 @@ export {
   invalidNextToken,
   type LookupAttributeKey,
   type LookupEventsEvent,
+  type LookupEventsRequest,
   type LookupEventsResponse,
   parseLookupEventsRequest,
 } from './aws-json/lookup-events.request.js';

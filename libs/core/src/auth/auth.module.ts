@@ -34,7 +34,7 @@ import type { AppConfig } from '../config/app-config.js';
     },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
   ],
-  exports: [ApiKeyStore, RateLimiter, AuthStats],
+  exports: [ApiKeyStore, RateLimiter, AddressLimiter, AuthStats],
 })
 export class AuthModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(private readonly store: ApiKeyStore) {}
