@@ -14,6 +14,7 @@ export { CounterRepository, type MinuteCounters } from './counters/counter.repos
 export { DetectionModule } from './detection.module.js';
 export { EvaluationStatusModule } from './evaluation/evaluation-status.module.js';
 export { EvaluationRepository } from './evaluation/evaluation.repository.js';
+export { SeriesApiModule } from './history/series-api.module.js';
 export { SeriesHistoryModule } from './history/series-history.module.js';
 export {
   type SeriesHistoryPoint,
