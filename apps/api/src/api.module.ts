@@ -1,7 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AwsApiModule } from '@trailsight/aws-api';
 import { ApiKeysModule, AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
-import { EvaluationStatusModule, FailedBatchesModule, TrackedApisModule, TuningModule } from '@trailsight/detection';
+import {
+  EvaluationStatusModule,
+  FailedBatchesModule,
+  SeriesApiModule,
+  TrackedApisModule,
+  TuningModule,
+} from '@trailsight/detection';
 import { FindingsApiModule } from '@trailsight/findings';
 import { QueueModule, QueueOpsModule } from '@trailsight/queue';
 import { WebhooksApiModule } from '@trailsight/webhooks';
@@ -21,6 +27,7 @@ export class ApiModule {
         MetricsModule,
         FindingsApiModule,
         TrackedApisModule,
+        SeriesApiModule,
         TuningModule,
         EvaluationStatusModule,
         FailedBatchesModule,
