@@ -2,11 +2,21 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyAdapter } from '@nestjs/platform-fastify';
-import { AddressLimiter, APP_CONFIG, type AppConfig, ApiKeyStore, AuthStats, RateLimiter } from '@trailsight/core';
+import {
+  AddressLimiter,
+  APP_CONFIG,
+  type AppConfig,
+  ApiKeyStore,
+  AuthStats,
+  RateLimiter,
+  redisRepository,
+} from '@trailsight/core';
+import { EvaluationRepository, SeriesHistoryModule, SeriesHistoryService } from '@trailsight/detection';
 import { SignedTokenCodec } from '@trailsight/cloudtrail';
 import { FindingsModule, FindingsRepository } from '@trailsight/findings';
 import { CloudTrailApiHandler } from './cloudtrail-api.handler.js';
 import { InsightEventsLookup } from './lookup-events/insight-events.lookup.js';
+import { InsightsMetricData } from './metric-data/insights-metric-data.js';
 
 /** CloudTrail requests are small JSON documents; anything larger is refused before it is read whole. */
 const AWS_BODY_LIMIT_BYTES = 256 * 1024;
@@ -19,7 +29,7 @@ const AWS_BODY_LIMIT_BYTES = 256 * 1024;
  * Needs CoreModule and AuthModule.
  */
 @Module({
-  imports: [FindingsModule],
+  imports: [FindingsModule, SeriesHistoryModule],
   providers: [
     {
       // One NextToken secret for every replica: a page may be asked of any of them. Derived from
@@ -38,16 +48,24 @@ const AWS_BODY_LIMIT_BYTES = 256 * 1024;
       inject: [FindingsRepository, SignedTokenCodec],
       useFactory: (findings: FindingsRepository, tokens: SignedTokenCodec) => new InsightEventsLookup(findings, tokens),
     },
+    redisRepository(EvaluationRepository, (config) => config.counterRetentionMinutes),
+    {
+      provide: InsightsMetricData,
+      inject: [SeriesHistoryService, EvaluationRepository, SignedTokenCodec],
+      useFactory: (history: SeriesHistoryService, evaluations: EvaluationRepository, tokens: SignedTokenCodec) =>
+        new InsightsMetricData(history, evaluations, tokens),
+    },
     {
       provide: CloudTrailApiHandler,
-      inject: [ApiKeyStore, RateLimiter, AddressLimiter, AuthStats, InsightEventsLookup],
+      inject: [ApiKeyStore, RateLimiter, AddressLimiter, AuthStats, InsightEventsLookup, InsightsMetricData],
       useFactory: (
         keys: ApiKeyStore,
         rateLimiter: RateLimiter,
         addresses: AddressLimiter,
         stats: AuthStats,
         insightEvents: InsightEventsLookup,
-      ) => new CloudTrailApiHandler({ keys, rateLimiter, addresses, stats }, insightEvents),
+        metricData: InsightsMetricData,
+      ) => new CloudTrailApiHandler({ keys, rateLimiter, addresses, stats }, insightEvents, metricData),
     },
   ],
 })

@@ -8,7 +8,9 @@ import {
   parseAwsJsonBody,
   parseLookupEventsRequest,
 } from '@trailsight/cloudtrail';
+import { SeriesHistoryQueryError } from '@trailsight/detection';
 import type { AwsCallerScope, InsightEventsLookup } from './lookup-events/insight-events.lookup.js';
+import type { InsightsMetricData } from './metric-data/insights-metric-data.js';
 import { parseAuthorization, verifySignature, type SignedRequest } from './sigv4/sigv4.verifier.js';
 
 /** An answer in AWS JSON 1.1. */
@@ -37,6 +39,7 @@ export class CloudTrailApiHandler {
   constructor(
     private readonly auth: AwsAuthParts,
     private readonly insightEvents: InsightEventsLookup,
+    private readonly metricData: InsightsMetricData,
   ) {}
 
   async handle(request: SignedRequest & { address: string }, nowMs = Date.now()): Promise<AwsResponse> {
@@ -60,14 +63,19 @@ export class CloudTrailApiHandler {
       switch (operation) {
         case 'LookupEvents':
           return ok(await this.insightEvents.lookup(scope, parseLookupEventsRequest(input), nowMs));
+        case 'ListInsightsMetricData':
+          return ok(await this.metricData.list(scope, input, nowMs));
         default:
           throw new AwsServiceError(
             'UnknownOperationException',
-            `Trailsight serves LookupEvents (Insights events) only, not ${operation}.`,
+            `Trailsight serves LookupEvents (Insights events) and ListInsightsMetricData only, not ${operation}.`,
           );
       }
     } catch (error) {
       if (error instanceof AwsServiceError) return awsErrorResponse(error);
+      if (error instanceof SeriesHistoryQueryError) {
+        return awsErrorResponse(new AwsServiceError('InvalidParameterException', error.message));
+      }
       const id = crypto.randomUUID();
       this.logger.error(`CloudTrail API request failed (error id ${id}): ${String(error)}`);
       return awsErrorResponse(new AwsServiceError('InternalFailure', `Internal error; error id ${id}`, 500));
