@@ -1,37 +1,7 @@
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash } from 'node:crypto';
+import { awsSigner } from '../../../../test/support/sigv4-signer.js';
 import { AwsServiceError } from '@trailsight/cloudtrail';
 import { parseAuthorization, verifySignature, type SignedRequest } from './sigv4.verifier.js';
-
-/** A Checksum over node:crypto for SignatureV4 (the SDK passes its own). */
-class Sha256 {
-  private hash: Hash | Hmac;
-  private readonly secret?: string | Buffer;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    if (secret === undefined || typeof secret === 'string') this.secret = secret;
-    else if (secret instanceof ArrayBuffer) this.secret = Buffer.from(secret);
-    else this.secret = Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength);
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(
-      typeof data === 'string'
-        ? data
-        : data instanceof ArrayBuffer
-          ? Buffer.from(data)
-          : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-    );
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
 
 const ACCESS_KEY_ID = 'TSAKABCDEFGHIJKLMNOP';
 const SECRET = 'q8V0mZ3c1yH2bK7nW4xT9pR6sL5dF0gA1jE8uC2o';
@@ -42,11 +12,11 @@ async function signed(
   options: { body?: string; path?: string; query?: Record<string, string>; service?: string; at?: number } = {},
 ): Promise<SignedRequest> {
   const body = options.body ?? '{"EventCategory":"insight","MaxResults":5}';
-  const signer = new SignatureV4({
-    service: options.service ?? 'cloudtrail',
+  const signer = awsSigner({
+    accessKeyId: ACCESS_KEY_ID,
+    secretAccessKey: SECRET,
     region: 'eu-west-1',
-    credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET },
-    sha256: Sha256,
+    service: options.service ?? 'cloudtrail',
   });
   const request = await signer.sign(
     {
