@@ -80,8 +80,8 @@ async function call(method: string, path: string, body?: unknown, key = adminKey
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
+
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
 beforeAll(async () => {
@@ -294,7 +294,7 @@ describe('LookupEvents (EventCategory insight) with the JavaScript SDK', () => {
   it('answers each bad request with AWS’s error name and HTTP 400', async () => {
     const ct = sdk();
     const lookup = (input: Record<string, unknown>) => () =>
-      ct.send(new LookupEventsCommand({ EventCategory: 'insight', ...input } as LookupEventsCommandInput));
+      ct.send(new LookupEventsCommand({ EventCategory: 'insight', ...input }));
     const cases: [string, () => Promise<unknown>][] = [
       [
         'InvalidLookupAttributesException',
@@ -537,9 +537,7 @@ describe('ListInsightsMetricData with the JavaScript SDK', () => {
     for (const extra of cases) {
       expect({
         extra,
-        ...(await awsError(() =>
-          ct.send(new ListInsightsMetricDataCommand({ ...base, ...extra } as ListInsightsMetricDataCommandInput)),
-        )),
+        ...(await awsError(() => ct.send(new ListInsightsMetricDataCommand({ ...base, ...extra })))),
       }).toMatchObject({
         name: 'InvalidParameterException',
         status: 400,
@@ -667,7 +665,7 @@ describe('SigV4', () => {
     });
     expect(((await bearer.json()) as { __type: string }).__type).toBe('IncompleteSignatureException');
 
-    const doomed = (await call('POST', '/v1/keys', { scope: 'read', kind: 'aws' })).body;
+    const doomed = (await call('POST', '/v1/keys', { scope: 'read', kind: 'aws' })).body as typeof allKey;
     expect(await send({ key: doomed })).toMatchObject({ status: 200 });
     const listed = (await call('GET', '/v1/keys')).body.items as { id: string; kind: string; accessKeyId?: string }[];
     expect(listed.find((k) => k.id === doomed.id)).toMatchObject({ kind: 'aws', accessKeyId: doomed.accessKeyId });

@@ -1,10 +1,4 @@
-export {
-  ApiKeyStore,
-  type ApiKeyInfo,
-  type ApiPrincipal,
-  type AwsCredential,
-  AwsKeysUnavailableError,
-} from './auth/api-key.store.js';
+export { ApiKeyStore, type ApiKeyInfo, AwsKeysUnavailableError } from './auth/api-key.store.js';
 export { ApiKeysModule } from './auth/api-keys.module.js';
 export { AddressLimiter } from './auth/address-limiter.js';
 export { AuthModule } from './auth/auth.module.js';

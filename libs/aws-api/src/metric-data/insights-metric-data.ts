@@ -1,5 +1,10 @@
 import { AwsServiceError, epochSeconds, type SignedTokenCodec } from '@trailsight/cloudtrail';
-import type { EvaluationRepository, SeriesHistoryService } from '@trailsight/detection';
+import type {
+  EvaluationRepository,
+  SeriesHistoryPoint,
+  SeriesHistoryQuery,
+  SeriesHistoryService,
+} from '@trailsight/detection';
 import { DAY_MS, MINUTE_MS, type InsightRecordType } from '@trailsight/domain';
 import type { AwsCallerScope } from '../lookup-events/insight-events.lookup.js';
 
@@ -112,7 +117,7 @@ export class InsightsMetricData {
       if (!Array.isArray(state) || state.length !== 3 || !state.every((n) => typeof n === 'number')) {
         throw invalid('The NextToken is not valid, or was issued for other parameters.');
       }
-      [sinceMs, untilMs, fromPointMs] = state as number[];
+      [sinceMs, untilMs, fromPointMs] = state;
     } else {
       // The minute in progress is still being counted: points end at the last whole minute.
       const lastWholeMinute = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
@@ -127,7 +132,7 @@ export class InsightsMetricData {
       EventSource: eventSource,
       EventName: eventName,
       InsightType: insightType as InsightRecordType,
-      ...(errorCode === undefined ? {} : { ErrorCode: errorCode as string }),
+      ...(errorCode === undefined ? {} : { ErrorCode: errorCode }),
       Timestamps: [],
       Values: [],
     };
@@ -136,7 +141,7 @@ export class InsightsMetricData {
       eventSource,
       eventName,
       insightType: insightType as InsightRecordType,
-      ...(errorCode === undefined ? {} : { errorCode: errorCode as string }),
+      ...(errorCode === undefined ? {} : { errorCode: errorCode }),
       sinceMs,
       untilMs,
       periodSeconds: period,
@@ -155,8 +160,8 @@ export class InsightsMetricData {
   /** The series of the key's account, or the sum over the region's accounts for an unbound key. */
   private async read(
     scope: AwsCallerScope,
-    query: Omit<Parameters<SeriesHistoryService['read']>[0], 'accountId' | 'region'>,
-  ): Promise<{ startMs: number; value: number }[]> {
+    query: Omit<SeriesHistoryQuery, 'accountId' | 'region'>,
+  ): Promise<Pick<SeriesHistoryPoint, 'startMs' | 'value'>[]> {
     const accounts =
       scope.accountId !== undefined
         ? [scope.accountId]

@@ -7,9 +7,9 @@ import { AwsServiceError } from '@trailsight/cloudtrail';
  */
 
 /** The service name every credential scope must name: CloudTrail's signing name. */
-export const SIGNING_SERVICE = 'cloudtrail';
+const SIGNING_SERVICE = 'cloudtrail';
 /** AWS accepts a request whose X-Amz-Date is at most this far from its clock, either way. */
-export const CLOCK_WINDOW_MS = 15 * 60_000;
+const CLOCK_WINDOW_MS = 15 * 60_000;
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
@@ -150,7 +150,7 @@ export function verifySignature(request: SignedRequest, auth: SigV4Authorization
 }
 
 /** The hex signature a request should carry. */
-export function signatureOf(
+function signatureOf(
   request: SignedRequest,
   auth: Pick<SigV4Authorization, 'date' | 'region' | 'service' | 'signedHeaders' | 'amzDate'>,
   secretAccessKey: string,
@@ -173,11 +173,7 @@ export function signatureOf(
 }
 
 /** The canonical request of SigV4: method, path, query, signed headers, payload hash. */
-export function canonicalRequest(
-  request: SignedRequest,
-  signedHeaders: readonly string[],
-  payloadHash: string,
-): string {
+function canonicalRequest(request: SignedRequest, signedHeaders: readonly string[], payloadHash: string): string {
   const q = request.url.indexOf('?');
   const path = q < 0 ? request.url : request.url.slice(0, q);
   const query = q < 0 ? '' : request.url.slice(q + 1);

@@ -20,7 +20,7 @@ export interface LookupEventsResponse {
   NextToken?: string;
 }
 
-export const LOOKUP_ATTRIBUTE_KEYS = [
+const LOOKUP_ATTRIBUTE_KEYS = [
   'EventId',
   'EventName',
   'ReadOnly',

@@ -53,7 +53,7 @@ export interface ApiPrincipal {
  * `api`: a bearer key (stored as its sha256). `aws`: an access key id and secret for AWS
  * Signature Version 4 on /aws (the secret stored encrypted: verifying a signature needs it).
  */
-export type ApiKeyKind = 'api' | 'aws';
+type ApiKeyKind = 'api' | 'aws';
 
 /** What GET /v1/keys and `keys list` show of a key: never the key or its hash. */
 export interface ApiKeyInfo {
