@@ -93,13 +93,13 @@ export async function keys(
 
 function formatKeys(items: readonly ApiKeyInfo[]): string {
   const rows = [
-    ['ID', 'SCOPE', 'KIND', 'ACCESS KEY ID', 'SOURCE', 'CREATED', 'LAST USED'],
+    ['ID', 'SCOPE', 'SOURCE', 'KIND', 'ACCESS KEY ID', 'CREATED', 'LAST USED'],
     ...items.map((k) => [
       k.id,
       k.scope,
+      k.source,
       k.kind,
       k.accessKeyId ?? '-',
-      k.source,
       k.createdAt ?? '-',
       k.lastUsedAt ?? '-',
     ]),
