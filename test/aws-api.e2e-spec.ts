@@ -690,4 +690,62 @@ describe('SigV4', () => {
     expect(allKey.accessKeyId).toMatch(/^TSAK[A-Z2-7]{16}$/);
     expect(allKey.secretAccessKey).toHaveLength(40);
   });
+
+  it('limits unknown access keys per address (API_AUTH_FAILURE_LIMIT); keys the process knows still pass', async () => {
+    const limited = startApp('api', {
+      PORT: String(await freePort()),
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: PREFIX,
+      ADMIN_KEY_FILE: join(keyDir, 'admin-key-2'),
+      SECRETS_KEY: 'a'.repeat(64),
+      API_AUTH_FAILURE_LIMIT: '3',
+    });
+    try {
+      await limited.healthy();
+      const known = () =>
+        new CloudTrailClient({
+          endpoint: `http://127.0.0.1:${limited.port}/aws`,
+          region: 'us-east-1',
+          credentials: { accessKeyId: allKey.accessKeyId, secretAccessKey: allKey.secretAccessKey },
+          maxAttempts: 1,
+        });
+      const guess = (n: number) =>
+        new CloudTrailClient({
+          endpoint: `http://127.0.0.1:${limited.port}/aws`,
+          region: 'us-east-1',
+          credentials: { accessKeyId: `TSAKGUESS${String(n).padStart(11, 'A')}`, secretAccessKey: 'g'.repeat(40) },
+          maxAttempts: 1,
+        });
+      // A valid key first: this process now knows it.
+      expect(
+        (await known().send(new LookupEventsCommand({ EventCategory: 'insight', MaxResults: 1 }))).Events,
+      ).toHaveLength(1);
+      const names: string[] = [];
+      for (let n = 0; n < 5; n++)
+        names.push((await awsError(() => guess(n).send(new LookupEventsCommand({ EventCategory: 'insight' })))).name);
+      expect(names).toEqual([
+        'UnrecognizedClientException',
+        'UnrecognizedClientException',
+        'UnrecognizedClientException',
+        'ThrottlingException',
+        'ThrottlingException',
+      ]);
+      expect(
+        (await known().send(new LookupEventsCommand({ EventCategory: 'insight', MaxResults: 1 }))).Events,
+      ).toHaveLength(1);
+      // Another key, unknown to this process so far, waits for the address to refill.
+      const other = new CloudTrailClient({
+        endpoint: `http://127.0.0.1:${limited.port}/aws`,
+        region: 'us-east-1',
+        credentials: { accessKeyId: boundKey.accessKeyId, secretAccessKey: boundKey.secretAccessKey },
+        maxAttempts: 1,
+      });
+      expect(await awsError(() => other.send(new LookupEventsCommand({ EventCategory: 'insight' })))).toMatchObject({
+        name: 'ThrottlingException',
+        status: 400,
+      });
+    } finally {
+      await limited.stop();
+    }
+  }, 60_000);
 });

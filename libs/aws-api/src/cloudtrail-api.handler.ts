@@ -83,10 +83,11 @@ export class CloudTrailApiHandler {
   }
 
   /**
-   * The caller's scope from a valid signature. Like the API key guard, each lookup of an access
-   * key first spends a token of the client's address (given back when the key is valid), so
-   * guessing keys is limited per address by API_AUTH_FAILURE_LIMIT; a valid key then counts
-   * against API_RATE_LIMIT. Both refusals are ThrottlingException (HTTP 400), as AWS throttles.
+   * The caller's scope from a valid signature. Like the API key guard, an access key the process
+   * does not hold in its cache first spends a token of the client's address (given back when the
+   * signature is valid), so guessing keys is limited per address by API_AUTH_FAILURE_LIMIT; a
+   * valid key then counts against API_RATE_LIMIT. Both refusals are ThrottlingException
+   * (HTTP 400), as AWS throttles.
    */
   private async authenticate(request: SignedRequest & { address: string }, nowMs: number): Promise<AwsCallerScope> {
     const { keys, addresses, rateLimiter, stats } = this.auth;
@@ -97,15 +98,20 @@ export class CloudTrailApiHandler {
       stats.unauthorized++;
       throw error;
     }
-    const budget = addresses.take(request.address, nowMs);
-    if (!budget.allowed) {
-      stats.addressLimited++;
-      throw new AwsServiceError(
-        'ThrottlingException',
-        `Rate exceeded: too many failed authentications from this address; retry in ${budget.retryAfterSeconds} s`,
-      );
+    // A key this process knows skips the address budget; any other spends a token first.
+    let credential = keys.knownAws(authorization.accessKeyId, nowMs);
+    const spent = credential === undefined;
+    if (spent) {
+      const budget = addresses.take(request.address, nowMs);
+      if (!budget.allowed) {
+        stats.addressLimited++;
+        throw new AwsServiceError(
+          'ThrottlingException',
+          `Rate exceeded: too many unknown access keys from this address; retry in ${budget.retryAfterSeconds} s`,
+        );
+      }
+      credential = await keys.awsCredential(authorization.accessKeyId, nowMs);
     }
-    const credential = await keys.awsCredential(authorization.accessKeyId, nowMs);
     if (!credential) {
       stats.unauthorized++;
       throw new AwsServiceError(
@@ -119,7 +125,7 @@ export class CloudTrailApiHandler {
       stats.unauthorized++;
       throw error;
     }
-    addresses.refund(request.address, nowMs);
+    if (spent) addresses.refund(request.address, nowMs);
     if (rateLimiter.enabled) {
       const decision = await rateLimiter.hit(credential.principal.keyId);
       if (!decision.allowed) {

@@ -294,6 +294,17 @@ export class ApiKeyStore {
   }
 
   /**
+   * The credential of an aws access key id this process holds in its cache, without asking Redis
+   * (the fast path that skips the per-address limit, as `known()` does for bearer keys).
+   */
+  knownAws(accessKeyId: string, nowMs = Date.now()): AwsCredential | undefined {
+    const cached = this.awsValid.get(awsField(accessKeyId));
+    if (!cached || cached.until <= nowMs) return undefined;
+    this.recordUse(cached.credential.principal.keyId, nowMs);
+    return cached.credential;
+  }
+
+  /**
    * The credential of an aws access key id, secret opened, or undefined when no such key exists
    * (or it was revoked, or its secret cannot be opened under this SECRETS_KEY).
    */
