@@ -201,6 +201,17 @@ async function lookUpAll(input: LookupEventsCommandInput, pageSize: number, key 
   return { events, pages };
 }
 
+/** The counted events summed per period bucket: [bucket start, calls, errors]. */
+function buckets(periodSeconds: number): [number, number, number][] {
+  const sums = new Map<number, [number, number]>();
+  for (const [minute, [calls, errors]] of perMinute) {
+    const start = minute - (minute % (periodSeconds * 1000));
+    const sum = sums.get(start) ?? [0, 0];
+    sums.set(start, [sum[0] + calls, sum[1] + errors]);
+  }
+  return [...sums].sort(([a], [b]) => a - b).map(([start, [calls, errors]]) => [start, calls, errors]);
+}
+
 /** The AWS error an SDK call ends in: its name and HTTP status. */
 async function awsError(run: () => Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
   try {
@@ -338,9 +349,19 @@ describe('LookupEvents (EventCategory insight) with the JavaScript SDK', () => {
   });
 });
 
-describe('LookupEvents with the AWS CLI', () => {
-  it('lists the same Insights events as the SDK and /v1/findings', async () => {
+describe('the AWS CLI (Debian awscli)', () => {
+  it('lists the same Insights events as /v1/findings and the counted series, and names a refusal', async () => {
     const home = mkdtempSync(join(tmpdir(), 'trailsight-awscli-'));
+    // The CLI's credentials from the environment only: no profile or instance metadata is read.
+    const cliEnv = (secret: string) => ({
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      AWS_ACCESS_KEY_ID: allKey.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secret,
+      AWS_CONFIG_FILE: join(home, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
     try {
       const run = spawnSync(
         'aws',
@@ -360,19 +381,7 @@ describe('LookupEvents with the AWS CLI', () => {
           '--output',
           'json',
         ],
-        {
-          encoding: 'utf8',
-          timeout: 60_000,
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: home,
-            AWS_ACCESS_KEY_ID: allKey.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: allKey.secretAccessKey,
-            AWS_CONFIG_FILE: join(home, 'none'),
-            AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
-            AWS_EC2_METADATA_DISABLED: 'true',
-          },
-        },
+        { encoding: 'utf8', timeout: 60_000, env: cliEnv(allKey.secretAccessKey) },
       );
       expect({ status: run.status, stderr: run.stderr }).toMatchObject({ status: 0 });
       const output = JSON.parse(run.stdout) as { Events: { EventId: string; CloudTrailEvent: string }[] };
@@ -382,6 +391,43 @@ describe('LookupEvents with the AWS CLI', () => {
       expect(expected.length).toBeGreaterThan(9);
       expect(output.Events.map((e) => e.EventId)).toEqual(expected.map((e) => e.eventId));
       expect(output.Events.map((e) => JSON.parse(e.CloudTrailEvent) as unknown)).toEqual(expected.map((e) => e.record));
+
+      // list-insights-metric-data: hourly call counts, as the counters hold them.
+      const metric = spawnSync(
+        'aws',
+        [
+          'cloudtrail',
+          'list-insights-metric-data',
+          '--event-source',
+          'ec2.amazonaws.com',
+          '--event-name',
+          'RunInstances',
+          '--insight-type',
+          'ApiCallRateInsight',
+          '--period',
+          '3600',
+          '--data-type',
+          'FillWithZeros',
+          '--start-time',
+          new Date(SERIES_FROM).toISOString(),
+          '--end-time',
+          new Date(SERIES_UNTIL).toISOString(),
+          '--endpoint-url',
+          `${url}/aws`,
+          '--region',
+          'us-east-1',
+          '--output',
+          'json',
+        ],
+        { encoding: 'utf8', timeout: 60_000, env: cliEnv(allKey.secretAccessKey) },
+      );
+      expect({ status: metric.status, stderr: metric.stderr }).toMatchObject({ status: 0 });
+      const series = JSON.parse(metric.stdout) as { Timestamps: (string | number)[]; Values: number[] };
+      const hourly = buckets(3600);
+      expect(series.Values).toEqual(hourly.map(([, calls]) => calls));
+      expect(series.Timestamps.map((t) => (typeof t === 'number' ? t * 1000 : Date.parse(t)))).toEqual(
+        hourly.map(([start]) => start),
+      );
 
       // A wrong secret: the CLI reports AWS's error by name and fails.
       const refused = spawnSync(
@@ -396,19 +442,7 @@ describe('LookupEvents with the AWS CLI', () => {
           '--region',
           'us-east-1',
         ],
-        {
-          encoding: 'utf8',
-          timeout: 60_000,
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: home,
-            AWS_ACCESS_KEY_ID: allKey.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: 'x'.repeat(40),
-            AWS_CONFIG_FILE: join(home, 'none'),
-            AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
-            AWS_EC2_METADATA_DISABLED: 'true',
-          },
-        },
+        { encoding: 'utf8', timeout: 60_000, env: cliEnv('x'.repeat(40)) },
       );
       expect(refused.status).not.toBe(0);
       expect(refused.stderr).toMatch(/InvalidSignatureException/);
@@ -426,17 +460,6 @@ describe('ListInsightsMetricData with the JavaScript SDK', () => {
     StartTime: new Date(SERIES_FROM),
     EndTime: new Date(SERIES_UNTIL),
   };
-
-  /** The counted events summed per period bucket: [bucket start, calls, errors]. */
-  function buckets(periodSeconds: number): [number, number, number][] {
-    const sums = new Map<number, [number, number]>();
-    for (const [minute, [calls, errors]] of perMinute) {
-      const start = minute - (minute % (periodSeconds * 1000));
-      const sum = sums.get(start) ?? [0, 0];
-      sums.set(start, [sum[0] + calls, sum[1] + errors]);
-    }
-    return [...sums].sort(([a], [b]) => a - b).map(([start, [calls, errors]]) => [start, calls, errors]);
-  }
 
   it.each([60, 300, 3600])('serves the counted calls and errors at period %i, zero-filled or not', async (period) => {
     const expected = buckets(period);
