@@ -613,12 +613,17 @@ describe('SigV4', () => {
     return {
       status: response.status,
       errorType: response.headers.get('x-amzn-errortype'),
+      contentType: response.headers.get('content-type'),
       body: (await response.json()) as { __type?: string; message?: string; Events?: unknown[] },
     };
   }
 
   it('accepts a request signed now, or 14 minutes ago (a replay inside the window), with either X-Amz-Target spelling', async () => {
-    expect(await send({})).toMatchObject({ status: 200, body: { Events: [expect.anything()] } });
+    expect(await send({})).toMatchObject({
+      status: 200,
+      contentType: 'application/x-amz-json-1.1',
+      body: { Events: [expect.anything()] },
+    });
     expect(await send({ at: Date.now() - 14 * MINUTE_MS })).toMatchObject({ status: 200 });
     expect(await send({ target: 'CloudTrail_20131101.LookupEvents' })).toMatchObject({ status: 200 });
   });
@@ -668,7 +673,12 @@ describe('SigV4', () => {
     ],
   ])('refuses %s with AWS’s error', async (_name, options, type, message) => {
     const answer = await send(options);
-    expect(answer).toMatchObject({ status: 400, errorType: type, body: { __type: type } });
+    expect(answer).toMatchObject({
+      status: 400,
+      errorType: type,
+      contentType: 'application/x-amz-json-1.1',
+      body: { __type: type },
+    });
     expect(answer.body.message).toMatch(message);
   });
 

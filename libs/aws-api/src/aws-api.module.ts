@@ -96,7 +96,7 @@ export class AwsApiModule implements OnModuleInit {
           return reply
             .status(answer.status)
             .headers({ ...answer.headers, 'x-amzn-RequestId': crypto.randomUUID() })
-            .send(answer.body);
+            .send(Buffer.from(answer.body));
         });
       }
       done();
