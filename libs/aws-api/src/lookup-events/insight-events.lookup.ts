@@ -37,7 +37,7 @@ interface InsightEvent {
  * later findings, so every page reads the (region's, filtered) findings that started before the
  * range ends and orders their records by time. That is O(findings of the last 90 days) per page:
  * thousands, not millions, since findings are rare by design. NextTokens freeze the range of the
- * first page and carry the last event returned, so pages neither repeat nor skip while new
+ * first page and carry the last event returned, so pages never repeat an event while new
  * findings arrive.
  */
 export class InsightEventsLookup {
