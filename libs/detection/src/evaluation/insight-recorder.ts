@@ -5,6 +5,7 @@ import {
   FindingsRepository,
   INSIGHT_LISTENER,
   MAX_FINDING_SAMPLES,
+  newActorsOf,
   newFinding,
   SuppressionEvaluator,
   type InsightListener,
@@ -145,7 +146,11 @@ export class InsightRecorder {
     }
 
     await this.findings.saveSeries(record.sharedEventID, [point]);
-    const closed = await this.findings.close(record.sharedEventID, record, { peakScore: insight.peakScore, expected });
+    const closed = await this.findings.close(record.sharedEventID, record, {
+      peakScore: insight.peakScore,
+      expected,
+      newActors: newActorsOf(input, record),
+    });
     if (closed) {
       this.logger.log(`insight ended: ${describe(source, ref)} after ${insight.durationMinutes} min`);
       await this.listener?.notify('insight.end', record);

@@ -201,6 +201,12 @@ describe('example events behind an insight (real Redis)', () => {
     const errors = items.find((f) => f.insightType === 'ApiErrorRateInsight');
     expect(calls && Date.parse(calls.startTime)).toBe(BURST_START);
 
+    // The intruder and its user agent never called RunInstances before the burst; the deployer did.
+    expect(calls!.newActors).toEqual({
+      userIdentityArn: ['arn:aws:iam::123456789012:user/intruder'],
+      userAgent: ['python-requests/2.31'],
+    });
+
     const callSamples = await findings.getSamples(calls!.id);
     expect(callSamples).toHaveLength(50);
     // Oldest first, from the insight's first minutes, without a repeat.

@@ -14,6 +14,7 @@ import {
   type Finding,
   type FindingDirection,
   type FindingProgress,
+  type NewActors,
   type FindingState,
   type NewFinding,
   type SeriesPoint,
@@ -190,6 +191,7 @@ export class FindingsRepository {
       expected: finding.expected && JSON.stringify(finding.expected),
       start: JSON.stringify(finding.records.start),
       suppressedBy: isSuppressed(finding) ? JSON.stringify(finding.suppressedBy) : undefined,
+      newActors: finding.newActors && JSON.stringify(finding.newActors),
       updatedAt: new Date(nowMs).toISOString(),
       member,
       series: seriesKeyOf(finding),
@@ -228,7 +230,7 @@ export class FindingsRepository {
   async close(
     id: string,
     end: InsightRecord,
-    final: { peakScore?: number; expected?: ExpectedRange } = {},
+    final: { peakScore?: number; expected?: ExpectedRange; newActors?: NewActors } = {},
     nowMs = Date.now(),
   ): Promise<boolean> {
     if (end.sharedEventID !== id || end.insightDetails.state !== 'End') {
@@ -241,6 +243,7 @@ export class FindingsRepository {
       insightAverage: statistics.insight.average,
       peakScore: final.peakScore,
       expected: final.expected && JSON.stringify(final.expected),
+      newActors: final.newActors && JSON.stringify(final.newActors),
       end: JSON.stringify(end),
       updatedAt: new Date(nowMs).toISOString(),
     };
@@ -615,6 +618,7 @@ function toFinding(hash: Record<string, string>): Finding | undefined {
       ...(hash.end === undefined ? {} : { end: JSON.parse(hash.end) as InsightRecord }),
     },
     ...(hash.suppressedBy === undefined ? {} : { suppressedBy: JSON.parse(hash.suppressedBy) as string[] }),
+    ...(hash.newActors === undefined ? {} : { newActors: JSON.parse(hash.newActors) as NewActors }),
     updatedAt: hash.updatedAt,
   };
 }
