@@ -233,6 +233,9 @@ describe('example events behind an insight (real Redis)', () => {
       userAgent: 'python-requests/2.31',
       errorMessage: 'You are not authorized to perform this operation.',
     });
+    const copied = await service.client.memory('USAGE', service.keys.findingSamples(calls!.id), 'SAMPLES', 0);
+    console.log(`event samples: ${copied} bytes for the 50 kept with a finding`);
+    expect(copied).toBeLessThan(50 * 1_000);
     // They live as long as the finding, not as the per-minute samples.
     const findingTtl = await service.client.pexpiretime(service.keys.findingSamples(calls!.id));
     expect(findingTtl).toBe(await service.client.pexpiretime(service.keys.findingSeries(calls!.id)));
