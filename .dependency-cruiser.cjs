@@ -1,7 +1,7 @@
 // The architecture `npm run check` enforces (`npm run lint:deps`). Libraries are layered and
 // import downward only:
 //
-//   domain ← core ← (cloudtrail, queue, findings) ← (detection, webhooks) ← apps
+//   domain ← core ← (cloudtrail, queue, findings) ← (detection, webhooks) ← aws-api ← apps
 //
 // plus two development tools: simulator (the simulated AWS account) and evaluation (the
 // accuracy harness). Product libraries never import them. Tests and benchmarks may import
@@ -11,7 +11,7 @@
 /** Test and benchmark code: exempt from the layering (never from alias-only imports). */
 const TEST = ['\\.(spec|int-spec|e2e-spec)\\.ts$', '^test/', '^bench/'];
 
-const PRODUCT = ['domain', 'core', 'cloudtrail', 'queue', 'findings', 'detection', 'webhooks'];
+const PRODUCT = ['domain', 'core', 'cloudtrail', 'queue', 'findings', 'detection', 'webhooks', 'aws-api'];
 const DEV_TOOLS = ['simulator', 'evaluation'];
 
 /** What each library's non-test code may import, besides itself. */
@@ -23,6 +23,8 @@ const MAY_IMPORT = {
   findings: ['domain', 'core'],
   detection: ['domain', 'core', 'cloudtrail', 'queue', 'findings'],
   webhooks: ['domain', 'core', 'cloudtrail', 'queue', 'findings'],
+  // The CloudTrail API for Insights at /aws: findings (and detection's series history) in AWS's shapes.
+  'aws-api': ['domain', 'core', 'cloudtrail', 'queue', 'findings', 'detection'],
   simulator: ['domain', 'core', 'cloudtrail'],
   evaluation: ['domain', 'core', 'cloudtrail', 'detection', 'findings', 'simulator'],
 };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { startApp, type AppProcess } from './support/app-process.js';
 import { insightRecordErrors } from './support/insight-record.validator.js';
 import { freePort, startRedis, type ThrowawayRedis } from './support/redis-server.js';
@@ -220,12 +221,13 @@ describe('CLI keys (the recovery path: Redis access, no API key)', () => {
   let redis: ThrowawayRedis;
   let api: AppProcess;
   let keyDir: string;
-  const env = () => ({ REDIS_URL: redis.url, REDIS_PREFIX: 'clikeys' });
-  const keys = (...args: string[]) => {
+  const env = () => ({ REDIS_URL: redis.url, REDIS_PREFIX: 'clikeys', SECRETS_KEY: 'b'.repeat(64) });
+  const keys = (...args: string[]) => keysWith(env(), ...args);
+  const keysWith = (environment: Record<string, string>, ...args: string[]) => {
     const run = spawnSync(process.execPath, ['dist/apps/cli/src/main.js', 'keys', ...args], {
       cwd: repoRoot,
       encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '', ...env() },
+      env: { PATH: process.env.PATH ?? '', ...environment },
     });
     return { status: run.status, stdout: run.stdout, stderr: run.stderr };
   };
@@ -277,7 +279,43 @@ describe('CLI keys (the recovery path: Redis access, no API key)', () => {
     expect(keys('revoke', readId!)).toMatchObject({ status: 1, stderr: expect.stringMatching(/no API key with id/) });
   }, 60_000);
 
+  it('creates aws keys (--kind aws) that sign CloudTrail requests to the api, lists and revokes them', async () => {
+    const created = keys('create', '--scope', 'read', '--kind', 'aws', '--account-id', '123456789012');
+    expect(created.status).toBe(0);
+    const [, accessKeyId, secretAccessKey] =
+      /^AWS_ACCESS_KEY_ID=(TSAK[A-Z2-7]{16})\nAWS_SECRET_ACCESS_KEY=(\S{40})\n$/.exec(created.stdout) ?? [];
+    expect(accessKeyId).toBeDefined();
+    expect(created.stderr).toMatch(/^created read aws key [0-9a-f]{12}: the secret is shown only now/);
+    const row = new RegExp(`^([0-9a-f]{12})\\s+read\\s+redis\\s+aws\\s+${accessKeyId}\\s`, 'm').exec(
+      keys('list').stdout,
+    );
+    expect(row).not.toBeNull();
+    const client = new CloudTrailClient({
+      endpoint: `http://127.0.0.1:${api.port}/aws`,
+      region: 'us-east-1',
+      credentials: { accessKeyId, secretAccessKey },
+      maxAttempts: 1,
+    });
+    expect((await client.send(new LookupEventsCommand({ EventCategory: 'insight' }))).Events).toEqual([]);
+    expect(keys('revoke', row![1]).status).toBe(0);
+    await expect(client.send(new LookupEventsCommand({ EventCategory: 'insight' }))).rejects.toMatchObject({
+      name: 'UnrecognizedClientException',
+    });
+    // Without SECRETS_KEY the secret could not be stored encrypted: refused, exit 1.
+    const { SECRETS_KEY: _unused, ...withoutSecrets } = env();
+    expect(keysWith(withoutSecrets, 'create', '--scope', 'read', '--kind', 'aws')).toMatchObject({
+      status: 1,
+      stderr: expect.stringMatching(/aws keys need SECRETS_KEY/),
+    });
+  }, 60_000);
+
   it('refuses bad usage with a clear message and exit code 2', () => {
+    expect(keys('create', '--scope', 'read', '--kind', 'gcp')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--kind must be api or aws/),
+    });
+    expect(keys('create', '--scope', 'read', '--kind', 'aws', '--account-id', '12')).toMatchObject({ status: 2 });
+    expect(keys('create', '--scope', 'read', '--account-id', '123456789012')).toMatchObject({ status: 2 });
     expect(keys('create')).toMatchObject({ status: 2, stderr: expect.stringMatching(/--scope admin or --scope read/) });
     expect(keys('create', '--scope', 'root')).toMatchObject({ status: 2 });
     expect(keys('revoke')).toMatchObject({ status: 2, stderr: expect.stringMatching(/one key id/) });

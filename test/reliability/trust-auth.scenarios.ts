@@ -176,7 +176,7 @@ export async function runTrustAuthScenarios(report: Report): Promise<void> {
     await report.scenario('trust/unknown-keys-limited-per-address', async (figures) => {
       const { apps, client } = deployment;
       const b = apps[1];
-      const { key } = await new ApiKeyStore(client, new KeySpace(PREFIX), []).create('read');
+      const { key } = await new ApiKeyStore(client, new KeySpace(PREFIX), { configured: [] }).create('read');
       check((await http(url(b, '/v1/findings?limit=1'), { headers: bearer(key) })).status === 200, 'read key refused');
       const lookups = (await commandCalls(client))('hget');
       const statuses = new Map<number, number>();

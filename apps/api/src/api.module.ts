@@ -1,11 +1,18 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AwsApiModule } from '@trailsight/aws-api';
 import { ApiKeysModule, AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
-import { EvaluationStatusModule, FailedBatchesModule, TrackedApisModule, TuningModule } from '@trailsight/detection';
+import {
+  EvaluationStatusModule,
+  FailedBatchesModule,
+  SeriesApiModule,
+  TrackedApisModule,
+  TuningModule,
+} from '@trailsight/detection';
 import { FindingsApiModule } from '@trailsight/findings';
 import { QueueModule, QueueOpsModule } from '@trailsight/queue';
 import { WebhooksApiModule } from '@trailsight/webhooks';
 
-/** HTTP only: health, metrics, Swagger and the /v1 routes (findings, tracked APIs, webhooks). */
+/** HTTP only: health, metrics, Swagger, the /v1 routes (findings, tracked APIs, webhooks) and the CloudTrail API at /aws. */
 @Module({})
 export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -20,10 +27,12 @@ export class ApiModule {
         MetricsModule,
         FindingsApiModule,
         TrackedApisModule,
+        SeriesApiModule,
         TuningModule,
         EvaluationStatusModule,
         FailedBatchesModule,
         WebhooksApiModule,
+        AwsApiModule,
       ],
     };
   }

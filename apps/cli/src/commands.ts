@@ -15,6 +15,8 @@ export interface CommandOptions {
   'min-volume'?: string;
   'max-file-bytes'?: string;
   scope?: string;
+  kind?: string;
+  'account-id'?: string;
   'event-categories'?: string;
   'tolerance-minutes'?: string;
 }
@@ -41,7 +43,12 @@ export async function runCommand(command: string, rest: string[], values: Comman
       return 0;
     }
     case 'keys':
-      return keys(rest, values.scope, process.stdout, process.stderr);
+      return keys(
+        rest,
+        { scope: values.scope, kind: values.kind, accountId: values['account-id'] },
+        process.stdout,
+        process.stderr,
+      );
     case 'score':
       if (!values.csv) throw new UsageError('score needs --csv <file>');
       await score(values.csv, tuning, process.stdout);

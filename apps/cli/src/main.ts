@@ -19,9 +19,12 @@ const COMMANDS: Record<string, string> = {
       only-AWS and only-Trailsight insights on stderr, the same as JSON on stdout.`,
   score: `  trailsight score --csv <file> [--sensitivity 1-10] [--min-volume N]
       A timestamp,value series to timestamp,value,score,anomaly on stdout.`,
-  keys: `  trailsight keys create --scope admin|read | keys list | keys revoke <id>
+  keys: `  trailsight keys create --scope admin|read [--kind aws [--account-id <12 digits>]]
+           | keys list | keys revoke <id>
       API keys, straight in the Redis at REDIS_URL (REDIS_PREFIX): no API key needed, so an
-      operator who lost every admin key gets back in. create prints the new key on stdout, once.`,
+      operator who lost every admin key gets back in. create prints the new key on stdout, once.
+      --kind aws: an access key id and secret for SigV4 on /aws (needs SECRETS_KEY), printed as
+      AWS_ACCESS_KEY_ID=... and AWS_SECRET_ACCESS_KEY=... lines.`,
 };
 
 const USAGE = `Usage:
@@ -40,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       'min-volume': { type: 'string' },
       'max-file-bytes': { type: 'string' },
       scope: { type: 'string' },
+      kind: { type: 'string' },
+      'account-id': { type: 'string' },
       'event-categories': { type: 'string' },
       'tolerance-minutes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },

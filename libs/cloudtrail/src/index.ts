@@ -1,3 +1,20 @@
+export {
+  AWS_JSON_CONTENT_TYPE,
+  awsErrorResponse,
+  cloudTrailOperation,
+  parseAwsJsonBody,
+} from './aws-json/aws-json.protocol.js';
+export { AwsServiceError } from './aws-json/aws-service.error.js';
+export {
+  epochSeconds,
+  invalidNextToken,
+  type LookupAttributeKey,
+  type LookupEventsEvent,
+  type LookupEventsRequest,
+  type LookupEventsResponse,
+  parseLookupEventsRequest,
+} from './aws-json/lookup-events.request.js';
+export { SignedTokenCodec } from './aws-json/signed-token.codec.js';
 export { RejectsRepository } from './ingest/rejects.repository.js';
 export { CheckpointRepository } from './lookup-events/checkpoint.repository.js';
 export { CloudTrailClientFactory } from './lookup-events/cloudtrail-client.factory.js';

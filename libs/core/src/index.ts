@@ -1,7 +1,10 @@
-export { ApiKeyStore, type ApiKeyInfo } from './auth/api-key.store.js';
+export { ApiKeyStore, type ApiKeyInfo, AwsKeysUnavailableError } from './auth/api-key.store.js';
 export { ApiKeysModule } from './auth/api-keys.module.js';
+export { AddressLimiter } from './auth/address-limiter.js';
 export { AuthModule } from './auth/auth.module.js';
+export { AuthStats } from './auth/auth.stats.js';
 export { CallerKeyId } from './auth/caller-key-id.decorator.js';
+export { RateLimiter } from './auth/rate-limiter.repository.js';
 export { RequireScope } from './auth/require-scope.decorator.js';
 export { configOrExit, exitOnBootFailure, mountSwagger, serveApp } from './bootstrap/app.bootstrap.js';
 export { useJsonBodies } from './bootstrap/json-body.js';

@@ -3,14 +3,21 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { AccountRegion } from '@trailsight/domain';
 import { AnomalyValidationError, parseAnomalyRequest } from './anomaly.js';
-import { AwsServiceError } from './aws-service.error.js';
+import {
+  AWS_JSON_CONTENT_TYPE,
+  AwsServiceError,
+  awsErrorResponse,
+  cloudTrailOperation,
+  parseAwsJsonBody,
+  type LookupEventsEvent,
+} from '@trailsight/cloudtrail';
 import {
   SIMULATOR_FAULT_KINDS,
   FaultInjector,
   type SimulatorFaultKind,
   type SimulatorFaultSpec,
 } from './fault-injector.js';
-import { LookupEventsHandler, type LookupEventsEvent } from './lookup-events.handler.js';
+import { LookupEventsHandler } from './lookup-events.handler.js';
 import { NextTokenCodec } from './next-token.codec.js';
 import type { SimulatedAccount } from './simulated-account.js';
 import { TokenBucket } from './token-bucket.js';
@@ -43,12 +50,7 @@ export interface SimulatorSourceStats extends AccountRegion {
   events: number;
 }
 
-/** Both X-Amz-Target spellings in use (reference doc section 3.1). */
-const TARGETS = new Set([
-  'CloudTrail_20131101.LookupEvents',
-  'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents',
-]);
-const AWS_JSON = 'application/x-amz-json-1.1';
+const AWS_JSON = AWS_JSON_CONTENT_TYPE;
 /** Access keys name the account: AKIDSIM followed by the 12-digit account id. */
 const ACCESS_KEY = /^AKIDSIM(\d{12})$/;
 const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/([^/,\s]+)\/([^/,\s]+)\/aws4_request/;
@@ -148,7 +150,7 @@ export class SimulatorServer {
     let stats: SimulatorSourceStats | undefined;
     try {
       const target = req.headers['x-amz-target'];
-      if (typeof target !== 'string' || !TARGETS.has(target)) {
+      if (typeof target !== 'string' || cloudTrailOperation(target) !== 'LookupEvents') {
         throw new AwsServiceError(
           'UnknownOperationException',
           target
@@ -179,13 +181,7 @@ export class SimulatorServer {
         return;
       }
 
-      let input: unknown;
-      try {
-        input = JSON.parse(body.length === 0 ? '{}' : body.toString('utf8'));
-      } catch {
-        throw new AwsServiceError('SerializationException', 'The request body is not valid JSON');
-      }
-      const response = this.handler.handle(source, input);
+      const response = this.handler.handle(source, parseAwsJsonBody(body));
       if (fault === 'bad-records') {
         stats.faulted++;
         response.Events = [...response.Events, ...badRecords(source, ++this.badRecordBatches)];
@@ -395,7 +391,8 @@ function sendAws(res: ServerResponse, status: number, text: string, errorType?: 
 }
 
 function sendAwsError(res: ServerResponse, error: AwsServiceError): void {
-  sendAws(res, error.status, JSON.stringify({ __type: error.code, message: error.message }), error.code);
+  const { status, body } = awsErrorResponse(error);
+  sendAws(res, status, body, error.code);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

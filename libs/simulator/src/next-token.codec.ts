@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { SignedTokenCodec } from '@trailsight/cloudtrail';
 import type { HistoryCursor } from './simulated-account.js';
 
 /** What a LookupEvents NextToken carries: the range frozen at the first page, and where to go on. */
@@ -8,46 +8,22 @@ export interface NextTokenState {
   cursor: HistoryCursor;
 }
 
-/**
- * Opaque NextTokens: the state as base64url JSON plus an HMAC over it and the request's
- * parameters ("binding"). A token replayed with other parameters, edited, or from another
- * simulator process fails to verify, which is AWS's InvalidNextTokenException case.
- */
+/** The simulator's NextTokens: its paging state in a SignedTokenCodec token. */
 export class NextTokenCodec {
-  constructor(private readonly secret: Buffer = randomBytes(32)) {}
+  constructor(private readonly codec = new SignedTokenCodec()) {}
 
   encode(binding: string, state: NextTokenState): string {
-    const payload = Buffer.from(JSON.stringify([state.startMs, state.endMs, state.cursor.t, state.cursor.id])).toString(
-      'base64url',
-    );
-    return `${payload}.${this.sign(binding, payload)}`;
+    return this.codec.encode(binding, [state.startMs, state.endMs, state.cursor.t, state.cursor.id]);
   }
 
   /** The state, or undefined when the token is not one this codec made for these parameters. */
   decode(binding: string, token: string): NextTokenState | undefined {
-    const dot = token.indexOf('.');
-    if (dot < 0) return undefined;
-    const payload = token.slice(0, dot);
-    if (token.slice(dot + 1) !== this.sign(binding, payload)) return undefined;
-    try {
-      const value: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-      if (!Array.isArray(value) || value.length !== 4) return undefined;
-      const [startMs, endMs, t, id] = value as unknown[];
-      if (typeof startMs !== 'number' || typeof endMs !== 'number' || typeof t !== 'number' || typeof id !== 'string') {
-        return undefined;
-      }
-      return { startMs, endMs, cursor: { t, id } };
-    } catch {
+    const value = this.codec.decode(binding, token);
+    if (!Array.isArray(value) || value.length !== 4) return undefined;
+    const [startMs, endMs, t, id] = value as unknown[];
+    if (typeof startMs !== 'number' || typeof endMs !== 'number' || typeof t !== 'number' || typeof id !== 'string') {
       return undefined;
     }
-  }
-
-  private sign(binding: string, payload: string): string {
-    return createHmac('sha256', this.secret)
-      .update(binding)
-      .update('\n')
-      .update(payload)
-      .digest('base64url')
-      .slice(0, 22);
+    return { startMs, endMs, cursor: { t, id } };
   }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,8 @@ import type { LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { KeySpace } from '../redis/key-space.js';
-import { ApiKeyStore } from './api-key.store.js';
+import { ApiKeyStore, AwsKeysUnavailableError } from './api-key.store.js';
+import { SecretsCipher } from '../secrets/secrets-cipher.js';
 import { bootstrapAdminKey } from './bootstrap-key.js';
 
 /** A connection whose process "crashes" after `allowed` commands: later commands never reach Redis. */
@@ -40,7 +42,7 @@ describe('ApiKeyStore (real Redis)', () => {
 
   const keySpace = () => new KeySpace(`keys-${++prefixes}`);
   const storeOn = (connection: Redis, keys: KeySpace) => {
-    const store = new ApiKeyStore(connection, keys, []);
+    const store = new ApiKeyStore(connection, keys, { configured: [] });
     stores.push(store);
     return store;
   };
@@ -160,5 +162,54 @@ describe('ApiKeyStore (real Redis)', () => {
     expect(await there.verify(key)).toBeUndefined();
     expect(await here.revoke(keyId)).toBe(false);
     expect((await here.list()).map((k) => k.id)).toEqual([admin.keyId]);
+  });
+
+  it('creates aws keys with a sealed secret, opens it to verify, lists and revokes them like api keys', async () => {
+    const keys = keySpace();
+    const cipher = new SecretsCipher(randomBytes(32));
+    const here = new ApiKeyStore(client, keys, { configured: [], cipher });
+    const there = new ApiKeyStore(client, keys, { configured: [], cipher });
+    stores.push(here, there);
+    there.listenForRevocations();
+    const created = await here.createAws('read', '123456789012');
+    expect(created.accessKeyId).toMatch(/^TSAK[A-Z2-7]{16}$/);
+    expect(created.secretAccessKey).toMatch(/^[A-Za-z0-9+/]{40}$/);
+    expect(await there.awsCredential(created.accessKeyId)).toEqual({
+      principal: { keyId: created.keyId, scope: 'read' },
+      secretAccessKey: created.secretAccessKey,
+      accountId: '123456789012',
+    });
+    // Stored sealed: the secret is nowhere in Redis, and no bearer key verifies as it.
+    expect(JSON.stringify(await client.hgetall(keys.apiKeys()))).not.toContain(created.secretAccessKey);
+    expect(await here.verify(created.secretAccessKey)).toBeUndefined();
+    expect(await here.awsCredential('TSAKAAAAAAAAAAAAAAAA')).toBeUndefined();
+    // Another SECRETS_KEY cannot open it: the key is unknown there, never mis-verified.
+    const otherKey = new ApiKeyStore(client, keys, { configured: [], cipher: new SecretsCipher(randomBytes(32)) });
+    expect(await otherKey.awsCredential(created.accessKeyId)).toBeUndefined();
+
+    const [listed] = await here.list();
+    expect(listed).toMatchObject({
+      id: created.keyId,
+      kind: 'aws',
+      accessKeyId: created.accessKeyId,
+      accountId: '123456789012',
+    });
+    expect(JSON.stringify(await here.list())).not.toContain(created.secretAccessKey);
+
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the subscription is up
+    expect(await here.revoke(created.keyId)).toBe(true);
+    const revokedAt = Date.now();
+    while ((await there.awsCredential(created.accessKeyId)) !== undefined && Date.now() - revokedAt < 2_000)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(Date.now() - revokedAt).toBeLessThan(1_000);
+  });
+
+  it('refuses aws keys without SECRETS_KEY or with API_KEYS', async () => {
+    await expect(storeOn(client, keySpace()).createAws('read')).rejects.toThrow(AwsKeysUnavailableError);
+    const configured = new ApiKeyStore(client, keySpace(), {
+      configured: [{ key: 'k'.repeat(24), scope: 'admin' }],
+      cipher: new SecretsCipher(randomBytes(32)),
+    });
+    await expect(configured.createAws('read')).rejects.toThrow(/API_KEYS/);
   });
 });

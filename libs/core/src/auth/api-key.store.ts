@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Redis, Result } from 'ioredis';
 import type { ApiKeyEntry } from '../config/app-config.js';
 import type { KeySpace } from '../redis/key-space.js';
+import type { SecretsCipher } from '../secrets/secrets-cipher.js';
 import { LruMap } from './lru-map.js';
 import type { ApiScope } from './require-scope.decorator.js';
 
@@ -48,10 +49,21 @@ export interface ApiPrincipal {
   scope: ApiScope;
 }
 
+/**
+ * `api`: a bearer key (stored as its sha256). `aws`: an access key id and secret for AWS
+ * Signature Version 4 on /aws (the secret stored encrypted: verifying a signature needs it).
+ */
+type ApiKeyKind = 'api' | 'aws';
+
 /** What GET /v1/keys and `keys list` show of a key: never the key or its hash. */
 export interface ApiKeyInfo {
   id: string;
   scope: ApiScope;
+  kind: ApiKeyKind;
+  /** aws keys: the access key id (public, like AWS's). */
+  accessKeyId?: string;
+  /** aws keys: the one account whose Insights the key reads, when bound to one. */
+  accountId?: string;
   /** `redis`: created at runtime, revocable; `config`: from API_KEYS. */
   source: 'redis' | 'config';
   createdAt?: string;
@@ -62,6 +74,41 @@ interface StoredKey {
   id: string;
   scope: ApiScope;
   createdAt: string;
+  /** Absent on api keys (and on every key from before aws keys existed). */
+  kind?: 'aws';
+  accessKeyId?: string;
+  /** The secret access key, sealed by SecretsCipher and bound to the access key id. */
+  secretEnc?: string;
+  accountId?: string;
+}
+
+/** A verified aws key's principal, with what SigV4 verification and scoping need. */
+export interface AwsCredential {
+  principal: ApiPrincipal;
+  secretAccessKey: string;
+  accountId?: string;
+}
+
+/** What an aws key is created with, and returned once. */
+export interface CreatedAwsKey {
+  keyId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface ApiKeyStoreSettings {
+  /** API_KEYS: when set, the only keys accepted (and aws keys cannot be created). */
+  configured: readonly ApiKeyEntry[];
+  /** From SECRETS_KEY: seals aws keys' secrets. Without it aws keys cannot be created. */
+  cipher?: SecretsCipher;
+}
+
+/** Refused aws key creation: the reason is the operator's to fix (API_KEYS set, no SECRETS_KEY). */
+export class AwsKeysUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AwsKeysUnavailableError';
+  }
 }
 
 /**
@@ -91,8 +138,37 @@ function generateApiKey(): string {
   return `tsk_${randomBytes(32).toString('base64url')}`;
 }
 
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
 /**
- * API keys, stored hashed. With API_KEYS set, the configured keys (hashed at boot) are the only
+ * An access key id shaped like AWS's (20 characters, uppercase base32) but with its own prefix,
+ * `TSAK`, so it is never mistaken for (or flagged as) a real AWS key.
+ */
+function generateAccessKeyId(): string {
+  const bytes = randomBytes(16);
+  let id = 'TSAK';
+  for (const byte of bytes) id += BASE32[byte & 31];
+  return id;
+}
+
+/** A secret access key like AWS's: 40 characters of base64 (30 random bytes). */
+function generateSecretAccessKey(): string {
+  return randomBytes(30).toString('base64');
+}
+
+/** The `auth:keys` field of an aws key: never a sha256 hex, so no bearer key can land on it. */
+function awsField(accessKeyId: string): string {
+  return `aws:${accessKeyId}`;
+}
+
+/** What binds a sealed secret to its key: a ciphertext moved to another key does not open. */
+function awsSecretContext(accessKeyId: string): string {
+  return `aws-key:${accessKeyId}`;
+}
+
+/**
+ * API keys, stored hashed, and aws keys (SigV4 credentials for /aws), their secret sealed under
+ * SECRETS_KEY, in the same hash under `aws:<access key id>`, so list and revoke cover both. With API_KEYS set, the configured keys (hashed at boot) are the only
  * ones accepted. Without it, keys live in Redis (`auth:keys`, sha256 -> id, scope, created), so
  * every replica and every later start accepts them; the first start creates one admin key
  * (createBootstrapKey), and revoking a key reaches every process over pub/sub (listenForRevocations).
@@ -102,13 +178,18 @@ export class ApiKeyStore {
   private readonly valid = new LruMap<string, { principal: ApiPrincipal; until: number }>(CACHE_MAX);
   private readonly unknown = new LruMap<string, number>(NEGATIVE_CACHE_MAX);
   private readonly lastUsedWritten = new LruMap<string, number>(CACHE_MAX);
+  private readonly awsValid = new LruMap<string, { credential: AwsCredential; until: number }>(CACHE_MAX);
+  private readonly awsUnknown = new LruMap<string, number>(NEGATIVE_CACHE_MAX);
+  private readonly cipher?: SecretsCipher;
   private subscriber?: Redis;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySpace,
-    configuredKeys: readonly ApiKeyEntry[],
+    settings: ApiKeyStoreSettings,
   ) {
+    const configuredKeys = settings.configured;
+    this.cipher = settings.cipher;
     if (configuredKeys.length > 0) {
       this.configured = new Map(
         configuredKeys.map(({ key, scope }) => {
@@ -186,6 +267,81 @@ export class ApiKeyStore {
     return { key, keyId: id };
   }
 
+  /**
+   * Stores a new aws key (its secret sealed under SECRETS_KEY) and returns the secret, the only
+   * time it leaves the process in clear. `accountId` binds the key to one account's Insights.
+   */
+  async createAws(scope: ApiScope, accountId?: string, nowMs = Date.now()): Promise<CreatedAwsKey> {
+    if (this.configured) throw new AwsKeysUnavailableError('API keys come from API_KEYS; aws keys live in Redis only');
+    if (!this.cipher) {
+      throw new AwsKeysUnavailableError(
+        'aws keys need SECRETS_KEY: their secret must be stored encrypted to verify signatures',
+      );
+    }
+    const accessKeyId = generateAccessKeyId();
+    const secretAccessKey = generateSecretAccessKey();
+    const stored: StoredKey = {
+      id: createHash('sha256').update(accessKeyId).digest('hex').slice(0, 12),
+      scope,
+      createdAt: new Date(nowMs).toISOString(),
+      kind: 'aws',
+      accessKeyId,
+      secretEnc: this.cipher.encrypt(secretAccessKey, awsSecretContext(accessKeyId)),
+      ...(accountId === undefined ? {} : { accountId }),
+    };
+    await this.redis.hset(this.keys.apiKeys(), awsField(accessKeyId), JSON.stringify(stored));
+    return { keyId: stored.id, accessKeyId, secretAccessKey };
+  }
+
+  /**
+   * The credential of an aws access key id this process holds in its cache, without asking Redis
+   * (the fast path that skips the per-address limit, as `known()` does for bearer keys).
+   */
+  knownAws(accessKeyId: string, nowMs = Date.now()): AwsCredential | undefined {
+    const cached = this.awsValid.get(awsField(accessKeyId));
+    if (!cached || cached.until <= nowMs) return undefined;
+    this.recordUse(cached.credential.principal.keyId, nowMs);
+    return cached.credential;
+  }
+
+  /**
+   * The credential of an aws access key id, secret opened, or undefined when no such key exists
+   * (or it was revoked, or its secret cannot be opened under this SECRETS_KEY).
+   */
+  async awsCredential(accessKeyId: string, nowMs = Date.now()): Promise<AwsCredential | undefined> {
+    if (this.configured || !this.cipher) return undefined;
+    const field = awsField(accessKeyId);
+    const cached = this.awsValid.get(field);
+    if (cached && cached.until > nowMs) {
+      this.recordUse(cached.credential.principal.keyId, nowMs);
+      return cached.credential;
+    }
+    const unknownUntil = this.awsUnknown.get(field);
+    if (unknownUntil !== undefined && unknownUntil > nowMs) return undefined;
+    const json = await this.redis.hget(this.keys.apiKeys(), field);
+    const stored = json === null ? undefined : (JSON.parse(json) as StoredKey);
+    let secretAccessKey: string | undefined;
+    try {
+      if (stored?.secretEnc) secretAccessKey = this.cipher.decrypt(stored.secretEnc, awsSecretContext(accessKeyId));
+    } catch {
+      // Sealed under another SECRETS_KEY or altered: the key cannot sign, so it is unknown here.
+    }
+    if (!stored || secretAccessKey === undefined) {
+      this.awsValid.delete(field);
+      this.awsUnknown.set(field, nowMs + NEGATIVE_TTL_MS);
+      return undefined;
+    }
+    const credential: AwsCredential = {
+      principal: { keyId: stored.id, scope: stored.scope },
+      secretAccessKey,
+      ...(stored.accountId === undefined ? {} : { accountId: stored.accountId }),
+    };
+    this.awsUnknown.delete(field);
+    this.awsValid.set(field, { credential, until: nowMs + CACHE_TTL_MS });
+    this.recordUse(stored.id, nowMs);
+    return credential;
+  }
+
   /** Whether the first admin key was created already (or keys come from API_KEYS). */
   async bootstrapped(): Promise<boolean> {
     return this.configured !== undefined || (await this.redis.exists(this.keys.apiKeysBootstrapped())) === 1;
@@ -222,6 +378,7 @@ export class ApiKeyStore {
       return [...this.configured.values()].map(({ keyId, scope }) => ({
         id: keyId,
         scope,
+        kind: 'api' as const,
         source: 'config' as const,
         ...(lastUsed[keyId] ? { lastUsedAt: lastUsed[keyId] } : {}),
       }));
@@ -231,9 +388,12 @@ export class ApiKeyStore {
     );
     return stored
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
-      .map(({ id, scope, createdAt }) => ({
+      .map(({ id, scope, createdAt, kind, accessKeyId, accountId }) => ({
         id,
         scope,
+        kind: kind ?? ('api' as const),
+        ...(accessKeyId === undefined ? {} : { accessKeyId }),
+        ...(accountId === undefined ? {} : { accountId }),
         source: 'redis' as const,
         createdAt,
         ...(lastUsed[id] ? { lastUsedAt: lastUsed[id] } : {}),
@@ -272,7 +432,10 @@ export class ApiKeyStore {
     });
     this.subscriber = subscriber;
     subscriber.on('error', () => undefined);
-    subscriber.on('ready', () => this.valid.clear());
+    subscriber.on('ready', () => {
+      this.valid.clear();
+      this.awsValid.clear();
+    });
     subscriber.on('message', (_channel: string, hash: string) => this.forget(hash));
     subscriber.subscribe(this.keys.apiKeyRevocations()).catch(() => undefined);
   }
@@ -283,8 +446,10 @@ export class ApiKeyStore {
     if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
   }
 
+  /** Drops a revoked key from the caches: `hash` is its `auth:keys` field (sha256, or `aws:<id>`). */
   private forget(hash: string): void {
     this.valid.delete(hash);
+    this.awsValid.delete(hash);
   }
 
   private toStored(key: string, scope: ApiScope, nowMs: number): { hash: string; json: string; id: string } {

@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   Body,
   ConflictException,
   Controller,
@@ -23,7 +24,7 @@ import {
 } from '@nestjs/swagger';
 import { ApiKeyErrorResponses, ApiNotFoundError } from '../errors/api-error-responses.js';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
-import { ApiKeyStore } from './api-key.store.js';
+import { ApiKeyStore, AwsKeysUnavailableError } from './api-key.store.js';
 import { ApiKeyIdParamDto, ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
 import { RequireScope } from './require-scope.decorator.js';
 
@@ -41,14 +42,37 @@ export class ApiKeysController {
 
   @Post()
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Create an API key (its value is shown once; only its sha256 is stored)' })
+  @ApiOperation({
+    summary:
+      'Create an API key (its value is shown once; only its sha256 is stored), or with kind aws an access key id and secret for SigV4 on /aws (the secret shown once, stored encrypted under SECRETS_KEY)',
+  })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Keys come from API_KEYS' })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: 'Keys come from API_KEYS, or an aws key without SECRETS_KEY',
+  })
   async create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     if (this.store.fromConfig) throw new ConflictException(FROM_CONFIG);
+    if (body.kind === 'aws') {
+      try {
+        const created = await this.store.createAws(body.scope, body.accountId);
+        return {
+          id: created.keyId,
+          scope: body.scope,
+          kind: 'aws',
+          accessKeyId: created.accessKeyId,
+          secretAccessKey: created.secretAccessKey,
+          ...(body.accountId === undefined ? {} : { accountId: body.accountId }),
+        };
+      } catch (error) {
+        if (error instanceof AwsKeysUnavailableError) throw new ConflictException(error.message);
+        throw error;
+      }
+    }
+    if (body.accountId !== undefined) throw new BadRequestException(['accountId applies to aws keys only']);
     const { key, keyId } = await this.store.create(body.scope);
-    return { id: keyId, scope: body.scope, key };
+    return { id: keyId, scope: body.scope, kind: 'api', key };
   }
 
   @Get()

@@ -6,6 +6,7 @@ import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeyStore } from './api-key.store.js';
 import { AuthStats } from './auth.stats.js';
 import { RateLimiter } from './rate-limiter.repository.js';
+import { SecretsCipher } from '../secrets/secrets-cipher.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
 import type { AppConfig } from '../config/app-config.js';
 
@@ -18,7 +19,10 @@ import type { AppConfig } from '../config/app-config.js';
 @Module({
   providers: [
     AuthStats,
-    redisRepository(ApiKeyStore, (config) => config.apiKeys),
+    redisRepository(ApiKeyStore, (config) => ({
+      configured: config.apiKeys,
+      cipher: config.secretsKey && new SecretsCipher(config.secretsKey),
+    })),
     redisRepository(RateLimiter, (config) => ({
       limit: config.apiRateLimit,
       windowSeconds: config.apiRateWindowSeconds,
@@ -30,7 +34,7 @@ import type { AppConfig } from '../config/app-config.js';
     },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
   ],
-  exports: [ApiKeyStore, RateLimiter, AuthStats],
+  exports: [ApiKeyStore, RateLimiter, AddressLimiter, AuthStats],
 })
 export class AuthModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(private readonly store: ApiKeyStore) {}

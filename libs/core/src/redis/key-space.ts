@@ -71,6 +71,19 @@ export class KeySpace {
     return `${this.prefix}:${this.tag(source)}:attr:${hourEpochMs}`;
   }
 
+  /**
+   * Hash of one series' rolled-up totals over one block of buckets of `periodSeconds` (field =
+   * bucket index in the block; hourly blocks also hold `m<index>`, the model as of that hour).
+   */
+  seriesHistory(source: AccountRegion, periodSeconds: number, blockStartMs: number, seriesField: string): string {
+    return `${this.prefix}:${this.tag(source)}:h${periodSeconds}:${blockStartMs}:${seriesField}`;
+  }
+
+  /** Hash of eventId -> JSON example event of one series in one minute (EventSamplesRepository). */
+  eventSamples(source: AccountRegion, minuteEpochMs: number, seriesField: string): string {
+    return `${this.prefix}:${this.tag(source)}:smp:${minuteEpochMs}:${seriesField}`;
+  }
+
   /** Hash of series key to its latest verdict (rate, expected range, baseline), for GET /v1/apis. */
   trackedSeries(source: AccountRegion): string {
     return `${this.prefix}:${this.tag(source)}:series`;
@@ -172,6 +185,11 @@ export class KeySpace {
   /** Hash of the per-minute series around one finding (field = minute epoch ms). */
   findingSeries(id: string): string {
     return `${this.prefix}:${this.findingsTag()}:series:${id}`;
+  }
+
+  /** Hash of eventId -> JSON example event: the calls behind one finding (at most 50). */
+  findingSamples(id: string): string {
+    return `${this.prefix}:${this.findingsTag()}:events:${id}`;
   }
 
   /** List of one finding's triage changes, oldest first (JSON entries). */

@@ -1,10 +1,28 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, Matches } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
 
 export class CreateApiKeyDto {
   @ApiProperty({ enum: ['read', 'admin'], example: 'read' })
   @IsIn(['read', 'admin'])
   scope!: 'read' | 'admin';
+
+  @ApiPropertyOptional({
+    enum: ['api', 'aws'],
+    default: 'api',
+    description:
+      '`api`: a bearer key for /v1. `aws`: an access key id and secret access key for AWS Signature Version 4 on /aws (the CloudTrail API for Insights); needs SECRETS_KEY',
+  })
+  @IsOptional()
+  @IsIn(['api', 'aws'])
+  kind?: 'api' | 'aws';
+
+  @ApiPropertyOptional({
+    description: 'aws keys only: the one account (12 digits) whose Insights the key reads; every account when absent',
+    example: '123456789012',
+  })
+  @IsOptional()
+  @Matches(/^\d{12}$/, { message: 'accountId must be 12 digits' })
+  accountId?: string;
 }
 
 export class CreatedApiKeyDto {
@@ -14,11 +32,26 @@ export class CreatedApiKeyDto {
   @ApiProperty({ enum: ['read', 'admin'], example: 'read' })
   scope!: string;
 
-  @ApiProperty({
-    description: 'The key itself: shown only in this response',
+  @ApiProperty({ enum: ['api', 'aws'], example: 'api' })
+  kind!: string;
+
+  @ApiPropertyOptional({
+    description: 'api keys: the key itself, shown only in this response',
     example: 'tsk_Ouu-7TNHVhwtKpoljZIfji42AC-NI8haQybr6cH8vAg',
   })
-  key!: string;
+  key?: string;
+
+  @ApiPropertyOptional({ description: 'aws keys: the access key id (20 characters)', example: 'TSAKJ3WQ7ZL2M4N5P6QR' })
+  accessKeyId?: string;
+
+  @ApiPropertyOptional({
+    description: 'aws keys: the secret access key (40 characters), shown only in this response',
+    example: 'q8V0mZ3c1yH2bK7nW4xT9pR6sL5dF0gA1jE8uC2o',
+  })
+  secretAccessKey?: string;
+
+  @ApiPropertyOptional({ description: 'aws keys: the account the key is bound to', example: '123456789012' })
+  accountId?: string;
 }
 
 export class ApiKeyInfoDto {
@@ -27,6 +60,15 @@ export class ApiKeyInfoDto {
 
   @ApiProperty({ enum: ['read', 'admin'], example: 'admin' })
   scope!: string;
+
+  @ApiProperty({ enum: ['api', 'aws'], example: 'api' })
+  kind!: string;
+
+  @ApiPropertyOptional({ description: 'aws keys: the access key id', example: 'TSAKJ3WQ7ZL2M4N5P6QR' })
+  accessKeyId?: string;
+
+  @ApiPropertyOptional({ description: 'aws keys: the account the key is bound to', example: '123456789012' })
+  accountId?: string;
 
   @ApiProperty({
     enum: ['redis', 'config'],

@@ -1,0 +1,1 @@
+export { AwsApiModule } from './aws-api.module.js';
