@@ -9,6 +9,7 @@ import {
   NotFoundException,
   Param,
   Post,
+  Req,
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -26,13 +27,22 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
-import { ApiKeyStore } from './api-key.store.js';
-import { ApiKeyIdParamDto, ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+import { ApiKeyStore, type ApiPrincipal } from './api-key.store.js';
+import {
+  ApiKeyIdParamDto,
+  ApiKeyListDto,
+  ApiKeySelfDto,
+  CreateApiKeyDto,
+  CreatedApiKeyDto,
+} from './dto/api-key.dto.js';
 import { RequireScope } from './require-scope.decorator.js';
 
 const FROM_CONFIG = 'API keys come from API_KEYS; change it to add or remove keys';
 
-/** `/v1/keys`: admins create, list and revoke keys when keys live in Redis (API_KEYS not set). */
+/**
+ * `/v1/keys`: admins create, list and revoke keys when keys live in Redis (API_KEYS not set); any
+ * key may ask what it is (`/v1/keys/self`).
+ */
 @ApiTags('keys')
 @ApiBearerAuth('api-key')
 @ApiSecurity('x-api-key')
@@ -61,6 +71,18 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyListDto })
   async list(): Promise<ApiKeyListDto> {
     return { items: await this.store.list() };
+  }
+
+  @Get('self')
+  @RequireScope('read')
+  @ApiOperation({
+    summary: 'The calling key: its id and scope (the web console shows admin actions only to admin keys)',
+  })
+  @ApiOkResponse({ type: ApiKeySelfDto })
+  self(@Req() request: { principal?: ApiPrincipal }): ApiKeySelfDto {
+    // The guard has set the principal: this route needs a key.
+    const { keyId, scope } = request.principal!;
+    return { id: keyId, scope };
   }
 
   @Delete(':id')
