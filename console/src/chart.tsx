@@ -67,11 +67,12 @@ export function SeriesChart({
           ctx.lineTo(x, bottom);
           ctx.stroke();
         }
+        // Labels at the foot of the plot: the shade's top stays one colour, so it can be checked.
         ctx.fillStyle = MARK;
         ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
-        ctx.fillText(span.label ?? 'Start', x0 + 3, top + 12 * devicePixelRatio);
-        if (span.to !== undefined) ctx.fillText('End', x1 + 3, top + 12 * devicePixelRatio);
-        drawn.push(`${Math.round(x0)},${Math.round(x1)}`);
+        ctx.fillText(span.label ?? 'Start', x0 + 3, bottom - 4 * devicePixelRatio);
+        if (span.to !== undefined) ctx.fillText('End', x1 + 3, bottom - 4 * devicePixelRatio);
+        drawn.push(`${Math.round(x0)},${Math.round(x1)},${Math.round(top)}`);
       }
       ctx.restore();
       element.dataset.shade = drawn[0] ?? '';

@@ -497,7 +497,7 @@ interface TuningEntry {
 function Tuning({ admin }: { admin: boolean }) {
   const list = useLoad(
     () =>
-      api<{ items: TuningEntry[]; boot: { scope: Record<string, string>; settings: Record<string, unknown> } }>(
+      api<{ items: TuningEntry[]; boot: { scope: Record<string, string>; settings: Record<string, unknown> }[] }>(
         '/v1/tuning',
       ),
     [],
@@ -510,9 +510,11 @@ function Tuning({ admin }: { admin: boolean }) {
   return (
     <>
       <Failure error={list.error} />
-      {list.data && (
-        <p class="muted">Defaults from the environment: {settingsText(list.data.boot.settings) || 'built-in'}</p>
-      )}
+      {list.data?.boot.map((boot) => (
+        <p class="muted">
+          From the environment: {matchText(boot.scope) || 'everything'}: {settingsText(boot.settings)}
+        </p>
+      ))}
       <table>
         <thead>
           <tr>
