@@ -92,13 +92,14 @@ export interface Finding {
   newActors?: { userIdentityArn?: string[]; userAgent?: string[] };
 }
 
+/** A minute (or bucket) of a series; the model's figures are absent where none was stored. */
 export interface SeriesPoint {
   minute: string;
   value: number;
-  expected: number;
-  lower: number;
-  upper: number;
-  baselineAverage: number;
+  expected?: number;
+  lower?: number;
+  upper?: number;
+  baselineAverage?: number;
 }
 
 export interface TrackedApi {

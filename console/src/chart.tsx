@@ -33,16 +33,17 @@ export function SeriesChart({
     const element = box.current;
     if (!element) return;
     const xs = new Float64Array(points.length);
+    // null where the model is absent: uPlot leaves a gap there.
     const values = new Array<number>(points.length);
-    const lower = new Array<number>(points.length);
-    const upper = new Array<number>(points.length);
-    const baseline = new Array<number>(points.length);
+    const lower = new Array<number | null>(points.length);
+    const upper = new Array<number | null>(points.length);
+    const baseline = new Array<number | null>(points.length);
     points.forEach((point, i) => {
       xs[i] = Date.parse(point.minute) / 1000;
       values[i] = point.value;
-      lower[i] = point.lower;
-      upper[i] = point.upper;
-      baseline[i] = point.baselineAverage;
+      lower[i] = point.lower ?? null;
+      upper[i] = point.upper ?? null;
+      baseline[i] = point.baselineAverage ?? null;
     });
     const started = performance.now();
     const shadeSpans = (u: uPlot) => {
