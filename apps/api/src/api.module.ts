@@ -1,6 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ApiKeysModule, AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
-import { EvaluationStatusModule, FailedBatchesModule, TrackedApisModule, TuningModule } from '@trailsight/detection';
+import {
+  EvaluationStatusModule,
+  FailedBatchesModule,
+  SeriesApiModule,
+  TrackedApisModule,
+  TuningModule,
+} from '@trailsight/detection';
 import { FindingsApiModule } from '@trailsight/findings';
 import { QueueModule, QueueOpsModule } from '@trailsight/queue';
 import { WebhooksApiModule } from '@trailsight/webhooks';
@@ -20,6 +26,7 @@ export class ApiModule {
         MetricsModule,
         FindingsApiModule,
         TrackedApisModule,
+        SeriesApiModule,
         TuningModule,
         EvaluationStatusModule,
         FailedBatchesModule,

@@ -14,6 +14,14 @@ export { CounterRepository, type MinuteCounters } from './counters/counter.repos
 export { DetectionModule } from './detection.module.js';
 export { EvaluationStatusModule } from './evaluation/evaluation-status.module.js';
 export { EvaluationRepository } from './evaluation/evaluation.repository.js';
+export { SeriesApiModule } from './history/series-api.module.js';
+export { SeriesHistoryModule } from './history/series-history.module.js';
+export {
+  type SeriesHistoryPoint,
+  type SeriesHistoryQuery,
+  SeriesHistoryQueryError,
+  SeriesHistoryService,
+} from './history/series-history.service.js';
 export { FailedBatchesModule } from './failed-batches/failed-batches.module.js';
 export { CountingBuffer } from './ingest/counting.buffer.js';
 export { EventCountingService } from './ingest/event-counting.service.js';

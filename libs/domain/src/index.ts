@@ -25,6 +25,7 @@ export {
   errorSeriesField,
   isSeriesField,
   parseSeriesField,
+  seriesField,
 } from './series-key.js';
 export { EventsSink, TrailFilesSink } from './sinks.js';
 export type { SlimEvent } from './slim-event.js';

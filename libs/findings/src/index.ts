@@ -1,4 +1,5 @@
 export { FindingsApiModule } from './api/findings-api.module.js';
+export { SeriesPointDto } from './api/dto/finding.response.dto.js';
 export { FindingsModule } from './findings.module.js';
 export { newFinding, type SeriesPoint, type TriageState } from './findings/finding.js';
 export { FindingsRepository } from './findings/findings.repository.js';

@@ -71,6 +71,14 @@ export class KeySpace {
     return `${this.prefix}:${this.tag(source)}:attr:${hourEpochMs}`;
   }
 
+  /**
+   * Hash of one series' rolled-up totals over one block of buckets of `periodSeconds` (field =
+   * bucket index in the block; hourly blocks also hold `m<index>`, the model as of that hour).
+   */
+  seriesHistory(source: AccountRegion, periodSeconds: number, blockStartMs: number, seriesField: string): string {
+    return `${this.prefix}:${this.tag(source)}:h${periodSeconds}:${blockStartMs}:${seriesField}`;
+  }
+
   /** Hash of series key to its latest verdict (rate, expected range, baseline), for GET /v1/apis. */
   trackedSeries(source: AccountRegion): string {
     return `${this.prefix}:${this.tag(source)}:series`;

@@ -3,6 +3,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { HOUR_MS, MINUTE_MS, type AccountRegion } from '@trailsight/domain';
 import type { KeySpace } from '@trailsight/core';
 import type { BaselineWindow } from '../core/insight-lifecycle.js';
+import { stageSeriesHistory, type SeriesModel } from '../history/series-history.repository.js';
 import type { EvaluatedSeries } from './source-evaluator.js';
 
 type CounterHash = Record<string, number>;
@@ -40,6 +41,8 @@ export interface EvaluatedChunk {
   counted: Iterable<{ minute: number; fields: CounterHash }>;
   /** Every series' state as of progress.snapshotMinute, when a snapshot is due. */
   snapshot?: ReadonlyMap<string, Buffer>;
+  /** Hour -> series field -> the detector's figures as of the hour's last minute in the chunk. */
+  models?: ReadonlyMap<number, ReadonlyMap<string, SeriesModel>>;
 }
 
 /** Releases a lock only if it is still ours. */
@@ -93,11 +96,19 @@ export class EvaluationRepository {
 
   /**
    * The chunk's rollups, the snapshot when one is due, and the cursor, in one transaction: a run
-   * that dies before it replays the whole chunk rather than counting part of it twice.
+   * that dies before it replays the whole chunk rather than counting part of it twice. A replica
+   * that replays minutes from the detector snapshot (older than the cursor) evaluates them again
+   * but adds them to no rollup: `rolledUp`, the last minute added, only moves forward. The evaluation
+   * lock makes its read and the transaction one writer's.
    */
   async saveChunk(source: AccountRegion, chunk: EvaluatedChunk, now = Date.now()): Promise<void> {
+    const [rolledUp, cursor] = await this.redis.hmget(this.keys.evaluation(source), 'rolledUp', 'cursor');
+    // Before `rolledUp` was kept, the stored cursor was the last minute rolled up.
+    const rolledUpTo = Number(rolledUp ?? cursor ?? -Infinity);
+    const fresh = [...chunk.counted].filter(({ minute }) => minute > rolledUpTo);
     const transaction = this.redis.multi();
-    for (const { minute, fields } of chunk.counted) this.addToRollup(transaction, source, minute, fields);
+    for (const { minute, fields } of fresh) this.addToRollup(transaction, source, minute, fields);
+    stageSeriesHistory(transaction, this.keys, source, fresh, chunk.models ?? new Map());
     if (chunk.snapshot) {
       const key = this.keys.detectorStates(source);
       const entries = [...chunk.snapshot];
@@ -105,7 +116,10 @@ export class EvaluationRepository {
         transaction.hset(key, ...entries.slice(i, i + 1_000).flat());
       }
     }
-    transaction.hset(this.keys.evaluation(source), this.cursorFields(chunk.progress, now));
+    transaction.hset(
+      this.keys.evaluation(source),
+      this.cursorFields(chunk.progress, now, Math.max(rolledUpTo, chunk.progress.cursor)),
+    );
     await transaction.exec();
   }
 
@@ -172,12 +186,13 @@ export class EvaluationRepository {
     transaction.pexpireat(key, hour + HOUR_MS + this.retentionMinutes * MINUTE_MS);
   }
 
-  private cursorFields(progress: EvaluationProgress, now: number) {
+  private cursorFields(progress: EvaluationProgress, now: number, rolledUp?: number) {
     return {
       historyStart: progress.historyStart,
       cursor: progress.cursor,
       snapshotMinute: progress.snapshotMinute,
       savedAt: now,
+      ...(rolledUp === undefined ? {} : { rolledUp }),
     };
   }
 }

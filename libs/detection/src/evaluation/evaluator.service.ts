@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
 import {
   accountRegionKey,
+  HOUR_MS,
   MINUTE_MS,
   SECOND_MS,
   tuningScopeProblems,
@@ -17,6 +18,7 @@ import type { DetectorTuning } from '../core/series-verdict.js';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { FailedBatchesRepository, type EvaluationHold } from '../failed-batches/failed-batches.repository.js';
 import { TuningRepository } from '../tuning/tuning.repository.js';
+import type { SeriesModel } from '../history/series-history.repository.js';
 import { EvaluationRepository, type EvaluationProgress } from './evaluation.repository.js';
 import { InsightRecorder } from './insight-recorder.js';
 import type { SeriesRef } from './series-ref.js';
@@ -138,9 +140,18 @@ export class EvaluatorService {
         const counted = await this.counters.readMinutes(source, from, to);
         const fieldsOf = new Map(counted.map((m) => [m.minute, m.fields]));
         const decisions: SeriesDecision[] = [];
+        const models = new Map<number, Map<string, SeriesModel>>();
+        /** Series that counted something in the current hour of this chunk: the ones whose model is kept. */
+        let active = new Set<string>();
         for (let minute = from; minute <= to; minute += MINUTE_MS) {
-          decisions.push(...evaluator.evaluate(minute, fieldsOf.get(minute) ?? {}));
+          const fields = fieldsOf.get(minute) ?? {};
+          decisions.push(...evaluator.evaluate(minute, fields));
+          for (const field in fields) active.add(field);
           run.minutes++;
+          if ((minute + MINUTE_MS) % HOUR_MS === 0 || minute === to) {
+            models.set(minute - (minute % HOUR_MS), modelsOf(evaluator, active));
+            active = new Set();
+          }
         }
         await this.recorder.record(source, decisions, { from, counted });
         for (const { decision } of decisions) {
@@ -154,6 +165,7 @@ export class EvaluatorService {
         await this.evaluations.saveChunk(source, {
           progress,
           counted,
+          models,
           ...(snapshotDue ? { snapshot: evaluator.snapshot() } : {}),
         });
         this.cache.set(accountRegionKey(source), { cursor: progress.cursor, evaluator });
@@ -241,4 +253,20 @@ export function detectorTuningOf(
     endAfterNormalMinutes: config.detectorEndAfterMinutes,
     drops: config.detectorDrops,
   };
+}
+
+/** The latest figures of the series in `fields` that have a model (past warming up), for the history's band. */
+function modelsOf(evaluator: SourceEvaluator, fields: ReadonlySet<string>): Map<string, SeriesModel> {
+  const models = new Map<string, SeriesModel>();
+  for (const field of fields) {
+    const verdict = evaluator.latest.get(field)?.verdict;
+    if (!verdict || verdict.warmingUp) continue;
+    models.set(field, {
+      expected: verdict.expected,
+      lower: verdict.lower,
+      upper: verdict.upper,
+      baselineAverage: verdict.baselineAverage,
+    });
+  }
+  return models;
 }
