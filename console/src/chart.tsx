@@ -82,7 +82,8 @@ export function SeriesChart({
       {
         width: Math.max(320, element.clientWidth),
         height,
-        scales: { x: { time: true } },
+        // One more minute on the right: the last minute (often an open insight's first) gets a width.
+        scales: { x: { time: true, range: (_u, min, max) => [min, max + 60] } },
         series: [
           { label: 'minute' },
           { label: 'calls', stroke: '#1d4ed8', width: 1.5 },
