@@ -62,7 +62,7 @@ it(
     const problems = watchProblems(page);
     const origin = `http://127.0.0.1:${stack.api.port}`;
     await signIn(page, origin, ADMIN_KEY);
-    await page.goto(`${origin}/console/#/findings?state=open&eventName=${target.eventName}`);
+    await page.goto(`${origin}/console/#/findings?state=open&insightType=ApiCallRateInsight&eventName=${target.eventName}`);
     await page.getByText(/refreshes every/).waitFor();
     let loads = 0;
     page.on('load', () => loads++);
