@@ -19,6 +19,7 @@ import { EvaluationRepository } from './evaluation/evaluation.repository.js';
 import { EvaluatorProcessor } from './evaluation/evaluator.processor.js';
 import { EvaluatorService } from './evaluation/evaluator.service.js';
 import { InsightRecorder } from './evaluation/insight-recorder.js';
+import { EventSamplesRepository } from './samples/event-samples.repository.js';
 import { TuningRepository } from './tuning/tuning.repository.js';
 
 /**
@@ -29,10 +30,12 @@ import { TuningRepository } from './tuning/tuning.repository.js';
   imports: [FindingsModule],
   providers: [
     redisRepository(CounterRepository, (config) => config),
+    redisRepository(EventSamplesRepository, (config) => config.eventSamplesMinutes),
     {
       provide: CountingBuffer,
-      inject: [CounterRepository],
-      useFactory: (counters: CounterRepository) => new CountingBuffer(counters),
+      inject: [CounterRepository, EventSamplesRepository],
+      useFactory: (counters: CounterRepository, samples: EventSamplesRepository) =>
+        new CountingBuffer(counters, undefined, samples),
     },
     redisRepository(RejectsRepository),
     redisRepository(FailedBatchesRepository),

@@ -28,7 +28,14 @@ export {
   seriesField,
 } from './series-key.js';
 export { EventsSink, TrailFilesSink } from './sinks.js';
-export type { SlimEvent } from './slim-event.js';
+export {
+  bySampleTime,
+  EVENT_SAMPLES_PER_SERIES_MINUTE,
+  type EventSample,
+  MAX_SAMPLE_PARAMETERS_CHARS,
+  type SampledEvent,
+  type SlimEvent,
+} from './slim-event.js';
 export {
   TUNING_SETTING_NAMES,
   type TuningScope,

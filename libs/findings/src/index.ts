@@ -1,8 +1,8 @@
 export { FindingsApiModule } from './api/findings-api.module.js';
 export { SeriesPointDto } from './api/dto/finding.response.dto.js';
 export { FindingsModule } from './findings.module.js';
-export { newFinding, type SeriesPoint, type TriageState } from './findings/finding.js';
-export { FindingsRepository } from './findings/findings.repository.js';
+export { newActorsOf, newFinding, type SeriesPoint, type TriageState } from './findings/finding.js';
+export { FindingsRepository, MAX_FINDING_SAMPLES } from './findings/findings.repository.js';
 export { SuppressionEvaluator } from './suppressions/suppression.evaluator.js';
 export { SuppressionsRepository } from './suppressions/suppressions.repository.js';
 export { INSIGHT_LISTENER, type InsightListener } from './records/insight-listener.js';

@@ -100,6 +100,12 @@ describe('TrafficGenerator', () => {
         if (r.readOnly !== inferReadOnly(r.eventName)) found.push('readOnly');
         if (!r.userIdentity?.type || !r.userAgent || !r.sourceIPAddress) found.push('identity');
         if ((r.errorMessage === undefined) !== (r.errorCode === undefined)) found.push('error fields');
+        // What the console's example calls show: parameters on every call but listings (null, as AWS logs many).
+        const parameters = r.requestParameters;
+        if (
+          r.eventName.startsWith('List') ? parameters !== null : typeof parameters !== 'object' || parameters === null
+        )
+          found.push('requestParameters');
         return found.map((problem) => `${problem}: ${r.eventName} ${r.eventID}`);
       });
       expect(problems).toEqual([]);

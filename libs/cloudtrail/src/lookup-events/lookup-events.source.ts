@@ -4,6 +4,7 @@ import { LookupEventsCommand, type CloudTrailClient } from '@aws-sdk/client-clou
 import type { AccountRegion, EventsSink, SlimEvent } from '@trailsight/domain';
 import type { Reject } from '../records/record-parser.js';
 import { fromLookupEvent } from '../records/record-reader.js';
+import { EventSampler } from '../records/event-sampler.js';
 import { toSlimEvent } from '../records/slim-event.js';
 import { backoffDelay, sleep } from './backoff.js';
 import type { Checkpoint, CheckpointRepository } from './checkpoint.repository.js';
@@ -145,6 +146,8 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
   private lastSweepAt = -Infinity;
   /** EventIds read by recent live polls (by eventTime), to skip them in the next overlaps. */
   private readonly recent = new Map<string, number>();
+  /** Which events carry a sample (the example calls behind an insight). */
+  private readonly sampler = new EventSampler();
   private backfillScan?: Scan;
   private lastProgressLog = 0;
   private lastErrorLog = 0;
@@ -381,8 +384,11 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
       }
       scan.events++;
       const result = fromLookupEvent(event);
-      if (result.ok) scan.pending.push(toSlimEvent(result.record));
-      else scan.rejects.push(result.reject);
+      if (result.ok) {
+        const slim = toSlimEvent(result.record);
+        this.sampler.offer(result.record, slim);
+        scan.pending.push(slim);
+      } else scan.rejects.push(result.reject);
     }
     if (oldest < scan.oldestReadMs) scan.oldestReadMs = oldest;
     scan.token = output.NextToken;

@@ -13,6 +13,7 @@ import {
 } from '../records/record-parser.js';
 import { parseRecordsBuffer, type ReadResult } from '../records/record-reader.js';
 import { errorMessage, truncate } from '../records/reject-sample.js';
+import { EventSampler } from '../records/event-sampler.js';
 import { accountIdOf, accountlessReject, toSlimEvent } from '../records/slim-event.js';
 import { ElementTooLargeError, hasRecordsPrefix, RecordsSplitter } from './records-splitter.js';
 
@@ -111,6 +112,12 @@ export function streamSlimEvents(
 ): AsyncGenerator<SlimEventsPart> {
   // Reused from record to record: the valid path allocates only the event itself.
   const checked: CheckedRecord = newCheckedRecord();
+  const sampler = new EventSampler();
+  const slim = (record: CloudTrailRecord, from?: CheckedRecord) => {
+    const event = toSlimEvent(record, from);
+    sampler.offer(record, event);
+    return event;
+  };
   const builder: PartBuilder<SlimEventsPart> = {
     start: () => ({ groups: [], rejects: [] }),
     addValue(part, value, index, where) {
@@ -122,13 +129,13 @@ export function streamSlimEvents(
       const record = checked.fields as unknown as CloudTrailRecord;
       const accountId = accountIdOf(record, fallbackAccountId);
       if (accountId === undefined) part.rejects.push(located(accountlessReject(record), index, where));
-      else groupOf(part, accountId, record.awsRegion).events.push(toSlimEvent(record, checked));
+      else groupOf(part, accountId, record.awsRegion).events.push(slim(record, checked));
     },
     addRecords(part, records) {
       for (const record of records) {
         const accountId = accountIdOf(record, fallbackAccountId);
         if (accountId === undefined) part.rejects.push({ ...accountlessReject(record), origin });
-        else groupOf(part, accountId, record.awsRegion).events.push(toSlimEvent(record));
+        else groupOf(part, accountId, record.awsRegion).events.push(slim(record));
       }
     },
   };

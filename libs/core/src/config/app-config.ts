@@ -144,6 +144,8 @@ export interface AppConfig {
   counterRetentionMinutes: number;
   /** How long an eventID is remembered for deduplication after it was first counted. */
   dedupeWindowMinutes: number;
+  /** How long a minute's example events are kept for an insight that starts; 0 keeps none. */
+  eventSamplesMinutes: number;
 
   /**
    * The event categories analysed: always Management; Data adds data events in series of their

@@ -55,6 +55,7 @@ describe('loadConfig', () => {
       detectorConcurrency: 16,
       counterRetentionMinutes: 8 * 24 * 60,
       dedupeWindowMinutes: 24 * 60,
+      eventSamplesMinutes: 30,
       insightsEventCategories: ['Management'],
       detectorSensitivity: 5,
       detectorMinVolume: 3,

@@ -99,6 +99,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     detectorConcurrency: read.int('DETECTOR_CONCURRENCY', 16, 1, 256),
     counterRetentionMinutes: read.int('COUNTER_RETENTION_MINUTES', 8 * 24 * 60, 60, 366 * 24 * 60),
     dedupeWindowMinutes: read.int('DEDUPE_WINDOW_MINUTES', 24 * 60, 1, 90 * 24 * 60),
+    eventSamplesMinutes: read.int('EVENT_SAMPLES_MINUTES', 30, 0, 24 * 60),
 
     insightsEventCategories: parseEventCategories(read.list(EVENT_CATEGORIES_VARIABLE), problems),
     detectorSensitivity: read.number('DETECTOR_SENSITIVITY', 5, 1, 10),

@@ -79,6 +79,11 @@ export class KeySpace {
     return `${this.prefix}:${this.tag(source)}:h${periodSeconds}:${blockStartMs}:${seriesField}`;
   }
 
+  /** Hash of eventId -> JSON example event of one series in one minute (EventSamplesRepository). */
+  eventSamples(source: AccountRegion, minuteEpochMs: number, seriesField: string): string {
+    return `${this.prefix}:${this.tag(source)}:smp:${minuteEpochMs}:${seriesField}`;
+  }
+
   /** Hash of series key to its latest verdict (rate, expected range, baseline), for GET /v1/apis. */
   trackedSeries(source: AccountRegion): string {
     return `${this.prefix}:${this.tag(source)}:series`;
@@ -180,6 +185,11 @@ export class KeySpace {
   /** Hash of the per-minute series around one finding (field = minute epoch ms). */
   findingSeries(id: string): string {
     return `${this.prefix}:${this.findingsTag()}:series:${id}`;
+  }
+
+  /** Hash of eventId -> JSON example event: the calls behind one finding (at most 50). */
+  findingSamples(id: string): string {
+    return `${this.prefix}:${this.findingsTag()}:events:${id}`;
   }
 
   /** List of one finding's triage changes, oldest first (JSON entries). */

@@ -4,6 +4,8 @@ import { APP_CONFIG, type AppConfig } from '@trailsight/core';
 import {
   FindingsRepository,
   INSIGHT_LISTENER,
+  MAX_FINDING_SAMPLES,
+  newActorsOf,
   newFinding,
   SuppressionEvaluator,
   type InsightListener,
@@ -12,6 +14,7 @@ import {
 import { lastMinuteOf, type InsightContinue, type InsightEnd, type InsightStart } from '../core/insight-lifecycle.js';
 import type { SeriesVerdict } from '../core/series-verdict.js';
 import { CounterRepository, type MinuteCounters } from '../counters/counter.repository.js';
+import { EventSamplesRepository } from '../samples/event-samples.repository.js';
 import { EvaluationRepository, type DecisionData } from './evaluation.repository.js';
 import { insightIds } from './insight-ids.js';
 import { insightInputOf, insightRecordOf } from './insight-input.js';
@@ -20,6 +23,8 @@ import type { SeriesDecision } from './source-evaluator.js';
 
 /** Minutes of series kept before a finding's first minute, for its chart. */
 const CONTEXT_MINUTES = 30;
+/** The insight's first minutes, whose example events are copied into its finding. */
+const SAMPLE_MINUTES = 10;
 
 type CounterHash = Record<string, number>;
 
@@ -48,6 +53,8 @@ export class InsightRecorder {
     private readonly findings: FindingsRepository,
     private readonly suppressions: SuppressionEvaluator,
     @Optional() @Inject(INSIGHT_LISTENER) private readonly listener?: InsightListener,
+    /** Where the example events are kept; without it findings carry none. */
+    @Optional() private readonly samples?: EventSamplesRepository,
   ) {}
 
   /** The finding (and sharedEventID) of the insight of a series that began at startMinute. */
@@ -127,6 +134,7 @@ export class InsightRecorder {
       const before = minutesBefore(insight.startMinute, CONTEXT_MINUTES);
       const context = before.map((minute, i) => ({ ...point, minute, value: data.context[i] ?? 0 }));
       await this.findings.saveSeries(record.sharedEventID, [...context, point]);
+      await this.copySamples(source, ref, record.sharedEventID, insight.startMinute, verdict.minute);
       if (opened) {
         const muted = suppressedBy.length > 0 ? ` (suppressed by ${suppressedBy.join(', ')})` : '';
         this.logger.log(
@@ -138,7 +146,11 @@ export class InsightRecorder {
     }
 
     await this.findings.saveSeries(record.sharedEventID, [point]);
-    const closed = await this.findings.close(record.sharedEventID, record, { peakScore: insight.peakScore, expected });
+    const closed = await this.findings.close(record.sharedEventID, record, {
+      peakScore: insight.peakScore,
+      expected,
+      newActors: newActorsOf(input, record),
+    });
     if (closed) {
       this.logger.log(`insight ended: ${describe(source, ref)} after ${insight.durationMinutes} min`);
       await this.listener?.notify('insight.end', record);
@@ -158,6 +170,25 @@ export class InsightRecorder {
       expected: expectedOf(verdict),
     });
     await this.findings.saveSeries(id, [pointOf(verdict)]);
+    if (verdict.minute < insight.startMinute + SAMPLE_MINUTES * MINUTE_MS) {
+      await this.copySamples(source, ref, id, verdict.minute, verdict.minute);
+    }
+  }
+
+  /**
+   * Copies the series' example events of the minutes [from, to] into the finding, where they live
+   * as long as it does (the per-minute samples expire within EVENT_SAMPLES_MINUTES).
+   */
+  private async copySamples(
+    source: AccountRegion,
+    ref: SeriesRef,
+    id: string,
+    from: number,
+    to: number,
+  ): Promise<void> {
+    if (!this.samples) return;
+    const samples = await this.samples.read(source, ref.key, from, to, MAX_FINDING_SAMPLES);
+    if (samples.length > 0) await this.findings.saveSamples(id, samples);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { AccountRegion } from '@trailsight/domain';
 import type { CounterRepository, CountResult, EventBatch } from '../counters/counter.repository.js';
+import type { EventSamplesRepository } from '../samples/event-samples.repository.js';
 
 interface Pending {
   batch: EventBatch;
@@ -32,9 +33,18 @@ export class CountingBuffer {
     private readonly counters: CounterRepository,
     /** Bounds one script call (Redis is single-threaded: a huge script would stall everyone). */
     private readonly maxEventsPerFlush = 20_000,
+    /** Where the samples some events carry are kept (every path to the counters passes here). */
+    private readonly samples?: EventSamplesRepository,
   ) {}
 
-  count(source: AccountRegion, batch: EventBatch): Promise<CountResult> {
+  /** Counts a batch, then keeps its samples (idempotent by eventId, so a retried batch adds none). */
+  async count(source: AccountRegion, batch: EventBatch): Promise<CountResult> {
+    const result = await this.counted(source, batch);
+    if (this.samples && batch.events.some((event) => event.sample)) await this.samples.add(source, batch.events);
+    return result;
+  }
+
+  private counted(source: AccountRegion, batch: EventBatch): Promise<CountResult> {
     const key = `${source.accountId}:${source.region}`;
     let queue = this.queues.get(key);
     if (!queue) this.queues.set(key, (queue = { source, pending: [], flushes: 0 }));

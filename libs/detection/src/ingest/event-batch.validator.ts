@@ -1,4 +1,11 @@
-import { accountIdProblem, apiNameProblem, EVENT_CATEGORIES, regionProblem, type SlimEvent } from '@trailsight/domain';
+import {
+  accountIdProblem,
+  apiNameProblem,
+  EVENT_CATEGORIES,
+  MAX_SAMPLE_PARAMETERS_CHARS,
+  regionProblem,
+  type SlimEvent,
+} from '@trailsight/domain';
 
 export interface InvalidEvent {
   index: number;
@@ -74,6 +81,22 @@ function slimEventProblem(event: unknown): string | undefined {
   // Absent (every job queued before categories were carried) means Management.
   if (e.eventCategory !== undefined && !QUEUED_CATEGORIES.includes(e.eventCategory))
     return `eventCategory must be one of ${QUEUED_CATEGORIES.join(', ')} when present`;
+  return e.sample === undefined ? undefined : sampleProblem(e.sample);
+}
+
+/** A sample is on a few events only: checked in full, size included, since it is stored as sent. */
+function sampleProblem(sample: unknown): string | undefined {
+  if (typeof sample !== 'object' || sample === null) return 'sample must be an object when present';
+  const s = sample as Record<string, unknown>;
+  if (typeof s.sourceIPAddress !== 'string' || s.sourceIPAddress.length > 256)
+    return 'sample.sourceIPAddress must be a string of at most 256 characters';
+  if (s.errorMessage !== undefined && (typeof s.errorMessage !== 'string' || s.errorMessage.length > 1_024))
+    return 'sample.errorMessage must be a string of at most 1024 characters when present';
+  const parameters = s.requestParameters;
+  if (parameters !== null && (typeof parameters !== 'object' || Array.isArray(parameters)))
+    return 'sample.requestParameters must be an object or null';
+  if (parameters !== null && JSON.stringify(parameters).length > MAX_SAMPLE_PARAMETERS_CHARS)
+    return `sample.requestParameters must be at most ${MAX_SAMPLE_PARAMETERS_CHARS} characters as JSON`;
   return undefined;
 }
 

@@ -2,6 +2,7 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import { type InsightRecord, minuteOf } from '@trailsight/domain';
 import { FindingsRepository, InvalidCursorError, type FindingQuery } from '../findings/findings.repository.js';
 import { summarizeSeries } from './series-summary.js';
+import type { FindingEventsDto } from './dto/finding-events.dto.js';
 import { FindingDto, FindingSeriesDto, type FindingPageDto } from './dto/finding.response.dto.js';
 import type { ListFindingsQueryDto } from './dto/list-findings.query.dto.js';
 import type { TriageFindingRequestDto } from './dto/triage-finding.request.dto.js';
@@ -76,6 +77,28 @@ export class FindingsApiService {
         lower: p.lower,
         upper: p.upper,
         baselineAverage: p.baselineAverage,
+      })),
+    };
+  }
+
+  /** The example calls kept with the finding, oldest first. */
+  async events(id: string, limit: number): Promise<FindingEventsDto> {
+    const [finding, samples] = await Promise.all([this.found(id), this.findings.getSamples(id)]);
+    return {
+      findingId: finding.id,
+      items: samples.slice(0, limit).map(({ eventTimeMs, ...event }) => ({
+        eventId: event.eventId,
+        eventTime: new Date(eventTimeMs).toISOString(),
+        eventSource: event.eventSource,
+        eventName: event.eventName,
+        awsRegion: event.awsRegion,
+        recipientAccountId: event.recipientAccountId,
+        userIdentityArn: event.userIdentityArn,
+        sourceIPAddress: event.sourceIPAddress,
+        userAgent: event.userAgent,
+        ...(event.errorCode === undefined ? {} : { errorCode: event.errorCode }),
+        ...(event.errorMessage === undefined ? {} : { errorMessage: event.errorMessage }),
+        requestParameters: event.requestParameters,
       })),
     };
   }

@@ -15,6 +15,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { CallerKeyId, ErrorResponseDto, RequireScope } from '@trailsight/core';
+import { FindingEventsDto, FindingEventsQueryDto } from './dto/finding-events.dto.js';
 import { FindingDto, FindingPageDto, FindingSeriesDto } from './dto/finding.response.dto.js';
 import { InsightRecordDto, RECORDS_EXAMPLE } from './dto/insight-record.dto.js';
 import { FindingIdParamsDto, ListFindingsQueryDto } from './dto/list-findings.query.dto.js';
@@ -44,6 +45,7 @@ const FINDING_EXAMPLE = {
   insightAverage: 24.5,
   peakScore: 41.7,
   expected: { expected: 0.05, lower: 0, upper: 3.2 },
+  newActors: { userIdentityArn: ['arn:aws:iam::123456789012:user/intruder'], userAgent: ['python-requests/2.31'] },
   updatedAt: '2025-03-04T10:30:12.004Z',
 };
 
@@ -147,5 +149,21 @@ export class FindingsController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   series(@Param() params: FindingIdParamsDto): Promise<FindingSeriesDto> {
     return this.findings.series(params.id);
+  }
+
+  @Get(':id/events')
+  @ApiOperation({
+    summary: 'Example calls behind the finding',
+    description:
+      'Up to 50 events of the insight’s first minutes (at most 5 per minute), kept with the finding as long ' +
+      'as it is. For an error-rate insight, only events with its errorCode. Empty when the insight started ' +
+      'more than EVENT_SAMPLES_MINUTES after its events were counted (e.g. found in back-filled history).',
+  })
+  @ApiParam({ name: 'id', description: 'The finding’s sharedEventID', example: FINDING_EXAMPLE.id })
+  @ApiOkResponse({ type: FindingEventsDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  events(@Param() params: FindingIdParamsDto, @Query() query: FindingEventsQueryDto): Promise<FindingEventsDto> {
+    return this.findings.events(params.id, query.limit ?? 50);
   }
 }

@@ -28,6 +28,15 @@ export interface ExpectedRange {
   upper: number;
 }
 
+/**
+ * Identities and user agents among the insight's attributions (the record's top 5) never seen on
+ * this API in the baseline window: their baseline average is 0.
+ */
+export interface NewActors {
+  userIdentityArn: string[];
+  userAgent: string[];
+}
+
 /** One insight, from its Start record until (and after) its End record. */
 export interface Finding {
   /** The records' sharedEventID. */
@@ -65,6 +74,8 @@ export interface Finding {
    * (never changed after: deleting a rule does not un-mute it). Absent when nothing did.
    */
   suppressedBy?: string[];
+  /** From the Start record's attributions, then the End record's; absent on findings stored before. */
+  newActors?: NewActors;
   /** ISO-8601 time of the last write. */
   updatedAt: string;
 }
@@ -116,8 +127,20 @@ export function newFinding(
     insightAverage: statistics.insight.average,
     peakScore: detector.peakScore,
     ...(detector.expected ? { expected: detector.expected } : {}),
+    newActors: newActorsOf(input, start),
     records: { start },
   };
+}
+
+/** The record's listed identities and user agents whose per-minute baseline average is 0. */
+export function newActorsOf(input: InsightInput, record: InsightRecord): NewActors {
+  const listed = record.insightDetails.insightContext.attributions ?? [];
+  const unseen = (attribute: keyof NewActors): string[] => {
+    const baseline = new Map((input.attributions?.[attribute] ?? []).map((v) => [v.value, v.baselineAverage]));
+    const insight = listed.find((a) => a.attribute === attribute)?.insight ?? [];
+    return insight.map((entry) => entry.value).filter((value) => baseline.get(value) === 0);
+  };
+  return { userIdentityArn: unseen('userIdentityArn'), userAgent: unseen('userAgent') };
 }
 
 /**

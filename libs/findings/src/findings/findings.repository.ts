@@ -1,6 +1,12 @@
 import type { ChainableCommander, Redis, Result } from 'ioredis';
 import type { KeySpace } from '@trailsight/core';
-import { DAY_MS, type InsightRecord, type InsightRecordType } from '@trailsight/domain';
+import {
+  bySampleTime,
+  DAY_MS,
+  type InsightRecord,
+  type InsightRecordType,
+  type SampledEvent,
+} from '@trailsight/domain';
 import type { SeriesIdentity } from '../records/insight-record.builder.js';
 import {
   seriesKeyOf,
@@ -8,6 +14,7 @@ import {
   type Finding,
   type FindingDirection,
   type FindingProgress,
+  type NewActors,
   type FindingState,
   type NewFinding,
   type SeriesPoint,
@@ -32,6 +39,9 @@ declare module 'ioredis' {
     findingTriage(numKeys: number, ...keysAndArgs: (string | number)[]): Result<string | null, Context>;
   }
 }
+
+/** Example calls kept with a finding: the first minutes' events, as the console lists them. */
+export const MAX_FINDING_SAMPLES = 50;
 
 export interface FindingsSettings {
   /** Findings older than this (by start time) are removed. AWS keeps Insights events 90 days. */
@@ -181,6 +191,7 @@ export class FindingsRepository {
       expected: finding.expected && JSON.stringify(finding.expected),
       start: JSON.stringify(finding.records.start),
       suppressedBy: isSuppressed(finding) ? JSON.stringify(finding.suppressedBy) : undefined,
+      newActors: finding.newActors && JSON.stringify(finding.newActors),
       updatedAt: new Date(nowMs).toISOString(),
       member,
       series: seriesKeyOf(finding),
@@ -219,7 +230,7 @@ export class FindingsRepository {
   async close(
     id: string,
     end: InsightRecord,
-    final: { peakScore?: number; expected?: ExpectedRange } = {},
+    final: { peakScore?: number; expected?: ExpectedRange; newActors?: NewActors } = {},
     nowMs = Date.now(),
   ): Promise<boolean> {
     if (end.sharedEventID !== id || end.insightDetails.state !== 'End') {
@@ -232,6 +243,7 @@ export class FindingsRepository {
       insightAverage: statistics.insight.average,
       peakScore: final.peakScore,
       expected: final.expected && JSON.stringify(final.expected),
+      newActors: final.newActors && JSON.stringify(final.newActors),
       end: JSON.stringify(end),
       updatedAt: new Date(nowMs).toISOString(),
     };
@@ -399,6 +411,31 @@ export class FindingsRepository {
     return true;
   }
 
+  /**
+   * Keeps example calls behind a finding, up to MAX_FINDING_SAMPLES, for as long as the finding:
+   * an eventId already kept is not added again (a replayed minute copies the same samples).
+   * Returns how many the finding holds; 0 when it is gone.
+   */
+  async saveSamples(id: string, samples: readonly SampledEvent[]): Promise<number> {
+    const startTime = await this.redis.hget(this.keys.finding(id), 'startTime');
+    if (startTime === null) return 0;
+    const key = this.keys.findingSamples(id);
+    const have = await this.redis.hlen(key);
+    const room = MAX_FINDING_SAMPLES - have;
+    if (room <= 0 || samples.length === 0) return have;
+    const transaction = this.redis.multi();
+    for (const sample of samples.slice(0, room)) transaction.hsetnx(key, sample.eventId, JSON.stringify(sample));
+    transaction.pexpireat(key, this.expireAt(Date.parse(startTime)));
+    await transaction.exec();
+    return this.redis.hlen(key);
+  }
+
+  /** The example calls kept with a finding, oldest first. */
+  async getSamples(id: string): Promise<SampledEvent[]> {
+    const values = await this.redis.hvals(this.keys.findingSamples(id));
+    return values.map((json) => JSON.parse(json) as SampledEvent).sort(bySampleTime);
+  }
+
   /** The series around a finding, oldest minute first; `[]` when none was saved. */
   async getSeries(id: string): Promise<SeriesPoint[]> {
     const stored = await this.redis.hgetall(this.keys.findingSeries(id));
@@ -430,6 +467,7 @@ export class FindingsRepository {
             this.keys.finding(id),
             this.keys.findingSeries(id),
             this.keys.findingTriageHistory(id),
+            this.keys.findingSamples(id),
           ]),
         )
         .zrem(all, ...members)
@@ -580,6 +618,7 @@ function toFinding(hash: Record<string, string>): Finding | undefined {
       ...(hash.end === undefined ? {} : { end: JSON.parse(hash.end) as InsightRecord }),
     },
     ...(hash.suppressedBy === undefined ? {} : { suppressedBy: JSON.parse(hash.suppressedBy) as string[] }),
+    ...(hash.newActors === undefined ? {} : { newActors: JSON.parse(hash.newActors) as NewActors }),
     updatedAt: hash.updatedAt,
   };
 }

@@ -30,6 +30,22 @@ export class TriageChangeDto {
   at!: string;
 }
 
+export class NewActorsDto {
+  @ApiProperty({
+    type: [String],
+    description: 'Identities among the insight\u2019s top attributions never seen on this API in the baseline',
+    example: ['arn:aws:iam::123456789012:user/intruder'],
+  })
+  userIdentityArn!: string[];
+
+  @ApiProperty({
+    type: [String],
+    description: 'User agents among the insight\u2019s top attributions never seen on this API in the baseline',
+    example: ['python-requests/2.31'],
+  })
+  userAgent!: string[];
+}
+
 /** One insight: the Start record's facts, and the End record's once closed. */
 export class FindingDto {
   @ApiProperty({ description: 'The records\u2019 sharedEventID', example: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' })
@@ -109,6 +125,14 @@ export class FindingDto {
   })
   suppressedBy?: string[];
 
+  @ApiProperty({
+    type: NewActorsDto,
+    description:
+      'Identities and user agents among the insight\u2019s attributions (top 5) whose baseline average is 0: ' +
+      'never seen calling this API in the baseline window. From the End record once closed.',
+  })
+  newActors!: NewActorsDto;
+
   @ApiProperty({ description: 'Last change', example: '2025-03-04T10:22:03.120Z' })
   updatedAt!: string;
 
@@ -142,6 +166,7 @@ export class FindingDto {
       peakScore: finding.peakScore,
       ...(finding.expected === undefined ? {} : { expected: finding.expected }),
       ...(finding.suppressedBy === undefined ? {} : { suppressedBy: finding.suppressedBy }),
+      newActors: finding.newActors ?? { userIdentityArn: [], userAgent: [] },
       updatedAt: finding.updatedAt,
       ...(history === undefined ? {} : { history: [...history] }),
     };

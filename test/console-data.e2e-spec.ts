@@ -1,13 +1,16 @@
 import { Redis } from 'ioredis';
 import { KeySpace } from '@trailsight/core';
 import { CounterRepository, EvaluationRepository } from '@trailsight/detection';
-import { HOUR_MS, MINUTE_MS, type SlimEvent } from '@trailsight/domain';
+import { HOUR_MS, MINUTE_MS, type SampledEvent, type SlimEvent } from '@trailsight/domain';
+import { FindingsRepository } from '@trailsight/findings';
 import { startApp, type AppProcess } from './support/app-process.js';
+import { seedFinding } from './support/findings-seed.js';
 import { freePort, startRedis, type ThrowawayRedis } from './support/redis-server.js';
 
 /**
- * GET /v1/series through the api process: counters written by the real CounterRepository, rolled
- * up by the evaluator's chunk transaction (EvaluationRepository.saveChunk), read over HTTP.
+ * The console's data routes through the api process. GET /v1/series: counters written by the real
+ * CounterRepository, rolled up by the evaluator's chunk transaction (EvaluationRepository.saveChunk).
+ * GET /v1/findings/{id}/events and newActors: findings seeded through the real FindingsRepository.
  */
 const READ_KEY = 'series-read-key-0123456789abcdef';
 const PREFIX = 'e2e-series';
@@ -20,6 +23,27 @@ let client: Redis;
 let api: AppProcess;
 let url: string;
 const events: SlimEvent[] = [];
+let findings: FindingsRepository;
+let callFinding: string;
+let errorFinding: string;
+const START = NOW - 2 * HOUR_MS;
+
+/** A sample as the evaluator copies it into a finding. */
+function sample(i: number, errorCode?: string): SampledEvent {
+  return {
+    eventId: `sample-${errorCode ?? 'call'}-${i}`,
+    eventTimeMs: START + (60 - i) * 1_000,
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'RunInstances',
+    awsRegion: 'us-east-1',
+    recipientAccountId: '123456789012',
+    userIdentityArn: 'arn:aws:iam::123456789012:user/intruder',
+    sourceIPAddress: '203.0.113.66',
+    userAgent: 'python-requests/2.31',
+    ...(errorCode ? { errorCode, errorMessage: 'not authorized' } : {}),
+    requestParameters: i % 2 ? { instanceType: 't3.micro', index: i } : null,
+  };
+}
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -55,6 +79,17 @@ beforeAll(async () => {
       ],
     ]),
   });
+  findings = new FindingsRepository(client, keys);
+  callFinding = await seedFinding(findings, { index: 1, startMinute: START });
+  errorFinding = await seedFinding(findings, { index: 2, startMinute: START, errorCode: 'AccessDenied' });
+  await findings.saveSamples(
+    callFinding,
+    Array.from({ length: 60 }, (_, i) => sample(i)),
+  );
+  await findings.saveSamples(
+    errorFinding,
+    [1, 2, 3].map((i) => sample(i, 'AccessDenied')),
+  );
   api = startApp('api', {
     PORT: String(await freePort()),
     REDIS_URL: redis.url,
@@ -187,5 +222,88 @@ describe('GET /v1/series', () => {
     expect(JSON.stringify(missing.body.message)).toMatch(/accountId/);
     expect(JSON.stringify(missing.body.message)).toMatch(/region/);
     expect((await get(query({ insightType: 'ApiCallRateInsight' }), null)).status).toBe(401);
+  });
+});
+
+describe('GET /v1/findings/{id}/events', () => {
+  interface Item extends Record<string, unknown> {
+    eventId: string;
+    eventTime: string;
+  }
+
+  it('lists the example calls kept with a finding, oldest first, at most 50, limit applied', async () => {
+    const { status, body } = await get(`/v1/findings/${callFinding}/events`);
+    expect(status).toBe(200);
+    expect(Object.keys(body).sort()).toEqual(['findingId', 'items']);
+    expect(body.findingId).toBe(callFinding);
+    const items = body.items as Item[];
+    // 60 offered, 50 kept: the repository keeps the first 50 it is given.
+    expect(items).toHaveLength(50);
+    const times = items.map((item) => Date.parse(item.eventTime));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(new Set(items.map((item) => item.eventId)).size).toBe(50);
+    const first = items[0];
+    expect(Object.keys(first).sort()).toEqual(
+      [
+        'awsRegion',
+        'eventId',
+        'eventName',
+        'eventSource',
+        'eventTime',
+        'recipientAccountId',
+        'requestParameters',
+        'sourceIPAddress',
+        'userAgent',
+        'userIdentityArn',
+      ].sort(),
+    );
+    expect(first.eventTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(items.some((item) => item.requestParameters === null)).toBe(true);
+    expect(items.find((item) => item.requestParameters !== null)?.requestParameters).toMatchObject({
+      instanceType: 't3.micro',
+    });
+
+    const limited = await get(`/v1/findings/${callFinding}/events?limit=3`);
+    expect((limited.body.items as Item[]).map((item) => item.eventId)).toEqual(
+      items.slice(0, 3).map((item) => item.eventId),
+    );
+  });
+
+  it('serves an error-rate finding\u2019s events with their error code and message', async () => {
+    const { body } = await get(`/v1/findings/${errorFinding}/events`);
+    const items = body.items as Item[];
+    expect(items).toHaveLength(3);
+    expect(items.every((item) => item.errorCode === 'AccessDenied' && item.errorMessage === 'not authorized')).toBe(
+      true,
+    );
+  });
+
+  it('answers 400 for a bad limit, 404 for an unknown finding, 401 without a key', async () => {
+    for (const limit of ['0', '51', 'x', '2.5']) {
+      const { status, body } = await get(`/v1/findings/${callFinding}/events?limit=${limit}`);
+      expect([limit, status]).toEqual([limit, 400]);
+      expect(JSON.stringify(body.message)).toMatch(/limit must be a whole number from 1 to 50/);
+    }
+    const unknown = await get('/v1/findings/00000000-0000-4000-8000-000000000000/events');
+    expect(unknown.status).toBe(404);
+    expect((await get(`/v1/findings/${callFinding}/events`, null)).status).toBe(401);
+  });
+});
+
+describe('newActors on findings', () => {
+  it('names the identities and user agents of the attributions never seen in the baseline', async () => {
+    // The seed's attributions: the ci-deployer role and aws-sdk-js have a baseline average of 0.
+    const { status, body } = await get(`/v1/findings/${callFinding}`);
+    expect(status).toBe(200);
+    expect(body.newActors).toEqual({
+      userIdentityArn: ['arn:aws:sts::123456789012:assumed-role/ci-deployer/build-7781'],
+      userAgent: ['aws-sdk-js/3.600.0'],
+    });
+    const page = await get('/v1/findings?limit=5');
+    expect(
+      (page.body.items as Record<string, unknown>[]).every((item) =>
+        Array.isArray((item.newActors as { userAgent: unknown }).userAgent),
+      ),
+    ).toBe(true);
   });
 });

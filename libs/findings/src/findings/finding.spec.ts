@@ -1,0 +1,69 @@
+import { buildEndRecord, buildStartRecord, type InsightInput } from '../records/insight-record.builder.js';
+import { newActorsOf, newFinding } from './finding.js';
+
+const input: InsightInput = {
+  accountId: '123456789012',
+  region: 'us-east-1',
+  eventSource: 'iam.amazonaws.com',
+  eventName: 'CreateAccessKey',
+  insightType: 'ApiCallRateInsight',
+  startMinute: Date.UTC(2026, 11, 1, 10, 0),
+  durationMinutes: 1,
+  insightAverage: 40,
+  baselineAverage: 0.5,
+  baselineDurationMinutes: 10_080,
+  attributions: {
+    userIdentityArn: [
+      { value: 'arn:aws:iam::123456789012:user/intruder', insightAverage: 30, baselineAverage: 0 },
+      { value: 'arn:aws:iam::123456789012:role/admin', insightAverage: 9, baselineAverage: 0.4 },
+      // Called in the baseline only: not in the insight's list, so not "new" whatever its figures.
+      { value: 'arn:aws:iam::123456789012:role/old', insightAverage: 0, baselineAverage: 0.1 },
+      // Six identities new to the API: only the five the record lists are reported.
+      ...[1, 2, 3, 4, 5].map((n) => ({
+        value: `arn:aws:iam::123456789012:user/n${n}`,
+        insightAverage: 0.1 * n,
+        baselineAverage: 0,
+      })),
+    ],
+    userAgent: [
+      { value: 'python-requests/2.31', insightAverage: 30, baselineAverage: 0 },
+      { value: 'aws-cli/2', insightAverage: 10, baselineAverage: 0.5 },
+    ],
+    errorCode: [{ value: 'null', insightAverage: 40, baselineAverage: 0.5 }],
+  },
+};
+
+describe('newActorsOf', () => {
+  it('lists the identities and user agents of the insight\u2019s attributions never seen in the baseline', () => {
+    const start = buildStartRecord(input, { sharedEventID: 'f-1' });
+    expect(newActorsOf(input, start)).toEqual({
+      userIdentityArn: [
+        'arn:aws:iam::123456789012:user/intruder',
+        'arn:aws:iam::123456789012:user/n5',
+        'arn:aws:iam::123456789012:user/n4',
+        'arn:aws:iam::123456789012:user/n3',
+      ],
+      userAgent: ['python-requests/2.31'],
+    });
+    expect(newFinding(input, start, { direction: 'spike', peakScore: 9 }).newActors).toEqual(newActorsOf(input, start));
+  });
+
+  it('is empty when every listed actor called the API in the baseline, or when there are no attributions', () => {
+    const seen: InsightInput = {
+      ...input,
+      attributions: {
+        userIdentityArn: [{ value: 'arn:aws:iam::123456789012:role/admin', insightAverage: 9, baselineAverage: 0.4 }],
+        userAgent: [{ value: 'aws-cli/2', insightAverage: 10, baselineAverage: 0.5 }],
+      },
+    };
+    expect(newActorsOf(seen, buildEndRecord(seen, { sharedEventID: 'f-2' }))).toEqual({
+      userIdentityArn: [],
+      userAgent: [],
+    });
+    const { attributions: _, ...bare } = input;
+    expect(newActorsOf(bare, buildStartRecord(bare, { sharedEventID: 'f-3' }))).toEqual({
+      userIdentityArn: [],
+      userAgent: [],
+    });
+  });
+});
