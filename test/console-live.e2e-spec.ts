@@ -15,6 +15,13 @@ const ACCOUNT = '210987654321';
 const REGION = 'us-west-2';
 const ADMIN_KEY = 'e2e-console-admin-key-0123456789';
 
+/** The chart's canvas as the page.evaluate callback below reads it (it runs in Chromium). */
+declare const document: {
+  querySelector(selector: string): {
+    getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } };
+  };
+};
+
 let stack: LiveStack;
 let browser: { context: BrowserContext; close: () => Promise<void> };
 
@@ -62,7 +69,9 @@ it(
     const problems = watchProblems(page);
     const origin = `http://127.0.0.1:${stack.api.port}`;
     await signIn(page, origin, ADMIN_KEY);
-    await page.goto(`${origin}/console/#/findings?state=open&insightType=ApiCallRateInsight&eventName=${target.eventName}`);
+    await page.goto(
+      `${origin}/console/#/findings?state=open&insightType=ApiCallRateInsight&eventName=${target.eventName}`,
+    );
     await page.getByText(/refreshes every/).waitFor();
     let loads = 0;
     page.on('load', () => loads++);
@@ -102,9 +111,9 @@ it(
     expect(x1).toBeGreaterThan(x0);
     const pixels = await page.evaluate(
       ({ inside, outside, y }) => {
-        const canvas = document.querySelector<HTMLCanvasElement>('.chart canvas')!;
-        const context = canvas.getContext('2d')!;
-        return [inside, outside].map((x) => [...context.getImageData(x, y, 1, 1).data]);
+        const canvas = document.querySelector('.chart canvas');
+        const context = canvas.getContext('2d');
+        return [inside, outside].map((x) => Array.from(context.getImageData(x, y, 1, 1).data));
       },
       { inside: Math.round((x0 + x1) / 2), outside: Math.max(0, x0 - 40), y: top + 3 },
     );

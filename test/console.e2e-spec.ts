@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { KeySpace } from '@trailsight/core';
 import { MINUTE_MS } from '@trailsight/domain';
 import { FindingsRepository } from '@trailsight/findings';
@@ -71,6 +71,10 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+async function attributes(rows: Locator, name: string): Promise<(string | null)[]> {
+  return Promise.all((await rows.all()).map((row) => row.getAttribute(name)));
+}
+
 async function newPage(allow: number[] = []): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.context.newPage();
   return { page, problems: watchProblems(page, allow) };
@@ -113,8 +117,8 @@ it(
     await rows.first().waitFor();
 
     // The key lives in this tab's sessionStorage only: not in localStorage, not in the URL.
-    const storage = await page.evaluate(() => ({ local: JSON.stringify(localStorage), url: location.href }));
-    expect(JSON.stringify(storage)).not.toContain(ADMIN_KEY);
+    const storage = String(await page.evaluate('JSON.stringify({ local: { ...localStorage }, url: location.href })'));
+    expect(storage).not.toContain(ADMIN_KEY);
 
     // Measured: a fresh load of the list (document, bundle, both API pages, render).
     const timings: number[] = [];
@@ -128,7 +132,7 @@ it(
     const best = Math.min(...timings);
     console.log(`console: first page of ${FINDINGS} findings rendered in ${timings.join(', ')} ms (best ${best})`);
     expect(best).toBeLessThan(1_000);
-    const states = await rows.evaluateAll((trs) => trs.map((tr) => tr.classList.contains('open')));
+    const states = (await attributes(rows, 'class')).map((classes) => / open\b/.test(classes ?? ''));
     expect(states.slice(0, 30).every(Boolean)).toBe(true);
     expect(states.slice(30).some(Boolean)).toBe(false);
     await page.screenshot({ path: join(SCREENSHOTS, 'findings.png'), fullPage: true });
@@ -158,14 +162,13 @@ it(
       expect(text).toContain('closed');
     }
     // Next page follows the API's cursor and keeps the filters.
-    const firstIds = await filtered.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+    const firstIds = await attributes(filtered, 'data-id');
     await other.getByRole('link', { name: 'Next page' }).click();
     await other.waitForURL(/cursor=/);
     await other.waitForFunction(
-      (first) => document.querySelector('tr.finding-row')?.getAttribute('data-id') !== first,
-      firstIds[0],
+      `document.querySelector('tr.finding-row')?.getAttribute('data-id') !== ${JSON.stringify(firstIds[0])}`,
     );
-    const nextIds = await filtered.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+    const nextIds = await attributes(filtered, 'data-id');
     expect(nextIds.filter((id) => firstIds.includes(id))).toEqual([]);
     expect(other.url()).toMatch(/eventName=TerminateInstances/);
     await other.close();
@@ -288,10 +291,10 @@ it(
     expect(problems.filter((p) => !/404: .*\/events$|status of 40[34]/.test(p))).toEqual([]);
 
     // A key that stops working (revoked, rotated) sends the console back to sign-in.
-    await page.evaluate(() => sessionStorage.setItem('trailsight.apiKey', 'no-such-key-0123456789abcdef'));
+    await page.evaluate("sessionStorage.setItem('trailsight.apiKey', 'no-such-key-0123456789abcdef')");
     await page.goto(`${origin}/console/#/findings`);
     await page.locator('input[name=apiKey]').waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('trailsight.apiKey'))).toBeNull();
+    expect(await page.evaluate("sessionStorage.getItem('trailsight.apiKey')")).toBeNull();
     await page.close();
   },
   TIMEOUT_MS,

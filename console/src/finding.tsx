@@ -224,7 +224,7 @@ function EventsTable({ loaded }: { loaded: { data?: { items: SampledEvent[] } | 
                 {event.errorCode ? `${event.errorCode}${event.errorMessage ? `: ${event.errorMessage}` : ''}` : ''}
               </td>
               <td>
-                <code>{event.requestParameters === undefined ? '' : JSON.stringify(event.requestParameters)}</code>
+                <code>{event.requestParameters == null ? '' : JSON.stringify(event.requestParameters)}</code>
               </td>
             </tr>
           ))}

@@ -6,6 +6,17 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
 
+/** What the page.evaluate callbacks below touch: they run in Chromium, where these exist. */
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  outerHTML: string;
+  blur(): void;
+}
+declare const document: {
+  querySelectorAll(selector: string): Iterable<PageElement> & ArrayLike<PageElement>;
+  activeElement: PageElement | null;
+};
+
 /** Where the console's browser tests write a screenshot of every page they visit (gitignored). */
 export const SCREENSHOTS = fileURLToPath(new URL('../../.data/console-screenshots/', import.meta.url));
 
@@ -77,23 +88,21 @@ export async function signIn(page: Page, origin: string, key: string): Promise<v
  */
 export async function unreachableByKeyboard(page: Page): Promise<string[]> {
   const count = await page.evaluate(() => {
-    const actions = [
-      ...document.querySelectorAll<HTMLElement>('a[href], button:not([disabled]), input, select, textarea'),
-    ];
+    const actions = [...document.querySelectorAll('a[href], button:not([disabled]), input, select, textarea')];
     actions.forEach((element, index) => (element.dataset.action = String(index)));
     return actions.length;
   });
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.evaluate(() => document.activeElement?.blur());
   const reached = new Set<string>();
   // Date-time fields take a Tab per part, so allow several presses per action; stop once all are reached.
   for (let i = 0; i < count * 3 + 10 && reached.size < count; i++) {
     await page.keyboard.press('Tab');
-    const index = await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.action);
+    const index = await page.evaluate(() => document.activeElement?.dataset.action);
     if (index !== undefined) reached.add(index);
   }
   return page.evaluate(
     (seen) =>
-      [...document.querySelectorAll<HTMLElement>('[data-action]')]
+      [...document.querySelectorAll('[data-action]')]
         .filter((element) => !seen.includes(element.dataset.action!))
         .map((element) => element.outerHTML.slice(0, 120)),
     [...reached],
