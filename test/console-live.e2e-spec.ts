@@ -138,6 +138,9 @@ it(
     const week = page.locator('.chart[data-draw-ms]');
     await week.waitFor();
     expect(Number(await week.getAttribute('data-points'))).toBe(7 * 24 * 60);
+    console.log(
+      `console: 7 days of ${target.eventName} from /v1/series drawn in ${await week.getAttribute('data-draw-ms')} ms`,
+    );
     expect(await week.getAttribute('data-shade')).toMatch(/^\d+,\d+,\d+$/);
     await page.screenshot({ path: join(SCREENSHOTS, 'api-live.png'), fullPage: true });
     expect(problems).toEqual([]);
