@@ -156,6 +156,20 @@ export function ApiSeriesPage({ params }: { params: URLSearchParams }) {
         {target.insightType} · {target.accountId} / {target.region} · {when(since.toISOString())} →{' '}
         {when(until.toISOString())}
       </p>
+      <nav class="tabs" aria-label="Bucket width">
+        {[
+          ['60', 'per minute'],
+          ['300', 'per 5 minutes'],
+          ['3600', 'per hour'],
+        ].map(([period, label]) => (
+          <a
+            href={href('/apis', { ...target, period })}
+            aria-current={(params.get('period') ?? '60') === period ? 'page' : undefined}
+          >
+            {label}
+          </a>
+        ))}
+      </nav>
       {series.error && (
         <p role="alert" class="error">
           {errorText(series.error)}
