@@ -29,15 +29,13 @@ export async function mountConsole(
     prefix: '/console/',
     // The Swagger console registers @fastify/static too: one reply decoration is enough.
     decorateReply: false,
-    redirect: true,
     index: 'index.html',
     cacheControl: false,
     setHeaders: (reply, path) => {
       reply.header('Cache-Control', HASHED_ASSET.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .get('/', (_request, reply) => reply.redirect('/console/', 302));
+  // `/` and `/console` land on the index; its assets are named from /console/.
+  const fastify = app.getHttpAdapter().getInstance();
+  for (const path of ['/', '/console']) fastify.get(path, (_request, reply) => reply.redirect('/console/', 302));
 }
