@@ -31,7 +31,6 @@ export { EventsSink, TrailFilesSink } from './sinks.js';
 export {
   bySampleTime,
   EVENT_SAMPLES_PER_SERIES_MINUTE,
-  type EventSample,
   MAX_SAMPLE_PARAMETERS_CHARS,
   type SampledEvent,
   type SlimEvent,

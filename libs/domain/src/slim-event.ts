@@ -29,7 +29,7 @@ export interface SlimEvent {
  * insight. Only a few events of each series and minute carry it (EVENT_SAMPLES_PER_SERIES_MINUTE),
  * so the events queue grows by the sample, not by every event.
  */
-export interface EventSample {
+interface EventSample {
   /** '' when absent. */
   sourceIPAddress: string;
   errorMessage?: string;

@@ -24,12 +24,13 @@ export class EventSampler {
 
   /** Attaches the record's sample to `event` when one of its series still wants examples this minute. */
   offer(record: CloudTrailRecord, event: SlimEvent): void {
-    const minute = minuteOf(event.eventTimeMs);
+    // One budget per account-region too: a poller reads several with one sampler.
+    const scope = `${String(record.recipientAccountId)}|${record.awsRegion}|${minuteOf(event.eventTimeMs)}`;
     let wanted = false;
     const keys: string[] = [];
     for (const field of counterFields(event)) {
       if (!isSeriesField(field)) continue;
-      const key = `${minute}|${field}`;
+      const key = `${scope}|${field}`;
       keys.push(key);
       if ((this.taken.get(key) ?? 0) < EVENT_SAMPLES_PER_SERIES_MINUTE) wanted = true;
     }

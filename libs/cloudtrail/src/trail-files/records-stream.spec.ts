@@ -1,3 +1,4 @@
+import { EventSampler } from '../records/event-sampler.js';
 import { Readable } from 'node:stream';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -221,10 +222,14 @@ describe('streamRecords', () => {
         rejects.push(...part.rejects);
       }
       const expectedBySource = new Map<string, SlimEvent[]>();
+      // The same events carry a sample as from the parsed records (the first few of each series and minute).
+      const sampler = new EventSampler();
       for (const r of expected.records) {
         const { accountId, region } = accountRegionOf(r, '999988887777')!;
         const key = `${accountId}:${region}`;
-        expectedBySource.set(key, [...(expectedBySource.get(key) ?? []), toSlimEvent(r)]);
+        const event = toSlimEvent(r);
+        sampler.offer(r, event);
+        expectedBySource.set(key, [...(expectedBySource.get(key) ?? []), event]);
       }
       expect(bySource).toEqual(expectedBySource);
       expect(rejects).toEqual(expected.rejects);

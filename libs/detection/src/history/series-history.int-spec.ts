@@ -1,5 +1,14 @@
+import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
-import { KeySpace } from '@trailsight/core';
+import { CoreModule, KeySpace, loadConfig } from '@trailsight/core';
+// The public face the CloudTrail API (ListInsightsMetricData) uses, as it imports it.
+import {
+  SeriesHistoryModule,
+  type SeriesHistoryPoint,
+  SeriesHistoryQueryError as PublicQueryError,
+  SeriesHistoryService as PublicHistoryService,
+  type SeriesHistoryQuery,
+} from '@trailsight/detection';
 import { DAY_MS, HOUR_MS, MINUTE_MS, type SlimEvent } from '@trailsight/domain';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { seededRandom } from '../core/synthetic-traffic.fixture.js';
@@ -274,4 +283,31 @@ describe('SeriesHistoryService (real Redis)', () => {
     });
     expect(minutes.every((p) => p.value >= 20 && p.expected === 119.482)).toBe(true);
   }, 120_000);
+
+  it('is served by SeriesHistoryModule from @trailsight/detection, through Nest DI', async () => {
+    const config = loadConfig({ REDIS_URL: server.url, REDIS_PREFIX: 'hist', LOG_LEVEL: 'error' });
+    const moduleRef = await Test.createTestingModule({
+      imports: [CoreModule.forRoot({ config }), SeriesHistoryModule],
+    }).compile();
+    await moduleRef.init();
+    try {
+      const injected = moduleRef.get(PublicHistoryService);
+      const query: SeriesHistoryQuery = {
+        ...SOURCE,
+        eventSource: 'ec2.amazonaws.com',
+        eventName: 'RunInstances',
+        insightType: 'ApiCallRateInsight',
+        sinceMs: now - 3 * DAY_MS,
+        untilMs: now,
+        periodSeconds: 300,
+        fill: 'nonzero',
+      };
+      const points: SeriesHistoryPoint[] = await injected.read(query);
+      expect(points.length).toBeGreaterThan(0);
+      expect(points).toEqual(await history.read(query));
+      await expect(injected.read({ ...query, periodSeconds: 1 })).rejects.toBeInstanceOf(PublicQueryError);
+    } finally {
+      await moduleRef.close();
+    }
+  });
 });

@@ -3,7 +3,7 @@ import { redisRepository } from '@trailsight/core';
 import { SeriesHistoryRepository } from './series-history.repository.js';
 import { SeriesHistoryService } from './series-history.service.js';
 
-/** Reads of any series' rolled-up history (no workers: safe in the api process). */
+/** @public Reads of any series' rolled-up history (no workers: safe in the api process). */
 @Module({
   providers: [redisRepository(SeriesHistoryRepository), SeriesHistoryService],
   exports: [SeriesHistoryService],

@@ -5,6 +5,7 @@ import { HISTORY_PERIODS, ROLLUPS, SeriesHistoryRepository, type HistoryPeriod }
 /** AWS ListInsightsMetricData's cap on points per call: one call never reads more. */
 const MAX_POINTS = 21_600;
 
+/** @public The CloudTrail API's ListInsightsMetricData reads history through this too. */
 export interface SeriesHistoryQuery {
   accountId: string;
   region: string;
@@ -21,7 +22,7 @@ export interface SeriesHistoryQuery {
   fill: 'zeros' | 'nonzero';
 }
 
-/** One bucket: its events, and the model's figures scaled to the bucket where a model was stored. */
+/** @public One bucket: its events, and the model's figures scaled to the bucket where a model was stored. */
 export interface SeriesHistoryPoint {
   startMs: number;
   value: number;
@@ -31,7 +32,7 @@ export interface SeriesHistoryPoint {
   baselineAverage?: number;
 }
 
-/** A query the history cannot answer as asked; the message says why (a 400 at the HTTP edge). */
+/** @public A query the history cannot answer as asked; the message says why (a 400 at the HTTP edge). */
 export class SeriesHistoryQueryError extends Error {}
 
 /**
@@ -41,6 +42,7 @@ export class SeriesHistoryQueryError extends Error {}
  * one holding sinceMs. Each bucket's model is the detector's per-minute figures as of its hour,
  * multiplied by the minutes in the bucket; absent where none was stored (the series counted
  * nothing that hour, or was still warming up).
+ * @public Read by GET /v1/series and by the CloudTrail API's ListInsightsMetricData.
  */
 @Injectable()
 export class SeriesHistoryService {
