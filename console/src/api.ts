@@ -49,7 +49,9 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     forgetKey();
     signedOut();
   }
-  if (response.status === 403) throw new ApiError(403, `Needs an API key with the admin scope (${message})`);
+  // The API's 403 names the scope the route needs; say it even if a proxy answered instead.
+  if (response.status === 403 && !/scope/.test(message))
+    throw new ApiError(403, 'Needs an API key with the admin scope');
   throw new ApiError(response.status, message);
 }
 
