@@ -185,6 +185,22 @@ describe('GET /v1/series', () => {
     expect(hourPoints.at(-1)).toMatchObject({ expected: 180, lower: 0, upper: 480, baselineAverage: 150 });
   });
 
+  it('draws a week of minutes from an unaligned since: 10,081 buckets, the first partial', async () => {
+    const until = NOW + 30_000;
+    const { status, body } = await get(
+      query({
+        insightType: 'ApiCallRateInsight',
+        since: new Date(until - 7 * 24 * HOUR_MS).toISOString(),
+        until: new Date(until).toISOString(),
+      }),
+    );
+    expect(status).toBe(200);
+    const points = body.points as Point[];
+    expect(points).toHaveLength(10_081);
+    expect(points[0]?.minute).toBe(new Date(NOW - 7 * 24 * HOUR_MS).toISOString());
+    expect(points.reduce((sum, p) => sum + p.value, 0)).toBe(events.length);
+  });
+
   it('refuses bad queries with a 400 that says why, and callers without a key with a 401', async () => {
     const cases: [Record<string, string | number>, RegExp][] = [
       [{ insightType: 'ApiErrorRateInsight' }, /errorCode is required/],

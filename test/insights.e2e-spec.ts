@@ -132,6 +132,21 @@ describe('insights end to end: spike at the source, finding over the API, signed
       const finding = await call('GET', `/v1/findings/${sharedEventID}`);
       expect(finding.status).toBe(200);
       expect(finding.body).toMatchObject({ state: 'closed', eventName: target.eventName, direction: 'spike' });
+
+      // The calls behind it: sampled by the poller, kept by the detector, copied at Start.
+      const events = await call('GET', `/v1/findings/${sharedEventID}/events`);
+      expect(events.status).toBe(200);
+      const items = (events.body as { items: Record<string, unknown>[] }).items;
+      expect(items.length).toBeGreaterThanOrEqual(5);
+      expect(items.length).toBeLessThanOrEqual(50);
+      for (const item of items) {
+        expect(item).toMatchObject({ eventSource: target.eventSource, eventName: target.eventName, awsRegion: REGION });
+        expect(item.sourceIPAddress).toEqual(expect.any(String));
+        expect(item.userAgent).toEqual(expect.any(String));
+        expect(Date.parse(item.eventTime as string)).toBeGreaterThanOrEqual(
+          Date.parse(start.body.detail.eventTime as string),
+        );
+      }
     },
     18 * MINUTE_MS,
   );

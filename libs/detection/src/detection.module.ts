@@ -30,7 +30,10 @@ import { TuningRepository } from './tuning/tuning.repository.js';
   imports: [FindingsModule],
   providers: [
     redisRepository(CounterRepository, (config) => config),
-    redisRepository(EventSamplesRepository, (config) => config.eventSamplesMinutes),
+    redisRepository(EventSamplesRepository, (config) => ({
+      minutes: config.eventSamplesMinutes,
+      countsData: config.insightsEventCategories.includes('Data'),
+    })),
     {
       provide: CountingBuffer,
       inject: [CounterRepository, EventSamplesRepository],

@@ -3,7 +3,7 @@ import { DAY_MS, MINUTE_MS } from '@trailsight/domain';
 import type { SeriesDto, SeriesQueryDto } from './dto/series.dto.js';
 import { SeriesHistoryQueryError, SeriesHistoryService } from './series-history.service.js';
 
-/** Points one request may ask for: a week of minutes, what the console's chart draws. */
+/** Periods one request may span: a week of minutes, what the console's chart draws. */
 const MAX_POINTS = 10_080;
 
 /** Injection token for the clock, so tests can pin "now". */
@@ -23,10 +23,11 @@ export class SeriesApiService {
     const untilMs = query.until === undefined ? Math.floor(now / MINUTE_MS) * MINUTE_MS : Date.parse(query.until);
     const sinceMs = query.since === undefined ? untilMs - DAY_MS : Date.parse(query.since);
     if (sinceMs >= untilMs) throw new BadRequestException(['since must be earlier than until']);
-    const points = Math.ceil((untilMs - (sinceMs - (sinceMs % (period * 1000)))) / (period * 1000));
-    if (points > MAX_POINTS)
+    // On the range's length, so a week of minutes from an unaligned `since` (10,081 buckets) passes.
+    const periods = (untilMs - sinceMs) / (period * 1000);
+    if (periods > MAX_POINTS)
       throw new BadRequestException([
-        `the range holds ${points} points at period ${period}; at most ${MAX_POINTS} per request (narrow it or use a wider period)`,
+        `the range spans ${Math.ceil(periods)} periods of ${period} s; at most ${MAX_POINTS} per request (narrow it or use a wider period)`,
       ]);
     const oldest = this.history.oldestServedMs(period, now);
     if (sinceMs < oldest - period * 1000)

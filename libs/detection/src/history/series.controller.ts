@@ -30,7 +30,7 @@ export class SeriesController {
   @ApiOperation({
     summary: "A series' events per minute, 5 minutes or hour, with its expected range and baseline",
     description:
-      'Dense over [since, until) (zero-filled), oldest first, at most 10,080 points per request. ' +
+      'Dense over [since, until) (zero-filled), oldest first; the range may span at most 10,080 periods (a week of minutes). ' +
       'period 60 is kept 15 days, 300 for 63 days and 3600 for 90 days (as AWS ListInsightsMetricData). ' +
       "For period 300 and 3600 the model figures are the detector's per-minute figures scaled to the bucket " +
       '(times 5 or 60); they are absent where no model was stored. errorCode is required for ' +

@@ -74,6 +74,30 @@ describe('validateBatchEvents', () => {
     ]);
   });
 
+  it('keeps a well-formed sample and names what is wrong with a bad one', () => {
+    const sample = { sourceIPAddress: '198.51.100.7', errorMessage: 'denied', requestParameters: { bucketName: 'b' } };
+    const { valid, invalid } = validateBatchEvents([
+      { ...good, sample },
+      { ...good, sample: { ...sample, requestParameters: null } },
+      { ...good, sample: 'yes' },
+      { ...good, sample: { requestParameters: null } },
+      { ...good, sample: { ...sample, requestParameters: ['a'] } },
+      { ...good, sample: { ...sample, requestParameters: { userData: 'x'.repeat(5_000) } } },
+      { ...good, sample: { ...sample, errorMessage: 'x'.repeat(2_000) } },
+    ]);
+    expect(valid).toEqual([
+      { ...good, sample },
+      { ...good, sample: { ...sample, requestParameters: null } },
+    ]);
+    expect(invalid).toEqual([
+      { index: 2, detail: 'sample must be an object when present' },
+      { index: 3, detail: 'sample.sourceIPAddress must be a string of at most 256 characters' },
+      { index: 4, detail: 'sample.requestParameters must be an object or null' },
+      { index: 5, detail: 'sample.requestParameters must be at most 4096 characters as JSON' },
+      { index: 6, detail: 'sample.errorMessage must be a string of at most 1024 characters when present' },
+    ]);
+  });
+
   it('refuses a payload that is not a list', () => {
     expect(validateBatchEvents({ not: 'a list' }).invalid).toEqual([{ index: -1, detail: 'events is not an array' }]);
   });

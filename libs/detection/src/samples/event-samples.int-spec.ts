@@ -112,7 +112,7 @@ describe('example events behind an insight (real Redis)', () => {
       counterRetentionMinutes: 11_520,
       dedupeWindowMinutes: 1_440,
     });
-    samples = new EventSamplesRepository(service.client, service.keys, SAMPLE_MINUTES);
+    samples = new EventSamplesRepository(service.client, service.keys, { minutes: SAMPLE_MINUTES });
     buffer = new CountingBuffer(counters, undefined, samples);
     findings = new FindingsRepository(service.client, service.keys);
     events = new Queue(QueueName.Events, { connection: workerConnectionOptions(redis.url), prefix: bullPrefix('smp') });

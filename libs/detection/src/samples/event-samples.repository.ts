@@ -4,6 +4,7 @@ import {
   bySampleTime,
   counterFields,
   EVENT_SAMPLES_PER_SERIES_MINUTE,
+  isCountedCategory,
   isSeriesField,
   MINUTE_MS,
   minuteOf,
@@ -40,12 +41,21 @@ declare module 'ioredis' {
  * `minutes` after the minute ends. The evaluator copies a new insight's samples into its finding.
  */
 export class EventSamplesRepository {
+  private readonly minutes: number;
+  private readonly countsData: boolean;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySpace,
-    /** EVENT_SAMPLES_MINUTES: 0 keeps none. */
-    private readonly minutes: number,
+    settings: {
+      /** EVENT_SAMPLES_MINUTES: 0 keeps none. */
+      minutes: number;
+      /** INSIGHTS_EVENT_CATEGORIES has Data: otherwise data events have no series to sample for. */
+      countsData?: boolean;
+    },
   ) {
+    this.minutes = settings.minutes;
+    this.countsData = settings.countsData ?? false;
     if (typeof this.redis.addSamples !== 'function') {
       this.redis.defineCommand('addSamples', { numberOfKeys: 1, lua: ADD_SAMPLES_LUA });
     }
@@ -57,6 +67,7 @@ export class EventSamplesRepository {
     const groups = new Map<string, { expireAt: number; args: string[] }>();
     for (const event of events) {
       if (!event.sample) continue;
+      if (event.eventCategory !== undefined && !isCountedCategory(event.eventCategory, this.countsData)) continue;
       const minute = minuteOf(event.eventTimeMs);
       const expireAt = minute + MINUTE_MS + this.minutes * MINUTE_MS;
       if (expireAt <= nowMs) continue;
