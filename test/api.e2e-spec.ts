@@ -478,6 +478,17 @@ describe('auth', () => {
     expect(health.body).toMatchObject({ status: 'ok', details: { redis: { status: 'up' }, queues: { status: 'up' } } });
   });
 
+  it('tells any key its own id and scope at /v1/keys/self; without a key it is 401', async () => {
+    const keys = (await get('/v1/keys', ADMIN_KEY)).body as { items: { id: string; scope: string }[] };
+    const idOf = (scope: string) => keys.items.find((k) => k.scope === scope)!.id;
+    const read = await get('/v1/keys/self', READ_KEY);
+    expect([read.status, read.body]).toEqual([200, { id: idOf('read'), scope: 'read' }]);
+    const admin = await get('/v1/keys/self', null, { 'x-api-key': ADMIN_KEY });
+    expect([admin.status, admin.body]).toEqual([200, { id: idOf('admin'), scope: 'admin' }]);
+    expect(read.text).not.toContain(READ_KEY);
+    expect((await get('/v1/keys/self', null)).status).toBe(401);
+  });
+
   it('answers /health/live and /health/ready without a key, with up or down only', async () => {
     for (const path of ['/health/live', '/health/ready']) {
       const { status, body } = await get(path, null);

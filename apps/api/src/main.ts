@@ -2,4 +2,4 @@ import { configOrExit, exitOnBootFailure, serveApp } from '@trailsight/core';
 import { ApiModule } from './api.module.js';
 
 const config = configOrExit();
-serveApp(ApiModule.forRoot(config), config, { swagger: true }).catch(exitOnBootFailure);
+serveApp(ApiModule.forRoot(config), config, { swagger: true, console: true }).catch(exitOnBootFailure);

@@ -23,8 +23,10 @@ async function main(): Promise<void> {
     logger.log(`Simulated CloudTrail account at ${url} (POST /anomalies, GET /truth)`);
   }
 
-  await serveApp(TrailsightModule.forRoot(config), config, { swagger: true });
-  logger.log(`Trailsight on http://localhost:${config.port}: /health/ready, /docs, /v1/findings`);
+  await serveApp(TrailsightModule.forRoot(config), config, { swagger: true, console: true });
+  logger.log(
+    `Trailsight on http://localhost:${config.port}: the console at /console, /health/ready, /docs, /v1/findings`,
+  );
 }
 
 /**

@@ -84,13 +84,16 @@ describe('ApiKeyStore (real Redis)', () => {
     const keys = keySpace();
     const file = join(dir, 'nested', 'admin-key');
     const loggers = [recordingLogger(), recordingLogger(), recordingLogger()];
-    await Promise.all(loggers.map((logger) => bootstrapAdminKey(storeOn(client, keys), file, logger)));
+    const consoleUrl = 'http://localhost:3000/console';
+    await Promise.all(loggers.map((logger) => bootstrapAdminKey(storeOn(client, keys), file, logger, consoleUrl)));
 
     const key = readFileSync(file, 'utf8').trim();
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readdirSync(join(dir, 'nested'))).toEqual(['admin-key']); // no temporary file left
     const lines = loggers.flatMap((logger) => logger.lines);
     expect(lines.filter((line) => line.includes(file))).toHaveLength(1);
+    // The line that says where the key is also says where to use it.
+    expect(lines.find((line) => line.includes(file))).toContain(`Sign in to the web console at ${consoleUrl}`);
     for (const line of lines) expect(line).not.toContain(key);
     expect(await storeOn(client, keys).verify(key)).toMatchObject({ scope: 'admin' });
     expect(await client.hlen(keys.apiKeys())).toBe(1);

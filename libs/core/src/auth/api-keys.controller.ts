@@ -10,6 +10,7 @@ import {
   NotFoundException,
   Param,
   Post,
+  Req,
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -24,13 +25,22 @@ import {
 } from '@nestjs/swagger';
 import { ApiKeyErrorResponses, ApiNotFoundError } from '../errors/api-error-responses.js';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
-import { ApiKeyStore, AwsKeysUnavailableError } from './api-key.store.js';
-import { ApiKeyIdParamDto, ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+import { ApiKeyStore, AwsKeysUnavailableError, type ApiPrincipal } from './api-key.store.js';
+import {
+  ApiKeyIdParamDto,
+  ApiKeyListDto,
+  ApiKeySelfDto,
+  CreateApiKeyDto,
+  CreatedApiKeyDto,
+} from './dto/api-key.dto.js';
 import { RequireScope } from './require-scope.decorator.js';
 
 const FROM_CONFIG = 'API keys come from API_KEYS; change it to add or remove keys';
 
-/** `/v1/keys`: admins create, list and revoke keys when keys live in Redis (API_KEYS not set). */
+/**
+ * `/v1/keys`: admins create, list and revoke keys when keys live in Redis (API_KEYS not set); any
+ * key may ask what it is (`/v1/keys/self`).
+ */
 @ApiTags('keys')
 @ApiBearerAuth('api-key')
 @ApiSecurity('x-api-key')
@@ -80,6 +90,18 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyListDto })
   async list(): Promise<ApiKeyListDto> {
     return { items: await this.store.list() };
+  }
+
+  @Get('self')
+  @RequireScope('read')
+  @ApiOperation({
+    summary: 'The calling key: its id and scope (the web console shows admin actions only to admin keys)',
+  })
+  @ApiOkResponse({ type: ApiKeySelfDto })
+  self(@Req() request: { principal?: ApiPrincipal }): ApiKeySelfDto {
+    // The guard has set the principal: this route needs a key.
+    const { keyId, scope } = request.principal!;
+    return { id: keyId, scope };
   }
 
   @Delete(':id')

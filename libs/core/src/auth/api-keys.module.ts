@@ -23,6 +23,11 @@ export class ApiKeysModule implements OnApplicationBootstrap {
       this.logger.log(`${this.config.apiKeys.length} API key(s) from API_KEYS`);
       return;
     }
-    await bootstrapAdminKey(this.store, this.config.adminKeyFile, this.logger);
+    await bootstrapAdminKey(
+      this.store,
+      this.config.adminKeyFile,
+      this.logger,
+      `http://localhost:${this.config.port}/console`,
+    );
   }
 }

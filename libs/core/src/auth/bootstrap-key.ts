@@ -14,7 +14,12 @@ const RECOVERY_HINT = 'npm run cli -- keys create --scope admin (with the same R
  * replica whose atomic create won, so racing replicas never overwrite each other's file and a
  * key that cannot be written is never stored.
  */
-export async function bootstrapAdminKey(store: ApiKeyStore, file: string, logger: LoggerService): Promise<void> {
+export async function bootstrapAdminKey(
+  store: ApiKeyStore,
+  file: string,
+  logger: LoggerService,
+  consoleUrl?: string,
+): Promise<void> {
   if (await store.bootstrapped()) {
     logger.log('API keys from Redis (API_KEYS is not set)');
     return;
@@ -46,6 +51,7 @@ export async function bootstrapAdminKey(store: ApiKeyStore, file: string, logger
   logger.warn(
     `API_KEYS is not set: created the first admin API key (id ${id}) and wrote it to ${path} ` +
       '(mode 0600). Read it, keep it somewhere safe and delete the file; revoke it with DELETE /v1/keys/' +
-      `${id} once you have made your own keys. Lost every admin key? ${RECOVERY_HINT}`,
+      `${id} once you have made your own keys. Lost every admin key? ${RECOVERY_HINT}` +
+      (consoleUrl === undefined ? '' : `. Sign in to the web console at ${consoleUrl} with it`),
   );
 }

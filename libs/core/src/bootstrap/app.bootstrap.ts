@@ -1,9 +1,10 @@
-import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { Logger, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '../config/app-config.js';
 import { ConfigError, loadConfig } from '../config/config.loader.js';
+import { mountConsole } from '../console/console.static.js';
 import { createLogger } from '../logging/app.logger.js';
 import { useJsonBodies } from './json-body.js';
 import { useSecurityHeaders } from './security-headers.js';
@@ -25,6 +26,8 @@ export function configOrExit(env: NodeJS.ProcessEnv = process.env): AppConfig {
 export interface ServeOptions {
   /** Mount the Swagger console at /docs and the OpenAPI document at /docs-json. */
   swagger?: boolean;
+  /** Serve the web console at /console (built by `npm run build`); `/` redirects there. */
+  console?: boolean;
 }
 
 /**
@@ -46,6 +49,7 @@ export async function serveApp(
   useSecurityHeaders(app);
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   if (options.swagger) mountSwagger(app);
+  if (options.console) await mountConsole(app, new Logger('Console'));
   // Every interface, as Express listens by default (Fastify alone would listen on localhost only).
   await app.listen(config.port, '0.0.0.0');
   return app;

@@ -54,6 +54,14 @@ export class CreatedApiKeyDto {
   accountId?: string;
 }
 
+export class ApiKeySelfDto {
+  @ApiProperty({ description: 'Public id of the calling key (a prefix of its sha256)', example: '74687654b719' })
+  id!: string;
+
+  @ApiProperty({ enum: ['read', 'admin'], example: 'read' })
+  scope!: 'read' | 'admin';
+}
+
 export class ApiKeyInfoDto {
   @ApiProperty({ description: 'Public id of the key (a prefix of its sha256)', example: '74687654b719' })
   id!: string;
