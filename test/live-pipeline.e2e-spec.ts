@@ -1,4 +1,3 @@
-import { CloudTrailClient, ListInsightsMetricDataCommand, paginateLookupEvents } from '@aws-sdk/client-cloudtrail';
 import type { Simulator } from '@trailsight/simulator';
 import { KeySpace } from '@trailsight/core';
 import { MINUTE_MS } from '@trailsight/domain';
@@ -287,71 +286,6 @@ describe('the live pipeline: insights, destinations, catch-up and suppressions o
       }
     },
     14 * MINUTE_MS,
-  );
-
-  it(
-    'serves the same insight to the AWS SDK at /aws: LookupEvents and ListInsightsMetricData agree with /v1',
-    async () => {
-      const target = targets.insight;
-      const key = (await call('POST', '/v1/keys', { scope: 'read', kind: 'aws' })).body as {
-        accessKeyId: string;
-        secretAccessKey: string;
-      };
-      const cloudtrail = new CloudTrailClient({
-        endpoint: `http://127.0.0.1:${stack.api.port}/aws`,
-        region: REGION,
-        credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
-      });
-      const listed = await call('GET', `/v1/findings?eventName=${target.eventName}&limit=50`);
-      const findingIds = (listed.body.items as { id: string }[]).map((f) => f.id);
-      expect(findingIds.length).toBeGreaterThan(0);
-
-      // Every Start and End record of those findings, newest first, each once.
-      const events = [];
-      for await (const page of paginateLookupEvents(
-        { client: cloudtrail },
-        {
-          EventCategory: 'insight',
-          LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: target.eventName }],
-        },
-      ))
-        events.push(...(page.Events ?? []));
-      const records = events.map((e) => JSON.parse(e.CloudTrailEvent!) as { sharedEventID: string; eventID: string });
-      const expected = [];
-      for (const id of findingIds)
-        expected.push(...((await call('GET', `/v1/findings/${id}/records`)).body as { eventID: string }[]));
-      expect(records.map((r) => r.eventID).sort()).toEqual(expected.map((r) => r.eventID).sort());
-      const times = events.map((e) => e.EventTime!.getTime());
-      expect(times).toEqual([...times].sort((a, b) => b - a));
-
-      // The series around the spike, per minute, as /v1/series counts it.
-      const untilMs = Math.floor((await cursor()) / MINUTE_MS) * MINUTE_MS;
-      const sinceMs = untilMs - 30 * MINUTE_MS;
-      const metric = await cloudtrail.send(
-        new ListInsightsMetricDataCommand({
-          EventSource: target.eventSource,
-          EventName: target.eventName,
-          InsightType: 'ApiCallRateInsight',
-          StartTime: new Date(sinceMs),
-          EndTime: new Date(untilMs),
-          Period: 60,
-          DataType: 'FillWithZeros',
-        }),
-      );
-      const series = await call(
-        'GET',
-        `/v1/series?accountId=${ACCOUNT}&region=${REGION}&eventSource=${target.eventSource}` +
-          `&eventName=${target.eventName}&insightType=ApiCallRateInsight` +
-          `&since=${new Date(sinceMs).toISOString()}&until=${new Date(untilMs).toISOString()}&period=60`,
-      );
-      expect(series.status).toBe(200);
-      const points = series.body.points as { minute: string; value: number }[];
-      expect(metric.Timestamps!.map((t) => t.toISOString())).toEqual(points.map((p) => p.minute));
-      expect(metric.Values).toEqual(points.map((p) => p.value));
-      // The spike is in it: some minute far above the quietest.
-      expect(Math.max(...metric.Values!)).toBeGreaterThan(5 * Math.max(1, Math.min(...metric.Values!)));
-    },
-    2 * MINUTE_MS,
   );
 
   it(
