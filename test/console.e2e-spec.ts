@@ -165,9 +165,8 @@ it(
     const firstIds = await attributes(filtered, 'data-id');
     await other.getByRole('link', { name: 'Next page' }).click();
     await other.waitForURL(/cursor=/);
-    await other.waitForFunction(
-      `document.querySelector('tr.finding-row')?.getAttribute('data-id') !== ${JSON.stringify(firstIds[0])}`,
-    );
+    // A locator, not waitForFunction: a string predicate is evaluated in the page, which the CSP forbids.
+    await other.locator(`tr.finding-row[data-id="${firstIds[0]}"]`).waitFor({ state: 'detached' });
     const nextIds = await attributes(filtered, 'data-id');
     expect(nextIds.filter((id) => firstIds.includes(id))).toEqual([]);
     expect(other.url()).toMatch(/eventName=TerminateInstances/);

@@ -315,6 +315,8 @@ describe('the live pipeline: insights, destinations, catch-up and suppressions o
         expect(receiver.requests[0].rawBody).toContain(`${PUBLIC_URL}/v1/findings/${dedupKey}`);
         expect(receiver.requests[0].rawBody).toContain(target.eventName);
       }
+      // The plain webhook is delivered beside PagerDuty's resolve, not before it: wait for its End too.
+      await paged.waitFor('insight.end', (r) => r.length >= 2, 2 * MINUTE_MS).catch(withAppLogs);
       expect((paged.requests as Delivery[]).map((r) => r.body.detail.sharedEventID)).toEqual([dedupKey, dedupKey]);
     },
     14 * MINUTE_MS,
