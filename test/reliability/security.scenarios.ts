@@ -13,7 +13,7 @@ export interface SecurityContext {
 
 /** Routes a read key may call; everything else under /v1 is admin (a route without a scope needs admin). */
 const READ_ROUTES =
-  /^(GET \/(v1\/findings|v1\/apis|v1\/suppressions|v1\/maintenance-windows|v1\/tuning|metrics)|POST \/v1\/suppressions\/preview$)/;
+  /^(GET \/(v1\/findings|v1\/apis|v1\/series|v1\/reference-insights|v1\/keys\/self$|v1\/suppressions|v1\/maintenance-windows|v1\/tuning|metrics)|POST \/v1\/suppressions\/preview$)/;
 
 /** Internal targets a webhook must never reach (SSRF): loopback, private, metadata, and their disguises. */
 const INTERNAL_URLS = [
