@@ -465,7 +465,11 @@ async function restFuzz(report: Report, ctx: BadInputContext): Promise<void> {
             headers: { ...admin, 'content-type': type },
             body,
           });
-          record(`${route.method} ${route.path} body ${name}`, r.status, r.text);
+          // A 3 MB body is refused (413) before it is read; the server may close the connection
+          // while the client is still sending, and the client then sees the reset, not the 413.
+          // That is a refusal, not a server error, as long as the api still answers.
+          const reset = name === 'huge' && r.status === 0 && (await http(`${ctx.apiUrl}/health/live`)).status === 200;
+          record(`${route.method} ${route.path} body ${name}`, reset ? 413 : r.status, r.text);
         }
       }
     }
