@@ -29,6 +29,9 @@ import {
   TRIM_INDEXES_LUA,
   UPDATE_FINDING_LUA,
 } from './findings.scripts.js';
+import { idOfMember, InvalidCursorError, pageNewestFirst, padTime, timeIndexMember } from './time-index.js';
+
+export { InvalidCursorError };
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -83,22 +86,11 @@ export interface FindingPage {
   nextCursor?: string;
 }
 
-/** A cursor that this repository did not hand out (the API answers 400). */
-export class InvalidCursorError extends RangeError {
-  constructor() {
-    super('Invalid cursor');
-    this.name = 'InvalidCursorError';
-  }
-}
-
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1_000;
-/** Index entries one list() call examines at most, so a rare filter cannot make a request unbounded. */
-const MAX_SCAN = 10_000;
 const PRUNE_BATCH = 500;
 /** Per-finding keys outlive the retention a little: prune() is the cleaner, EXPIRE the safety net. */
 const EXPIRY_MARGIN_MS = DAY_MS;
-const START_DIGITS = 15;
 /** Findings one matchSubjectsSince() round trip reads. */
 const SUBJECT_BATCH = 2_000;
 const SUBJECT_FIELDS = [
@@ -175,7 +167,7 @@ export class FindingsRepository {
   async open(finding: NewFinding, nowMs = Date.now()): Promise<boolean> {
     const startMs = Date.parse(finding.startTime);
     if (!Number.isSafeInteger(startMs) || startMs < 0) throw new RangeError(`Bad startTime ${finding.startTime}`);
-    const member = memberOf(startMs, finding.id);
+    const member = timeIndexMember(startMs, finding.id);
     const fields: Record<string, string | number | undefined> = {
       id: finding.id,
       state: 'open',
@@ -350,36 +342,15 @@ export class FindingsRepository {
     const driving = await this.smallestIndex(indexes);
     if (driving === undefined) return { items: [] };
 
-    const lower = query.since === undefined ? '-' : `[${pad(query.since)}`;
-    let upper = '+';
-    if (query.until !== undefined) upper = `(${pad(query.until)}`;
-    if (query.cursor !== undefined) {
-      const after = decodeCursor(query.cursor);
-      if (upper === '+' || after < upper.slice(1)) upper = `(${after}`;
-    }
     // Filters the driving index does not cover make misses likely: read ahead more.
     const readAhead = indexes.length > 1 ? 4 : 1;
-    const items: Finding[] = [];
-    let scanned = 0;
-    for (;;) {
-      const batch = Math.min(MAX_SCAN - scanned, Math.max((limit - items.length) * readAhead, 10));
-      const members = await this.redis.zrange(driving, upper, lower, 'BYLEX', 'REV', 'LIMIT', 0, batch);
-      const findings = await this.load(members.map(idOfMember));
-      for (let i = 0; i < members.length; i++) {
-        scanned++;
-        const finding = findings[i];
-        if (finding && matches(finding, query, filters) && suppressionMatches(finding, query)) items.push(finding);
-        if (items.length === limit) {
-          const more =
-            i < members.length - 1 ||
-            (await this.redis.zrange(driving, `(${members[i]}`, lower, 'BYLEX', 'REV', 'LIMIT', 0, 1)).length > 0;
-          return more ? { items, nextCursor: encodeCursor(members[i]) } : { items };
-        }
-      }
-      if (members.length < batch) return { items };
-      upper = `(${members[members.length - 1]}`;
-      if (scanned >= MAX_SCAN) return { items, nextCursor: encodeCursor(members[members.length - 1]) };
-    }
+    return pageNewestFirst(
+      this.redis,
+      driving,
+      { since: query.since, until: query.until, cursor: query.cursor, limit, readAhead },
+      (ids) => this.load(ids),
+      (finding) => matches(finding, query, filters) && suppressionMatches(finding, query),
+    );
   }
 
   /**
@@ -389,7 +360,7 @@ export class FindingsRepository {
    */
   async *matchSubjectsSince(sinceMs: number): AsyncGenerator<MatchSubject & { id: string }> {
     const all = this.keys.findingsIndex('all');
-    const lower = `[${pad(Math.max(sinceMs, 0))}`;
+    const lower = `[${padTime(Math.max(sinceMs, 0))}`;
     let upper = '+';
     for (;;) {
       const members = await this.redis.zrange(all, upper, lower, 'BYLEX', 'REV', 'LIMIT', 0, SUBJECT_BATCH);
@@ -475,7 +446,7 @@ export class FindingsRepository {
    * Cost: O(log N) per index key plus O(1) per finding removed.
    */
   async prune(nowMs = Date.now()): Promise<number> {
-    const bound = `(${pad(Math.max(nowMs - this.retentionMs, 0))}`;
+    const bound = `(${padTime(Math.max(nowMs - this.retentionMs, 0))}`;
     const all = this.keys.findingsIndex('all');
     let removed = 0;
     for (;;) {
@@ -537,28 +508,6 @@ export class FindingsRepository {
   private expireAt(startMs: number): number {
     return startMs + this.retentionMs + EXPIRY_MARGIN_MS;
   }
-}
-
-function pad(ms: number): string {
-  return String(Math.trunc(ms)).padStart(START_DIGITS, '0');
-}
-
-function memberOf(startMs: number, id: string): string {
-  return `${pad(startMs)}:${id}`;
-}
-
-function idOfMember(member: string): string {
-  return member.slice(START_DIGITS + 1);
-}
-
-function encodeCursor(member: string): string {
-  return Buffer.from(member, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const member = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!new RegExp(`^[0-9]{${START_DIGITS}}:.+$`).test(member)) throw new InvalidCursorError();
-  return member;
 }
 
 function matches(finding: Finding, query: FindingQuery, filters: readonly (readonly [Dimension, string])[]): boolean {
