@@ -1,16 +1,29 @@
 # One image for every Trailsight process; docker-compose.yml picks the process with `command`.
-# Build: docker build -t trailsight .   Run: docker run trailsight node dist/apps/<app>/src/main.js
+# Build: docker build -t trailsight --build-arg REVISION=$(git rev-parse HEAD) .
+# Run:   docker run trailsight node dist/apps/<app>/src/main.js
 
 FROM node:24-alpine AS build
+# Packages that honour it make no install-time analytics calls (a self-hosted service phones nowhere).
+ENV SCARF_ANALYTICS=false
 WORKDIR /app
 # Dependencies first, so source edits do not re-run npm ci.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# build:image, not build: the apps, libs and console only; benchmarks and test support stay out.
+RUN npm run build:image && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-alpine AS runtime
-ENV NODE_ENV=production
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="trailsight" \
+      org.opencontainers.image.description="Self-hosted CloudTrail Insights: unusual API call volume and error counts as Insights records in AWS's layout" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
+# SCARF_ANALYTICS=false here too, for whoever runs npm in a container of this image.
+ENV NODE_ENV=production \
+    SCARF_ANALYTICS=false
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
