@@ -114,9 +114,14 @@ function optionalUrl(name: string, protocols: string[], doc: Doc): ConfigVariabl
 
 const urlValues = (protocols: string[]) => `${protocols.map((p) => `\`${p}//\``).join(' or ')} URL`;
 
-/** Key prefixes are written with or without their slashes; stored without. */
-const trimSlashes = (prefix: string) => prefix.replace(/^\/+|\/+$/g, '');
-const KEY_PREFIX = /^[^\s]{0,512}$/;
+/** An S3 key prefix, written with or without its slashes; stored without ('' for none). */
+function keyPrefix(name: string, doc: Doc): ConfigVariable<string> {
+  const what = 'a key prefix without white space';
+  return variable(name, doc, {
+    values: what,
+    read: ({ read }) => read.matching(name, /^[^\s]{0,512}$/, '', what).replace(/^\/+|\/+$/g, ''),
+  });
+}
 
 const ALL: readonly ConfigProcess[] = ['api', 'poller', 'detector'];
 const WITH_REDIS: readonly ConfigProcess[] = ['api', 'poller', 'detector', 'cli'];
@@ -252,14 +257,7 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     description: 'bucket of the trail files for `s3`; for `sqs`, the bucket back-filled first and read',
     processes: FILES,
   }),
-  s3Prefix: variable(
-    'S3_PREFIX',
-    { description: "the trail's S3 key prefix, before `AWSLogs/`", processes: FILES },
-    {
-      values: 'a key prefix without white space',
-      read: ({ read }) => trimSlashes(read.matching('S3_PREFIX', KEY_PREFIX, '', 'a key prefix without white space')),
-    },
-  ),
+  s3Prefix: keyPrefix('S3_PREFIX', { description: "the trail's S3 key prefix, before `AWSLogs/`", processes: FILES }),
   s3Endpoint: optionalUrl('S3_ENDPOINT', ['http:', 'https:'], {
     description: 'an S3-compatible server instead of AWS (path-style addressing); also the S3 output',
     processes: FILES,
@@ -426,15 +424,10 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     processes: DETECTOR,
     defaultNote: 'none: off',
   }),
-  insightsS3Prefix: variable(
-    'INSIGHTS_S3_PREFIX',
-    { description: 'key prefix before `AWSLogs/` in that bucket', processes: DETECTOR },
-    {
-      values: 'a key prefix without white space',
-      read: ({ read }) =>
-        trimSlashes(read.matching('INSIGHTS_S3_PREFIX', KEY_PREFIX, '', 'a key prefix without white space')),
-    },
-  ),
+  insightsS3Prefix: keyPrefix('INSIGHTS_S3_PREFIX', {
+    description: 'key prefix before `AWSLogs/` in that bucket',
+    processes: DETECTOR,
+  }),
   insightsS3FlushSeconds: int('INSIGHTS_S3_FLUSH_SECONDS', 300, 1, 86_400, {
     description: 'how often pending records are written, one object per account-region',
     processes: DETECTOR,
