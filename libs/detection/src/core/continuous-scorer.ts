@@ -1,3 +1,4 @@
+import { BurstMemory } from './burst-memory.js';
 import type { SeriesVerdict } from './series-verdict.js';
 
 /** What the continuous model says of one point; `strength` is set on the point that opens an episode. */
@@ -37,11 +38,6 @@ const MODEL = Object.freeze({
   keepOpen: 2,
   /** Anomalous points in a row after which the episode is a level shift: re-baseline, close. */
   shiftPoints: 6,
-  /** A start is measured against this share of the recent starts' typical |residual| (at least). */
-  recurringShare: 0.5,
-  /** Weight of each start in that typical size, and its half-life in days. */
-  recurringWeight: 0.3,
-  recurringDays: 2,
   /** Points before any start. */
   warmup: 30,
 });
@@ -73,9 +69,8 @@ const MAX_BUCKETS = 288;
  * `endAfter` normal points or, once it holds 6 anomalous points, re-baselines the predictor that
  * judged it on the median of its residuals and closes: a level shift alerts once, then is the
  * new normal. The strength of a start is its |residual| over the larger of the scale and half
- * the typical size of the recent starts (EWMA over starts, weight 0.3, decaying with a 2-day
- * half-life), so a series whose habit is to burst (a load balancer's spikes) does not alert on
- * every burst, only on one larger than its usual ones. Pure: no I/O, no clock.
+ * the typical size of the recent starts (BurstMemory), so a series whose habit is to burst (a
+ * load balancer's spikes) does not alert on every burst, only on one larger than its usual ones. Pure: no I/O, no clock.
  */
 export function scoreContinuous(values: readonly number[], options: ContinuousModelOptions): ContinuousStep[] {
   const m = MODEL;
@@ -107,8 +102,7 @@ export function scoreContinuous(values: readonly number[], options: ContinuousMo
     peak: number;
     total: number;
   } | null = null;
-  let recurring = 0;
-  const recurringDecay = 2 ** (-1 / Math.max(1, m.recurringDays * stepsPerDay));
+  const bursts = new BurstMemory(stepsPerDay);
 
   return values.map((value, i): ContinuousStep => {
     const t = times[i];
@@ -140,8 +134,8 @@ export function scoreContinuous(values: readonly number[], options: ContinuousMo
       transition = 'start';
       // A burst no larger than the recent ones is the series' habit, not news.
       const size = Math.abs(residual);
-      strength = size / Math.max(scale, m.recurringShare * recurring);
-      recurring += m.recurringWeight * (size - recurring);
+      strength = bursts.strength(size, scale);
+      bursts.remember(size);
     }
 
     if (!Number.isNaN(local.level)) {
@@ -156,7 +150,7 @@ export function scoreContinuous(values: readonly number[], options: ContinuousMo
       }
     }
 
-    recurring *= recurringDecay;
+    bursts.step();
     let inEpisode = false;
     if (episode !== null) {
       if (Math.sign(z) === episode.sign && Math.abs(z) >= m.keepOpen) {

@@ -1,6 +1,7 @@
 import { DEFAULT_TUNING, thresholdsFor, validateTuning } from './detector-tuning.js';
 import { GENERAL_NOISE, observeStep } from './series-detector.js';
 import { createSeriesState } from './series-state.js';
+import { BurstMemory } from './burst-memory.js';
 import { scoreContinuous } from './continuous-scorer.js';
 import { assertFiniteSeries, seriesKind, type SeriesKind } from './series-kind.js';
 import type { DetectorTuning, SeriesVerdict } from './series-verdict.js';
@@ -46,6 +47,8 @@ const LONG_RUN_CLIP = 8;
  * - a candidate's strength is how far its first point lies from the series' long-run level
  *   (EWMA, half-life 2 days) in long-run robust scales (1.25 × EWMA |x - level|, at least the
  *   Poisson sqrt(level)): a burst that is large only against a quiet hour is not an incident;
+ *   and against half the typical size of the recent candidates (BurstMemory): a burst no
+ *   larger than the series' recent ones is its habit;
  * - the likelihood is reported on the point that opens the insight (NAB rewards the earliest
  *   detection in a window and charges every detection outside one): it is >= 0.5 when the
  *   strength reaches the tuning's score threshold (5 at sensitivity 5) and grows with it; the rest
@@ -81,6 +84,7 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
   const state = createSeriesState();
   let level = NaN;
   let spread = 0;
+  const bursts = new BurstMemory(stepsPerDay);
   const verdicts: SeriesVerdict[] = [];
   const strengths: number[] = [];
   values.forEach((raw, i) => {
@@ -89,13 +93,16 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
     let strength = 0;
     if (!Number.isNaN(level)) {
       const scale = Math.max(1.25 * spread, Math.sqrt(Math.max(level, 1)));
-      strength = (verdict.score >= 0 ? value - level : level - value) / scale;
+      const size = verdict.score >= 0 ? value - level : level - value;
+      strength = Math.sign(size) * bursts.strength(size, scale);
+      if (verdict.transition === 'start') bursts.remember(size);
       const bound = LONG_RUN_CLIP * scale;
       level += alpha * (Math.min(Math.max(value, level - bound), level + bound) - level);
       spread += alpha * (Math.min(Math.abs(value - level), bound) - spread);
     } else {
       level = value;
     }
+    bursts.step();
     verdicts.push(verdict);
     strengths.push(strength);
   });
