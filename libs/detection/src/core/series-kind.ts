@@ -21,6 +21,7 @@ export function assertFiniteSeries(values: readonly number[]): void {
  */
 export function seriesKind(values: readonly number[]): SeriesKind {
   assertFiniteSeries(values);
+  if (values.length < 2) return values.every((v) => v >= 0 && Number.isInteger(v)) ? 'counts' : 'continuous';
   let divisor = 0;
   let sum = 0;
   for (const v of values) {
@@ -29,7 +30,7 @@ export function seriesKind(values: readonly number[]): SeriesKind {
     sum += v;
   }
   if (divisor > 1) return 'continuous';
-  if (values.length < 2 || sum === 0) return 'counts';
+  if (sum === 0) return 'counts';
   let squares = 0;
   for (let i = 1; i < values.length; i++) squares += (values[i] - values[i - 1]) ** 2;
   const noiseVariance = squares / (2 * (values.length - 1));
