@@ -6,6 +6,8 @@ import { UsageError } from './usage-error.js';
  * `score --csv <file>`: a `timestamp,value` series (header optional) to
  * `timestamp,value,score,anomaly` on `out`, through the same detector core. The step is the
  * series' most common interval; it must divide an hour (NAB's series are 5-minute steps).
+ * Counts (non-negative integers) go through the Poisson path, anything else through the
+ * continuous model, which places each row at its own time of day.
  */
 export async function score(
   csvPath: string,
@@ -22,7 +24,7 @@ export async function score(
   }
   const scored = scoreSeries(
     rows.map((row) => row.value),
-    { stepsPerDay: 86_400_000 / stepMs, startTime: rows[0]?.time ?? 0, tuning },
+    { stepsPerDay: 86_400_000 / stepMs, startTime: rows[0]?.time ?? 0, times: rows.map((row) => row.time), tuning },
   );
   out.write('timestamp,value,score,anomaly\n');
   rows.forEach((row, i) => {
