@@ -226,7 +226,7 @@ export function nabScore(
 }
 
 /** `raw` normalised as nabScore does, against the same files' null and perfect scores. */
-export function normaliseNab(raw: number, reference: Pick<NabResult, 'nullScore' | 'perfectScore'>): number {
+function normaliseNab(raw: number, reference: Pick<NabResult, 'nullScore' | 'perfectScore'>): number {
   return (100 * (raw - reference.nullScore)) / (reference.perfectScore - reference.nullScore);
 }
 
