@@ -148,6 +148,9 @@ describe('CLI (built, as a user runs it)', () => {
     expect(flagged[0]).toBe(1200);
     // Flagged once: the shift is re-baselined within a few rows and is the new normal after.
     expect(flagged.every((i) => i >= 1200 && i < 1215)).toBe(true);
+    const bad = cli('score', '--csv', csv, '--kind', 'gauge');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--kind for score must be auto, counts or continuous, got "gauge"/);
   });
 
   it('detect | head -1: one record on stdout, exit 0, nothing about the closed pipe', () => {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { scoreSeries, type DetectorTuning } from '@trailsight/detection';
+import { scoreSeries, type DetectorTuning, type SeriesKind } from '@trailsight/detection';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -13,6 +13,7 @@ export async function score(
   csvPath: string,
   tuning: Partial<DetectorTuning>,
   out: NodeJS.WritableStream,
+  kind: SeriesKind | 'auto' = 'auto',
 ): Promise<number> {
   const text = await readFile(csvPath, 'utf8').catch((error: Error) => {
     throw new UsageError(`${csvPath}: ${error.message}`);
@@ -24,7 +25,13 @@ export async function score(
   }
   const scored = scoreSeries(
     rows.map((row) => row.value),
-    { stepsPerDay: 86_400_000 / stepMs, startTime: rows[0]?.time ?? 0, times: rows.map((row) => row.time), tuning },
+    {
+      stepsPerDay: 86_400_000 / stepMs,
+      startTime: rows[0]?.time ?? 0,
+      times: rows.map((row) => row.time),
+      tuning,
+      kind,
+    },
   );
   out.write('timestamp,value,score,anomaly\n');
   rows.forEach((row, i) => {
