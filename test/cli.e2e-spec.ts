@@ -126,6 +126,33 @@ describe('CLI (built, as a user runs it)', () => {
     flagged.forEach((row, i) => expect(rows.indexOf(row)).toBe(500 + i));
   });
 
+  it('score: a continuous series (fractional values, irregular rows) flags its level shift once', () => {
+    const csv = join(dir, 'latency.csv');
+    const input = ['timestamp,value'];
+    let time = Date.UTC(2026, 0, 1);
+    for (let i = 0; i < 1500; i++) {
+      time += (i % 11 === 0 ? 7 : 5) * MINUTE_MS;
+      const noise = ((i * 7919) % 13) / 13 - 0.5; // deterministic, within ±0.5
+      input.push(`${new Date(time).toISOString()},${((i < 1200 ? 12.5 : 19.5) + noise).toFixed(3)}`);
+    }
+    writeFileSync(csv, input.join('\n'));
+    const { status, stdout } = cli('score', '--csv', csv);
+    expect(status).toBe(0);
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(','));
+    expect(rows).toHaveLength(1500);
+    const flagged = rows.flatMap((row, i) => (row[3] === '1' ? [i] : []));
+    expect(flagged[0]).toBe(1200);
+    // Flagged once: the shift is re-baselined within a few rows and is the new normal after.
+    expect(flagged.every((i) => i >= 1200 && i < 1215)).toBe(true);
+    const bad = cli('score', '--csv', csv, '--kind', 'gauge');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--kind for score must be auto, counts or continuous, got "gauge"/);
+  });
+
   it('detect | head -1: one record on stdout, exit 0, nothing about the closed pipe', () => {
     // As a user pipes it: `trailsight` from package.json's bin, the shell's pipefail on.
     for (const reader of ['head -1', 'true']) {

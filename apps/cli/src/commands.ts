@@ -1,5 +1,5 @@
 import { ConfigError, DEFAULT_TRAIL_FILE_MAX_BYTES, loadEventCategories } from '@trailsight/core';
-import type { DetectorTuning } from '@trailsight/detection';
+import type { DetectorTuning, SeriesKind } from '@trailsight/detection';
 import type { InsightsEventCategory } from '@trailsight/domain';
 import { compare } from './compare.command.js';
 import { detect } from './detect.command.js';
@@ -51,11 +51,16 @@ export async function runCommand(command: string, rest: string[], values: Comman
       );
     case 'score':
       if (!values.csv) throw new UsageError('score needs --csv <file>');
-      await score(values.csv, tuning, process.stdout);
+      await score(values.csv, tuning, process.stdout, seriesKindFrom(values.kind));
       return 0;
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+function seriesKindFrom(raw: string | undefined): SeriesKind | 'auto' {
+  if (raw === undefined || raw === 'auto' || raw === 'counts' || raw === 'continuous') return raw ?? 'auto';
+  throw new UsageError(`--kind for score must be auto, counts or continuous, got "${raw}"`);
 }
 
 function maxFileBytesFrom(raw: string | undefined): number {

@@ -17,8 +17,9 @@ const COMMANDS: Record<string, string> = {
       own Insights files in the same tree (CloudTrail-Insight/): same API, type and error code,
       periods overlapping or starts within --tolerance-minutes (default 15). A table of matched,
       only-AWS and only-Trailsight insights on stderr, the same as JSON on stdout.`,
-  score: `  trailsight score --csv <file> [--sensitivity 1-10] [--min-volume N]
-      A timestamp,value series to timestamp,value,score,anomaly on stdout.`,
+  score: `  trailsight score --csv <file> [--kind auto|counts|continuous] [--sensitivity 1-10] [--min-volume N]
+      A timestamp,value series to timestamp,value,score,anomaly on stdout. --kind: the
+      model (auto: counts for non-negative integers, else continuous).`,
   keys: `  trailsight keys create --scope admin|read [--kind aws [--account-id <12 digits>]]
            | keys list | keys revoke <id>
       API keys, straight in the Redis at REDIS_URL (REDIS_PREFIX): no API key needed, so an

@@ -1,16 +1,19 @@
 import { readFile } from 'node:fs/promises';
-import { scoreSeries, type DetectorTuning } from '@trailsight/detection';
+import { scoreSeries, type DetectorTuning, type SeriesKind } from '@trailsight/detection';
 import { UsageError } from './usage-error.js';
 
 /**
  * `score --csv <file>`: a `timestamp,value` series (header optional) to
  * `timestamp,value,score,anomaly` on `out`, through the same detector core. The step is the
  * series' most common interval; it must divide an hour (NAB's series are 5-minute steps).
+ * Counts (non-negative integers) go through the Poisson path, anything else through the
+ * continuous model, which places each row at its own time of day.
  */
 export async function score(
   csvPath: string,
   tuning: Partial<DetectorTuning>,
   out: NodeJS.WritableStream,
+  kind: SeriesKind | 'auto' = 'auto',
 ): Promise<number> {
   const text = await readFile(csvPath, 'utf8').catch((error: Error) => {
     throw new UsageError(`${csvPath}: ${error.message}`);
@@ -22,7 +25,13 @@ export async function score(
   }
   const scored = scoreSeries(
     rows.map((row) => row.value),
-    { stepsPerDay: 86_400_000 / stepMs, startTime: rows[0]?.time ?? 0, tuning },
+    {
+      stepsPerDay: 86_400_000 / stepMs,
+      startTime: rows[0]?.time ?? 0,
+      times: rows.map((row) => row.time),
+      tuning,
+      kind,
+    },
   );
   out.write('timestamp,value,score,anomaly\n');
   rows.forEach((row, i) => {

@@ -8,6 +8,8 @@ export {
   observeMinute,
   scoreSeries,
   SERIES_STATE_BYTES,
+  type SeriesKind,
+  seriesKind,
   type SeriesState,
 } from './core/index.js';
 export { CounterRepository, type MinuteCounters } from './counters/counter.repository.js';

@@ -2,14 +2,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSeriesField } from '@trailsight/domain';
 import { matchInsights, median, scoreDetection, type CategoryScore } from './insight-matching.js';
-import { compareOnNab, loadNabDataSets } from './nab-benchmark.js';
+import { compareOnNab, loadNabDataSets, scoreNabCategory, type NabCategoryScore } from './nab-benchmark.js';
+import { normalisedAtThreshold } from './nab-scorer.js';
 import { loadDetonations, type Detonation } from './stratus-bursts.js';
 import { SyntheticAccount } from './synthetic-account.js';
 import { planAnomalies, runSynthetic, type SyntheticEvaluationOptions } from './synthetic-evaluation.js';
 
 export interface EvaluationOptions {
   seed: number;
-  /** Directory holding nab-realTweets/ and stratus-detonation-logs/. */
+  /** Directory holding nab-realTweets/, nab-continuous/ and stratus-detonation-logs/. */
   datasets: string;
   days?: number;
   baselineDays?: number;
@@ -28,6 +29,14 @@ export interface EvaluationReport {
   false_insights_per_1000_series_days: number | null;
   nab_realtweets_standard: number | null;
   nab_realtweets_windowed_gaussian: number | null;
+  /** NAB standard profile over nab-continuous (19 files), at the one threshold optimised over them. */
+  nab_continuous_standard: number | null;
+  nab_continuous_threshold: number | null;
+  /** Fair figures: each file at the threshold optimised over the other files; the realTweets threshold. */
+  nab_continuous_leave_one_file_out: number | null;
+  nab_continuous_at_realtweets_threshold: number | null;
+  nab_realtweets_leave_one_file_out: number | null;
+  nab_realtweets_at_continuous_threshold: number | null;
   series: number;
   series_days: number;
   anomalies: number;
@@ -43,6 +52,7 @@ export interface EvaluationReport {
     missed_with_rate_burst: string[];
   } | null;
   nab: Record<string, unknown> | null;
+  nab_continuous: Record<string, unknown> | null;
   missed: string[];
   false_examples: string[];
   notes: string[];
@@ -175,6 +185,21 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     notes.push(`nab-realTweets not found at ${nabDir}: NAB scores are null`);
   }
 
+  const continuousDir = join(options.datasets, 'nab-continuous');
+  let tweets: NabCategoryScore | null = null;
+  let continuous: NabCategoryScore | null = null;
+  if (existsSync(nabDir)) tweets = scoreNabCategory(loadNabDataSets(nabDir, 'realTweets'));
+  if (existsSync(continuousDir)) {
+    progress('NAB continuous (realTraffic, realAdExchange, artificialWithAnomaly): scoring the detector core');
+    continuous = scoreNabCategory(
+      ['artificialWithAnomaly', 'realAdExchange', 'realTraffic'].flatMap((dir) => loadNabDataSets(continuousDir, dir)),
+    );
+  } else {
+    notes.push(`nab-continuous not found at ${continuousDir}: nab_continuous_* are null`);
+  }
+  const crossThreshold = (on: NabCategoryScore | null, from: NabCategoryScore | null) =>
+    on && from ? round(normalisedAtThreshold(on.files, from.result.threshold, on.result), 2) : null;
+
   const learningFalse = run.baselineInsights.length;
   notes.push(
     `recall over the ${firstIncidents.length} recall anomalies with no earlier anomaly on the same API in the previous 48 h: ${round(firstIncidentRecall)}`,
@@ -199,6 +224,12 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     false_insights_per_1000_series_days: round(scores.false_insights_per_1000_series_days, 3),
     nab_realtweets_standard: nabOurs,
     nab_realtweets_windowed_gaussian: nabGaussian,
+    nab_continuous_standard: continuous && round(continuous.result.normalised, 2),
+    nab_continuous_threshold: continuous && round(continuous.result.threshold, 6),
+    nab_continuous_leave_one_file_out: continuous && round(continuous.leaveOneFileOut, 2),
+    nab_continuous_at_realtweets_threshold: crossThreshold(continuous, tweets),
+    nab_realtweets_leave_one_file_out: tweets && round(tweets.leaveOneFileOut, 2),
+    nab_realtweets_at_continuous_threshold: crossThreshold(tweets, continuous),
     series: run.series,
     series_days: round(run.benignSeriesDays, 1) ?? 0,
     anomalies: planned.anomalies.length,
@@ -227,6 +258,25 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     },
     stratus_detonations: stratus,
     nab,
+    nab_continuous: continuous && {
+      files: continuous.files.length,
+      windows: continuous.result.windows,
+      windows_detected: continuous.result.windowsDetected,
+      counts: continuous.result.counts,
+      kinds: continuous.kinds,
+      by_directory_at_the_category_threshold: Object.fromEntries(
+        Object.entries(continuous.byDirectory).map(([dir, score]) => [dir, round(score, 2)]),
+      ),
+      threshold_rule:
+        "one threshold for all 19 files: the one NAB's optimiser picks over them (chosen on the scored files; leave_one_file_out and at_realtweets_threshold are the figures with a threshold chosen elsewhere)",
+      published_at_nab_thresholds: {
+        contextOSE: 80.1,
+        ARTime: 79.1,
+        numenta_HTM: 78.0,
+        skyline: 62.0,
+        windowed_gaussian: 50.4,
+      },
+    },
     missed,
     false_examples: falseExamples,
     notes,

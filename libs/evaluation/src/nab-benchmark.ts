@@ -1,7 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scoreSeries } from '@trailsight/detection';
-import { nabScore, NAB_STANDARD_PROFILE, scoreAtThreshold, type NabFile, type NabResult } from './nab-scorer.js';
+import { scoreSeries, seriesKind, type SeriesKind } from '@trailsight/detection';
+import {
+  leaveOneFileOut,
+  nabScore,
+  NAB_STANDARD_PROFILE,
+  normalisedAtThreshold,
+  scoreAtThreshold,
+  type NabFile,
+  type NabResult,
+} from './nab-scorer.js';
 import { windowedGaussianScores } from './windowed-gaussian.js';
 
 /** One NAB data file: rows in order, with its label windows as row ranges. */
@@ -100,16 +108,31 @@ function asNabResultsFile(score: number): number {
   return Number(score.toPrecision(12));
 }
 
+/** scoreSeries over each file as `score --csv` runs it (kind from the values, each row's own time). */
+function trailsightNabFiles(dataSets: readonly NabDataSet[]): Array<NabFile & { kind: SeriesKind }> {
+  return dataSets.map((set) => {
+    const scored = scoreSeries(set.values, {
+      stepsPerDay: stepsPerDay(set.timestamps),
+      startTime: set.timestamps[0],
+      times: set.timestamps,
+    });
+    return {
+      name: set.name,
+      kind: seriesKind(set.values),
+      scores: scored.map((p) => asNabResultsFile(p.score)),
+      windows: set.windows,
+    };
+  });
+}
+
 /**
  * Scores the detector core (scoreSeries, the CLI `score --csv` path: one step per row) and NAB's
  * windowedGaussian baseline on the same files with NAB's standard profile.
  */
 export function compareOnNab(dataSets: readonly NabDataSet[]): NabComparison {
-  const ours: NabFile[] = [];
+  const ours = trailsightNabFiles(dataSets);
   const gaussian: NabFile[] = [];
   for (const set of dataSets) {
-    const scored = scoreSeries(set.values, { stepsPerDay: stepsPerDay(set.timestamps), startTime: set.timestamps[0] });
-    ours.push({ name: set.name, scores: scored.map((p) => asNabResultsFile(p.score)), windows: set.windows });
     gaussian.push({
       name: set.name,
       scores: windowedGaussianScores(set.values).map(asNabResultsFile),
@@ -131,4 +154,30 @@ export function compareOnNab(dataSets: readonly NabDataSet[]): NabComparison {
     rows: dataSets.reduce((n, s) => n + s.values.length, 0),
     snappedWindowLimits: dataSets.reduce((n, s) => n + s.snapped, 0),
   };
+}
+
+export interface NabCategoryScore {
+  /** At the one threshold NAB's optimiser picks over all the files given (chosen on them). */
+  result: NabResult;
+  /** Each file at the threshold optimised over the other files. */
+  leaveOneFileOut: number;
+  /** Files per kind seriesKind gave them, e.g. { continuous: 16, counts: 3 }. */
+  kinds: Record<string, number>;
+  /** The score of each subdirectory at the category's threshold, normalised on its own files. */
+  byDirectory: Record<string, number | null>;
+  files: Array<NabFile & { kind: SeriesKind }>;
+}
+
+/** The core on one NAB category (several data directories), scored with one threshold. */
+export function scoreNabCategory(dataSets: readonly NabDataSet[]): NabCategoryScore {
+  const files = trailsightNabFiles(dataSets);
+  const result = nabScore(files, NAB_STANDARD_PROFILE);
+  const kinds: Record<string, number> = {};
+  for (const f of files) kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
+  const byDirectory: Record<string, number | null> = {};
+  for (const dir of new Set(files.map((f) => f.name.split('/')[0]))) {
+    const subset = files.filter((f) => f.name.startsWith(`${dir}/`));
+    byDirectory[dir] = normalisedAtThreshold(subset, result.threshold, nabScore(subset, NAB_STANDARD_PROFILE));
+  }
+  return { result, leaveOneFileOut: leaveOneFileOut(files, result).normalised, kinds, byDirectory, files };
 }

@@ -1,4 +1,5 @@
 import {
+  leaveOneFileOut,
   nabScore,
   NAB_STANDARD_PROFILE,
   probationaryLength,
@@ -56,6 +57,23 @@ describe('NAB scorer', () => {
     expect(result.perfectScore).toBeCloseTo(1, 12);
     expect(result.normalised).toBeCloseTo(91.233, 2);
     expect(result.windowsDetected).toBe(1);
+  });
+
+  it('leave-one-file-out scores each file at the threshold the other files choose', () => {
+    // The mirror file: its FP (row 8) outranks its TP (row 5), so alone it chooses 0.8, while
+    // the hand file alone chooses 0.9. Together (in-sample) both choose 0.8: 2 × 0.835215.
+    const mirror = { ...file, name: 'mirror.csv', scores: [0, 0, 0, 0, 0, 0.8, 0, 0, 0.9, 0] };
+    const both = nabScore([file, mirror], NAB_STANDARD_PROFILE);
+    expect(both.threshold).toBe(0.8);
+    expect(both.raw).toBeCloseTo(2 * 0.835215, 5);
+    expect(both.nullScore).toBeCloseTo(2 * 0.358283, 5);
+    // Out of sample: the hand file at 0.8 (0.835215), the mirror at 0.9: its FP and a missed
+    // window, -0.108528 - 1.
+    const lofo = leaveOneFileOut([file, mirror], both);
+    expect(lofo.thresholds).toEqual([0.8, 0.9]);
+    const raw = 0.835215 - 1.108528;
+    expect(lofo.normalised).toBeCloseTo((100 * (raw - 2 * 0.358283)) / (2 - 2 * 0.358283), 3);
+    expect(lofo.normalised).toBeLessThan(both.normalised);
   });
 });
 

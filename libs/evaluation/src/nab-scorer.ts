@@ -214,7 +214,7 @@ export function nabScore(
   const nullScore = optimiseThreshold(nullFiles, profile, probationPercent).score;
   const perfectScore = optimiseThreshold(perfectFiles, profile, probationPercent).score;
   return {
-    normalised: (100 * (best.score - nullScore)) / (perfectScore - nullScore),
+    normalised: normaliseNab(best.score, { nullScore, perfectScore }),
     raw: best.score,
     threshold: best.threshold,
     windows: files.reduce((n, f) => n + f.windows.length, 0),
@@ -223,4 +223,42 @@ export function nabScore(
     perfectScore,
     counts: { tp: best.tp, fp: best.fp, fn: best.fn, tn: best.tn },
   };
+}
+
+/** `raw` normalised as nabScore does, against the same files' null and perfect scores. */
+function normaliseNab(raw: number, reference: Pick<NabResult, 'nullScore' | 'perfectScore'>): number {
+  return (100 * (raw - reference.nullScore)) / (reference.perfectScore - reference.nullScore);
+}
+
+/** The corpus score at a threshold chosen elsewhere, normalised; null when no row reaches it. */
+export function normalisedAtThreshold(
+  files: readonly NabFile[],
+  threshold: number,
+  reference: Pick<NabResult, 'nullScore' | 'perfectScore'>,
+  profile: NabProfile = NAB_STANDARD_PROFILE,
+): number | null {
+  const at = scoreAtThreshold(files, threshold, profile);
+  return at === null ? null : normaliseNab(at.score, reference);
+}
+
+/**
+ * Leave-one-file-out: each file scored at the threshold NAB's optimiser picks over the other
+ * files, the raw scores summed and normalised as nabScore: a threshold never chosen on the file
+ * it is scored on.
+ */
+export function leaveOneFileOut(
+  files: readonly NabFile[],
+  reference: Pick<NabResult, 'nullScore' | 'perfectScore'>,
+  profile: NabProfile = NAB_STANDARD_PROFILE,
+): { normalised: number; thresholds: number[] } {
+  let raw = 0;
+  const thresholds = files.map((file, i) => {
+    const threshold = optimiseThreshold(
+      files.filter((_, j) => j !== i),
+      profile,
+    ).threshold;
+    raw += scoreAtThreshold([file], threshold, profile)?.score ?? 0;
+    return threshold;
+  });
+  return { normalised: normaliseNab(raw, reference), thresholds };
 }

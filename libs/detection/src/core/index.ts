@@ -5,5 +5,6 @@ export { createSeriesState, encodeSeriesState, decodeSeriesState, SERIES_STATE_B
 export type { SeriesState } from './series-state.js';
 export { observeMinute } from './series-detector.js';
 export * from './score-series.js';
+export { seriesKind, type SeriesKind } from './series-kind.js';
 export { stepInsight } from './insight-lifecycle.js';
 export type { InsightDecision, LifecycleSeries } from './insight-lifecycle.js';

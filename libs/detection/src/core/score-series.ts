@@ -1,6 +1,9 @@
 import { DEFAULT_TUNING, thresholdsFor, validateTuning } from './detector-tuning.js';
 import { GENERAL_NOISE, observeStep } from './series-detector.js';
 import { createSeriesState } from './series-state.js';
+import { BurstMemory } from './burst-memory.js';
+import { scoreContinuous } from './continuous-scorer.js';
+import { assertFiniteSeries, seriesKind, type SeriesKind } from './series-kind.js';
 import type { DetectorTuning, SeriesVerdict } from './series-verdict.js';
 
 export interface ScoreSeriesOptions {
@@ -9,6 +12,10 @@ export interface ScoreSeriesOptions {
   /** Epoch ms of the first point, so weekdays and weekends fall right (default 0). */
   startTime?: number;
   tuning?: Partial<DetectorTuning>;
+  /** Epoch ms of every point, for series whose cadence is irregular (continuous model only). */
+  times?: readonly number[];
+  /** 'auto' (default): seriesKind decides. */
+  kind?: SeriesKind | 'auto';
 }
 
 export interface ScoredPoint {
@@ -28,8 +35,11 @@ const LONG_RUN_DAYS = 2;
 const LONG_RUN_CLIP = 8;
 
 /**
- * The detector over a plain series (CLI `score --csv`, NAB): each point is one step. General
- * series (tweet counts, metrics) are far noisier than per-minute API calls, so:
+ * The detector over a plain series (CLI `score --csv`, NAB): each point is one step. A series
+ * of non-negative integers is counts (see seriesKind); any other is continuous and is scored by
+ * scoreContinuous (robust level and scale, daily profile, level shifts), its starts' strengths
+ * turned into likelihoods as below. Counts (tweets, calls) are far noisier than per-minute API
+ * calls, so:
  *
  * - the core runs with GENERAL_NOISE (no cap on the learned overdispersion) and a higher
  *   sensitivity (tuning.sensitivity + 5, at most 10): it proposes candidate insights, seasonal
@@ -37,6 +47,8 @@ const LONG_RUN_CLIP = 8;
  * - a candidate's strength is how far its first point lies from the series' long-run level
  *   (EWMA, half-life 2 days) in long-run robust scales (1.25 × EWMA |x - level|, at least the
  *   Poisson sqrt(level)): a burst that is large only against a quiet hour is not an incident;
+ *   and against half the typical size of the recent candidates (BurstMemory): a burst no
+ *   larger than the series' recent ones is its habit;
  * - the likelihood is reported on the point that opens the insight (NAB rewards the earliest
  *   detection in a window and charges every detection outside one): it is >= 0.5 when the
  *   strength reaches the tuning's score threshold (5 at sensitivity 5) and grows with it; the rest
@@ -50,31 +62,65 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
   }
   const tuning: DetectorTuning = { ...DEFAULT_TUNING, ...options.tuning };
   validateTuning(tuning);
+  const kind = options.kind === undefined || options.kind === 'auto' ? seriesKind(values) : options.kind;
+  const threshold = thresholdsFor(tuning.sensitivity).score;
+  const start = Math.floor((options.startTime ?? 0) / stepMs) * stepMs;
+  if (kind === 'continuous') {
+    assertFiniteSeries(values);
+    const times = options.times ?? values.map((_, i) => start + i * stepMs);
+    if (times.length !== values.length) throw new RangeError(`${times.length} times for ${values.length} values`);
+    const steps = scoreContinuous(values, { times, stepsPerDay, threshold, endAfter: tuning.endAfterNormalMinutes });
+    return likelihoods(
+      steps.map((s) => s.verdict),
+      steps.map((s) => s.strength),
+      threshold,
+    );
+  }
   const candidates: DetectorTuning = {
     ...tuning,
     sensitivity: Math.min(10, tuning.sensitivity + CANDIDATE_SENSITIVITY_BOOST),
   };
-  const threshold = thresholdsFor(tuning.sensitivity).score;
   const alpha = 1 - 2 ** (-1 / (LONG_RUN_DAYS * stepsPerDay));
-  const start = Math.floor((options.startTime ?? 0) / stepMs) * stepMs;
   const state = createSeriesState();
   let level = NaN;
   let spread = 0;
-  let accepted = false;
-  return values.map((raw, i) => {
+  const bursts = new BurstMemory(stepsPerDay);
+  const verdicts: SeriesVerdict[] = [];
+  const strengths: number[] = [];
+  values.forEach((raw, i) => {
     const value = Math.max(0, raw);
     const verdict = observeStep(state, start + i * stepMs, value, candidates, stepMs, GENERAL_NOISE);
     let strength = 0;
     if (!Number.isNaN(level)) {
       const scale = Math.max(1.25 * spread, Math.sqrt(Math.max(level, 1)));
-      strength = (verdict.score >= 0 ? value - level : level - value) / scale;
+      const size = verdict.score >= 0 ? value - level : level - value;
+      strength = Math.sign(size) * bursts.strength(size, scale);
+      if (verdict.transition === 'start') bursts.remember(size);
       const bound = LONG_RUN_CLIP * scale;
       level += alpha * (Math.min(Math.max(value, level - bound), level + bound) - level);
       spread += alpha * (Math.min(Math.abs(value - level), bound) - spread);
     } else {
       level = value;
     }
+    bursts.step();
+    verdicts.push(verdict);
+    strengths.push(strength);
+  });
+  return likelihoods(verdicts, strengths, threshold);
+}
 
+/**
+ * Verdicts to likelihoods: a start is >= 0.5 when its strength reaches the threshold and grows
+ * with it; the rest of an accepted insight is exactly 0.5; everything else stays below 0.5.
+ */
+function likelihoods(
+  verdicts: readonly SeriesVerdict[],
+  strengths: readonly number[],
+  threshold: number,
+): ScoredPoint[] {
+  let accepted = false;
+  return verdicts.map((verdict, i) => {
+    const strength = strengths[i];
     let score: number;
     if (verdict.transition === 'start') {
       accepted = strength >= threshold;

@@ -1,0 +1,34 @@
+import { scoreSeries } from './score-series.js';
+import { assertFiniteSeries, seriesKind } from './series-kind.js';
+
+describe('seriesKind', () => {
+  it('calls non-negative integers counts, including an all-zero series and a single row', () => {
+    expect(seriesKind([0, 3, 1, 0, 7, 2, 5, 1])).toBe('counts');
+    expect(seriesKind([0, 0, 0, 0])).toBe('counts');
+    expect(seriesKind([4])).toBe('counts');
+    expect(seriesKind([])).toBe('counts');
+  });
+
+  it('calls fractions and negatives continuous', () => {
+    expect(seriesKind([1, 2, 2.5, 3])).toBe('continuous');
+    expect(seriesKind([3, -1, 2, 0])).toBe('continuous');
+  });
+
+  it('calls integers that only move in steps of one factor continuous (a 0/20 level, not a count)', () => {
+    expect(seriesKind([0, 20, 0, 0, 40, 20])).toBe('continuous');
+  });
+
+  it('calls integers far quieter than Poisson noise continuous (a speed around 60 moving by 1)', () => {
+    const speed = Array.from({ length: 200 }, (_, i) => 60 + (i % 3) - 1);
+    expect(seriesKind(speed)).toBe('continuous');
+    const counts = Array.from({ length: 200 }, (_, i) => [52, 67, 58, 71, 49, 63][i % 6]);
+    expect(seriesKind(counts)).toBe('counts');
+  });
+
+  it('rejects NaN and infinite rows with the row in the message', () => {
+    expect(() => seriesKind([1, 2, NaN, 4])).toThrow(/value 2 \(0-based\) is not a finite number: NaN/);
+    expect(() => assertFiniteSeries([1, Infinity])).toThrow(RangeError);
+    expect(() => scoreSeries([1.5, 2.5, NaN], { stepsPerDay: 288 })).toThrow(/value 2 \(0-based\)/);
+    expect(() => scoreSeries([1.5, 2.5, NaN], { stepsPerDay: 288, kind: 'continuous' })).toThrow(RangeError);
+  });
+});

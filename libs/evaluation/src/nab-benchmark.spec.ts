@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadNabDataSets, scoreNabCategory } from './nab-benchmark.js';
+
+const root = fileURLToPath(new URL('../../../../shared/datasets/nab-continuous', import.meta.url));
+const present = existsSync(root);
+if (!present) {
+  process.stderr.write(`nab-benchmark.spec: ${root} not found, skipping the NAB continuous test\n`);
+}
+
+describe('NAB continuous (../shared/datasets/nab-continuous)', () => {
+  (present ? it : it.skip)(
+    'scores the 19 files with one threshold, above windowedGaussian published 50.4, out of sample too',
+    () => {
+      const sets = ['artificialWithAnomaly', 'realAdExchange', 'realTraffic'].flatMap((dir) =>
+        loadNabDataSets(root, dir),
+      );
+      expect(sets).toHaveLength(19);
+      const category = scoreNabCategory(sets);
+      expect(category.result.windows).toBe(34);
+      expect(Object.values(category.kinds).reduce((a, b) => a + b, 0)).toBe(19);
+      expect(category.kinds.continuous).toBeGreaterThanOrEqual(12);
+      // One threshold for every file: at or above 0.5, the score the anomaly flag starts at.
+      expect(category.result.threshold).toBeGreaterThanOrEqual(0.5);
+      expect(category.result.normalised).toBeGreaterThan(50.4);
+      expect(category.leaveOneFileOut).toBeGreaterThan(50.4);
+      expect(category.leaveOneFileOut).toBeLessThanOrEqual(category.result.normalised);
+    },
+    60_000,
+  );
+});
