@@ -27,6 +27,8 @@ export interface EvaluationReport {
   median_delay_min: number | null;
   false_insights_per_1000_series_days: number | null;
   nab_realtweets_standard: number | null;
+  /** Share of the injected sustained rises (2x-4x of max(expected, 1), 10-30 min, APIs at >= 0.5/min) detected. */
+  recall_sustained: number | null;
   nab_realtweets_windowed_gaussian: number | null;
   series: number;
   series_days: number;
@@ -175,6 +177,16 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     notes.push(`nab-realTweets not found at ${nabDir}: NAB scores are null`);
   }
 
+  const sustained = match.anomalies.filter((o) => o.anomaly.category === 'sustained');
+  const recallSustained =
+    sustained.length > 0 ? sustained.filter((o) => o.detectedBy !== null).length / sustained.length : null;
+  const missedSustained = sustained
+    .filter((o) => o.detectedBy === null)
+    .map((o) => `${o.anomaly.bucket} ${o.anomaly.detail}`);
+  notes.push(
+    `recall_sustained over ${sustained.length} sustained rises (factor over max(expected, 1), not in recall); missed: ${missedSustained.join('; ') || 'none'}`,
+  );
+
   const learningFalse = run.baselineInsights.length;
   notes.push(
     `recall over the ${firstIncidents.length} recall anomalies with no earlier anomaly on the same API in the previous 48 h: ${round(firstIncidentRecall)}`,
@@ -198,6 +210,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     median_delay_min: scores.median_delay_min,
     false_insights_per_1000_series_days: round(scores.false_insights_per_1000_series_days, 3),
     nab_realtweets_standard: nabOurs,
+    recall_sustained: round(recallSustained),
     nab_realtweets_windowed_gaussian: nabGaussian,
     series: run.series,
     series_days: round(run.benignSeriesDays, 1) ?? 0,
