@@ -105,7 +105,7 @@ export const P_MOD_LAST = P_MOD + 1440;
  * batch job is expected from its second day on.
  */
 export const SUSTAINED_BUCKET_MINUTES = 5;
-export const SUSTAINED_BUCKETS = 1440 / SUSTAINED_BUCKET_MINUTES;
+const SUSTAINED_BUCKETS = 1440 / SUSTAINED_BUCKET_MINUTES;
 export const P_SUS_RATIO = P_MOD_LAST + 1440;
 export const P_SUS_DAY = P_SUS_RATIO + SUSTAINED_BUCKETS;
 export const P_SUS_PREV_RATIO = P_SUS_DAY + SUSTAINED_BUCKETS;

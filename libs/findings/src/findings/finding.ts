@@ -29,7 +29,7 @@ export interface ExpectedRange {
 }
 
 /** Identities (ARNs) and user agents. */
-export interface ActorLists {
+interface ActorLists {
   userIdentityArn: string[];
   userAgent: string[];
 }

@@ -60,7 +60,7 @@ export function topContributorOf(record: InsightRecord): string {
 }
 
 /** e.g. "identity arn:…:role/x (new on the account-region); user agent python-requests/2.31". */
-export function describeNewActors(newActors: NewActors | undefined): string {
+function describeNewActors(newActors: NewActors | undefined): string {
   if (!newActors) return 'unknown';
   const parts: string[] = [];
   for (const [attribute, label] of [
