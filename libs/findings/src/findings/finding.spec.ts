@@ -65,14 +65,19 @@ describe('newActorsOf', () => {
       },
     };
     const none = { userIdentityArn: [], userAgent: [] };
-    expect(newActorsOf(seen, buildEndRecord(seen, { sharedEventID: 'f-2' }))).toEqual({
+    // Attributions that do not say whether each actor was seen on the account-region: no such scope.
+    expect(newActorsOf(seen, buildEndRecord(seen, { sharedEventID: 'f-2' }))).toEqual(none);
+    const seenHere: InsightInput = {
+      ...seen,
+      attributions: {
+        userIdentityArn: seen.attributions!.userIdentityArn!.map((v) => ({ ...v, seenOnAccountRegion: true })),
+      },
+    };
+    expect(newActorsOf(seenHere, buildEndRecord(seenHere, { sharedEventID: 'f-2' }))).toEqual({
       ...none,
       onAccountRegion: none,
     });
     const { attributions: _, ...bare } = input;
-    expect(newActorsOf(bare, buildStartRecord(bare, { sharedEventID: 'f-3' }))).toEqual({
-      ...none,
-      onAccountRegion: none,
-    });
+    expect(newActorsOf(bare, buildStartRecord(bare, { sharedEventID: 'f-3' }))).toEqual(none);
   });
 });

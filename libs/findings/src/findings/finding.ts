@@ -141,7 +141,8 @@ export function newFinding(
 
 /**
  * The record's listed identities and user agents whose per-minute baseline average on this API is
- * 0, and among them those not seen on the account-region either.
+ * 0, and among them those not seen on the account-region either (when the attributions say
+ * whether each was: absent otherwise).
  */
 export function newActorsOf(input: InsightInput, record: InsightRecord): NewActors {
   const listed = record.insightDetails.insightContext.attributions ?? [];
@@ -156,9 +157,14 @@ export function newActorsOf(input: InsightInput, record: InsightRecord): NewActo
         return scope === 'api' || known.seenOnAccountRegion === false;
       });
   };
+  const api = { userIdentityArn: unseen('userIdentityArn', 'api'), userAgent: unseen('userAgent', 'api') };
+  // The account-region scope only when the attributions say it (the evaluator's always do).
+  const known = [...(input.attributions?.userIdentityArn ?? []), ...(input.attributions?.userAgent ?? [])].some(
+    (v) => v.seenOnAccountRegion !== undefined,
+  );
+  if (!known) return api;
   return {
-    userIdentityArn: unseen('userIdentityArn', 'api'),
-    userAgent: unseen('userAgent', 'api'),
+    ...api,
     onAccountRegion: {
       userIdentityArn: unseen('userIdentityArn', 'accountRegion'),
       userAgent: unseen('userAgent', 'accountRegion'),

@@ -65,7 +65,7 @@ export class NewActorsDto {
     type: AccountRegionNewActorsDto,
     description:
       'The same, narrowed to actors new on the whole account-region (no counted call, write or failed, on any ' +
-      'API in the baseline window). Absent on findings stored before it existed.',
+      'API in the baseline window). Absent on findings stored before it existed, or whose attributions did not say it.',
   })
   onAccountRegion?: AccountRegionNewActorsDto;
 }
