@@ -19,6 +19,7 @@ export type {
 export {
   type AttributedBy,
   type SeriesKey,
+  actorOfField,
   attributionFieldPrefix,
   callSeriesField,
   counterFields,

@@ -118,6 +118,25 @@ export function attributionFieldPrefix(key: SeriesKey, attribute: AttributedBy):
   return `${mark}${attribute === 'userIdentityArn' ? 'eu' : 'ea'}|${api}|${key.errorCode ?? ''}|`;
 }
 
+/**
+ * The actor an attribution field counts: the identity (`cu|`, `eu|`) or user agent (`ca|`, `ea|`)
+ * after the API (and error code) of its series, data fields included; undefined for any other field.
+ */
+export function actorOfField(field: string): { attribute: 'userIdentityArn' | 'userAgent'; value: string } | undefined {
+  const head = field.charCodeAt(0) === DATA_CODE ? 1 : 0;
+  const series = field.charCodeAt(head);
+  if (series !== CALLS_CODE && series !== ERRORS_CODE) return undefined;
+  const who = field.charAt(head + 1);
+  if ((who !== 'u' && who !== 'a') || field.charAt(head + 2) !== '|') return undefined;
+  // kind|source|name|value, or kind|source|name|code|value: the value may itself hold '|'.
+  let at = head + 2;
+  for (let skip = series === CALLS_CODE ? 2 : 3; skip > 0; skip--) {
+    at = field.indexOf('|', at + 1);
+    if (at < 0) return undefined;
+  }
+  return { attribute: who === 'u' ? 'userIdentityArn' : 'userAgent', value: field.slice(at + 1) };
+}
+
 /** What a successful read counts into: nothing (shared, so the common case allocates nothing). */
 const NO_FIELDS: readonly string[] = [];
 

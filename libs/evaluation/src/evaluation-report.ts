@@ -28,6 +28,8 @@ export interface EvaluationReport {
   median_delay_min: number | null;
   false_insights_per_1000_series_days: number | null;
   nab_realtweets_standard: number | null;
+  /** Share of the injected sustained rises (2x-4x of max(expected, 1), 10-30 min, APIs at >= 0.5/min) detected. */
+  recall_sustained: number | null;
   nab_realtweets_windowed_gaussian: number | null;
   /** NAB standard profile over nab-continuous (19 files), at the one threshold optimised over them. */
   nab_continuous_standard: number | null;
@@ -200,6 +202,16 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
   const crossThreshold = (on: NabCategoryScore | null, from: NabCategoryScore | null) =>
     on && from ? round(normalisedAtThreshold(on.files, from.result.threshold, on.result), 2) : null;
 
+  const sustained = match.anomalies.filter((o) => o.anomaly.category === 'sustained');
+  const recallSustained =
+    sustained.length > 0 ? sustained.filter((o) => o.detectedBy !== null).length / sustained.length : null;
+  const missedSustained = sustained
+    .filter((o) => o.detectedBy === null)
+    .map((o) => `${o.anomaly.bucket} ${o.anomaly.detail}`);
+  notes.push(
+    `recall_sustained over ${sustained.length} sustained rises (factor over max(expected, 1), not in recall); missed: ${missedSustained.join('; ') || 'none'}`,
+  );
+
   const learningFalse = run.baselineInsights.length;
   notes.push(
     `recall over the ${firstIncidents.length} recall anomalies with no earlier anomaly on the same API in the previous 48 h: ${round(firstIncidentRecall)}`,
@@ -223,6 +235,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     median_delay_min: scores.median_delay_min,
     false_insights_per_1000_series_days: round(scores.false_insights_per_1000_series_days, 3),
     nab_realtweets_standard: nabOurs,
+    recall_sustained: round(recallSustained),
     nab_realtweets_windowed_gaussian: nabGaussian,
     nab_continuous_standard: continuous && round(continuous.result.normalised, 2),
     nab_continuous_threshold: continuous && round(continuous.result.threshold, 6),

@@ -6,7 +6,7 @@
 import { median as medianOf } from 'simple-statistics';
 import { MINUTE_MS } from '@trailsight/domain';
 
-type AnomalyCategory = 'spike' | 'drop' | 'errors' | 'stratus';
+type AnomalyCategory = 'spike' | 'drop' | 'errors' | 'stratus' | 'sustained';
 
 export interface LabelledAnomaly {
   id: string;

@@ -75,6 +75,11 @@ const DROP_MIN_RATE = 5;
 const ERROR_FACTORS = [5, 10, 20, 50];
 const ERROR_DURATIONS = [1, 3, 10, 30];
 const ERROR_REPEATS = 2;
+/** Sustained moderate rises (recall_sustained): factor × max(expected, 1), on APIs expected at >= 0.5/min throughout. */
+const SUSTAINED_FACTORS = [2, 2.5, 3, 3.5, 4];
+const SUSTAINED_DURATIONS = [10, 15, 20, 30];
+const SUSTAINED_REPEATS = 3;
+const SUSTAINED_MIN_RATE = 0.5;
 /** Anomalies on one API stay this far apart, so a recovery never overlaps the next one. */
 const API_GAP_MINUTES = 360;
 /** The issue's volume floor for a rate anomaly: a burst below 3 events in its busiest minute is not one. */
@@ -89,8 +94,10 @@ function durationBucket(minutes: number): string {
 /**
  * Labelled anomalies in the scored period: spikes on write APIs' call rates (2x-50x of
  * max(expected, 1), 1-60 min, over every popularity), drops to zero of write APIs expected at >= 5/min
- * throughout, error bursts (existing codes and a new AccessDenied), and each Stratus detonation
- * shifted in at its own time.
+ * throughout, error bursts (existing codes and a new AccessDenied), each Stratus detonation
+ * shifted in at its own time, and sustained rises (2x-4x of max(expected, 1), 10-30 min) on write
+ * APIs expected at >= 0.5/min throughout. The sustained rises are placed last, from their own
+ * random stream, so every other anomaly is where it was before they existed.
  */
 export function planAnomalies(
   account: SyntheticAccount,
@@ -252,6 +259,42 @@ export function planAnomalies(
     }
     placedDetonations.push({ name: d.name, start: at(from), anomalyIds: ids, events: d.events });
   });
+
+  const sustainedRng = SeededRandom.named(options.seed, 'plan/sustained');
+  for (const factor of SUSTAINED_FACTORS) {
+    for (const duration of SUSTAINED_DURATIONS) {
+      for (let r = 0; r < SUSTAINED_REPEATS; r++) {
+        let slot: { api: ApiProfile; from: number; to: number } | undefined;
+        for (let attempt = 0; attempt < 500 && !slot; attempt++) {
+          const from = first + sustainedRng.int(last - first - duration);
+          const to = from + duration - 1;
+          const candidates = writes.filter(
+            (a) =>
+              Math.min(account.rate(a, from), account.rate(a, to)) >= SUSTAINED_MIN_RATE && free(apiKey(a), from, to),
+          );
+          if (candidates.length > 0) slot = { api: sustainedRng.pick(candidates), from, to };
+        }
+        if (!slot) continue;
+        const { api, from, to } = slot;
+        reserve(apiKey(api), from, to);
+        const id = `sustained-${n++}`;
+        injections.push({ kind: 'spike', api: apiKey(api), from, to, factor, rngName: id });
+        anomalies.push({
+          id,
+          category: 'sustained',
+          series: callSeriesField(api.eventSource, api.eventName),
+          affected: seriesOfApi(api),
+          start: at(from),
+          end: at(to),
+          durationMinutes: duration,
+          factor,
+          inRecall: false,
+          bucket: `sustained x${factor} ${duration}min`,
+          detail: `${api.eventName} expected ${account.rate(api, from).toFixed(2)}/min`,
+        });
+      }
+    }
+  }
 
   return { anomalies, injections, detonations: placedDetonations };
 }

@@ -55,6 +55,12 @@ interface WebhookDeliveryJob {
     deliveryId: string;
     event: 'insight.start' | 'insight.end';
     record: InsightRecord;
+    /** The finding's new actors when the delivery was enqueued (findings' NewActors); absent on jobs enqueued before. */
+    newActors?: {
+      userIdentityArn: string[];
+      userAgent: string[];
+      onAccountRegion?: { userIdentityArn: string[]; userAgent: string[] };
+    };
   };
 }
 

@@ -340,7 +340,9 @@ describe('observeMinute', () => {
   it('does not blend Friday 23:00 into Saturday 00:00: no drop at the weekend switch', () => {
     const state = createSeriesState();
     const friday = MONDAY + 4 * DAY_MS;
-    const rate = (t: number) => 40 * rhythm(t) + 10 * ((t - friday) % DAY_MS > 22 * HOUR_MS ? 1 : 0);
+    // Friday from 22:00 is busier than the rhythm says, by +5/min: under the 2x that the sustained
+    // path would report (+10 doubled it for two hours: an insight, rightly).
+    const rate = (t: number) => 40 * rhythm(t) + 5 * ((t - friday) % DAY_MS > 22 * HOUR_MS ? 1 : 0);
     const verdicts = feed(state, MONDAY - 7 * DAY_MS, counts(18, MONDAY - 7 * DAY_MS, (13 * DAY_MS) / MINUTE_MS, rate));
     const saturday = verdicts.filter((v) => v.minute >= friday + DAY_MS && v.minute < friday + DAY_MS + HOUR_MS);
     expect(saturday.filter((v) => v.transition === 'start')).toHaveLength(0);

@@ -23,6 +23,19 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '@trailsight/domain';
  * opens an insight within 2 minutes although no single minute is past the threshold.
  * Minutes inside an insight, or past the normal range, are learned clipped and 10x slower, so an
  * incident does not become the baseline while it lasts (a lasting shift does, after hours).
+ *
+ * Sustained rises (counts only: NoiseModel.sustained) after a day of history, on steps expected
+ * at >= 0.5, not within an hour of an insight: a one-sided Poisson CUSUM of the log-likelihood
+ * ratio of a rise by k = continueSpikeRatio (2 at sensitivity 5),
+ * S = max(0, S + (x ln k - (k - 1) mu) / phi), follows each excursion from the step it began
+ * (the level correction held at its value then). An excursion of at least SUSTAINED_MIN_STEPS
+ * steps, half of them at k × mu or more, whose sums pass the ratio k (sum x >= k sum mu, also
+ * without its largest step), the score threshold (deviance of the sums over sqrt(phi), as for a
+ * single minute) and an excess of minVolume calls opens a spike insight whose Start is the
+ * excursion's first step: a 3x rise for 10 minutes on a 1/min API, which no single minute
+ * reveals. A significant excursion is remembered by 5-minute bucket of the day (its excess ratio
+ * over the expectation), and the next days expect it (recurring(t) >= base × ratio, halved per
+ * day without it): a daily batch job alerts once, not every day.
  */
 
 /** Steps of history before anything can be anomalous (the level needs about an hour). */
@@ -50,6 +63,24 @@ const SWITCH_HOURS = 3;
 const UNSURE_RATIO = 2;
 /** Scores this close to a threshold count as on it (the threshold is inclusive: score >= threshold). */
 const SCORE_EPS = 1e-9;
+/** Shortest excursion the sustained path judges, in steps: a shorter rise is a spike, judged per minute. */
+const SUSTAINED_MIN_STEPS = 8;
+/**
+ * The sustained path judges steps expected at this many calls or more (per minute): below it a
+ * CUSUM adds up scattered calls over hours, and a rise is judged per minute (minVolume).
+ */
+const SUSTAINED_MIN_EXPECTED = 0.5;
+/**
+ * Share of an excursion's steps that must be at k × mu or more: a sustained rise lifts most of its
+ * minutes, while a short burst after a stretch of ordinary ones (or an expectation a little low
+ * for a while) lifts few of them.
+ */
+const SUSTAINED_UP_SHARE = 0.5;
+/**
+ * Steps after an insight's last anomalous step during which the sustained path stays off: the
+ * model is still recovering from the incident (its level and recurring memory saw part of it).
+ */
+const SUSTAINED_COOLDOWN_STEPS = 60;
 /** Skipped steps processed one by one; older ones are applied in closed form. */
 const GAP_EXACT_STEPS = 1440;
 /** A series quiet longer than this has forgotten its profiles. */
@@ -90,6 +121,8 @@ export interface NoiseModel {
   robust: boolean;
   /** Half-life of the dispersion estimate in steps. */
   dispersionHalfLife: number;
+  /** Whether the sustained-rise path (CUSUM, daily memory of rises) runs; off when absent. */
+  sustained?: boolean;
 }
 
 const COUNT_NOISE: Readonly<NoiseModel> = Object.freeze({
@@ -98,6 +131,7 @@ const COUNT_NOISE: Readonly<NoiseModel> = Object.freeze({
   relativeClip: false,
   robust: false,
   dispersionHalfLife: 480,
+  sustained: true,
 });
 
 /** scoreSeries' noise model for general series (tweets, metrics): no dispersion cap, residuals clipped at 4 learned sigmas. */
@@ -147,6 +181,8 @@ interface Model {
   base: number;
   /** Expected including recurring bursts. */
   expected: number;
+  /** Expected without the rises the sustained path remembered: what its CUSUM runs on. */
+  expected0: number;
   recurring: number;
   /** The part of `recurring` that was learned from repeats (not just the excess seen once, an hour or a day ago). */
   confirmed: number;
@@ -173,13 +209,14 @@ function model(state: SeriesState, t: number, stepMs: number, noise: Readonly<No
   const lastHour = t - HOUR_MS < insStart ? p[L.P_MOH_LAST + moh] : 0;
   const lastDay = t - DAY_MS < insStart ? p[L.P_MOD_LAST + mday] : 0;
   const confirmed = Math.max(p[L.P_MOH + moh], p[L.P_MOD + mday]);
-  const recurring = Math.max(confirmed, lastHour, lastDay);
+  const recurring0 = Math.max(confirmed, lastHour, lastDay);
+  const recurring = noise.sustained === true ? Math.max(recurring0, base * sustainedRatioAt(p, t)) : recurring0;
   const expected = base + recurring;
   const raw = noise.robust
     ? (1.5625 * s[L.S_DISP_RESID] * s[L.S_DISP_RESID] + 0.05) / (expected + 0.05)
     : (s[L.S_DISP_RESID] + 0.05) / (s[L.S_DISP_MEAN] + 0.05);
   const phi = Math.min(noise.maxDispersion, Math.max(1, raw));
-  return { seasonalValue: seasonal ?? level, base, expected, recurring, confirmed, phi };
+  return { seasonalValue: seasonal ?? level, base, expected, expected0: base + recurring0, recurring, confirmed, phi };
 }
 
 function step(
@@ -206,7 +243,8 @@ function step(
   // Right after a weekday/weekend switch the day type may be unlearned: judge against an
   // expectation that may be off by a factor UNSURE_RATIO either way.
   const widen = unsureOfDayType(state.profiles, t) ? UNSURE_RATIO : 1;
-  const muUp = widen * Math.max(m.expected, SPIKE_FLOOR_SHARE * baselineAverage, 1 / (s[L.S_HISTORY] + 1));
+  const muFloor = Math.max(SPIKE_FLOOR_SHARE * baselineAverage, 1 / (s[L.S_HISTORY] + 1));
+  const muUp = widen * Math.max(m.expected, muFloor);
   const muDown = m.base / widen;
   const sqrtPhi = Math.sqrt(m.phi);
   const warmingUp = s[L.S_HISTORY] < WARMUP_STEPS;
@@ -265,7 +303,9 @@ function step(
   }
   const runLen = s[L.S_RUN_LEN];
   const runScore = runLen > 1 ? devianceScore(s[L.S_RUN_X], s[L.S_RUN_MU]) / sqrtPhi : r1;
-  const score = dir !== 0 && Math.abs(runScore) > Math.abs(r1) ? runScore : r1;
+  let score = dir !== 0 && Math.abs(runScore) > Math.abs(r1) ? runScore : r1;
+  const sustainedOn = noise.sustained === true;
+  const susScore = sustainedOn && !warmingUp ? followSustained(state, t, x, m, widen, muFloor, th, tuning, stepMs) : 0;
 
   let anomalous = false;
   let transition: SeriesVerdict['transition'] = null;
@@ -288,6 +328,8 @@ function step(
     if (insDir > 0) {
       upper = Math.max(th.continueSpikeRatio * muUp, upperCountAt(muUp, contTarget));
       anomalous = x > muUp && r1 >= th.continueScore - SCORE_EPS && x >= th.continueSpikeRatio * muUp;
+      // A sustained rise goes on while its CUSUM does and the minute is at the sustained ratio.
+      if (s[L.S_INS_SUSTAINED] > 0 && s[L.S_SUS_CUSUM] > 0 && x >= th.continueSpikeRatio * muUp) anomalous = true;
     } else {
       lower = muDown > 0 ? Math.min(muDown / th.continueDropRatio, lowerCountAt(muDown, contTarget)) : 0;
       anomalous = muDown > 0 && x < muDown && r1 <= -th.continueScore + SCORE_EPS && x <= muDown / th.continueDropRatio;
@@ -308,8 +350,8 @@ function step(
       transition = 'end';
       clearInsight(s);
     }
-  } else if (!warmingUp && dir !== 0) {
-    const singleHit = dir > 0 ? spikeHit : dropHit;
+  } else if (!warmingUp && (dir !== 0 || susScore > 0)) {
+    const singleHit = dir > 0 ? spikeHit : dir < 0 && dropHit;
     const runX = s[L.S_RUN_X];
     const runMu = s[L.S_RUN_MU];
     const runHit =
@@ -318,13 +360,24 @@ function step(
       (dir > 0
         ? runX >= spikeRatio * runMu && runX / runLen >= tuning.minVolume
         : runX <= runMu / dropRatio && runMu / runLen >= tuning.minVolume);
-    anomalous = singleHit || runHit;
+    // The sustained path only when the minute itself is above expected and nothing sharper fired.
+    const sustainedHit = !singleHit && !runHit && dir >= 0 && x > muUp && susScore > 0;
+    anomalous = singleHit || runHit || sustainedHit;
     if (anomalous) {
       // Backdate only when the run was needed as evidence, and only to its first clearly unusual
-      // minute: never to a normal one that merely passed the run's 1-sigma entry test.
+      // minute: never to a normal one that merely passed the run's 1-sigma entry test. A
+      // sustained rise starts where its CUSUM excursion began.
       const backdate = !singleHit && s[L.S_RUN_STRONG_START] >= s[L.S_RUN_START] && s[L.S_RUN_STRONG_START] < t;
-      const start = backdate ? s[L.S_RUN_STRONG_START] : t;
-      const sumFromStart = backdate ? s[L.S_RUN_STRONG_X] : x;
+      let start = backdate ? s[L.S_RUN_STRONG_START] : t;
+      let sumFromStart = backdate ? s[L.S_RUN_STRONG_X] : x;
+      let startValue = x;
+      if (sustainedHit) {
+        dir = 1;
+        start = s[L.S_SUS_START];
+        sumFromStart = s[L.S_SUS_X];
+        startValue = s[L.S_SUS_X] / s[L.S_SUS_LEN];
+        score = susScore;
+      }
       const before = (t - start) / stepMs;
       const priorSum = sumFromStart - x;
       const priorSteps = Math.max(0, windowSteps - before);
@@ -335,12 +388,13 @@ function step(
       s[L.S_INS_SUM_TO_LAST] = s[L.S_INS_SUM_ALL];
       s[L.S_INS_PEAK] = Math.abs(score);
       s[L.S_INS_STREAK] = 0;
+      s[L.S_INS_SUSTAINED] = sustainedHit ? 1 : 0;
       s[L.S_INS_BASE_AVG] = priorSteps > 0 ? Math.max(0, windowSum - priorSum) / priorSteps : 0;
       s[L.S_INS_BASE_DUR] = priorSteps * stepMinutes;
       baseAvg = s[L.S_INS_BASE_AVG];
       baseDur = s[L.S_INS_BASE_DUR];
       transition = 'start';
-      insight = openInsight(s, stepMs, x);
+      insight = openInsight(s, stepMs, startValue);
     }
   }
 
@@ -384,6 +438,123 @@ function openInsight(s: Float64Array, stepMs: number, startValue: number | null)
 function clearInsight(s: Float64Array): void {
   s[L.S_INS_DIR] = 0;
   s[L.S_INS_STREAK] = 0;
+  s[L.S_INS_SUSTAINED] = 0;
+  resetSustained(s);
+}
+
+function resetSustained(s: Float64Array): void {
+  s[L.S_SUS_CUSUM] = 0;
+  s[L.S_SUS_LEN] = 0;
+  s[L.S_SUS_SIGNIFICANT] = 0;
+}
+
+/**
+ * One step of the sustained-rise CUSUM on mu0 (the expectation without remembered rises): a
+ * significant excursion is remembered by bucket of the day. Returns the excursion's score against
+ * mu (the full expectation) when it passes every gate of an opening sustained rise, else 0.
+ * Within an excursion the level correction is held at its value when the excursion began (the
+ * seasonal shape still moves): the rise's own minutes, learned while no minute is anomalous, must
+ * not raise the expectation it is judged against (a 2.5x rise would add 20% to it in 15 minutes).
+ */
+function followSustained(
+  state: SeriesState,
+  t: number,
+  x: number,
+  m: Model,
+  widen: number,
+  floor: number,
+  th: Thresholds,
+  tuning: DetectorTuning,
+  stepMs: number,
+): number {
+  const s = state.scalars;
+  // A 2x rise is only told from a daily ramp once the hour-of-day profile exists: after a day.
+  const young = s[L.S_HISTORY] * stepMs < DAY_MS;
+  if (young || (s[L.S_INS_DIR] === 0 && t - s[L.S_INS_LAST] <= SUSTAINED_COOLDOWN_STEPS * stepMs)) {
+    resetSustained(s);
+    return 0;
+  }
+  const k = th.continueSpikeRatio;
+  const live = s[L.S_SUS_CUSUM] > 0;
+  const held = live && s[L.S_SUS_G0] >= 0 ? Math.min(m.base, m.seasonalValue * s[L.S_SUS_G0]) : m.base;
+  const mu0 = widen * Math.max(held + m.expected0 - m.base, floor);
+  const increment = (x * Math.log(k) - (k - 1) * mu0) / m.phi;
+  if (!(s[L.S_SUS_CUSUM] + increment > 0) || mu0 < SUSTAINED_MIN_EXPECTED) {
+    resetSustained(s);
+    return 0;
+  }
+  if (!live) {
+    s[L.S_SUS_START] = t;
+    s[L.S_SUS_X] = 0;
+    s[L.S_SUS_MU0] = 0;
+    s[L.S_SUS_MU] = 0;
+    s[L.S_SUS_UP] = 0;
+    s[L.S_SUS_MAX] = 0;
+    s[L.S_SUS_G0] = m.seasonalValue > 0 ? m.base / m.seasonalValue : NaN;
+  }
+  const mu = widen * Math.max(held + m.expected - m.base, floor);
+  s[L.S_SUS_CUSUM] += increment;
+  s[L.S_SUS_LEN] += 1;
+  s[L.S_SUS_X] += x;
+  s[L.S_SUS_MU0] += mu0;
+  s[L.S_SUS_MU] += mu;
+  if (x >= k * mu0) s[L.S_SUS_UP] += 1;
+  if (x > s[L.S_SUS_MAX]) s[L.S_SUS_MAX] = x;
+  if (s[L.S_SUS_LEN] < SUSTAINED_MIN_STEPS || s[L.S_SUS_UP] < SUSTAINED_UP_SHARE * s[L.S_SUS_LEN]) return 0;
+  const sumX = s[L.S_SUS_X];
+  // The same score as a single minute: a lower one (4.5 was tried) opens insights on benign
+  // seasonal Poisson traffic whose expectation is ~20% off for a while (a low-rate hourly profile).
+  const target = th.score;
+  const sqrtPhi = Math.sqrt(m.phi);
+  // The ratio must hold without the excursion's largest step too: a spike followed by a few
+  // ordinary minutes is a spike (judged per minute), not a sustained rise.
+  const trimmed = (s[L.S_SUS_LEN] - 1) / s[L.S_SUS_LEN];
+  const passes = (sumMu: number): number => {
+    if (!(sumX >= k * sumMu && sumX - s[L.S_SUS_MAX] >= k * sumMu * trimmed && sumX - sumMu >= tuning.minVolume))
+      return 0;
+    const score = devianceScore(sumX, sumMu) / sqrtPhi;
+    return score >= target - SCORE_EPS ? score : 0;
+  };
+  if (passes(s[L.S_SUS_MU0]) > 0) {
+    const ratio = sumX / s[L.S_SUS_MU0] - 1;
+    const from = s[L.S_SUS_SIGNIFICANT] > 0 ? t : s[L.S_SUS_START];
+    s[L.S_SUS_SIGNIFICANT] = 1;
+    // The buckets the rise covered so far, then each step of it that is itself up (the excursion
+    // outlives the rise by a few steps: those must not be remembered as part of it).
+    if (from < t) for (let at = from; at < t; at += SUSTAINED_BUCKET_MS) rememberSustained(state.profiles, at, ratio);
+    if (x > mu0) rememberSustained(state.profiles, t, ratio);
+  }
+  return passes(s[L.S_SUS_MU]);
+}
+
+const SUSTAINED_BUCKET_MS = L.SUSTAINED_BUCKET_MINUTES * MINUTE_MS;
+
+/** Records a significant rise's excess ratio in the bucket of the day holding t (days are stored + 1: 0 is none). */
+function rememberSustained(p: Float32Array, t: number, ratio: number): void {
+  const b = Math.floor(mod(t, DAY_MS) / SUSTAINED_BUCKET_MS);
+  const day = Math.floor(t / DAY_MS) + 1;
+  if (p[L.P_SUS_DAY + b] !== day) {
+    p[L.P_SUS_PREV_RATIO + b] = p[L.P_SUS_RATIO + b];
+    p[L.P_SUS_PREV_DAY + b] = p[L.P_SUS_DAY + b];
+    p[L.P_SUS_DAY + b] = day;
+    p[L.P_SUS_RATIO + b] = ratio;
+  } else {
+    p[L.P_SUS_RATIO + b] = Math.max(p[L.P_SUS_RATIO + b], ratio);
+  }
+}
+
+/** The excess ratio a rise remembered at t's bucket on an earlier day predicts, halved per day since. */
+function sustainedRatioAt(p: Float32Array, t: number): number {
+  const b = Math.floor(mod(t, DAY_MS) / SUSTAINED_BUCKET_MS);
+  const today = Math.floor(t / DAY_MS) + 1;
+  let day = p[L.P_SUS_DAY + b];
+  let ratio = p[L.P_SUS_RATIO + b];
+  if (!(day < today)) {
+    day = p[L.P_SUS_PREV_DAY + b];
+    ratio = p[L.P_SUS_PREV_RATIO + b];
+  }
+  if (!(day > 0 && day < today)) return 0;
+  return ratio * 0.5 ** (today - day - 1);
 }
 
 interface LearnOptions {
@@ -459,6 +630,7 @@ function skipQuiet(
   let ended: OpenInsight | null = null;
   s[L.S_RUN_DIR] = 0;
   s[L.S_RUN_LEN] = 0;
+  resetSustained(s);
 
   const endSpike = (quietSteps: number): void => {
     // A spike insight ends after endAfterNormalMinutes quiet steps; a drop insight goes on.

@@ -1,5 +1,5 @@
 /**
- * The state of one series' detector: one flat block of memory (about 15 KB), so that the evaluator
+ * The state of one series' detector: one flat block of memory (about 20 KB), so that the evaluator
  * can keep it in Redis as a plain string and decode it without parsing. Scalars are Float64, the
  * hourly sums of the 7-day baseline are Float64 (exact integer counts), and the learned profiles
  * are Float32 (expectations need ~7 significant digits at most).
@@ -8,8 +8,12 @@
  *   [scalars: Float64 × SCALARS][hour sums ring: Float64 × 168][profiles: Float32 × PROFILE_FLOATS]
  */
 
-/** Bumped whenever the layout changes; a stored state of another version is refused. */
-const MAGIC = 0x7a5e_0001;
+/**
+ * Bumped whenever the layout changes. The previous layout (MAGIC_V1, without the sustained-rise
+ * fields) still decodes: its fields are copied into the current layout, the new ones start empty.
+ */
+const MAGIC = 0x7a5e_0002;
+const MAGIC_V1 = 0x7a5e_0001;
 
 // Scalar slots (Float64).
 const S_MAGIC = 0;
@@ -54,7 +58,29 @@ export const S_INS_BASE_DUR = 29;
 /** The run's first clearly unusual step (NaN or before S_RUN_START when none) and the sum of values from it. */
 export const S_RUN_STRONG_START = 30;
 export const S_RUN_STRONG_X = 31;
-const SCALARS = 32;
+/**
+ * The sustained-rise CUSUM (log-likelihood ratio of a rise by the sustained ratio, on the
+ * expectation without learned sustained rises): its value (0 when none), the step its excursion
+ * began, its length, and the excursion's sums of values, of that expectation, and of the full one.
+ */
+export const S_SUS_CUSUM = 32;
+export const S_SUS_START = 33;
+export const S_SUS_LEN = 34;
+export const S_SUS_X = 35;
+export const S_SUS_MU0 = 36;
+export const S_SUS_MU = 37;
+/** 1 once the excursion was a significant rise (its buckets are then remembered), else 0. */
+export const S_SUS_SIGNIFICANT = 38;
+/** 1 while the open insight is a sustained rise (it goes on while its CUSUM does). */
+export const S_INS_SUSTAINED = 39;
+/** The level correction (base / seasonal) when the excursion began, NaN when there was no seasonal value. */
+export const S_SUS_G0 = 40;
+/** Steps of the excursion at k × mu or more. */
+export const S_SUS_UP = 41;
+/** The excursion's largest step. */
+export const S_SUS_MAX = 42;
+const SCALARS = 44;
+const SCALARS_V1 = 32;
 
 export const RING_HOURS = 168;
 
@@ -73,12 +99,27 @@ export const P_MOH_LAST = P_MOH + 60;
 /** Recurring bursts by minute of day: learned excess, and the excess one day ago. */
 export const P_MOD = P_MOH_LAST + 60;
 export const P_MOD_LAST = P_MOD + 1440;
-const PROFILE_FLOATS = P_MOD_LAST + 1440;
+/**
+ * Sustained rises by 5-minute bucket of the day: the excess ratio over the expectation seen in the
+ * bucket on the two latest days that had one, and those days (epoch days, 0 when none). A daily
+ * batch job is expected from its second day on.
+ */
+export const SUSTAINED_BUCKET_MINUTES = 5;
+const SUSTAINED_BUCKETS = 1440 / SUSTAINED_BUCKET_MINUTES;
+export const P_SUS_RATIO = P_MOD_LAST + 1440;
+export const P_SUS_DAY = P_SUS_RATIO + SUSTAINED_BUCKETS;
+export const P_SUS_PREV_RATIO = P_SUS_DAY + SUSTAINED_BUCKETS;
+export const P_SUS_PREV_DAY = P_SUS_PREV_RATIO + SUSTAINED_BUCKETS;
+const PROFILE_FLOATS_V1 = P_MOD_LAST + 1440;
+const PROFILE_FLOATS = P_SUS_PREV_DAY + SUSTAINED_BUCKETS;
 
 const RING_OFFSET = SCALARS * 8;
 const PROFILE_OFFSET = RING_OFFSET + RING_HOURS * 8;
 /** Encoded size of every series state. */
 export const SERIES_STATE_BYTES = PROFILE_OFFSET + PROFILE_FLOATS * 4;
+const RING_OFFSET_V1 = SCALARS_V1 * 8;
+const PROFILE_OFFSET_V1 = RING_OFFSET_V1 + RING_HOURS * 8;
+const SERIES_STATE_BYTES_V1 = PROFILE_OFFSET_V1 + PROFILE_FLOATS_V1 * 4;
 
 /** One series' detector state. Treat as opaque: only the functions of this module and the detector touch it. */
 export interface SeriesState {
@@ -105,6 +146,7 @@ export function createSeriesState(options: CreateSeriesStateOptions = {}): Serie
   state.scalars[S_MAGIC] = MAGIC;
   state.scalars[S_LAST] = NaN;
   state.scalars[S_SINCE] = NaN;
+  state.scalars[S_SUS_START] = NaN;
   if (options.since !== undefined) {
     if (!Number.isFinite(options.since)) throw new RangeError(`since must be epoch ms, got ${options.since}`);
     state.scalars[S_SINCE] = options.since;
@@ -122,15 +164,30 @@ export function encodeSeriesState(state: SeriesState): Buffer {
 
 /**
  * A state from encodeSeriesState's bytes. Uses the bytes in place when they are 8-byte aligned
- * (a Buffer read from Redis is), else copies once. Throws on bytes of another size or version.
+ * (a Buffer read from Redis is), else copies once; a state of the previous layout is copied into
+ * the current one. Throws on bytes of another size or version.
  */
 export function decodeSeriesState(bytes: Uint8Array): SeriesState {
+  if (bytes.byteLength === SERIES_STATE_BYTES_V1) return upgradeV1(bytes);
   if (bytes.byteLength !== SERIES_STATE_BYTES) {
     throw new RangeError(`a series state is ${SERIES_STATE_BYTES} bytes, got ${bytes.byteLength}`);
   }
   const state =
     bytes.byteOffset % 8 === 0 ? viewsOver(bytes.buffer as ArrayBuffer, bytes.byteOffset) : viewsOver(copyOf(bytes), 0);
   if (state.scalars[S_MAGIC] !== MAGIC) throw new RangeError('not a series state of this version');
+  return state;
+}
+
+/** A state saved before the sustained-rise fields: same fields, no sustained history yet. */
+function upgradeV1(bytes: Uint8Array): SeriesState {
+  const old = copyOf(bytes);
+  const scalars = new Float64Array(old, 0, SCALARS_V1);
+  if (scalars[S_MAGIC] !== MAGIC_V1) throw new RangeError('not a series state of this version');
+  const state = createSeriesState();
+  state.scalars.set(scalars);
+  state.scalars[S_MAGIC] = MAGIC;
+  state.ring.set(new Float64Array(old, RING_OFFSET_V1, RING_HOURS));
+  state.profiles.set(new Float32Array(old, PROFILE_OFFSET_V1, PROFILE_FLOATS_V1));
   return state;
 }
 

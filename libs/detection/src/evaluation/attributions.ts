@@ -1,4 +1,4 @@
-import { attributionFieldPrefix, type AttributedBy } from '@trailsight/domain';
+import { actorOfField, attributionFieldPrefix, type AttributedBy } from '@trailsight/domain';
 import type { AttributionValue, InsightInput } from '@trailsight/findings';
 import type { SeriesRef } from './series-ref.js';
 
@@ -41,10 +41,24 @@ function total(hashes: readonly CounterHash[], field: string): number {
   return sum;
 }
 
+/** Every identity and user agent with a counted call on the account-region (any API) in the hashes. */
+function actorsOn(hashes: readonly CounterHash[]): Record<'userIdentityArn' | 'userAgent', Set<string>> {
+  const actors = { userIdentityArn: new Set<string>(), userAgent: new Set<string>() };
+  for (const hash of hashes) {
+    for (const field in hash) {
+      const actor = actorOfField(field);
+      if (actor && (hash[field] ?? 0) > 0) actors[actor.attribute].add(actor.value);
+    }
+  }
+  return actors;
+}
+
 /**
  * Per-minute averages of each attribute value in the insight period and in the baseline, for the
  * record builder (which keeps the top 5 of each). For call rate, calls without an error are the
- * errorCode value "null", as AWS reports them.
+ * errorCode value "null", as AWS reports them. Identities and user agents also say whether they
+ * made any counted call on the account-region in the baseline (the baseline hashes are the
+ * account-region's hourly rollups: every API's fields).
  */
 export function attributionsOf(
   ref: SeriesRef,
@@ -52,6 +66,7 @@ export function attributionsOf(
   baseline: { hashes: readonly CounterHash[]; minutes: number },
 ): Attributions {
   const attributions: Attributions = {};
+  let onAccountRegion: ReturnType<typeof actorsOn> | undefined;
   for (const { attribute, prefix } of attributeSources(ref)) {
     const inInsight = sumsByValue(insight.hashes, prefix);
     const inBaseline = sumsByValue(baseline.hashes, prefix);
@@ -59,12 +74,14 @@ export function attributionsOf(
       addNoError(inInsight, total(insight.hashes, ref.key));
       addNoError(inBaseline, total(baseline.hashes, ref.key));
     }
+    const known = attribute === 'errorCode' ? undefined : (onAccountRegion ??= actorsOn(baseline.hashes))[attribute];
     const values: AttributionValue[] = [];
     for (const value of new Set([...inInsight.keys(), ...inBaseline.keys()])) {
       values.push({
         value,
         insightAverage: perMinute(inInsight.get(value) ?? 0, insight.minutes),
         baselineAverage: perMinute(inBaseline.get(value) ?? 0, baseline.minutes),
+        ...(known ? { seenOnAccountRegion: known.has(value) } : {}),
       });
     }
     attributions[attribute] = values;

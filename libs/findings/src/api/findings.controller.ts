@@ -41,7 +41,11 @@ const FINDING_EXAMPLE = {
   insightAverage: 24.5,
   peakScore: 41.7,
   expected: { expected: 0.05, lower: 0, upper: 3.2 },
-  newActors: { userIdentityArn: ['arn:aws:iam::123456789012:user/intruder'], userAgent: ['python-requests/2.31'] },
+  newActors: {
+    userIdentityArn: ['arn:aws:iam::123456789012:user/intruder'],
+    userAgent: ['python-requests/2.31'],
+    onAccountRegion: { userIdentityArn: ['arn:aws:iam::123456789012:user/intruder'], userAgent: [] },
+  },
   updatedAt: '2025-03-04T10:30:12.004Z',
 };
 

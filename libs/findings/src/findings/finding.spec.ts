@@ -14,7 +14,12 @@ const input: InsightInput = {
   baselineDurationMinutes: 10_080,
   attributions: {
     userIdentityArn: [
-      { value: 'arn:aws:iam::123456789012:user/intruder', insightAverage: 30, baselineAverage: 0 },
+      {
+        value: 'arn:aws:iam::123456789012:user/intruder',
+        insightAverage: 30,
+        baselineAverage: 0,
+        seenOnAccountRegion: false,
+      },
       { value: 'arn:aws:iam::123456789012:role/admin', insightAverage: 9, baselineAverage: 0.4 },
       // Called in the baseline only: not in the insight's list, so not "new" whatever its figures.
       { value: 'arn:aws:iam::123456789012:role/old', insightAverage: 0, baselineAverage: 0.1 },
@@ -26,7 +31,8 @@ const input: InsightInput = {
       })),
     ],
     userAgent: [
-      { value: 'python-requests/2.31', insightAverage: 30, baselineAverage: 0 },
+      // New to this API, but it called another API of the account-region in the baseline.
+      { value: 'python-requests/2.31', insightAverage: 30, baselineAverage: 0, seenOnAccountRegion: true },
       { value: 'aws-cli/2', insightAverage: 10, baselineAverage: 0.5 },
     ],
     errorCode: [{ value: 'null', insightAverage: 40, baselineAverage: 0.5 }],
@@ -44,6 +50,8 @@ describe('newActorsOf', () => {
         'arn:aws:iam::123456789012:user/n3',
       ],
       userAgent: ['python-requests/2.31'],
+      // n1-n5 carry no account-region flag (unknown): never listed as new there.
+      onAccountRegion: { userIdentityArn: ['arn:aws:iam::123456789012:user/intruder'], userAgent: [] },
     });
     expect(newFinding(input, start, { direction: 'spike', peakScore: 9 }).newActors).toEqual(newActorsOf(input, start));
   });
@@ -56,14 +64,20 @@ describe('newActorsOf', () => {
         userAgent: [{ value: 'aws-cli/2', insightAverage: 10, baselineAverage: 0.5 }],
       },
     };
-    expect(newActorsOf(seen, buildEndRecord(seen, { sharedEventID: 'f-2' }))).toEqual({
-      userIdentityArn: [],
-      userAgent: [],
+    const none = { userIdentityArn: [], userAgent: [] };
+    // Attributions that do not say whether each actor was seen on the account-region: no such scope.
+    expect(newActorsOf(seen, buildEndRecord(seen, { sharedEventID: 'f-2' }))).toEqual(none);
+    const seenHere: InsightInput = {
+      ...seen,
+      attributions: {
+        userIdentityArn: seen.attributions!.userIdentityArn!.map((v) => ({ ...v, seenOnAccountRegion: true })),
+      },
+    };
+    expect(newActorsOf(seenHere, buildEndRecord(seenHere, { sharedEventID: 'f-2' }))).toEqual({
+      ...none,
+      onAccountRegion: none,
     });
     const { attributions: _, ...bare } = input;
-    expect(newActorsOf(bare, buildStartRecord(bare, { sharedEventID: 'f-3' }))).toEqual({
-      userIdentityArn: [],
-      userAgent: [],
-    });
+    expect(newActorsOf(bare, buildStartRecord(bare, { sharedEventID: 'f-3' }))).toEqual(none);
   });
 });

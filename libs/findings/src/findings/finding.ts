@@ -28,13 +28,20 @@ export interface ExpectedRange {
   upper: number;
 }
 
-/**
- * Identities and user agents among the insight's attributions (the record's top 5) never seen on
- * this API in the baseline window: their baseline average is 0.
- */
-export interface NewActors {
+/** Identities (ARNs) and user agents. */
+interface ActorLists {
   userIdentityArn: string[];
   userAgent: string[];
+}
+
+/**
+ * Identities and user agents among the insight's attributions (the record's top 5) never seen on
+ * this API in the baseline window: their baseline average is 0. `onAccountRegion` narrows them to
+ * those with no counted call on the whole account-region in that window either (absent on findings
+ * stored before it existed).
+ */
+export interface NewActors extends ActorLists {
+  onAccountRegion?: ActorLists;
 }
 
 /** One insight, from its Start record until (and after) its End record. */
@@ -132,15 +139,37 @@ export function newFinding(
   };
 }
 
-/** The record's listed identities and user agents whose per-minute baseline average is 0. */
+/**
+ * The record's listed identities and user agents whose per-minute baseline average on this API is
+ * 0, and among them those not seen on the account-region either (when the attributions say
+ * whether each was: absent otherwise).
+ */
 export function newActorsOf(input: InsightInput, record: InsightRecord): NewActors {
   const listed = record.insightDetails.insightContext.attributions ?? [];
-  const unseen = (attribute: keyof NewActors): string[] => {
-    const baseline = new Map((input.attributions?.[attribute] ?? []).map((v) => [v.value, v.baselineAverage]));
+  const unseen = (attribute: keyof ActorLists, scope: 'api' | 'accountRegion'): string[] => {
+    const baseline = new Map((input.attributions?.[attribute] ?? []).map((v) => [v.value, v]));
     const insight = listed.find((a) => a.attribute === attribute)?.insight ?? [];
-    return insight.map((entry) => entry.value).filter((value) => baseline.get(value) === 0);
+    return insight
+      .map((entry) => entry.value)
+      .filter((value) => {
+        const known = baseline.get(value);
+        if (known?.baselineAverage !== 0) return false;
+        return scope === 'api' || known.seenOnAccountRegion === false;
+      });
   };
-  return { userIdentityArn: unseen('userIdentityArn'), userAgent: unseen('userAgent') };
+  const api = { userIdentityArn: unseen('userIdentityArn', 'api'), userAgent: unseen('userAgent', 'api') };
+  // The account-region scope only when the attributions say it (the evaluator's always do).
+  const known = [...(input.attributions?.userIdentityArn ?? []), ...(input.attributions?.userAgent ?? [])].some(
+    (v) => v.seenOnAccountRegion !== undefined,
+  );
+  if (!known) return api;
+  return {
+    ...api,
+    onAccountRegion: {
+      userIdentityArn: unseen('userIdentityArn', 'accountRegion'),
+      userAgent: unseen('userAgent', 'accountRegion'),
+    },
+  };
 }
 
 /**

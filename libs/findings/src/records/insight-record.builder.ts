@@ -37,6 +37,11 @@ export interface AttributionValue {
   value: string;
   insightAverage: number;
   baselineAverage: number;
+  /**
+   * Identities and user agents: whether the value made any counted call on the account-region
+   * (any API) in the baseline window. Absent when unknown.
+   */
+  seenOnAccountRegion?: boolean;
 }
 
 export interface InsightInput extends SeriesIdentity {

@@ -39,11 +39,13 @@ export class InsightNotifier {
     if (await this.isCatchUp(event, record)) return;
     const matching = (await this.subscriptions.list()).filter((s) => subscriptionMatches(s, event, record));
     if (matching.length === 0) return;
+    const newActors = (await this.findings.get(record.sharedEventID))?.newActors;
     const deliveries: WebhookDeliveryData[] = matching.map((subscription) => ({
       subscriptionId: subscription.id,
       deliveryId: deliveryIdFor(subscription.id, record.eventID),
       event,
       record,
+      ...(newActors ? { newActors } : {}),
     }));
     const fresh = await this.subscriptions.notYetEnqueued(deliveries.map((d) => d.deliveryId));
     const todo = deliveries.filter((d) => fresh.has(d.deliveryId));

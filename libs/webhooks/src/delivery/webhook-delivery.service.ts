@@ -78,6 +78,7 @@ export class WebhookDeliveryService {
         deliveryId,
         event,
         record,
+        data.newActors,
       ),
       attempt,
       insight: { sharedEventID: record.sharedEventID, eventID: record.eventID },

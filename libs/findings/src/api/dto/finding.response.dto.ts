@@ -30,6 +30,22 @@ export class TriageChangeDto {
   at!: string;
 }
 
+export class AccountRegionNewActorsDto {
+  @ApiProperty({
+    type: [String],
+    description: 'Of the new identities, those with no counted call on the whole account-region in the baseline',
+    example: ['arn:aws:iam::123456789012:user/intruder'],
+  })
+  userIdentityArn!: string[];
+
+  @ApiProperty({
+    type: [String],
+    description: 'Of the new user agents, those with no counted call on the whole account-region in the baseline',
+    example: [],
+  })
+  userAgent!: string[];
+}
+
 export class NewActorsDto {
   @ApiProperty({
     type: [String],
@@ -44,6 +60,14 @@ export class NewActorsDto {
     example: ['python-requests/2.31'],
   })
   userAgent!: string[];
+
+  @ApiPropertyOptional({
+    type: AccountRegionNewActorsDto,
+    description:
+      'The same, narrowed to actors new on the whole account-region (no counted call, write or failed, on any ' +
+      'API in the baseline window). Absent on findings stored before it existed, or whose attributions did not say it.',
+  })
+  onAccountRegion?: AccountRegionNewActorsDto;
 }
 
 /** One insight: the Start record's facts, and the End record's once closed. */

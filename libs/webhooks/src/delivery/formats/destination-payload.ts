@@ -1,4 +1,5 @@
 import type { InsightRecord } from '@trailsight/domain';
+import type { NewActors } from '@trailsight/findings';
 import type { DestinationType, WebhookEventType } from '../../subscriptions/webhook-subscription.js';
 import { insightEnvelope, MAX_WEBHOOK_BODY_BYTES, pingEnvelope } from '../webhook-envelope.js';
 import { insightFacts } from './insight-facts.js';
@@ -24,9 +25,10 @@ export function insightPayload(
   deliveryId: string,
   event: WebhookEventType,
   record: InsightRecord,
+  newActors?: NewActors,
 ): unknown {
   if (destination.type === 'webhook') return insightEnvelope(deliveryId, record);
-  const facts = insightFacts(event, record, destination.publicUrl);
+  const facts = insightFacts(event, record, destination.publicUrl, newActors);
   switch (destination.type) {
     case 'slack':
       return slackMessage(facts);

@@ -46,6 +46,28 @@ describe('insight facts', () => {
     expect(at(0, 20)).toBe('critical');
   });
 
+  it('states the new actors, marking those new on the whole account-region, in Slack, Teams and PagerDuty', () => {
+    const intruder = 'arn:aws:iam::123456789012:role/never-seen';
+    const newActors = {
+      userIdentityArn: [intruder, BOT],
+      userAgent: ['python-requests/2.31'],
+      onAccountRegion: { userIdentityArn: [intruder], userAgent: [] },
+    };
+    const facts = insightFacts('insight.start', start, undefined, newActors);
+    expect(facts.newActors).toBe(
+      `identity ${intruder} (new on the account-region); identity ${BOT} (new on this API); user agent python-requests/2.31 (new on this API)`,
+    );
+    for (const type of ['slack', 'teams', 'pagerduty'] as const) {
+      expect(JSON.stringify(insightPayload({ type }, 'd-1', 'insight.start', start, newActors))).toContain(
+        `${intruder} (new on the account-region)`,
+      );
+    }
+    expect(insightFacts('insight.start', start, undefined, { userIdentityArn: [], userAgent: [] }).newActors).toBe(
+      'none',
+    );
+    expect(insightFacts('insight.start', start).newActors).toBe('unknown');
+  });
+
   it('links to the finding only when PUBLIC_URL is set', () => {
     expect(insightFacts('insight.start', start).link).toBeUndefined();
     expect(insightFacts('insight.start', start, 'https://ts.example.com').link).toBe(

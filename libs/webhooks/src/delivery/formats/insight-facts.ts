@@ -1,4 +1,5 @@
 import type { InsightRecord } from '@trailsight/domain';
+import type { NewActors } from '@trailsight/findings';
 
 /** PagerDuty's severities, which the other formats reuse as a word. */
 export type Severity = 'critical' | 'error' | 'warning' | 'info';
@@ -16,6 +17,11 @@ export interface InsightFacts {
   insight: string;
   /** The caller with the highest insight-window average ("none recorded" when there are no attributions). */
   topContributor: string;
+  /**
+   * The top identities and user agents never seen on this API in the baseline, each marked when it
+   * is new on the whole account-region too; "none" when all are known, "unknown" without the finding.
+   */
+  newActors: string;
   severity: Severity;
   /** The finding over the API when PUBLIC_URL is set. */
   link?: string;
@@ -53,10 +59,27 @@ export function topContributorOf(record: InsightRecord): string {
   return 'none recorded';
 }
 
+/** e.g. "identity arn:…:role/x (new on the account-region); user agent python-requests/2.31". */
+function describeNewActors(newActors: NewActors | undefined): string {
+  if (!newActors) return 'unknown';
+  const parts: string[] = [];
+  for (const [attribute, label] of [
+    ['userIdentityArn', 'identity'],
+    ['userAgent', 'user agent'],
+  ] as const) {
+    const everywhere = new Set(newActors.onAccountRegion?.[attribute] ?? []);
+    for (const value of newActors[attribute]) {
+      parts.push(`${label} ${value}${everywhere.has(value) ? ' (new on the account-region)' : ' (new on this API)'}`);
+    }
+  }
+  return parts.length > 0 ? parts.join('; ') : 'none';
+}
+
 export function insightFacts(
   event: 'insight.start' | 'insight.end',
   record: InsightRecord,
   publicUrl?: string,
+  newActors?: NewActors,
 ): InsightFacts {
   const details = record.insightDetails;
   const { baseline, insight } = details.insightContext.statistics;
@@ -72,6 +95,7 @@ export function insightFacts(
     baseline: `${formatRate(baseline.average)}/min`,
     insight: `${formatRate(insight.average)}/min`,
     topContributor: topContributorOf(record),
+    newActors: describeNewActors(newActors),
     severity: severityOf(record),
     ...(publicUrl ? { link: `${publicUrl}/v1/findings/${encodeURIComponent(record.sharedEventID)}` } : {}),
     sharedEventID: record.sharedEventID,

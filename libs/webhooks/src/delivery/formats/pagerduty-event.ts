@@ -29,6 +29,7 @@ export function pagerDutyEvent(facts: InsightFacts, routingKey: string): Record<
         baseline: facts.baseline,
         insight: facts.insight,
         topContributor: facts.topContributor,
+        newActors: facts.newActors,
         insightId: facts.sharedEventID,
       },
     },

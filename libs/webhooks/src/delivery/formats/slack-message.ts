@@ -25,6 +25,7 @@ export function slackMessage(facts: InsightFacts): Record<string, unknown> {
         field('Baseline', facts.baseline),
         field('Insight', facts.insight),
         field('Top contributor', facts.topContributor),
+        field('New actors', facts.newActors),
         field('Severity', facts.severity),
       ],
     },

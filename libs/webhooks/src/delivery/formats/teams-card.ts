@@ -38,6 +38,7 @@ export function teamsCard(facts: InsightFacts): Record<string, unknown> {
           fact('Baseline', facts.baseline),
           fact('Insight', facts.insight),
           fact('Top contributor', facts.topContributor),
+          fact('New actors', facts.newActors),
           fact('Severity', facts.severity),
           fact('Insight id', facts.sharedEventID),
           fact('Time', facts.eventTime),
