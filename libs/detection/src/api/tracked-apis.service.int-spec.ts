@@ -2,14 +2,15 @@ import { Redis } from 'ioredis';
 import { KeySpace } from '@trailsight/core';
 import { MINUTE_MS, type SlimEvent } from '@trailsight/domain';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
+import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { TrackedApisRepository } from './tracked-apis.repository.js';
 import { TrackedApisService } from './tracked-apis.service.js';
 
 const source = { accountId: '123456789012', region: 'us-east-1' };
-const now = Date.parse('2026-11-24T10:00:30Z');
+const now = sameTimeLastWeek(Date.parse('2026-11-24T10:00:30Z'));
 /** The last closed minute at `now`: the route's current minute. */
-const current = Date.parse('2026-11-24T09:59:00Z');
+const current = now - 90_000;
 const MINUTES = 30;
 const APIS = 20;
 /** Distinct callers per API and minute: each adds an identity and a user-agent attribution field. */

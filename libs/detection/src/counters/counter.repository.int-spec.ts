@@ -2,11 +2,12 @@ import { Redis } from 'ioredis';
 import { type InsightsEventCategory, parseSeriesField, type SlimEvent } from '@trailsight/domain';
 import { categoryStatField, KeySpace } from '@trailsight/core';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
+import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { CounterRepository } from './counter.repository.js';
 
 const source = { accountId: '123456789012', region: 'us-east-1' };
-const now = Date.parse('2026-11-24T10:00:30Z');
-const minute = Date.parse('2026-11-24T09:59:00Z');
+const now = sameTimeLastWeek(Date.parse('2026-11-24T10:00:30Z'));
+const minute = now - 90_000;
 
 function event(id: string, over: Partial<SlimEvent> = {}): SlimEvent {
   return {

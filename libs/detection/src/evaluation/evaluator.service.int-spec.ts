@@ -11,6 +11,7 @@ import {
 import { insightRecordErrors } from '../../../../test/support/insight-record.validator.js';
 import { QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
+import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { FailedBatchesRepository } from '../failed-batches/failed-batches.repository.js';
@@ -37,7 +38,7 @@ describe('EvaluatorService (real Redis)', () => {
 
   // Three quiet hours of RunInstances at ~20/min by two roles, a 10-minute burst of 200/min by
   // an unknown user, then quiet again; DescribeInstances (a read) fails with AccessDenied at ~1/min.
-  const now = Date.UTC(2026, 10, 30, 12, 0, 0);
+  const now = sameTimeLastWeek(Date.UTC(2026, 10, 30, 12, 0, 0));
   const historyStart = now - 4 * 60 * MINUTE_MS;
   const burstStart = now - 40 * MINUTE_MS;
 

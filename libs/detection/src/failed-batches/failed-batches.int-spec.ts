@@ -6,6 +6,7 @@ import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type App
 import { FindingsRepository, SuppressionEvaluator, SuppressionsRepository } from '@trailsight/findings';
 import { JobName, QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
+import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { CounterRepository, type CountResult, type EventBatch } from '../counters/counter.repository.js';
 import { TuningRepository } from '../tuning/tuning.repository.js';
 import { EvaluationRepository } from '../evaluation/evaluation.repository.js';
@@ -21,7 +22,7 @@ import { FailedBatchesService } from './failed-batches.service.js';
 
 const SOURCE = { accountId: '123456789012', region: 'eu-west-1' };
 const OTHER = { accountId: '210987654321', region: 'us-east-1' };
-const now = Date.UTC(2026, 10, 30, 12, 0, 0);
+const now = sameTimeLastWeek(Date.UTC(2026, 10, 30, 12, 0, 0));
 const historyStart = now - 60 * MINUTE_MS;
 /** The minute the failing batch's events fall in. */
 const failedMinute = now - 20 * MINUTE_MS;

@@ -6,6 +6,7 @@ import { MINUTE_MS, type SlimEvent } from '@trailsight/domain';
 import { FindingsRepository, SuppressionEvaluator, SuppressionsRepository } from '@trailsight/findings';
 import { QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
+import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { EvaluationRepository } from '../evaluation/evaluation.repository.js';
@@ -90,7 +91,7 @@ describe('runtime tuning (real Redis)', () => {
 
   it('is applied by a running evaluator from its next run, without a restart', async () => {
     // Three quiet hours of ~20 RunInstances a minute, a burst of 400/min at -60, another at -20.
-    const now = Date.UTC(2026, 10, 30, 12, 0, 0);
+    const now = sameTimeLastWeek(Date.UTC(2026, 10, 30, 12, 0, 0));
     const historyStart = now - 4 * 60 * MINUTE_MS;
     const bursts = [now - 60 * MINUTE_MS, now - 20 * MINUTE_MS];
     const random = seededRandom(5);
