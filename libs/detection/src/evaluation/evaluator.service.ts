@@ -1,9 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { CheckpointRepository } from '@trailsight/cloudtrail';
+import { CheckpointRepository, type Checkpoint } from '@trailsight/cloudtrail';
 import {
   accountRegionKey,
+  DAY_MS,
   HOUR_MS,
   MINUTE_MS,
   SECOND_MS,
@@ -26,6 +27,11 @@ import { SourceEvaluator, type SeriesDecision } from './source-evaluator.js';
 
 /** Minutes read from Redis per round trip. */
 const CHUNK_MINUTES = 60;
+/**
+ * Evaluation starts once the back-fill has read this much of the history before the live tail
+ * (or all of a shorter one); the older days are learnt when the back-fill completes.
+ */
+const FIRST_HISTORY_MS = DAY_MS;
 /** Detector states are written to Redis this often (in evaluated minutes); a new replica replays the rest. */
 const SNAPSHOT_EVERY_MINUTES = 15;
 
@@ -33,6 +39,8 @@ export interface SourceRun {
   source: AccountRegion;
   /** Why nothing was evaluated, when nothing was. */
   skipped?: 'locked' | 'no-checkpoint' | 'backfilling';
+  /** Minutes learnt again over the whole history when the back-fill completed (this run). */
+  relearned?: number;
   minutes: number;
   series: number;
   started: number;
@@ -102,10 +110,15 @@ export class EvaluatorService {
     const release = await this.evaluations.lock(source, 5 * MINUTE_MS);
     if (!release) return { ...run, skipped: 'locked' };
     try {
+      const loadedAt = Date.now();
       const checkpoint = await this.checkpoints.load(source);
       if (!checkpoint) return { ...run, skipped: 'no-checkpoint' };
-      // Baselines need the history: nothing is evaluated until the back-fill has read it all.
-      if (!checkpoint.backfillDone) return { ...run, skipped: 'backfilling' };
+      let progress = await this.evaluations.progress(source);
+      if (!progress) {
+        const historyStart = await this.startingHistory(source, checkpoint, loadedAt);
+        if (historyStart === undefined) return { ...run, skipped: 'backfilling' };
+        progress = { historyStart, cursor: historyStart - MINUTE_MS, snapshotMinute: historyStart - MINUTE_MS };
+      }
 
       const watermark =
         Math.min(checkpoint.liveUntil, now, pendingSince) - this.config.evaluationLatenessSeconds * SECOND_MS;
@@ -126,13 +139,15 @@ export class EvaluatorService {
       } else {
         this.loggedHolds.delete(accountRegionKey(source));
       }
-      const historyStart = Math.ceil(checkpoint.backfillFrom / MINUTE_MS) * MINUTE_MS;
-      const progress = (await this.evaluations.progress(source)) ?? {
-        historyStart,
-        cursor: historyStart - MINUTE_MS,
-        snapshotMinute: historyStart - MINUTE_MS,
-      };
-      const evaluator = await this.evaluatorFor(source, progress);
+      let evaluator = await this.evaluatorFor(source, progress);
+      const fullStart = ceilToMinute(checkpoint.backfillFrom);
+      if (checkpoint.backfillDone && progress.historyStart > fullStart && progress.cursor >= progress.historyStart) {
+        const armed = await this.evaluations.arm(source, 'rebuild', fullStart, loadedAt);
+        if ((await this.oldestPendingBatch()) > armed.at) {
+          evaluator = await this.relearn(source, evaluator, progress, fullStart);
+          run.relearned = (progress.cursor - fullStart) / MINUTE_MS + 1;
+        }
+      }
 
       while (progress.cursor < lastClosed && Date.now() < deadline) {
         const from = progress.cursor + MINUTE_MS;
@@ -186,6 +201,60 @@ export class EvaluatorService {
     } finally {
       await release();
     }
+  }
+
+  /**
+   * The first minute evaluation may start from, once the events before it are enqueued and
+   * counted; undefined until then. The back-fill reads newest first, so the most recent day
+   * (FIRST_HISTORY_MS) is in long before the whole back-fill: evaluation starts on it, and the
+   * older days are learnt once the back-fill is done (relearn). Counted, not just enqueued: the
+   * checkpoint moved when the batches were queued, so the start waits until no batch queued
+   * before it saw the checkpoint is still pending.
+   */
+  private async startingHistory(
+    source: AccountRegion,
+    checkpoint: Checkpoint,
+    loadedAt: number,
+  ): Promise<number | undefined> {
+    const needed = Math.max(checkpoint.backfillFrom, checkpoint.backfillUntil - FIRST_HISTORY_MS);
+    if (!checkpoint.backfillDone && checkpoint.backfillCursor > needed) return undefined;
+    const covered = ceilToMinute(checkpoint.backfillDone ? checkpoint.backfillFrom : checkpoint.backfillCursor);
+    const armed = await this.evaluations.arm(source, 'start', covered, loadedAt);
+    if ((await this.oldestPendingBatch()) <= armed.at) return undefined;
+    return armed.historyStart;
+  }
+
+  /**
+   * The back-fill is done but the states learnt only from `progress.historyStart`: learn them
+   * again over the whole history up to the cursor (older days give the weekly profile and the
+   * 7-day baselines), without a decision: every minute up to the cursor was judged already, or
+   * precedes the first judged one. Series with an insight open keep their state. Saved at once.
+   */
+  private async relearn(
+    source: AccountRegion,
+    live: SourceEvaluator,
+    progress: EvaluationProgress,
+    fullStart: number,
+  ): Promise<SourceEvaluator> {
+    const relearnt = new SourceEvaluator(fullStart, (ref) => this.tuningOf(source, ref));
+    const older: Array<{ minute: number; fields: Record<string, number> }> = [];
+    for (let from = fullStart; from <= progress.cursor; from += CHUNK_MINUTES * MINUTE_MS) {
+      const to = Math.min(from + (CHUNK_MINUTES - 1) * MINUTE_MS, progress.cursor);
+      const counted = await this.counters.readMinutes(source, from, to);
+      const fieldsOf = new Map(counted.map((m) => [m.minute, m.fields]));
+      for (let minute = from; minute <= to; minute += MINUTE_MS) relearnt.evaluate(minute, fieldsOf.get(minute) ?? {});
+      for (const minute of counted) if (minute.minute < progress.historyStart) older.push(minute);
+    }
+    relearnt.keepOpenInsightsOf(live);
+    this.logger.log(
+      `${accountRegionKey(source)}: back-fill done; states learnt again from ${new Date(fullStart).toISOString()} ` +
+        `(${(progress.historyStart - fullStart) / MINUTE_MS} earlier minutes)`,
+    );
+    progress.historyStart = fullStart;
+    progress.snapshotMinute = progress.cursor;
+    await this.evaluations.saveRebuild(source, progress, older, relearnt.snapshot());
+    this.cache.set(accountRegionKey(source), { cursor: progress.cursor, evaluator: relearnt });
+    return relearnt;
   }
 
   /** This replica's evaluator when it is current; otherwise the stored snapshot, replayed from its minute. */
@@ -269,4 +338,8 @@ function modelsOf(evaluator: SourceEvaluator, fields: ReadonlySet<string>): Map<
     });
   }
   return models;
+}
+
+function ceilToMinute(ms: number): number {
+  return Math.ceil(ms / MINUTE_MS) * MINUTE_MS;
 }

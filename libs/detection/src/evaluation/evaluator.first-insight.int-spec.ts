@@ -1,0 +1,195 @@
+import { Queue } from 'bullmq';
+import { CheckpointRepository } from '@trailsight/cloudtrail';
+import { DAY_MS, HOUR_MS, MINUTE_MS, type InsightRecord, type SlimEvent } from '@trailsight/domain';
+import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type AppConfig } from '@trailsight/core';
+import { FindingsRepository, SuppressionEvaluator, SuppressionsRepository } from '@trailsight/findings';
+import { QueueName } from '@trailsight/queue';
+import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
+import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
+import { CounterRepository } from '../counters/counter.repository.js';
+import { FailedBatchesRepository } from '../failed-batches/failed-batches.repository.js';
+import { TuningRepository } from '../tuning/tuning.repository.js';
+import { EvaluationRepository } from './evaluation.repository.js';
+import { EvaluatorService } from './evaluator.service.js';
+import { InsightRecorder } from './insight-recorder.js';
+
+const SOURCE = { accountId: '123456789012', region: 'eu-west-1' };
+
+/**
+ * The first insight of a new account does not wait for the whole back-fill: LookupEvents reads
+ * newest first, and evaluation starts once the most recent day is counted. Against a real Redis,
+ * with the back-fill's checkpoint moved by hand the way the poller moves it, and counters written
+ * by the real CounterRepository in the order the poller would deliver them (newest first).
+ */
+describe('EvaluatorService: first insight during the back-fill (real Redis)', () => {
+  let redis: ThrowawayRedis;
+  let config: AppConfig;
+  let service: RedisService;
+  let events: Queue;
+  let counters: CounterRepository;
+  let checkpoints: CheckpointRepository;
+  let evaluations: EvaluationRepository;
+  let evaluator: EvaluatorService;
+  let findings: FindingsRepository;
+  const notified: Array<{ event: string; record: InsightRecord }> = [];
+
+  // A 3-day back-fill that began 30 minutes before `now`; RunInstances at ~6/min by one role.
+  // An old burst two days back (before the first evaluated minute), and a live one that is
+  // still going on when the back-fill completes.
+  const now = Date.UTC(2026, 10, 30, 12, 0, 0);
+  const backfillFrom = now - 3 * DAY_MS;
+  const backfillUntil = now - 30 * MINUTE_MS;
+  const oldBurst = now - 2 * DAY_MS;
+  const liveBurst = now - 5 * MINUTE_MS;
+  const random = seededRandom(23);
+
+  function minuteEvents(minute: number): SlimEvent[] {
+    const burst =
+      (minute >= oldBurst && minute < oldBurst + 10 * MINUTE_MS) ||
+      (minute >= liveBurst && minute < liveBurst + 10 * MINUTE_MS);
+    const calls = poisson(random, 6) + (burst ? 150 : 0);
+    return Array.from({ length: calls }, (_, i) => ({
+      eventId: `r-${minute}-${i}`,
+      eventTimeMs: minute + i,
+      eventSource: 'ec2.amazonaws.com',
+      eventName: 'RunInstances',
+      readOnly: false,
+      identity: `arn:aws:iam::123456789012:role/${i < 6 ? 'deployer' : 'intruder'}`,
+      userAgent: 'terraform/1.9',
+    }));
+  }
+
+  /** Counts the minutes [from, to) as the poller would deliver them, newest first. */
+  async function deliver(from: number, to: number): Promise<void> {
+    const batches = [];
+    for (let minute = to - MINUTE_MS; minute >= from; minute -= MINUTE_MS) {
+      batches.push({ id: `batch-${minute}`, events: minuteEvents(minute) });
+    }
+    for (let i = 0; i < batches.length; i += 500) await counters.countBatches(SOURCE, batches.slice(i, i + 500), now);
+  }
+
+  const callRateNotices = () =>
+    notified
+      .filter((n) => n.record.insightDetails.insightType === 'ApiCallRateInsight')
+      .map((n) => `${n.event} ${n.record.eventTime}`);
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    config = loadConfig({ REDIS_URL: redis.url, REDIS_PREFIX: 'firstinsight', EVALUATION_LATENESS_SECONDS: '0' });
+    service = new RedisService(config);
+    await service.onModuleInit();
+    counters = new CounterRepository(service.client, service.keys, {
+      counterRetentionMinutes: 11_520,
+      dedupeWindowMinutes: 1_440,
+    });
+    checkpoints = new CheckpointRepository(service.client, service.keys);
+    events = new Queue(QueueName.Events, {
+      connection: workerConnectionOptions(redis.url),
+      prefix: bullPrefix('firstinsight'),
+    });
+    findings = new FindingsRepository(service.client, service.keys);
+    evaluations = new EvaluationRepository(service.client, service.keys, config.counterRetentionMinutes);
+    const suppressions = new SuppressionEvaluator(new SuppressionsRepository(service.client, service.keys));
+    evaluator = new EvaluatorService(
+      config,
+      evaluations,
+      counters,
+      checkpoints,
+      events,
+      new InsightRecorder(config, evaluations, counters, findings, suppressions, {
+        notify: (event, record) => Promise.resolve(void notified.push({ event, record })),
+      }),
+      new FailedBatchesRepository(service.client, service.keys),
+      new TuningRepository(service.client, service.keys),
+    );
+
+    // The live tail is in up to `now`; the back-fill has read 20 of the 24 hours it needs.
+    await checkpoints.loadOrCreate(SOURCE, {
+      liveUntil: now,
+      backfillFrom,
+      backfillUntil,
+      backfillCursor: backfillUntil,
+      backfillDone: false,
+      backfillStartedAt: backfillUntil,
+    });
+    await checkpoints.registerSources([SOURCE]);
+    await deliver(backfillUntil - 20 * HOUR_MS, now);
+    await checkpoints.advanceBackfill(SOURCE, backfillUntil - 20 * HOUR_MS);
+  }, 120_000);
+
+  afterAll(async () => {
+    await events?.close();
+    await service?.onApplicationShutdown();
+    await redis?.stop();
+  });
+
+  it('waits while the most recent day is not back-filled', async () => {
+    const [run] = await evaluator.runOnce(60_000, now);
+    expect(run).toMatchObject({ skipped: 'backfilling', minutes: 0 });
+    expect(await evaluations.progress(SOURCE)).toBeUndefined();
+  }, 60_000);
+
+  it('waits, once the day is enqueued, until every batch enqueued before is counted', async () => {
+    // The poller moved the checkpoint once the day's oldest hours were enqueued; their batch
+    // still waits in the queue (no worker here), so it is not counted yet.
+    const cursor = backfillUntil - 25 * HOUR_MS - 30_000;
+    await checkpoints.advanceBackfill(SOURCE, cursor);
+    const pending = await events.add('pending-batch', { note: 'counted below' });
+    expect((await evaluator.runOnce(60_000, now))[0]).toMatchObject({ skipped: 'backfilling', minutes: 0 });
+
+    await deliver(cursor + 30_000, backfillUntil - 20 * HOUR_MS);
+    await pending.remove();
+    const [run] = await evaluator.runOnce(60_000, now);
+    // From the first whole minute the back-fill covers up to the last closed one.
+    const historyStart = cursor + 30_000;
+    expect(run).toMatchObject({ minutes: (now - historyStart) / MINUTE_MS, started: 1, ended: 0 });
+    expect((await evaluations.progress(SOURCE))?.historyStart).toBe(historyStart);
+
+    // The live burst is open; the old one, before the first evaluated minute, is not reported.
+    expect(callRateNotices()).toEqual([`insight.start ${awsTime(liveBurst)}`]);
+    const { items } = await findings.list({});
+    expect(items.map((f) => [f.startTime, f.state])).toEqual([[awsTime(liveBurst), 'open']]);
+  }, 60_000);
+
+  it('learns the older days once the back-fill completes, without a second notice for what was judged', async () => {
+    const relearnFrom = Math.ceil(backfillFrom / MINUTE_MS) * MINUTE_MS;
+    const oldestDelivered = backfillUntil - 25 * HOUR_MS;
+    await deliver(relearnFrom, oldestDelivered);
+    await checkpoints.advanceBackfill(SOURCE, backfillFrom);
+    await checkpoints.finishBackfill(SOURCE);
+
+    // The older hours had no attribution rollup (never evaluated); the re-learn adds them once.
+    const oldHour = oldBurst - (oldBurst % HOUR_MS);
+    const rollup = () => service.client.hgetall(service.keys.attributionHour(SOURCE, oldHour));
+    expect(await rollup()).toEqual({});
+    const [run] = await evaluator.runOnce(60_000, now);
+    expect(Number(Object.values(await rollup())[0])).toBeGreaterThan(10 * 150);
+    expect(run).toMatchObject({ relearned: (now - MINUTE_MS - relearnFrom) / MINUTE_MS + 1, minutes: 0, started: 0 });
+    expect((await evaluations.progress(SOURCE))?.historyStart).toBe(relearnFrom);
+    expect(callRateNotices()).toHaveLength(1);
+
+    // The live burst goes on and ends once, on the state that opened it; the old burst is never reported.
+    await deliver(now, now + 30 * MINUTE_MS);
+    await checkpoints.advanceLive(SOURCE, now + 30 * MINUTE_MS);
+    const [later] = await evaluator.runOnce(60_000, now + 30 * MINUTE_MS);
+    expect(later).toMatchObject({ minutes: 30, started: 0, ended: 1 });
+    expect(callRateNotices()).toEqual([
+      `insight.start ${awsTime(liveBurst)}`,
+      `insight.end ${awsTime(liveBurst + 10 * MINUTE_MS)}`,
+    ]);
+    const { items } = await findings.list({});
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ state: 'closed', durationMinutes: 10 });
+    expect(items[0].baselineAverage).toBeGreaterThan(5);
+    expect(items[0].baselineAverage).toBeLessThan(8);
+
+    // A later run, on the same or another replica, learns nothing again.
+    const [again] = await evaluator.runOnce(60_000, now + 30 * MINUTE_MS);
+    expect(again.relearned).toBeUndefined();
+  }, 120_000);
+});
+
+/** Times as Insights records and findings write them (whole seconds, no milliseconds). */
+function awsTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
