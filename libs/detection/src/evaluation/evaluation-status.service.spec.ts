@@ -88,6 +88,22 @@ describe('EvaluationStatusService (in-memory repositories)', () => {
     expect(unread.backfill).toEqual({ percent: 0, etaSeconds: null });
   });
 
+  it('lists the running back-fills in the health details', async () => {
+    const now = Date.now();
+    const running = { ...HALF_WAY, backfillStartedAt: now - 2 * HOUR_MS };
+    const service = serviceOver({
+      '123456789012:us-east-1': { backfillDone: false, checkpoint: running, progress: progress(30, 1_000, now) },
+      '210987654321:us-east-1': { backfillDone: true, progress: progress(30, 1_000, now) },
+    });
+    const { evaluator } = await service.isHealthy('evaluator');
+    expect(evaluator).toMatchObject({
+      status: 'up',
+      evaluating: 2,
+      backfilling: 0,
+      backfills: [{ accountId: '123456789012', region: 'us-east-1', state: 'evaluating', percent: 17.9 }],
+    });
+  });
+
   it('treats a cursor never saved as stopped once it is behind', async () => {
     const service = serviceOver({ '123456789012:eu-west-1': { backfillDone: true, progress: progress(3_600) } });
     expect((await service.statuses(NOW))[0]).toMatchObject({ state: 'stalled', lagSeconds: 3_600 });

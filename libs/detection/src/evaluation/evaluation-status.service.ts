@@ -97,6 +97,10 @@ export class EvaluationStatusService {
           backfilling: statuses.filter((s) => s.state === 'backfilling').length,
           maxLagSeconds: lags.length > 0 ? Math.max(...lags) : null,
           maxLagAllowedSeconds: limit,
+          // Back-fills still running, evaluated already or not: how far, and the time left.
+          backfills: statuses.flatMap(({ accountId, region, state, backfill }) =>
+            backfill ? [{ accountId, region, state, ...backfill }] : [],
+          ),
         };
       })
       .withTimeout(CHECK_TIMEOUT_MS);
