@@ -153,27 +153,41 @@ export class EvaluationRepository {
   }
 
   /**
-   * A re-learn over the longer history, at once: the older minutes' rollups (never added: they
-   * precede the first evaluated minute), the re-learnt states replacing the stored ones, and the
-   * progress with its earlier history start. A run that dies before it re-learns again.
+   * Adds minutes older than the first evaluated one to the hourly rollups and the chart history,
+   * once: a re-learn that starts over on another replica passes them again. `through` is the last
+   * minute covered; they arrive in order.
+   */
+  async rollUpOlder(
+    source: AccountRegion,
+    minutes: ReadonlyArray<{ minute: number; fields: CounterHash }>,
+    through: number,
+  ): Promise<void> {
+    const done = Number((await this.redis.hget(this.keys.evaluation(source), 'relearnRolledUp')) ?? -Infinity);
+    const fresh = minutes.filter(({ minute }) => minute > done);
+    const transaction = this.redis.multi();
+    for (const { minute, fields } of fresh) this.addToRollup(transaction, source, minute, fields);
+    stageSeriesHistory(transaction, this.keys, source, fresh, new Map());
+    transaction.hset(this.keys.evaluation(source), 'relearnRolledUp', Math.max(done, through));
+    await transaction.exec();
+  }
+
+  /**
+   * The end of a re-learn over the longer history: the re-learnt states replace the stored ones,
+   * with the progress and its earlier history start, at once.
    */
   async saveRebuild(
     source: AccountRegion,
     progress: EvaluationProgress,
-    older: Iterable<{ minute: number; fields: CounterHash }>,
     snapshot: ReadonlyMap<string, Buffer>,
     now = Date.now(),
   ): Promise<void> {
     const transaction = this.redis.multi();
-    const minutes = [...older];
-    for (const { minute, fields } of minutes) this.addToRollup(transaction, source, minute, fields);
-    stageSeriesHistory(transaction, this.keys, source, minutes, new Map());
     const key = this.keys.detectorStates(source);
     transaction.del(key);
     const entries = [...snapshot];
     for (let i = 0; i < entries.length; i += 1_000) transaction.hset(key, ...entries.slice(i, i + 1_000).flat());
     transaction.hset(this.keys.evaluation(source), this.cursorFields(progress, now));
-    transaction.hdel(this.keys.evaluation(source), 'rebuildHistoryStart', 'rebuildArmedAt');
+    transaction.hdel(this.keys.evaluation(source), 'rebuildHistoryStart', 'rebuildArmedAt', 'relearnRolledUp');
     await transaction.exec();
   }
 

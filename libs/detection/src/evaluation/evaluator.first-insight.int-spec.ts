@@ -162,6 +162,10 @@ describe('EvaluatorService: first insight during the back-fill (real Redis)', ()
     const oldHour = oldBurst - (oldBurst % HOUR_MS);
     const rollup = () => service.client.hgetall(service.keys.attributionHour(SOURCE, oldHour));
     expect(await rollup()).toEqual({});
+    // Live minutes go first; the re-learn takes what is left of a run's budget (none here).
+    const [starved] = await evaluator.runOnce(0, now);
+    expect(starved).toMatchObject({ relearned: 0, minutes: 0 });
+    expect((await evaluations.progress(SOURCE))?.historyStart).toBe(backfillUntil - 25 * HOUR_MS);
     const [run] = await evaluator.runOnce(60_000, now);
     expect(Number(Object.values(await rollup())[0])).toBeGreaterThan(10 * 150);
     expect(run).toMatchObject({ relearned: (now - MINUTE_MS - relearnFrom) / MINUTE_MS + 1, minutes: 0, started: 0 });

@@ -39,7 +39,7 @@ export interface SourceRun {
   source: AccountRegion;
   /** Why nothing was evaluated, when nothing was. */
   skipped?: 'locked' | 'no-checkpoint' | 'backfilling';
-  /** Minutes learnt again over the whole history when the back-fill completed (this run). */
+  /** Minutes learnt again (this run) over the whole history once the back-fill completed. */
   relearned?: number;
   minutes: number;
   series: number;
@@ -63,6 +63,8 @@ export interface SourceRun {
 export class EvaluatorService {
   private readonly logger = new Logger(EvaluatorService.name);
   private readonly cache = new Map<string, { cursor: number; evaluator: SourceEvaluator }>();
+  /** Re-learns over the whole back-fill in progress on this replica: the states, and the last minute learnt. */
+  private readonly relearning = new Map<string, { evaluator: SourceEvaluator; through: number }>();
   /** The hold last logged per account-region, so a hold is logged when it starts or moves, not every run. */
   private readonly loggedHolds = new Map<string, number>();
   private readonly baseTuning: DetectorTuning;
@@ -140,14 +142,6 @@ export class EvaluatorService {
         this.loggedHolds.delete(accountRegionKey(source));
       }
       let evaluator = await this.evaluatorFor(source, progress);
-      const fullStart = ceilToMinute(checkpoint.backfillFrom);
-      if (checkpoint.backfillDone && progress.historyStart > fullStart && progress.cursor >= progress.historyStart) {
-        const armed = await this.evaluations.arm(source, 'rebuild', fullStart, loadedAt);
-        if ((await this.oldestPendingBatch()) > armed.at) {
-          evaluator = await this.relearn(source, evaluator, progress, fullStart);
-          run.relearned = (progress.cursor - fullStart) / MINUTE_MS + 1;
-        }
-      }
 
       while (progress.cursor < lastClosed && Date.now() < deadline) {
         const from = progress.cursor + MINUTE_MS;
@@ -184,6 +178,17 @@ export class EvaluatorService {
           ...(snapshotDue ? { snapshot: evaluator.snapshot() } : {}),
         });
         this.cache.set(accountRegionKey(source), { cursor: progress.cursor, evaluator });
+      }
+      // Live minutes first; the budget left goes to learning the older days once they are in.
+      const fullStart = ceilToMinute(checkpoint.backfillFrom);
+      if (checkpoint.backfillDone && progress.historyStart > fullStart && progress.cursor >= progress.historyStart) {
+        const armed = await this.evaluations.arm(source, 'rebuild', fullStart, loadedAt);
+        if ((await this.oldestPendingBatch()) > armed.at) {
+          const relearnt = await this.relearn(source, evaluator, progress, fullStart, deadline, run);
+          if (relearnt) evaluator = relearnt;
+        }
+      } else {
+        this.relearning.delete(accountRegionKey(source));
       }
       if (run.minutes > 0) {
         const open = new Map<string, string>();
@@ -226,34 +231,59 @@ export class EvaluatorService {
 
   /**
    * The back-fill is done but the states learnt only from `progress.historyStart`: learn them
-   * again over the whole history up to the cursor (older days give the weekly profile and the
-   * 7-day baselines), without a decision: every minute up to the cursor was judged already, or
-   * precedes the first judged one. Series with an insight open keep their state. Saved at once.
+   * again over the whole history (older days give the weekly profile and the 7-day baselines), a
+   * chunk at a time within the run's budget, chasing the cursor, without a decision: every minute
+   * up to the cursor was judged already or precedes the first judged one. The older minutes'
+   * attribution rollups and chart history are added as they are passed (once: a marker in Redis).
+   * Once level with the cursor, the new states replace the old in one transaction, but series
+   * with an insight open keep theirs. In memory until then: a replica that did not start it
+   * starts over (the rollups are not added twice). Returns the new evaluator once swapped in.
    */
   private async relearn(
     source: AccountRegion,
     live: SourceEvaluator,
     progress: EvaluationProgress,
     fullStart: number,
-  ): Promise<SourceEvaluator> {
-    const relearnt = new SourceEvaluator(fullStart, (ref) => this.tuningOf(source, ref));
-    const older: Array<{ minute: number; fields: Record<string, number> }> = [];
-    for (let from = fullStart; from <= progress.cursor; from += CHUNK_MINUTES * MINUTE_MS) {
+    deadline: number,
+    run: SourceRun,
+  ): Promise<SourceEvaluator | undefined> {
+    const key = accountRegionKey(source);
+    let job = this.relearning.get(key);
+    if (!job || job.evaluator.historyStart !== fullStart) {
+      job = {
+        evaluator: new SourceEvaluator(fullStart, (ref) => this.tuningOf(source, ref)),
+        through: fullStart - MINUTE_MS,
+      };
+      this.relearning.set(key, job);
+    }
+    run.relearned = 0;
+    while (job.through < progress.cursor && Date.now() < deadline) {
+      const from = job.through + MINUTE_MS;
       const to = Math.min(from + (CHUNK_MINUTES - 1) * MINUTE_MS, progress.cursor);
       const counted = await this.counters.readMinutes(source, from, to);
       const fieldsOf = new Map(counted.map((m) => [m.minute, m.fields]));
-      for (let minute = from; minute <= to; minute += MINUTE_MS) relearnt.evaluate(minute, fieldsOf.get(minute) ?? {});
-      for (const minute of counted) if (minute.minute < progress.historyStart) older.push(minute);
+      for (let minute = from; minute <= to; minute += MINUTE_MS)
+        job.evaluator.evaluate(minute, fieldsOf.get(minute) ?? {});
+      if (from < progress.historyStart) {
+        const older = counted.filter(({ minute }) => minute < progress.historyStart);
+        await this.evaluations.rollUpOlder(source, older, Math.min(to, progress.historyStart - MINUTE_MS));
+      }
+      job.through = to;
+      run.relearned += (to - from) / MINUTE_MS + 1;
     }
+    if (job.through < progress.cursor) return undefined;
+
+    const relearnt = job.evaluator;
     relearnt.keepOpenInsightsOf(live);
     this.logger.log(
-      `${accountRegionKey(source)}: back-fill done; states learnt again from ${new Date(fullStart).toISOString()} ` +
+      `${key}: back-fill done; states learnt again from ${new Date(fullStart).toISOString()} ` +
         `(${(progress.historyStart - fullStart) / MINUTE_MS} earlier minutes)`,
     );
     progress.historyStart = fullStart;
     progress.snapshotMinute = progress.cursor;
-    await this.evaluations.saveRebuild(source, progress, older, relearnt.snapshot());
-    this.cache.set(accountRegionKey(source), { cursor: progress.cursor, evaluator: relearnt });
+    await this.evaluations.saveRebuild(source, progress, relearnt.snapshot());
+    this.relearning.delete(key);
+    this.cache.set(key, { cursor: progress.cursor, evaluator: relearnt });
     return relearnt;
   }
 
