@@ -27,11 +27,12 @@ import { printHeadline, progress, round } from './bench-support.js';
  */
 
 const AWS_RATE = 2;
-const RATES = [100, 500, 2_000];
+/** FIRST_INSIGHT_RATES=500,2000 measures some only; FIRST_INSIGHT_END_TO_END=0 skips part 3. */
+const RATES = (process.env.FIRST_INSIGHT_RATES ?? '100,500,2000').split(',').map(Number);
 const BACKFILL_DAYS = 7;
 /** Seconds the pace of each rate is measured for, after the first live poll; and the most waited for that poll. */
 const PACE_WINDOW_S = Number(process.env.FIRST_INSIGHT_PACE_WINDOW_S ?? 90);
-const FIRST_POLL_MAX_S = 180;
+const FIRST_POLL_MAX_S = Number(process.env.FIRST_INSIGHT_FIRST_POLL_MAX_S ?? 180);
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const ADMIN_KEY = 'bench-first-insight-admin-key';
@@ -210,8 +211,10 @@ async function main(): Promise<void> {
   for (const row of table) progress(JSON.stringify(row));
 
   const baseline = process.env.FIRST_INSIGHT_BASELINE_ROOT;
-  const runs: EndToEnd[] = [await endToEnd('new', undefined)];
-  if (baseline && existsSync(join(baseline, 'dist/apps/poller/src/main.js')))
+  const runs: EndToEnd[] = [];
+  if (process.env.FIRST_INSIGHT_END_TO_END !== '0') runs.push(await endToEnd('new', undefined));
+  if (process.env.FIRST_INSIGHT_END_TO_END === '0') progress('end to end skipped');
+  else if (baseline && existsSync(join(baseline, 'dist/apps/poller/src/main.js')))
     runs.push(await endToEnd('today', baseline));
   else progress("FIRST_INSIGHT_BASELINE_ROOT not set (or not built): today's rule not run end to end");
 
