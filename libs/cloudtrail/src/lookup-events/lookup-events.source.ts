@@ -492,9 +492,11 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
     if (now - this.lastProgressLog < PROGRESS_LOG_EVERY_MS) return;
     this.lastProgressLog = now;
     const { backfill } = this.stats();
+    const eta = this.checkpoint ? backfillProgress(this.checkpoint, this.now(), backfill.cursor).etaSeconds : null;
     this.logger.log(
       `backfill ${backfill.percent.toFixed(1)}% (back to ${iso(backfill.cursor ?? 0)}): ` +
-        `${backfill.eventsRead} events read, ${backfill.events} enqueued`,
+        `${backfill.eventsRead} events read, ${backfill.events} enqueued` +
+        (eta === null ? '' : `, about ${Math.ceil(eta / 60)} min left at this pace`),
     );
   }
 }
