@@ -66,6 +66,12 @@ describe('EvaluatorService: first insight during the back-fill (real Redis)', ()
     for (let i = 0; i < batches.length; i += 500) await counters.countBatches(SOURCE, batches.slice(i, i + 500), now);
   }
 
+  /** One run over every account-region; the run of `source`. */
+  async function runOf(source: typeof SOURCE, budgetMs: number, at: number) {
+    const runs = await evaluator.runOnce(budgetMs, at);
+    return runs.find((r) => r.source.accountId === source.accountId)!;
+  }
+
   const callRateNotices = () =>
     notified
       .filter((n) => n.record.insightDetails.insightType === 'ApiCallRateInsight')
@@ -132,6 +138,19 @@ describe('EvaluatorService: first insight during the back-fill (real Redis)', ()
     expect(items.map((f) => [f.startTime, f.state])).toEqual([[awsTime(liveBurst), 'open']]);
   }, 60_000);
 
+  it('starts on a day of live tail when the back-fill is starved (a live tail busy enough to take every request)', async () => {
+    const starved = { accountId: '210987654321', region: 'eu-west-1' };
+    const start = now - 23 * HOUR_MS;
+    const checkpoint = { backfillFrom: start - 7 * DAY_MS, backfillUntil: start, backfillCursor: start };
+    await checkpoints.loadOrCreate(starved, { ...checkpoint, liveUntil: now, backfillDone: false });
+    await checkpoints.registerSources([starved]);
+    expect(await runOf(starved, 60_000, now)).toMatchObject({ skipped: 'backfilling' });
+
+    await checkpoints.advanceLive(starved, start + DAY_MS);
+    expect(await runOf(starved, 60_000, start + DAY_MS)).toMatchObject({ minutes: DAY_MS / MINUTE_MS });
+    expect((await evaluations.progress(starved))?.historyStart).toBe(start);
+  }, 60_000);
+
   it('learns the older days once the back-fill completes, without a second notice for what was judged', async () => {
     const relearnFrom = Math.ceil(backfillFrom / MINUTE_MS) * MINUTE_MS;
     const oldestDelivered = backfillUntil - 25 * HOUR_MS;
@@ -144,10 +163,10 @@ describe('EvaluatorService: first insight during the back-fill (real Redis)', ()
     const rollup = () => service.client.hgetall(service.keys.attributionHour(SOURCE, oldHour));
     expect(await rollup()).toEqual({});
     // Live minutes go first; the re-learn takes what is left of a run's budget (none here).
-    const [starved] = await evaluator.runOnce(0, now);
+    const starved = await runOf(SOURCE, 0, now);
     expect(starved).toMatchObject({ relearned: 0, minutes: 0 });
     expect((await evaluations.progress(SOURCE))?.historyStart).toBe(backfillUntil - 25 * HOUR_MS);
-    const [run] = await evaluator.runOnce(60_000, now);
+    const run = await runOf(SOURCE, 60_000, now);
     // The hour's call count (its largest field): ~6/min and the 10-minute burst of 150/min.
     expect(Math.max(...Object.values(await rollup()).map(Number))).toBeGreaterThan(60 * 5 + 10 * 150);
     expect(run).toMatchObject({ relearned: (now - MINUTE_MS - relearnFrom) / MINUTE_MS + 1, minutes: 0, started: 0 });
@@ -157,7 +176,7 @@ describe('EvaluatorService: first insight during the back-fill (real Redis)', ()
     // The live burst goes on and ends once, on the state that opened it; the old burst is never reported.
     await deliver(now, now + 30 * MINUTE_MS);
     await checkpoints.advanceLive(SOURCE, now + 30 * MINUTE_MS);
-    const [later] = await evaluator.runOnce(60_000, now + 30 * MINUTE_MS);
+    const later = await runOf(SOURCE, 60_000, now + 30 * MINUTE_MS);
     expect(later).toMatchObject({ minutes: 30, started: 0, ended: 1 });
     expect(callRateNotices()).toEqual([
       `insight.start ${awsTime(liveBurst)}`,
@@ -170,7 +189,7 @@ describe('EvaluatorService: first insight during the back-fill (real Redis)', ()
     expect(items[0].baselineAverage).toBeLessThan(8);
 
     // A later run, on the same or another replica, learns nothing again.
-    const [again] = await evaluator.runOnce(60_000, now + 30 * MINUTE_MS);
+    const again = await runOf(SOURCE, 60_000, now + 30 * MINUTE_MS);
     expect(again.relearned).toBeUndefined();
   }, 120_000);
 });

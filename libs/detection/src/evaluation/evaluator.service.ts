@@ -28,8 +28,8 @@ import { SourceEvaluator, type SeriesDecision } from './source-evaluator.js';
 /** Minutes read from Redis per round trip. */
 const CHUNK_MINUTES = 60;
 /**
- * Evaluation starts once the back-fill has read this much of the history before the live tail
- * (or all of a shorter one); the older days are learnt when the back-fill completes.
+ * Evaluation starts once this much history is in, back-filled and live together (or all of a
+ * shorter back-fill); the older days are learnt when the back-fill completes.
  */
 const FIRST_HISTORY_MS = DAY_MS;
 /** Detector states are written to Redis this often (in evaluated minutes); a new replica replays the rest. */
@@ -221,10 +221,15 @@ export class EvaluatorService {
     checkpoint: Checkpoint,
     loadedAt: number,
   ): Promise<number | undefined> {
-    const needed = Math.max(checkpoint.backfillFrom, checkpoint.backfillUntil - FIRST_HISTORY_MS);
-    if (!checkpoint.backfillDone && checkpoint.backfillCursor > needed) return undefined;
-    const covered = ceilToMinute(checkpoint.backfillDone ? checkpoint.backfillFrom : checkpoint.backfillCursor);
-    const armed = await this.evaluations.arm(source, 'start', covered, loadedAt);
+    // The events of [cursor, liveUntil] are in: the back-fill's newest part and the live tail's
+    // (a back-fill starved by a busy live tail still gets its day from the live tail).
+    const covered =
+      checkpoint.backfillDone ||
+      checkpoint.backfillCursor <= checkpoint.backfillFrom ||
+      checkpoint.liveUntil - checkpoint.backfillCursor >= FIRST_HISTORY_MS;
+    if (!covered) return undefined;
+    const from = ceilToMinute(checkpoint.backfillDone ? checkpoint.backfillFrom : checkpoint.backfillCursor);
+    const armed = await this.evaluations.arm(source, 'start', from, loadedAt);
     if ((await this.oldestPendingBatch()) <= armed.at) return undefined;
     return armed.historyStart;
   }
