@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOOKUP_EVENTS_PAGE_SIZE } from '@trailsight/cloudtrail';
 import { KeySpace } from '@trailsight/core';
-import { DAY_MS, HOUR_MS } from '@trailsight/domain';
+import { HOUR_MS } from '@trailsight/domain';
 import { startLiveStack, type LiveStack } from '../test/support/live-stack.js';
 import { printHeadline, progress, round } from './bench-support.js';
 
@@ -16,8 +16,9 @@ import { printHeadline, progress, round } from './bench-support.js';
  *    100, 500 and 2,000 events/min. The live tail goes first and re-reads its overlap, so the
  *    back-fill gets what is left of the 2 requests/s: the pace is read off the back-fill
  *    cursor over a window after the first live poll (which alone reads 30 minutes of events).
- * 2. Time to first insight = the history to read before evaluation starts / that pace, for
- *    7 days (today) and 1 day (new).
+ * 2. Time to first insight: today, 7 days of history read by the back-fill at that pace; new, a
+ *    day of history read by the back-fill and the live tail together (24 h / (pace + 1), the
+ *    pace in hours of history per hour).
  * 3. End to end, both rules for real, scaled down so that a run takes minutes: 10 events/min,
  *    BACKFILL_DAYS=2, 2 requests/s, a spike injected when the processes start; the time until
  *    its finding is at GET /v1/findings. Today's rule runs the build of the commit before this
@@ -182,28 +183,34 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function hours(seconds: number | null): number | null {
-  return seconds === null ? null : round(seconds / 3600, 1);
-}
-
 async function main(): Promise<void> {
   const ceiling = AWS_RATE * LOOKUP_EVENTS_PAGE_SIZE;
   const paces: Pace[] = [];
   for (const rate of RATES) paces.push(await measurePace(rate));
 
   const table = paces.map((pace) => {
-    const eventsOf = (ms: number) => (ms / 60_000) * pace.eventsPerMinute;
-    const at = (ms: number, eventsPerSecond: number | null) =>
-      eventsPerSecond && eventsPerSecond > 0 ? hours(eventsOf(ms) / eventsPerSecond) : null;
+    // Hours of history read per hour of wall clock, at a back-fill pace in events/s.
+    const historyRate = (eventsPerSecond: number | null) =>
+      eventsPerSecond === null ? null : eventsPerSecond / (pace.eventsPerMinute / 60);
+    // Today: the whole back-fill, read by the back-fill alone (never when it does not move).
+    const today = (eventsPerSecond: number | null) => {
+      const rate = historyRate(eventsPerSecond);
+      return rate ? round((BACKFILL_DAYS * 24) / rate, 1) : null;
+    };
+    // New: a day of history, read by the back-fill (newest first) and the live tail (one hour an hour) together.
+    const fresh = (eventsPerSecond: number | null) => {
+      const rate = historyRate(eventsPerSecond);
+      return rate === null ? null : round(24 / (rate + 1), 2);
+    };
     return {
       eventsPerMinute: pace.eventsPerMinute,
       // The arithmetic: every request for the back-fill, full pages.
-      ceilingTodayHours: at(BACKFILL_DAYS * DAY_MS, ceiling),
-      ceilingNewHours: at(DAY_MS, ceiling),
+      ceilingTodayHours: today(ceiling),
+      ceilingNewHours: fresh(ceiling),
       // At the pace measured, what the live tail leaves.
       measuredBackfillEventsPerSecond: pace.backfillEventsPerSecond,
-      todayHours: at(BACKFILL_DAYS * DAY_MS, pace.backfillEventsPerSecond),
-      newHours: at(DAY_MS, pace.backfillEventsPerSecond),
+      todayHours: today(pace.backfillEventsPerSecond),
+      newHours: fresh(pace.backfillEventsPerSecond),
       firstLivePollSeconds: pace.firstLivePollSeconds,
       requestsPerSecond: pace.requestsPerSecond,
     };
