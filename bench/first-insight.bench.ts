@@ -29,7 +29,7 @@ import { printHeadline, progress, round } from './bench-support.js';
 
 const AWS_RATE = 2;
 /** FIRST_INSIGHT_RATES=500,2000 measures some only; FIRST_INSIGHT_END_TO_END=0 skips part 3. */
-const RATES = (process.env.FIRST_INSIGHT_RATES ?? '100,500,2000').split(',').map(Number);
+const RATES = (process.env.FIRST_INSIGHT_RATES ?? '100,500,2000').split(',').filter(Boolean).map(Number);
 const BACKFILL_DAYS = 7;
 /** Seconds the pace of each rate is measured for, after the first live poll; and the most waited for that poll. */
 const PACE_WINDOW_S = Number(process.env.FIRST_INSIGHT_PACE_WINDOW_S ?? 90);

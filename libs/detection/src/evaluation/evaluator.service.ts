@@ -333,7 +333,7 @@ export class EvaluatorService {
     this.layers = orderLayers([...overrideLayers(this.config.detectorOverrides), ...runtime]);
     if (this.tuningVersion !== -1) this.logger.log(`tuning changed: ${runtime.length} runtime overrides apply`);
     this.tuningVersion = version;
-    for (const { evaluator } of this.cache.values()) evaluator.retune();
+    for (const { evaluator } of [...this.cache.values(), ...this.relearning.values()]) evaluator.retune();
   }
 
   /** Enqueue time of the oldest batch still waiting to be counted (Infinity when none). */
