@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const here = fileURLToPath(new URL('../../', import.meta.url));
+/** The checkout: two levels up from the sources, three from their build under dist/ (benchmarks). */
+const repoRoot = basename(here) === 'dist' ? dirname(here) : here;
 
 /** One of our apps (built under dist/) running as its own process, as in production. */
 export interface AppProcess {
@@ -18,10 +20,15 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startApp(app: 'api' | 'poller' | 'detector' | 'trailsight', env: Record<string, string>): AppProcess {
+/** `root`: the checkout whose dist/ to run (default this one). */
+export function startApp(
+  app: 'api' | 'poller' | 'detector' | 'trailsight',
+  env: Record<string, string>,
+  root = repoRoot,
+): AppProcess {
   const port = Number(env.PORT);
   const child = spawn(process.execPath, [`dist/apps/${app}/src/main.js`], {
-    cwd: repoRoot,
+    cwd: root,
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -14,6 +14,10 @@ export interface LiveStackOptions {
   lookupRate?: number;
   /** History back-filled before the live tail. */
   backfillHours?: number;
+  /** Calls per minute of the simulated account (default 600). */
+  eventsPerMinute?: number;
+  /** A checkout whose dist/ runs the processes (default this one): another build to compare against. */
+  appsRoot?: string;
   /** Settings beyond the shared ones (catch-up age, SECRETS_KEY...). */
   env?: Record<string, string>;
   /** Before anything is served: the place to plant anomalies in the back-filled history. */
@@ -52,7 +56,7 @@ export async function startLiveStack(options: LiveStackOptions): Promise<LiveSta
     seed: options.seed,
     accounts: [options.account],
     regions: [options.region],
-    eventsPerMinute: 600,
+    eventsPerMinute: options.eventsPerMinute ?? 600,
     rhythm: 'steady',
     rateLimit: lookupRate,
   });
@@ -79,7 +83,7 @@ export async function startLiveStack(options: LiveStackOptions): Promise<LiveSta
     ...options.env,
   });
 
-  const api = startApp('api', await env());
+  const api = startApp('api', await env(), options.appsRoot);
   const apps = [api];
   const stack: LiveStack = {
     redis,
@@ -111,7 +115,7 @@ export async function startLiveStack(options: LiveStackOptions): Promise<LiveSta
   };
   await api.healthy();
   await options.beforeWorkers?.(stack);
-  apps.push(startApp('poller', await env()), startApp('detector', await env()));
+  apps.push(startApp('poller', await env(), options.appsRoot), startApp('detector', await env(), options.appsRoot));
   await Promise.all(apps.map((app) => app.healthy()));
   return stack;
 }

@@ -16,7 +16,8 @@ export {
 } from './aws-json/lookup-events.request.js';
 export { SignedTokenCodec } from './aws-json/signed-token.codec.js';
 export { RejectsRepository } from './ingest/rejects.repository.js';
-export { CheckpointRepository } from './lookup-events/checkpoint.repository.js';
+export { CheckpointRepository, backfillProgress } from './lookup-events/checkpoint.repository.js';
+export type { BackfillProgress, Checkpoint } from './lookup-events/checkpoint.repository.js';
 export { CloudTrailClientFactory } from './lookup-events/cloudtrail-client.factory.js';
 export { LOOKUP_EVENTS_PAGE_SIZE, LookupEventsSource } from './lookup-events/lookup-events.source.js';
 export { PollerModule } from './lookup-events/poller.module.js';

@@ -28,6 +28,12 @@ describe('CheckpointRepository (real Redis)', () => {
   });
   beforeEach(() => redis.flushall());
 
+  it('keeps when the back-fill began, for its ETA', async () => {
+    const started = { ...initial, backfillStartedAt: 950_000 };
+    expect(await checkpoints.loadOrCreate(source, started)).toEqual(started);
+    expect((await checkpoints.load(source))?.backfillStartedAt).toBe(950_000);
+  });
+
   it('creates the checkpoint once; a second replica gets the stored one', async () => {
     expect(await checkpoints.load(source)).toBeUndefined();
     expect(await checkpoints.loadOrCreate(source, initial)).toEqual(initial);

@@ -20,6 +20,35 @@ export interface Checkpoint {
    */
   backfillCursor: number;
   backfillDone: boolean;
+  /** When the back-fill began (absent in checkpoints written before it was kept, and for trail files). */
+  backfillStartedAt?: number;
+}
+
+/** How far a back-fill has got: share of its span read, and the time left at the pace so far. */
+export interface BackfillProgress {
+  percent: number;
+  /** Null until the pace is known (nothing read yet, or no start time). */
+  etaSeconds: number | null;
+}
+
+/**
+ * The progress of a back-fill whose oldest enqueued event is at `cursor` (the checkpoint's, or a
+ * running scan's newer figure). The ETA assumes the rest of the span holds as many events per
+ * hour as the part read; LookupEvents' fixed rate makes time proportional to events.
+ */
+export function backfillProgress(
+  checkpoint: Checkpoint,
+  now: number,
+  cursor = checkpoint.backfillCursor,
+): BackfillProgress {
+  if (checkpoint.backfillDone) return { percent: 100, etaSeconds: 0 };
+  const span = checkpoint.backfillUntil - checkpoint.backfillFrom;
+  if (span <= 0) return { percent: 100, etaSeconds: 0 };
+  const read = Math.min(span, Math.max(0, checkpoint.backfillUntil - cursor));
+  const percent = (read / span) * 100;
+  const started = checkpoint.backfillStartedAt;
+  if (started === undefined || read <= 0 || now <= started) return { percent, etaSeconds: null };
+  return { percent, etaSeconds: Math.round((((now - started) / read) * (span - read)) / 1000) };
 }
 
 /** Creates the hash unless it exists; returns what is stored. KEYS[1]; ARGV: field, value pairs. */
@@ -109,6 +138,7 @@ function toHash(checkpoint: Checkpoint): Record<string, string> {
     backfillUntil: String(checkpoint.backfillUntil),
     backfillCursor: String(checkpoint.backfillCursor),
     backfillDone: checkpoint.backfillDone ? '1' : '0',
+    ...(checkpoint.backfillStartedAt === undefined ? {} : { backfillStartedAt: String(checkpoint.backfillStartedAt) }),
   };
 }
 
@@ -124,5 +154,6 @@ function fromHash(hash: Record<string, string>): Checkpoint {
     backfillUntil: number('backfillUntil'),
     backfillCursor: number('backfillCursor'),
     backfillDone: hash.backfillDone === '1',
+    ...(hash.backfillStartedAt === undefined ? {} : { backfillStartedAt: number('backfillStartedAt') }),
   };
 }

@@ -7,7 +7,7 @@ import { fromLookupEvent } from '../records/record-reader.js';
 import { EventSampler } from '../records/event-sampler.js';
 import { toSlimEvent } from '../records/slim-event.js';
 import { backoffDelay, sleep } from './backoff.js';
-import type { Checkpoint, CheckpointRepository } from './checkpoint.repository.js';
+import { backfillProgress, type Checkpoint, type CheckpointRepository } from './checkpoint.repository.js';
 import type { TokenBucketRepository } from './token-bucket.repository.js';
 
 /** LookupEvents' largest page. */
@@ -210,8 +210,7 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
     let cursor = checkpoint?.backfillCursor;
     if (checkpoint && !done) {
       cursor = Math.min(cursor ?? Infinity, this.backfillScan?.oldestReadMs ?? Infinity);
-      const span = checkpoint.backfillUntil - checkpoint.backfillFrom;
-      percent = span > 0 ? Math.min(100, Math.max(0, ((checkpoint.backfillUntil - cursor) / span) * 100)) : 100;
+      percent = backfillProgress(checkpoint, this.now(), cursor).percent;
     }
     return {
       pages: c.pages,
@@ -292,6 +291,7 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
           backfillUntil,
           backfillCursor: backfillUntil,
           backfillDone: this.settings.backfillMs <= 0,
+          backfillStartedAt: now,
         });
       } catch (error) {
         this.counters.storeErrors++;
@@ -492,9 +492,11 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
     if (now - this.lastProgressLog < PROGRESS_LOG_EVERY_MS) return;
     this.lastProgressLog = now;
     const { backfill } = this.stats();
+    const eta = this.checkpoint ? backfillProgress(this.checkpoint, this.now(), backfill.cursor).etaSeconds : null;
     this.logger.log(
       `backfill ${backfill.percent.toFixed(1)}% (back to ${iso(backfill.cursor ?? 0)}): ` +
-        `${backfill.eventsRead} events read, ${backfill.events} enqueued`,
+        `${backfill.eventsRead} events read, ${backfill.events} enqueued` +
+        (eta === null ? '' : `, about ${Math.ceil(eta / 60)} min left at this pace`),
     );
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { APP_CONFIG, type AppConfig, type MetricFamily } from '@trailsight/core';
-import { CheckpointRepository } from '@trailsight/cloudtrail';
+import { backfillProgress, CheckpointRepository, type BackfillProgress } from '@trailsight/cloudtrail';
 import { EvaluationRepository } from './evaluation.repository.js';
 import { MINUTE_MS } from '@trailsight/domain';
 
@@ -13,15 +13,19 @@ export interface SourceEvaluationStatus {
   accountId: string;
   region: string;
   /**
-   * backfilling: its history is still being read (nothing is evaluated before); waiting: not
-   * evaluated yet; evaluating: within EVALUATION_MAX_LAG_SECONDS; catching-up: further behind but
-   * advancing (after a back-fill or an outage); stalled: further behind and not advancing.
+   * backfilling: the most recent day of its history is still being read (nothing is evaluated
+   * before); waiting: not evaluated yet; evaluating: within EVALUATION_MAX_LAG_SECONDS;
+   * catching-up: further behind but advancing (after a back-fill or an outage); stalled: further
+   * behind and not advancing. Evaluation starts on the most recent day while older days are
+   * still back-filled: `backfill` says how far that is.
    */
   state: 'backfilling' | 'waiting' | 'evaluating' | 'catching-up' | 'stalled';
   /** The last minute evaluated (ISO), once there is one. */
   evaluatedThrough?: string;
   /** Seconds between now and the end of that minute. */
   lagSeconds?: number;
+  /** While the back-fill runs: share of its span read, and seconds left at the pace so far (null until known). */
+  backfill?: BackfillProgress;
 }
 
 /**
@@ -49,8 +53,12 @@ export class EvaluationStatusService {
           this.checkpoints.load(source).catch(() => undefined),
           this.evaluations.progress(source),
         ]);
-        if (!checkpoint?.backfillDone) return { accountId, region, state: 'backfilling' };
-        if (!progress || progress.cursor < progress.historyStart) return { accountId, region, state: 'waiting' };
+        const backfill =
+          checkpoint && !checkpoint.backfillDone ? { backfill: rounded(backfillProgress(checkpoint, now)) } : {};
+        if (!checkpoint) return { accountId, region, state: 'backfilling' };
+        if (!progress || progress.cursor < progress.historyStart) {
+          return { accountId, region, state: checkpoint.backfillDone ? 'waiting' : 'backfilling', ...backfill };
+        }
         const lagSeconds = Math.max(0, Math.round((now - (progress.cursor + MINUTE_MS)) / 1000));
         let state: SourceEvaluationStatus['state'] = 'evaluating';
         if (lagSeconds > this.config.evaluationMaxLagSeconds) {
@@ -58,7 +66,14 @@ export class EvaluationStatusService {
           const stallMs = Math.max(2 * MINUTE_MS, 4 * this.config.evaluationIntervalSeconds * 1000);
           state = progress.savedAt !== undefined && now - progress.savedAt <= stallMs ? 'catching-up' : 'stalled';
         }
-        return { accountId, region, state, evaluatedThrough: new Date(progress.cursor).toISOString(), lagSeconds };
+        return {
+          accountId,
+          region,
+          state,
+          evaluatedThrough: new Date(progress.cursor).toISOString(),
+          lagSeconds,
+          ...backfill,
+        };
       }),
     );
   }
@@ -82,6 +97,10 @@ export class EvaluationStatusService {
           backfilling: statuses.filter((s) => s.state === 'backfilling').length,
           maxLagSeconds: lags.length > 0 ? Math.max(...lags) : null,
           maxLagAllowedSeconds: limit,
+          // Back-fills still running, evaluated already or not: how far, and the time left.
+          backfills: statuses.flatMap(({ accountId, region, state, backfill }) =>
+            backfill ? [{ accountId, region, state, ...backfill }] : [],
+          ),
         };
       })
       .withTimeout(CHECK_TIMEOUT_MS);
@@ -112,4 +131,8 @@ export class EvaluationStatusService {
       },
     ];
   }
+}
+
+function rounded({ percent, etaSeconds }: BackfillProgress): BackfillProgress {
+  return { percent: Math.round(percent * 10) / 10, etaSeconds };
 }

@@ -20,6 +20,12 @@ export interface EvaluationProgress {
   savedAt?: number;
 }
 
+/** The history an evaluation may start from, and when all of it was enqueued. */
+export interface ArmedHistory {
+  historyStart: number;
+  at: number;
+}
+
 /** What the records of one Start or End decision read besides its period's minutes. */
 export interface DecisionReads {
   baseline: BaselineWindow;
@@ -120,6 +126,68 @@ export class EvaluationRepository {
       this.keys.evaluation(source),
       this.cursorFields(chunk.progress, now, Math.max(rolledUpTo, chunk.progress.cursor)),
     );
+    await transaction.exec();
+  }
+
+  /**
+   * Notes, once, that the history from `historyStart` was enqueued as of `at` (epoch ms): `start`
+   * for the first evaluation, `rebuild` for the re-learn over the whole back-fill. Returns what
+   * was noted first, so every replica waits on the same instant.
+   */
+  async arm(
+    source: AccountRegion,
+    phase: 'start' | 'rebuild',
+    historyStart: number,
+    at: number,
+  ): Promise<ArmedHistory> {
+    const key = this.keys.evaluation(source);
+    const [startField, atField] = [`${phase}HistoryStart`, `${phase}ArmedAt`];
+    const replies = await this.redis
+      .multi()
+      .hsetnx(key, startField, historyStart)
+      .hsetnx(key, atField, at)
+      .hmget(key, startField, atField)
+      .exec();
+    const [stored, armedAt] = (replies?.[2]?.[1] as (string | null)[] | undefined) ?? [];
+    return { historyStart: Number(stored ?? historyStart), at: Number(armedAt ?? at) };
+  }
+
+  /**
+   * Adds minutes older than the first evaluated one to the hourly rollups and the chart history,
+   * once: a re-learn that starts over on another replica passes them again. `through` is the last
+   * minute covered; they arrive in order.
+   */
+  async rollUpOlder(
+    source: AccountRegion,
+    minutes: ReadonlyArray<{ minute: number; fields: CounterHash }>,
+    through: number,
+  ): Promise<void> {
+    const done = Number((await this.redis.hget(this.keys.evaluation(source), 'relearnRolledUp')) ?? -Infinity);
+    const fresh = minutes.filter(({ minute }) => minute > done);
+    const transaction = this.redis.multi();
+    for (const { minute, fields } of fresh) this.addToRollup(transaction, source, minute, fields);
+    stageSeriesHistory(transaction, this.keys, source, fresh, new Map());
+    transaction.hset(this.keys.evaluation(source), 'relearnRolledUp', Math.max(done, through));
+    await transaction.exec();
+  }
+
+  /**
+   * The end of a re-learn over the longer history: the re-learnt states replace the stored ones,
+   * with the progress and its earlier history start, at once.
+   */
+  async saveRebuild(
+    source: AccountRegion,
+    progress: EvaluationProgress,
+    snapshot: ReadonlyMap<string, Buffer>,
+    now = Date.now(),
+  ): Promise<void> {
+    const transaction = this.redis.multi();
+    const key = this.keys.detectorStates(source);
+    transaction.del(key);
+    const entries = [...snapshot];
+    for (let i = 0; i < entries.length; i += 1_000) transaction.hset(key, ...entries.slice(i, i + 1_000).flat());
+    transaction.hset(this.keys.evaluation(source), this.cursorFields(progress, now));
+    transaction.hdel(this.keys.evaluation(source), 'rebuildHistoryStart', 'rebuildArmedAt', 'relearnRolledUp');
     await transaction.exec();
   }
 

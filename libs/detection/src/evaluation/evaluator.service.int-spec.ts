@@ -1,24 +1,15 @@
 import { Queue } from 'bullmq';
-import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { type InsightRecord, MINUTE_MS, type SlimEvent } from '@trailsight/domain';
 import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type AppConfig } from '@trailsight/core';
-import {
-  FindingsRepository,
-  SuppressionEvaluator,
-  SuppressionsRepository,
-  type InsightListener,
-} from '@trailsight/findings';
+import type { FindingsRepository } from '@trailsight/findings';
+import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { insightRecordErrors } from '../../../../test/support/insight-record.validator.js';
 import { QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
-import { CounterRepository } from '../counters/counter.repository.js';
-import { FailedBatchesRepository } from '../failed-batches/failed-batches.repository.js';
-import { TuningRepository } from '../tuning/tuning.repository.js';
-import { EvaluationRepository } from './evaluation.repository.js';
-import { EvaluatorService } from './evaluator.service.js';
-import { InsightRecorder } from './insight-recorder.js';
+import type { EvaluatorService } from './evaluator.service.js';
+import { evaluatorOver } from './evaluator.fixture.js';
 
 const SOURCE = { accountId: '123456789012', region: 'eu-west-1' };
 
@@ -93,49 +84,29 @@ describe('EvaluatorService (real Redis)', () => {
     config = loadConfig({ REDIS_URL: redis.url, REDIS_PREFIX: 'evaltest', EVALUATION_LATENESS_SECONDS: '0' });
     service = new RedisService(config);
     await service.onModuleInit();
-    const counters = new CounterRepository(service.client, service.keys, {
-      counterRetentionMinutes: 11_520,
-      dedupeWindowMinutes: 1_440,
+    events = new Queue(QueueName.Events, {
+      connection: workerConnectionOptions(redis.url),
+      prefix: bullPrefix('evaltest'),
     });
+    const wired = evaluatorOver(service, config, events, {
+      notify: (event, record) => Promise.resolve(void notified.push({ event, record })),
+    });
+    ({ evaluator, findings } = wired);
     const random = seededRandom(11);
     const batches = [];
     for (let minute = historyStart; minute < now; minute += MINUTE_MS) {
       batches.push({ id: `batch-${minute}`, events: minuteEvents(minute, random) });
     }
-    await counters.countBatches(SOURCE, batches, now);
+    await wired.counters.countBatches(SOURCE, batches, now);
 
-    const checkpoints = new CheckpointRepository(service.client, service.keys);
-    await checkpoints.loadOrCreate(SOURCE, {
+    await wired.checkpoints.loadOrCreate(SOURCE, {
       liveUntil: now,
       backfillFrom: historyStart,
       backfillUntil: historyStart,
       backfillCursor: historyStart,
       backfillDone: true,
     });
-    await checkpoints.registerSources([SOURCE]);
-
-    events = new Queue(QueueName.Events, {
-      connection: workerConnectionOptions(redis.url),
-      prefix: bullPrefix('evaltest'),
-    });
-    findings = new FindingsRepository(service.client, service.keys);
-    const listener: InsightListener = {
-      notify: (event, record) => {
-        notified.push({ event, record });
-        return Promise.resolve();
-      },
-    };
-    const evaluations = new EvaluationRepository(service.client, service.keys, config.counterRetentionMinutes);
-    evaluator = new EvaluatorService(
-      config,
-      evaluations,
-      counters,
-      checkpoints,
-      events,
-      new InsightRecorder(config, evaluations, counters, findings, suppressionsOf(service), listener),
-      new FailedBatchesRepository(service.client, service.keys),
-      new TuningRepository(service.client, service.keys),
-    );
+    await wired.checkpoints.registerSources([SOURCE]);
   }, 60_000);
 
   afterAll(async () => {
@@ -195,23 +166,9 @@ describe('EvaluatorService (real Redis)', () => {
     // As if the snapshot were from before the history: the new replica replays every minute.
     await service.client.del(service.keys.detectorStates(SOURCE));
     await service.client.hset(service.keys.evaluation(SOURCE), 'snapshotMinute', historyStart - MINUTE_MS);
-    const evaluations = new EvaluationRepository(service.client, service.keys, config.counterRetentionMinutes);
-    const counters = new CounterRepository(service.client, service.keys, {
-      counterRetentionMinutes: 11_520,
-      dedupeWindowMinutes: 1_440,
+    const { evaluator: rerun } = evaluatorOver(service, config, events, {
+      notify: (event, record) => Promise.resolve(void notified.push({ event, record })),
     });
-    const rerun = new EvaluatorService(
-      config,
-      evaluations,
-      counters,
-      new CheckpointRepository(service.client, service.keys),
-      events,
-      new InsightRecorder(config, evaluations, counters, findings, suppressionsOf(service), {
-        notify: (event, record) => Promise.resolve(void notified.push({ event, record })),
-      }),
-      new FailedBatchesRepository(service.client, service.keys),
-      new TuningRepository(service.client, service.keys),
-    );
     const [run] = await rerun.runOnce(60_000, now);
     expect(run).toMatchObject({ minutes: 4 * 60, started: 2, ended: 2 });
     expect(notified.length).toBe(before);
@@ -236,7 +193,3 @@ describe('EvaluatorService (real Redis)', () => {
     });
   }, 60_000);
 });
-
-function suppressionsOf(service: RedisService): SuppressionEvaluator {
-  return new SuppressionEvaluator(new SuppressionsRepository(service.client, service.keys));
-}

@@ -1,9 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { CheckpointRepository } from '@trailsight/cloudtrail';
+import { CheckpointRepository, type Checkpoint } from '@trailsight/cloudtrail';
 import {
   accountRegionKey,
+  DAY_MS,
   HOUR_MS,
   MINUTE_MS,
   SECOND_MS,
@@ -26,6 +27,11 @@ import { SourceEvaluator, type SeriesDecision } from './source-evaluator.js';
 
 /** Minutes read from Redis per round trip. */
 const CHUNK_MINUTES = 60;
+/**
+ * Evaluation starts once this much history is in, back-filled and live together (or all of a
+ * shorter back-fill); the older days are learnt when the back-fill completes.
+ */
+const FIRST_HISTORY_MS = DAY_MS;
 /** Detector states are written to Redis this often (in evaluated minutes); a new replica replays the rest. */
 const SNAPSHOT_EVERY_MINUTES = 15;
 
@@ -33,6 +39,8 @@ export interface SourceRun {
   source: AccountRegion;
   /** Why nothing was evaluated, when nothing was. */
   skipped?: 'locked' | 'no-checkpoint' | 'backfilling';
+  /** Minutes learnt again (this run) over the whole history once the back-fill completed. */
+  relearned?: number;
   minutes: number;
   series: number;
   started: number;
@@ -55,6 +63,8 @@ export interface SourceRun {
 export class EvaluatorService {
   private readonly logger = new Logger(EvaluatorService.name);
   private readonly cache = new Map<string, { cursor: number; evaluator: SourceEvaluator }>();
+  /** Re-learns over the whole back-fill in progress on this replica: the states, and the last minute learnt. */
+  private readonly relearning = new Map<string, { evaluator: SourceEvaluator; through: number }>();
   /** The hold last logged per account-region, so a hold is logged when it starts or moves, not every run. */
   private readonly loggedHolds = new Map<string, number>();
   private readonly baseTuning: DetectorTuning;
@@ -102,10 +112,15 @@ export class EvaluatorService {
     const release = await this.evaluations.lock(source, 5 * MINUTE_MS);
     if (!release) return { ...run, skipped: 'locked' };
     try {
+      const loadedAt = Date.now();
       const checkpoint = await this.checkpoints.load(source);
       if (!checkpoint) return { ...run, skipped: 'no-checkpoint' };
-      // Baselines need the history: nothing is evaluated until the back-fill has read it all.
-      if (!checkpoint.backfillDone) return { ...run, skipped: 'backfilling' };
+      let progress = await this.evaluations.progress(source);
+      if (!progress) {
+        const historyStart = await this.startingHistory(source, checkpoint, loadedAt);
+        if (historyStart === undefined) return { ...run, skipped: 'backfilling' };
+        progress = { historyStart, cursor: historyStart - MINUTE_MS, snapshotMinute: historyStart - MINUTE_MS };
+      }
 
       const watermark =
         Math.min(checkpoint.liveUntil, now, pendingSince) - this.config.evaluationLatenessSeconds * SECOND_MS;
@@ -126,13 +141,7 @@ export class EvaluatorService {
       } else {
         this.loggedHolds.delete(accountRegionKey(source));
       }
-      const historyStart = Math.ceil(checkpoint.backfillFrom / MINUTE_MS) * MINUTE_MS;
-      const progress = (await this.evaluations.progress(source)) ?? {
-        historyStart,
-        cursor: historyStart - MINUTE_MS,
-        snapshotMinute: historyStart - MINUTE_MS,
-      };
-      const evaluator = await this.evaluatorFor(source, progress);
+      let evaluator = await this.evaluatorFor(source, progress);
 
       while (progress.cursor < lastClosed && Date.now() < deadline) {
         const from = progress.cursor + MINUTE_MS;
@@ -170,6 +179,17 @@ export class EvaluatorService {
         });
         this.cache.set(accountRegionKey(source), { cursor: progress.cursor, evaluator });
       }
+      // Live minutes first; the budget left goes to learning the older days once they are in.
+      const fullStart = ceilToMinute(checkpoint.backfillFrom);
+      if (checkpoint.backfillDone && progress.historyStart > fullStart && progress.cursor >= progress.historyStart) {
+        const armed = await this.evaluations.arm(source, 'rebuild', fullStart, loadedAt);
+        if ((await this.oldestPendingBatch()) > armed.at) {
+          const relearnt = await this.relearn(source, evaluator, progress, fullStart, deadline, run);
+          if (relearnt) evaluator = relearnt;
+        }
+      } else {
+        this.relearning.delete(accountRegionKey(source));
+      }
       if (run.minutes > 0) {
         const open = new Map<string, string>();
         for (const { ref, verdict } of evaluator.latest.values()) {
@@ -186,6 +206,90 @@ export class EvaluatorService {
     } finally {
       await release();
     }
+  }
+
+  /**
+   * The first minute evaluation may start from, once the events before it are enqueued and
+   * counted; undefined until then. The back-fill reads newest first, so the most recent day
+   * (FIRST_HISTORY_MS) is in long before the whole back-fill: evaluation starts on it, and the
+   * older days are learnt once the back-fill is done (relearn). Counted, not just enqueued: the
+   * checkpoint moved when the batches were queued, so the start waits until no batch queued
+   * before it saw the checkpoint is still pending.
+   */
+  private async startingHistory(
+    source: AccountRegion,
+    checkpoint: Checkpoint,
+    loadedAt: number,
+  ): Promise<number | undefined> {
+    // The events of [cursor, liveUntil] are in: the back-fill's newest part and the live tail's
+    // (a back-fill starved by a busy live tail still gets its day from the live tail).
+    const covered =
+      checkpoint.backfillDone ||
+      checkpoint.backfillCursor <= checkpoint.backfillFrom ||
+      checkpoint.liveUntil - checkpoint.backfillCursor >= FIRST_HISTORY_MS;
+    if (!covered) return undefined;
+    const from = ceilToMinute(checkpoint.backfillDone ? checkpoint.backfillFrom : checkpoint.backfillCursor);
+    const armed = await this.evaluations.arm(source, 'start', from, loadedAt);
+    if ((await this.oldestPendingBatch()) <= armed.at) return undefined;
+    return armed.historyStart;
+  }
+
+  /**
+   * The back-fill is done but the states learnt only from `progress.historyStart`: learn them
+   * again over the whole history (older days give the weekly profile and the 7-day baselines), a
+   * chunk at a time within the run's budget, chasing the cursor, without a decision: every minute
+   * up to the cursor was judged already or precedes the first judged one. The older minutes'
+   * attribution rollups and chart history are added as they are passed (once: a marker in Redis).
+   * Once level with the cursor, the new states replace the old in one transaction, but series
+   * with an insight open keep theirs. In memory until then: a replica that did not start it
+   * starts over (the rollups are not added twice). Returns the new evaluator once swapped in.
+   */
+  private async relearn(
+    source: AccountRegion,
+    live: SourceEvaluator,
+    progress: EvaluationProgress,
+    fullStart: number,
+    deadline: number,
+    run: SourceRun,
+  ): Promise<SourceEvaluator | undefined> {
+    const key = accountRegionKey(source);
+    let job = this.relearning.get(key);
+    if (!job || job.evaluator.historyStart !== fullStart) {
+      job = {
+        evaluator: new SourceEvaluator(fullStart, (ref) => this.tuningOf(source, ref)),
+        through: fullStart - MINUTE_MS,
+      };
+      this.relearning.set(key, job);
+    }
+    run.relearned = 0;
+    while (job.through < progress.cursor && Date.now() < deadline) {
+      const from = job.through + MINUTE_MS;
+      const to = Math.min(from + (CHUNK_MINUTES - 1) * MINUTE_MS, progress.cursor);
+      const counted = await this.counters.readMinutes(source, from, to);
+      const fieldsOf = new Map(counted.map((m) => [m.minute, m.fields]));
+      for (let minute = from; minute <= to; minute += MINUTE_MS)
+        job.evaluator.evaluate(minute, fieldsOf.get(minute) ?? {});
+      if (from < progress.historyStart) {
+        const older = counted.filter(({ minute }) => minute < progress.historyStart);
+        await this.evaluations.rollUpOlder(source, older, Math.min(to, progress.historyStart - MINUTE_MS));
+      }
+      job.through = to;
+      run.relearned += (to - from) / MINUTE_MS + 1;
+    }
+    if (job.through < progress.cursor) return undefined;
+
+    const relearnt = job.evaluator;
+    relearnt.keepOpenInsightsOf(live);
+    this.logger.log(
+      `${key}: back-fill done; states learnt again from ${new Date(fullStart).toISOString()} ` +
+        `(${(progress.historyStart - fullStart) / MINUTE_MS} earlier minutes)`,
+    );
+    progress.historyStart = fullStart;
+    progress.snapshotMinute = progress.cursor;
+    await this.evaluations.saveRebuild(source, progress, relearnt.snapshot());
+    this.relearning.delete(key);
+    this.cache.set(key, { cursor: progress.cursor, evaluator: relearnt });
+    return relearnt;
   }
 
   /** This replica's evaluator when it is current; otherwise the stored snapshot, replayed from its minute. */
@@ -229,7 +333,7 @@ export class EvaluatorService {
     this.layers = orderLayers([...overrideLayers(this.config.detectorOverrides), ...runtime]);
     if (this.tuningVersion !== -1) this.logger.log(`tuning changed: ${runtime.length} runtime overrides apply`);
     this.tuningVersion = version;
-    for (const { evaluator } of this.cache.values()) evaluator.retune();
+    for (const { evaluator } of [...this.cache.values(), ...this.relearning.values()]) evaluator.retune();
   }
 
   /** Enqueue time of the oldest batch still waiting to be counted (Infinity when none). */
@@ -269,4 +373,8 @@ function modelsOf(evaluator: SourceEvaluator, fields: ReadonlySet<string>): Map<
     });
   }
   return models;
+}
+
+function ceilToMinute(ms: number): number {
+  return Math.ceil(ms / MINUTE_MS) * MINUTE_MS;
 }

@@ -7,6 +7,7 @@ import {
   type LifecycleSeries,
 } from '../core/index.js';
 import type { DetectorTuning, SeriesVerdict } from '../core/series-verdict.js';
+import { S_INS_DIR, type SeriesState } from '../core/series-state.js';
 import { seriesOfField, type SeriesRef } from './series-ref.js';
 
 export interface EvaluatedSeries {
@@ -62,6 +63,21 @@ export class SourceEvaluator {
     for (const series of this.series.values()) series.tuning = this.tuningOf(series.ref);
   }
 
+  /**
+   * After a re-learn over a longer history: every series with an insight open in `live` or here
+   * takes `live`'s state (and series only `live` knows are added), so an insight whose Start was
+   * sent goes on to its End, and none is opened for minutes already judged.
+   */
+  keepOpenInsightsOf(live: SourceEvaluator): void {
+    for (const [key, series] of live.series) {
+      const mine = this.series.get(key);
+      if (mine && !isOpen(mine.state) && !isOpen(series.state)) continue;
+      this.track(series.ref, series.state);
+      const latest = live.latest.get(key);
+      if (latest) this.latest.set(key, latest);
+    }
+  }
+
   /** Every series' state as bytes (copies: the evaluator keeps observing). */
   snapshot(): Map<string, Buffer> {
     const bytes = new Map<string, Buffer>();
@@ -80,4 +96,8 @@ export class SourceEvaluator {
   private track(ref: SeriesRef, state: LifecycleSeries['state']): void {
     this.series.set(ref.key, { ref, key: ref.key, state, tuning: this.tuningOf(ref) });
   }
+}
+
+function isOpen(state: SeriesState): boolean {
+  return state.scalars[S_INS_DIR] !== 0;
 }
