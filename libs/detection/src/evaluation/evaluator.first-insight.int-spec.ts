@@ -5,6 +5,7 @@ import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type App
 import type { FindingsRepository } from '@trailsight/findings';
 import { QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
+import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
 import type { CounterRepository } from '../counters/counter.repository.js';
 import type { EvaluationRepository } from './evaluation.repository.js';
@@ -34,7 +35,7 @@ describe('EvaluatorService: first insight during the back-fill (real Redis)', ()
   // A 3-day back-fill that began 30 minutes before `now`; RunInstances at ~6/min by one role.
   // An old burst two days back (before the first evaluated minute), and a live one that is
   // still going on when the back-fill completes.
-  const now = Date.UTC(2026, 10, 30, 12, 0, 0);
+  const now = sameTimeLastWeek(Date.UTC(2026, 10, 30, 12, 0, 0));
   const backfillFrom = now - 3 * DAY_MS;
   const backfillUntil = now - 30 * MINUTE_MS;
   const oldBurst = now - 2 * DAY_MS;
