@@ -478,7 +478,10 @@ function followSustained(
   const live = s[L.S_SUS_CUSUM] > 0;
   const held = live && s[L.S_SUS_G0] >= 0 ? Math.min(m.base, m.seasonalValue * s[L.S_SUS_G0]) : m.base;
   const mu0 = widen * Math.max(held + m.expected0 - m.base, floor);
-  const increment = (x * Math.log(k) - (k - 1) * mu0) / m.phi;
+  // The evidence of a sustained rise is many raised steps, not one burst: each step counts at most
+  // a 4x step plus its noise, so a short spike (judged per minute) cannot carry an excursion.
+  const capped = Math.min(x, sustainedCap(k, mu0));
+  const increment = (capped * Math.log(k) - (k - 1) * mu0) / m.phi;
   if (!(s[L.S_SUS_CUSUM] + increment > 0) || mu0 < SUSTAINED_MIN_EXPECTED) {
     resetSustained(s);
     return 0;
@@ -486,6 +489,7 @@ function followSustained(
   if (!live) {
     s[L.S_SUS_START] = t;
     s[L.S_SUS_X] = 0;
+    s[L.S_SUS_XC] = 0;
     s[L.S_SUS_MU0] = 0;
     s[L.S_SUS_MU] = 0;
     s[L.S_SUS_UP] = 0;
@@ -494,14 +498,15 @@ function followSustained(
   }
   const mu = widen * Math.max(held + m.expected - m.base, floor);
   s[L.S_SUS_CUSUM] += increment;
+  s[L.S_SUS_XC] += capped;
   s[L.S_SUS_LEN] += 1;
   s[L.S_SUS_X] += x;
   s[L.S_SUS_MU0] += mu0;
   s[L.S_SUS_MU] += mu;
   if (x >= k * mu0) s[L.S_SUS_UP] += 1;
-  if (x > s[L.S_SUS_MAX]) s[L.S_SUS_MAX] = x;
+  if (capped > s[L.S_SUS_MAX]) s[L.S_SUS_MAX] = capped;
   if (s[L.S_SUS_LEN] < SUSTAINED_MIN_STEPS || s[L.S_SUS_UP] < SUSTAINED_UP_SHARE * s[L.S_SUS_LEN]) return 0;
-  const sumX = s[L.S_SUS_X];
+  const sumX = s[L.S_SUS_XC];
   // The same score as a single minute: a lower one (4.5 was tried) opens insights on benign
   // seasonal Poisson traffic whose expectation is ~20% off for a while (a low-rate hourly profile).
   const target = th.score;
@@ -528,6 +533,11 @@ function followSustained(
 }
 
 const SUSTAINED_BUCKET_MS = L.SUSTAINED_BUCKET_MINUTES * MINUTE_MS;
+
+/** The most one step adds to a sustained rise's evidence: k² × mu0 (4x), or k × mu0 plus 3 Poisson sigmas if more. */
+function sustainedCap(k: number, mu0: number): number {
+  return Math.max(k * k * mu0, k * mu0 + 3 * Math.sqrt(k * mu0));
+}
 
 /** Records a significant rise's excess ratio in the bucket of the day holding t (days are stored + 1: 0 is none). */
 function rememberSustained(p: Float32Array, t: number, ratio: number): void {

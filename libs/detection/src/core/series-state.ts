@@ -79,6 +79,8 @@ export const S_SUS_G0 = 40;
 export const S_SUS_UP = 41;
 /** The excursion's largest step. */
 export const S_SUS_MAX = 42;
+/** The excursion's sum of values each capped near a rise's range (see followSustained). */
+export const S_SUS_XC = 43;
 const SCALARS = 44;
 const SCALARS_V1 = 32;
 
