@@ -8,7 +8,12 @@ export { RateLimiter } from './auth/rate-limiter.repository.js';
 export { RequireScope } from './auth/require-scope.decorator.js';
 export { configOrExit, exitOnBootFailure, mountSwagger, serveApp } from './bootstrap/app.bootstrap.js';
 export { useJsonBodies } from './bootstrap/json-body.js';
-export { type AllowedBucket, type AppConfig, DEFAULT_TRAIL_FILE_MAX_BYTES } from './config/app-config.js';
+export {
+  type AllowedBucket,
+  type AppConfig,
+  type ClusterNode,
+  DEFAULT_TRAIL_FILE_MAX_BYTES,
+} from './config/app-config.js';
 export { ConfigError, loadConfig, loadEventCategories } from './config/config.loader.js';
 export { APP_CONFIG } from './config/config.tokens.js';
 export { CoreModule } from './core.module.js';
@@ -22,8 +27,9 @@ export { metricCollector, type MetricFamily } from './metrics/metric-collectors.
 export { MetricsModule } from './metrics/metrics.module.js';
 export { ensureRedis } from './redis/embedded-redis.js';
 export { KeySpace } from './redis/key-space.js';
+export { CLUSTER_SLOTS, keySlot } from './redis/key-slot.js';
 export { redisRepository } from './redis/redis-repository.provider.js';
 export { RedisService } from './redis/redis.service.js';
 export { bullPrefix, workerConnectionOptions } from './redis/redis-connection.options.js';
-export { RedisConnectionFactory } from './redis/redis-connection.factory.js';
+export { connectRedis, RedisConnectionFactory, type RedisClient } from './redis/redis-connection.factory.js';
 export { SecretDecryptionError, SecretsCipher } from './secrets/secrets-cipher.js';

@@ -12,5 +12,6 @@ export {
 export { QueueOpsModule } from './queue-ops.module.js';
 export { QueueModule } from './queue.module.js';
 
+export { EventQueues } from './event-queues.js';
 export { EventsQueueSink } from './events-queue.sink.js';
 export { JobProducer } from './job.producer.js';

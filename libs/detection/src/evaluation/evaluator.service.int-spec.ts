@@ -9,7 +9,7 @@ import {
   type InsightListener,
 } from '@trailsight/findings';
 import { insightRecordErrors } from '../../../../test/support/insight-record.validator.js';
-import { QueueName } from '@trailsight/queue';
+import { QueueName, EventQueues } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
 import { CounterRepository } from '../counters/counter.repository.js';
@@ -130,7 +130,7 @@ describe('EvaluatorService (real Redis)', () => {
       evaluations,
       counters,
       checkpoints,
-      events,
+      new EventQueues(events, config, service),
       new InsightRecorder(config, evaluations, counters, findings, suppressionsOf(service), listener),
       new FailedBatchesRepository(service.client, service.keys),
       new TuningRepository(service.client, service.keys),
@@ -204,7 +204,7 @@ describe('EvaluatorService (real Redis)', () => {
       evaluations,
       counters,
       new CheckpointRepository(service.client, service.keys),
-      events,
+      new EventQueues(events, config, service),
       new InsightRecorder(config, evaluations, counters, findings, suppressionsOf(service), {
         notify: (event, record) => Promise.resolve(void notified.push({ event, record })),
       }),
