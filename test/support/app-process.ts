@@ -3,7 +3,10 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository: this file runs from test/support (jest) or, compiled, from dist/test/support (test:cluster). */
+const repoRoot = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/test/') ? '../../../' : '../../', import.meta.url),
+);
 
 /** One of our apps (built under dist/) running as its own process, as in production. */
 export interface AppProcess {
