@@ -46,11 +46,11 @@ const REGIONS = ((): string[] => {
   return [...byPartition.values()];
 })();
 const SOURCES: AccountRegion[] = REGIONS.map((region) => ({ accountId: ACCOUNT, region }));
-const EVENTS_PER_MINUTE = 150;
-const LOOKUP_RATE = 10;
-const BACKFILL_MINUTES = 120;
+const EVENTS_PER_MINUTE = 100;
+const LOOKUP_RATE = 20;
+const BACKFILL_MINUTES = 100;
 const FAILOVER_BACKFILL_MINUTES = 40;
-const SPIKE_MINUTES_AGO = 30;
+const SPIKE_MINUTES_AGO = 25;
 
 interface Stack {
   prefix: string;

@@ -55,7 +55,15 @@ export class JobProducer implements OnModuleDestroy {
     }
     for (const { address, jobs } of byQueue.values()) {
       const queue = this.queueOf(address);
-      for (let i = 0; i < jobs.length; i += ADD_BULK_SIZE) await queue.addBulk(jobs.slice(i, i + ADD_BULK_SIZE));
+      try {
+        for (let i = 0; i < jobs.length; i += ADD_BULK_SIZE) await queue.addBulk(jobs.slice(i, i + ADD_BULK_SIZE));
+      } catch (error) {
+        // A BullMQ queue whose first commands met a connection not ready yet (a Redis Cluster still
+        // connecting refuses them: no offline queue) keeps that failure: the next call opens it afresh.
+        this.queues.delete(address.name);
+        queue.close().catch(() => undefined);
+        throw error;
+      }
     }
     return items.length;
   }
