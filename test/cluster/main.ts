@@ -223,7 +223,11 @@ class ClusterTest {
     const minute = stack.startedAt - (stack.startedAt % MINUTE_MS);
     const since = minute - (backfillMinutes - 2) * MINUTE_MS;
     const until = minute + MINUTE_MS - 1;
-    await eventually('the window to close', async () => (Date.now() > until + 3_000 ? true : undefined), 120_000);
+    await eventually(
+      'the window to close',
+      () => Promise.resolve(Date.now() > until + 3_000 ? true : undefined),
+      120_000,
+    );
     const rows = await fetchTruth(this.simulatorUrl, since, until);
     const expected = expectedSeriesCounts(rows);
     figures.events = rows.reduce((sum, row) => sum + row.calls, 0);

@@ -8,12 +8,7 @@ export { RateLimiter } from './auth/rate-limiter.repository.js';
 export { RequireScope } from './auth/require-scope.decorator.js';
 export { configOrExit, exitOnBootFailure, mountSwagger, serveApp } from './bootstrap/app.bootstrap.js';
 export { useJsonBodies } from './bootstrap/json-body.js';
-export {
-  type AllowedBucket,
-  type AppConfig,
-  type ClusterNode,
-  DEFAULT_TRAIL_FILE_MAX_BYTES,
-} from './config/app-config.js';
+export { type AllowedBucket, type AppConfig, DEFAULT_TRAIL_FILE_MAX_BYTES } from './config/app-config.js';
 export { ConfigError, loadConfig, loadEventCategories } from './config/config.loader.js';
 export { APP_CONFIG } from './config/config.tokens.js';
 export { CoreModule } from './core.module.js';

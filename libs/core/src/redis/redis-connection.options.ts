@@ -29,7 +29,7 @@ export function redisWhereOf(target: RedisTarget): string {
 }
 
 /** The URL of a target, for a probe or a (redacted) log line. */
-export function redisUrlOf(target: RedisTarget): string {
+function redisUrlOf(target: RedisTarget): string {
   return typeof target === 'string' ? target : target.redisUrl;
 }
 
