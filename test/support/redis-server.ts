@@ -165,7 +165,8 @@ interface ProbeOptions {
   tls?: { ca: Buffer };
 }
 
-async function launch(args: string[], { port, password, tls }: ProbeOptions): Promise<ChildProcess> {
+/** Starts redis-server with `args` and resolves once it answers PING on `port`. */
+export async function launch(args: string[], { port, password, tls }: ProbeOptions): Promise<ChildProcess> {
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   child.once('error', () => undefined);
   const deadline = Date.now() + 10_000;
@@ -196,7 +197,8 @@ async function launch(args: string[], { port, password, tls }: ProbeOptions): Pr
   }
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
+/** SIGKILL, resolved once the server has exited. */
+export async function terminate(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     child.once('exit', () => resolve());

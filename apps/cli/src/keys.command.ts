@@ -1,7 +1,7 @@
-import { Redis } from 'ioredis';
 import {
   ApiKeyStore,
   AwsKeysUnavailableError,
+  connectRedis,
   KeySpace,
   loadConfig,
   SecretsCipher,
@@ -35,8 +35,9 @@ export async function keys(
   if (action === 'revoke' && rest.length !== 1) throw new UsageError('keys revoke needs one key id (see keys list)');
 
   const config = loadConfig(env);
-  const redis = new Redis({
-    ...workerConnectionOptions(config.redisUrl),
+  // REDIS_URL, or the Redis Cluster of REDIS_CLUSTER_NODES.
+  const redis = connectRedis(config, {
+    ...workerConnectionOptions(config),
     // A CLI gives up quickly when Redis does not answer, rather than waiting the outage out.
     maxRetriesPerRequest: 1,
     connectTimeout: 3_000,

@@ -22,8 +22,9 @@ export { metricCollector, type MetricFamily } from './metrics/metric-collectors.
 export { MetricsModule } from './metrics/metrics.module.js';
 export { ensureRedis } from './redis/embedded-redis.js';
 export { KeySpace } from './redis/key-space.js';
+export { CLUSTER_SLOTS, keySlot } from './redis/key-slot.js';
 export { redisRepository } from './redis/redis-repository.provider.js';
 export { RedisService } from './redis/redis.service.js';
 export { bullPrefix, workerConnectionOptions } from './redis/redis-connection.options.js';
-export { RedisConnectionFactory } from './redis/redis-connection.factory.js';
+export { connectRedis, RedisConnectionFactory, type RedisClient } from './redis/redis-connection.factory.js';
 export { SecretDecryptionError, SecretsCipher } from './secrets/secrets-cipher.js';

@@ -12,5 +12,7 @@ export {
 export { QueueOpsModule } from './queue-ops.module.js';
 export { QueueModule } from './queue.module.js';
 
+export { EventPartitions } from './event-partitions.js';
+export { EventQueues } from './event-queues.js';
 export { EventsQueueSink } from './events-queue.sink.js';
 export { JobProducer } from './job.producer.js';

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { APP_CONFIG, RedisConnectionFactory, bullPrefix, type AppConfig } from '@trailsight/core';
-import { JOB_RULES, type AnyJobItem, type JobName, type QueueName } from './queue-contract.js';
+import { APP_CONFIG, RedisConnectionFactory, bullPrefix, type AppConfig, type RedisClient } from '@trailsight/core';
+import { EventPartitions, type QueueAddress } from './event-partitions.js';
+import { JOB_RULES, JobName, type AnyJobItem } from './queue-contract.js';
 
 /** Jobs per addBulk: one MULTI per call, bounded so Redis is not blocked by one huge transaction. */
 const ADD_BULK_SIZE = 1_000;
@@ -20,11 +20,13 @@ const ADD_BULK_SIZE = 1_000;
 export class JobProducer implements OnModuleDestroy {
   private readonly logger = new Logger(JobProducer.name);
   private readonly connections: RedisConnectionFactory;
-  private connection?: Redis;
-  private readonly queues = new Map<QueueName, Queue>();
+  private connection?: RedisClient;
+  private readonly queues = new Map<string, Queue>();
+  private readonly partitions: EventPartitions;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.connections = new RedisConnectionFactory(config, this.logger);
+    this.partitions = new EventPartitions(config);
   }
 
   async queue(item: AnyJobItem): Promise<void> {
@@ -33,19 +35,35 @@ export class JobProducer implements OnModuleDestroy {
 
   /** Resolves once Redis has acknowledged every job; rejects fast when it cannot. Returns jobs added. */
   async queueAll(items: readonly AnyJobItem[]): Promise<number> {
-    const byQueue = new Map<QueueName, Array<{ name: JobName; data: object; opts: object }>>();
+    const byQueue = new Map<
+      string,
+      { address: QueueAddress; jobs: Array<{ name: JobName; data: object; opts: object }> }
+    >();
     for (const item of items) {
       const rule = JOB_RULES[item.name];
       // The rule's own job name types its data; TypeScript cannot pair them through the union.
       const jobId = (rule.jobId as ((data: AnyJobItem['data']) => string) | undefined)?.(item.data);
       const opts = jobId === undefined ? rule.options(this.config) : { ...rule.options(this.config), jobId };
-      const jobs = byQueue.get(rule.queue) ?? [];
-      jobs.push({ name: item.name, data: item.data, opts });
-      byQueue.set(rule.queue, jobs);
+      // Event batches go to their account-region's partition of the events queue.
+      const address =
+        item.name === JobName.EventBatch
+          ? this.partitions.of(item.data.source)
+          : { name: rule.queue, prefix: bullPrefix(this.config.redisPrefix) };
+      const entry = byQueue.get(address.name) ?? { address, jobs: [] };
+      entry.jobs.push({ name: item.name, data: item.data, opts });
+      byQueue.set(address.name, entry);
     }
-    for (const [name, jobs] of byQueue) {
-      const queue = this.queueOf(name);
-      for (let i = 0; i < jobs.length; i += ADD_BULK_SIZE) await queue.addBulk(jobs.slice(i, i + ADD_BULK_SIZE));
+    for (const { address, jobs } of byQueue.values()) {
+      const queue = this.queueOf(address);
+      try {
+        for (let i = 0; i < jobs.length; i += ADD_BULK_SIZE) await queue.addBulk(jobs.slice(i, i + ADD_BULK_SIZE));
+      } catch (error) {
+        // A BullMQ queue whose first commands met a connection not ready yet (a Redis Cluster still
+        // connecting refuses them: no offline queue) keeps that failure: the next call opens it afresh.
+        this.queues.delete(address.name);
+        queue.close().catch(() => undefined);
+        throw error;
+      }
     }
     return items.length;
   }
@@ -63,11 +81,11 @@ export class JobProducer implements OnModuleDestroy {
     await this.connections.closeAll();
   }
 
-  private queueOf(name: QueueName): Queue {
+  private queueOf({ name, prefix }: QueueAddress): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
       this.connection ??= this.connections.open('producer', 'command');
-      queue = new Queue(name, { connection: this.connection, prefix: bullPrefix(this.config.redisPrefix) });
+      queue = new Queue(name, { connection: this.connection, prefix });
       this.queues.set(name, queue);
     }
     return queue;

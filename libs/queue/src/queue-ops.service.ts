@@ -3,13 +3,15 @@ import { DiscoveryService } from '@nestjs/core';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { MetricFamily } from '@trailsight/core';
 import { Queue } from 'bullmq';
+import { EventQueues } from './event-queues.js';
 
 /** A health check must answer quickly even when Redis does not. */
 const CHECK_TIMEOUT_MS = 1_500;
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
 
 /**
- * Backlogs of every BullMQ queue registered in the app (whatever module registered it), for
+ * Backlogs of every BullMQ queue registered in the app (whatever module registered it) and of
+ * every events partition, for
  * `GET /health` and `GET /metrics`.
  */
 @Injectable()
@@ -19,6 +21,7 @@ export class QueueOpsService implements OnApplicationBootstrap {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly health: HealthIndicatorService,
+    private readonly events: EventQueues,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -27,6 +30,8 @@ export class QueueOpsService implements OnApplicationBootstrap {
       const instance: unknown = wrapper.instance;
       if (instance instanceof Queue) found.set(instance.name, instance as Queue);
     }
+    // The events queue's other partitions (EVENT_QUEUE_PARTITIONS) are no providers.
+    for (const queue of this.events.all()) found.set(queue.name, queue);
     this.queues = [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 

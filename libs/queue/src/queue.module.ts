@@ -1,7 +1,8 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
-import { APP_CONFIG, bullPrefix, workerConnectionOptions, type AppConfig } from '@trailsight/core';
+import { APP_CONFIG, bullPrefix, RedisService, type AppConfig } from '@trailsight/core';
 import { EventsSink, TrailFilesSink } from '@trailsight/domain';
+import { EventQueues } from './event-queues.js';
 import { EventsQueueSink } from './events-queue.sink.js';
 import { JobProducer } from './job.producer.js';
 import { DEFAULT_JOB_OPTIONS, QueueName } from './queue-contract.js';
@@ -16,9 +17,10 @@ import { TrailFilesQueueSink } from './trail-files-queue.sink.js';
 @Module({
   imports: [
     BullModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        connection: workerConnectionOptions(config),
+      inject: [APP_CONFIG, RedisService],
+      useFactory: (config: AppConfig, redis: RedisService) => ({
+        // Options on a single Redis; on a Redis Cluster, RedisService's shared Cluster connection.
+        connection: redis.bullConnection(),
         prefix: bullPrefix(config.redisPrefix),
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
       }),
@@ -30,10 +32,11 @@ import { TrailFilesQueueSink } from './trail-files-queue.sink.js';
   ],
   providers: [
     JobProducer,
+    EventQueues,
     // The ports the sources (libs/cloudtrail) enqueue through, without importing this lib.
     { provide: EventsSink, useClass: EventsQueueSink },
     { provide: TrailFilesSink, useClass: TrailFilesQueueSink },
   ],
-  exports: [BullModule, JobProducer, EventsSink, TrailFilesSink],
+  exports: [BullModule, JobProducer, EventQueues, EventsSink, TrailFilesSink],
 })
 export class QueueModule {}

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import type { KeySpace } from '@trailsight/core';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 import type { Reject } from '../records/record-parser.js';
 import { SAMPLE_LIMIT, truncate } from '../records/reject-sample.js';
 
@@ -33,7 +32,7 @@ export class RejectsRepository {
   private readonly loggedReasons = new Set<string>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {}
 

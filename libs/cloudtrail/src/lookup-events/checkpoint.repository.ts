@@ -1,5 +1,5 @@
-import type { Redis, Result } from 'ioredis';
-import type { KeySpace } from '@trailsight/core';
+import type { Result } from 'ioredis';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 import type { AccountRegion } from '@trailsight/domain';
 
 /**
@@ -78,7 +78,7 @@ declare module 'ioredis' {
 /** The per account-region poller checkpoint hash (`keys.checkpoint(source)`). */
 export class CheckpointRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {
     if (typeof this.redis.checkpointInit !== 'function') {

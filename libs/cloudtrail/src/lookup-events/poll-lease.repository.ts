@@ -1,5 +1,5 @@
-import type { Redis, Result } from 'ioredis';
-import type { KeySpace } from '@trailsight/core';
+import type { Result } from 'ioredis';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 import type { AccountRegion } from '@trailsight/domain';
 
 /** Takes a free lease, or extends our own. KEYS[1] lease; ARGV[1] owner; ARGV[2] ttl ms. */
@@ -43,7 +43,7 @@ declare module 'ioredis' {
  */
 export class PollLeaseRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {
     if (typeof this.redis.pollLeaseAcquire !== 'function') {

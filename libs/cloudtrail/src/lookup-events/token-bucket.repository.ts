@@ -1,5 +1,5 @@
-import type { Redis, Result } from 'ioredis';
-import type { KeySpace } from '@trailsight/core';
+import type { Result } from 'ioredis';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 import type { AccountRegion } from '@trailsight/domain';
 
 /**
@@ -55,7 +55,7 @@ declare module 'ioredis' {
  */
 export class TokenBucketRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {
     if (typeof this.redis.tokenBucketReserve !== 'function') {

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { KeySpace } from '@trailsight/core';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 import { type AccountRegion, type TrailFileRef, trailFileVersion } from '@trailsight/domain';
 import { locationId } from './trail-file.js';
 
@@ -43,7 +42,7 @@ type FileKey = Pick<TrailFileRef, 'id' | 'etag' | 'location'>;
  */
 export class TrailFilesRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {}
 

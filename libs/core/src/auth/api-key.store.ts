@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis, Result } from 'ioredis';
+import type { RedisClient } from '../redis/redis-connection.factory.js';
+import { Cluster, type Result } from 'ioredis';
 import type { ApiKeyEntry } from '../config/app-config.js';
 import type { KeySpace } from '../redis/key-space.js';
 import type { SecretsCipher } from '../secrets/secrets-cipher.js';
@@ -181,10 +182,10 @@ export class ApiKeyStore {
   private readonly awsValid = new LruMap<string, { credential: AwsCredential; until: number }>(CACHE_MAX);
   private readonly awsUnknown = new LruMap<string, number>(NEGATIVE_CACHE_MAX);
   private readonly cipher?: SecretsCipher;
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     settings: ApiKeyStoreSettings,
   ) {
@@ -425,11 +426,15 @@ export class ApiKeyStore {
   listenForRevocations(): void {
     if (this.configured || this.subscriber) return;
     // Queued until connected (not awaited): a Redis that is down at boot does not hold the boot up.
-    const subscriber = this.redis.duplicate({
-      connectionName: 'trailsight-auth-revocations',
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-    });
+    const waiting = { connectionName: 'trailsight-auth-revocations', maxRetriesPerRequest: null };
+    // On a Redis Cluster, PUBLISH reaches the subscribers of every node.
+    const subscriber: RedisClient =
+      this.redis instanceof Cluster
+        ? this.redis.duplicate(undefined, {
+            enableOfflineQueue: true,
+            redisOptions: { ...this.redis.options.redisOptions, ...waiting },
+          })
+        : this.redis.duplicate({ ...waiting, enableOfflineQueue: true });
     this.subscriber = subscriber;
     subscriber.on('error', () => undefined);
     subscriber.on('ready', () => {

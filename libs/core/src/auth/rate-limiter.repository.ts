@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from '../redis/redis-connection.factory.js';
 import type { KeySpace } from '../redis/key-space.js';
 
 declare module 'ioredis' {
@@ -55,7 +56,7 @@ export class RateLimiter {
   private readonly pending = new Map<string, Pending>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     { limit, windowSeconds }: { limit: number; windowSeconds: number },
   ) {

@@ -34,11 +34,24 @@ export interface AwsAccountEntry {
   roleArn?: string;
 }
 
+/** A Redis Cluster seed node. */
+export interface ClusterNode {
+  host: string;
+  port: number;
+}
+
 export interface AppConfig {
   /** redis:// or rediss:// (TLS), with credentials when Redis wants them: redis://user:password@host:port/db. */
   redisUrl: string;
   /** PEM CA bundle that signed a rediss:// server's certificate (else the system's CAs). */
   redisTlsCaFile?: string;
+  /**
+   * REDIS_CLUSTER_NODES: seed `host:port`s of a Redis Cluster. Set, every process connects to the
+   * cluster (credentials and TLS from REDIS_URL, whose host and port are then unused); empty, to REDIS_URL.
+   */
+  redisClusterNodes: ClusterNode[];
+  /** EVENT_QUEUE_PARTITIONS: the events queue split in this many queues (1: the one `events` queue). */
+  eventQueuePartitions: number;
   /**
    * SECRETS_KEY: 32 bytes that encrypt webhook secrets at rest (AES-256-GCM). Absent: secrets are
    * stored in plaintext and every process that handles them warns at boot.

@@ -1,5 +1,5 @@
 import { type InsightsEventCategory, tuningSettingsProblems, type TuningSettings } from '@trailsight/domain';
-import type { AllowedBucket, ApiKeyEntry, AwsAccountEntry } from './app-config.js';
+import type { AllowedBucket, ApiKeyEntry, AwsAccountEntry, ClusterNode } from './app-config.js';
 
 /** The parsers of the variables that are more than a number, a choice or a pattern (config-schema.ts). */
 
@@ -97,4 +97,19 @@ export function parseAllowedBucket(entry: string, problems: string[]): AllowedBu
 export function checkRegion(region: string, problems: string[]): string {
   if (!REGION.test(region)) problems.push(`AWS_REGIONS entries must look like us-east-1, got "${region}"`);
   return region;
+}
+
+/** REDIS_CLUSTER_NODES: `host:port` entries (IPv6 hosts in brackets), comma-separated. */
+export function parseClusterNodes(entries: readonly string[], problems: string[]): ClusterNode[] {
+  const nodes: ClusterNode[] = [];
+  for (const entry of entries) {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) {
+      problems.push(`REDIS_CLUSTER_NODES must be host:port entries, comma-separated, got "${entry}"`);
+      continue;
+    }
+    nodes.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
+  }
+  return nodes;
 }

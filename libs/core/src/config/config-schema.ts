@@ -6,6 +6,7 @@ import {
   parseAccount,
   parseAllowedBucket,
   parseApiKey,
+  parseClusterNodes,
   parseEventCategories,
   parseOverrides,
   parsePorts,
@@ -160,6 +161,24 @@ export const CONFIG_SCHEMA: ConfigSchema = {
     },
     { values: 'a readable file', read: ({ read }) => read.optionalFile('REDIS_TLS_CA_FILE') },
   ),
+  redisClusterNodes: variable(
+    'REDIS_CLUSTER_NODES',
+    {
+      description:
+        'seed nodes of a Redis Cluster: every process then uses the cluster, with the credentials and TLS of `REDIS_URL` (its host and port unused); see [Redis Cluster](#redis-cluster)',
+      processes: WITH_REDIS,
+      defaultNote: 'none: the one Redis of `REDIS_URL`',
+    },
+    {
+      values: '`host:port`, comma-separated',
+      read: ({ read, problems }) => parseClusterNodes(read.list('REDIS_CLUSTER_NODES'), problems),
+    },
+  ),
+  eventQueuePartitions: int('EVENT_QUEUE_PARTITIONS', 1, 1, 64, {
+    description:
+      'events queue partitions, each in its own cluster slot; an account-region always goes to the same one, detectors consume them all. Every process must agree',
+    processes: ALL,
+  }),
   secretsKey: variable(
     'SECRETS_KEY',
     {

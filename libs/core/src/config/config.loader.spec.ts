@@ -14,10 +14,29 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 describe('loadConfig', () => {
+  it('reads the seed nodes of a Redis Cluster and the events partitions', () => {
+    const config = loadConfig({
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b.internal:7001,[::1]:7002',
+      EVENT_QUEUE_PARTITIONS: '3',
+    });
+    expect(config.redisClusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b.internal', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(config.eventQueuePartitions).toBe(3);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1,host:99999' })).toThrow(
+      /REDIS_CLUSTER_NODES must be host:port entries, comma-separated, got "10\.0\.0\.1"[\s\S]*got "host:99999"/,
+    );
+    expect(() => loadConfig({ EVENT_QUEUE_PARTITIONS: '0' })).toThrow(/EVENT_QUEUE_PARTITIONS/);
+  });
+
   it('runs the embedded default with nothing configured', () => {
     const config = loadConfig({});
     expect(config).toEqual({
       redisUrl: 'redis://127.0.0.1:6379',
+      redisClusterNodes: [],
+      eventQueuePartitions: 1,
       redisPrefix: 'ts',
       port: 3000,
       apiKeys: [],

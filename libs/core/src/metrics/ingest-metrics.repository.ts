@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { AccountRegion } from '@trailsight/domain';
+import type { RedisClient } from '../redis/redis-connection.factory.js';
 import type { KeySpace } from '../redis/key-space.js';
 
 /** The ingest figures as stored: per account-region stats, rejects by reason, other ingest counters. */
@@ -12,7 +12,7 @@ export interface IngestFigures {
 /** Reads the ingest figures every process writes to Redis, in one round trip after the source list. */
 export class IngestMetricsRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {}
 

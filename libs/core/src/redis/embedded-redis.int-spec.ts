@@ -42,6 +42,19 @@ describe('ensureRedis', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
+  it('starts no redis-server when REDIS_CLUSTER_NODES names a Redis Cluster', async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const messages = new Messages();
+    const embedded = await inTempCwd((cwd) => {
+      cleanups.push(() => Promise.resolve(rmSync(cwd, { recursive: true, force: true })));
+      return ensureRedis({ redisUrl: url, redisClusterNodes: [{ host: '127.0.0.1', port: 7000 }] }, messages);
+    });
+    await expect(ping(url)).rejects.toThrow();
+    expect(messages.lines).toEqual(['Using the Redis cluster 127.0.0.1:7000']);
+    await expect(embedded.stop()).resolves.toBeUndefined();
+  });
+
   it('starts a redis-server on the port of a local REDIS_URL when nothing answers, and stops it', async () => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;

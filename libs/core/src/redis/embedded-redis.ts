@@ -5,7 +5,7 @@ import type { LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../config/app-config.js';
 import { redactUrl } from '../logging/redact.js';
-import { redisOptionsFromUrl, type RedisTarget } from './redis-connection.options.js';
+import { clusterNodesOf, redisOptionsFromUrl, redisWhereOf, type RedisTarget } from './redis-connection.options.js';
 
 export interface EmbeddedRedis {
   /** The Redis URL to use (REDIS_URL itself: a spawned server listens on its port). */
@@ -34,10 +34,15 @@ const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost']);
  * `redis.stop()` after `app.close()` works as well.
  */
 export async function ensureRedis(
-  config: Pick<AppConfig, 'redisUrl' | 'redisTlsCaFile'>,
+  config: Pick<AppConfig, 'redisUrl' | 'redisTlsCaFile'> & Partial<Pick<AppConfig, 'redisClusterNodes'>>,
   logger: Pick<LoggerService, 'log'>,
 ): Promise<EmbeddedRedis> {
   const url = config.redisUrl;
+  if (clusterNodesOf(config).length > 0) {
+    // A Redis Cluster is never embedded: the processes connect to it (and reconnect) themselves.
+    logger.log(`Using the Redis ${redisWhereOf(config)}`);
+    return { url, stop: () => Promise.resolve() };
+  }
   const shown = redactUrl(url);
   if (await answersPing(config, PROBE_TIMEOUT_MS)) {
     logger.log(`Using the Redis at ${shown}`);

@@ -1,12 +1,6 @@
 import { KeySpace } from './key-space.js';
-
-/** The part of a key Redis Cluster hashes to pick its slot (the rule of the cluster spec). */
-function hashedPart(key: string): string {
-  const open = key.indexOf('{');
-  if (open === -1) return key;
-  const close = key.indexOf('}', open + 1);
-  return close === -1 || close === open + 1 ? key : key.slice(open + 1, close);
-}
+import { hashedPart } from './key-slot.js';
+import { bullPrefix } from './redis-connection.options.js';
 
 /** Keys one script or transaction writes together must hash alike, or Redis Cluster refuses them. */
 describe('KeySpace hash tags', () => {
@@ -48,6 +42,13 @@ describe('KeySpace hash tags', () => {
     [
       'failed event batches (recorded and counted in one transaction)',
       [keys.failedBatches(), keys.failedBatchTotals()],
+    ],
+    [
+      // BullMQ's scripts move jobs between a queue's lists; libs/queue checks BullMQ's own key names.
+      'BullMQ queues (one prefix, one hash tag)',
+      ['events:wait', 'events:active', 'events:batch-1', 'webhooks:delayed', 'evaluator:meta', 'files:id'].map(
+        (suffix) => `${bullPrefix('ts')}:${suffix}`,
+      ),
     ],
   ])('%s share one slot', (_group, group) => {
     expect(new Set(group.map(hashedPart)).size).toBe(1);

@@ -1,12 +1,20 @@
 import type { Logger } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { redactUrl } from '../logging/redact.js';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import {
+  clusterNodesOf,
+  clusterOptionsOf,
   commandConnectionOptions,
-  redisUrlOf,
+  redisWhereOf,
   workerConnectionOptions,
   type RedisTarget,
 } from './redis-connection.options.js';
+
+/**
+ * A connection to Trailsight's Redis: one server (REDIS_URL), or a Redis Cluster
+ * (REDIS_CLUSTER_NODES). Both take the same commands and scripts; a multi-key command, script,
+ * MULTI or pipeline on a cluster must keep its keys in one slot (see KeySpace's hash tags).
+ */
+export type RedisClient = Redis | Cluster;
 
 /** How long a graceful QUIT may take before the socket is simply dropped. */
 const QUIT_TIMEOUT_MS = 2_000;
@@ -15,21 +23,25 @@ const QUIT_TIMEOUT_MS = 2_000;
 export type RedisConnectionKind = 'command' | 'worker';
 
 /**
- * Opens every hand-made ioredis connection of the process, all from REDIS_URL (and its TLS CA): named (CLIENT LIST
+ * Opens every hand-made ioredis connection of the process, all from REDIS_URL (and its TLS CA), or
+ * to the Redis Cluster of REDIS_CLUSTER_NODES with its credentials and TLS: named (CLIENT LIST
  * shows `trailsight-<name>`), their outages logged once per transition, and closed together.
  * RedisService opens the shared command connection with it, the job producer its own.
  */
 export class RedisConnectionFactory {
-  private readonly connections = new Set<Redis>();
+  private readonly connections = new Set<RedisClient>();
 
   constructor(
     private readonly target: RedisTarget,
     private readonly logger: Logger,
   ) {}
 
-  open(name: string, kind: RedisConnectionKind): Redis {
-    const options = kind === 'command' ? commandConnectionOptions(this.target) : workerConnectionOptions(this.target);
-    const connection = new Redis({ ...options, connectionName: `trailsight-${name}` });
+  open(name: string, kind: RedisConnectionKind): RedisClient {
+    const options = {
+      ...(kind === 'command' ? commandConnectionOptions(this.target) : workerConnectionOptions(this.target)),
+      connectionName: `trailsight-${name}`,
+    };
+    const connection = connectRedis(this.target, options);
     this.watch(connection, name);
     this.connections.add(connection);
     return connection;
@@ -43,8 +55,8 @@ export class RedisConnectionFactory {
   }
 
   /** Logs each transition (lost, recovered) once, not every failed reconnect attempt. */
-  private watch(connection: Redis, name: string): void {
-    const where = redactUrl(redisUrlOf(this.target));
+  private watch(connection: RedisClient, name: string): void {
+    const where = redisWhereOf(this.target);
     let state: 'connecting' | 'up' | 'down' = 'connecting';
     const down = (reason: string) => {
       if (state === 'down') return;
@@ -63,8 +75,18 @@ export class RedisConnectionFactory {
   }
 }
 
+/** A connection with these options to the target's one Redis, or to its Redis Cluster (REDIS_CLUSTER_NODES). */
+export function connectRedis(target: RedisTarget, options: RedisOptions): RedisClient {
+  const nodes = clusterNodesOf(target);
+  if (nodes.length === 0) return new Redis(options);
+  return new Cluster(
+    nodes.map(({ host, port }) => ({ host, port })),
+    clusterOptionsOf(options),
+  );
+}
+
 /** Resolves true once the connection is ready, false after timeoutMs or when it ends. */
-export function waitUntilReady(connection: Redis, timeoutMs: number): Promise<boolean> {
+export function waitUntilReady(connection: RedisClient, timeoutMs: number): Promise<boolean> {
   if (connection.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => finish(false), timeoutMs);
@@ -82,7 +104,7 @@ export function waitUntilReady(connection: Redis, timeoutMs: number): Promise<bo
 }
 
 /** QUIT when Redis answers (pending replies arrive first); otherwise drop the socket. Never throws. */
-async function close(connection: Redis): Promise<void> {
+async function close(connection: RedisClient): Promise<void> {
   if (connection.status === 'end') return;
   if (connection.status !== 'ready') {
     connection.disconnect();

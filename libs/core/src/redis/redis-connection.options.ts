@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { RedisOptions } from 'ioredis';
-import type { AppConfig } from '../config/app-config.js';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { AppConfig, ClusterNode } from '../config/app-config.js';
+import { redactUrl } from '../logging/redact.js';
 
 /** ioredis options that BullMQ accepts as they are (its type wants a retry function, never null). */
 export type RedisConnectionOptions = Omit<RedisOptions, 'retryStrategy'> & {
@@ -11,10 +12,24 @@ export type RedisConnectionOptions = Omit<RedisOptions, 'retryStrategy'> & {
  * Where Redis is: REDIS_URL (credentials included) and, for rediss://, REDIS_TLS_CA_FILE. A bare
  * URL is accepted too (tests, benchmarks); every connection of the product passes the config.
  */
-export type RedisTarget = string | Pick<AppConfig, 'redisUrl' | 'redisTlsCaFile'>;
+export type RedisTarget =
+  string | (Pick<AppConfig, 'redisUrl' | 'redisTlsCaFile'> & Partial<Pick<AppConfig, 'redisClusterNodes'>>);
+
+/** The Redis Cluster seed nodes of a target (REDIS_CLUSTER_NODES); empty for a single Redis. */
+export function clusterNodesOf(target: RedisTarget): readonly ClusterNode[] {
+  return typeof target === 'string' ? [] : (target.redisClusterNodes ?? []);
+}
+
+/** Where a target is, for a log line: the URL without its credentials, or the cluster's seed nodes. */
+export function redisWhereOf(target: RedisTarget): string {
+  const nodes = clusterNodesOf(target);
+  return nodes.length === 0
+    ? redactUrl(redisUrlOf(target))
+    : `cluster ${nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
+}
 
 /** The URL of a target, for a probe or a (redacted) log line. */
-export function redisUrlOf(target: RedisTarget): string {
+function redisUrlOf(target: RedisTarget): string {
   return typeof target === 'string' ? target : target.redisUrl;
 }
 
@@ -60,6 +75,24 @@ export function workerConnectionOptions(target: RedisTarget): RedisConnectionOpt
     maxRetriesPerRequest: null,
     connectTimeout: 5_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
+  };
+}
+
+/**
+ * ioredis Cluster options for REDIS_CLUSTER_NODES, from the same per-connection options: the
+ * URL's credentials and TLS go to every node; its host, port and db are not used (a cluster
+ * has db 0 only). The retry strategy and the offline queue are the cluster's, not each node's.
+ */
+export function clusterOptionsOf(options: RedisOptions): ClusterOptions {
+  const { host: _host, port: _port, db: _db, retryStrategy, enableOfflineQueue, ...node } = options;
+  return {
+    redisOptions: node,
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    clusterRetryStrategy: retryStrategy,
+    // A replica promoted after a failover: ask again for the slots' owners until one answers.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    slotsRefreshTimeout: 2_000,
   };
 }
 

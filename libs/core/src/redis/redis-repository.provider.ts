@@ -1,14 +1,14 @@
 import type { FactoryProvider } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.factory.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
 import type { KeySpace } from './key-space.js';
 import { RedisService } from './redis.service.js';
 
 /** A repository built from the shared command connection and the deployment's key space. */
-export type RedisRepositoryType<T> = new (redis: Redis, keys: KeySpace) => T;
+export type RedisRepositoryType<T> = new (redis: RedisClient, keys: KeySpace) => T;
 /** The same, with settings taken from the configuration. */
-export type ConfiguredRedisRepositoryType<T, S> = new (redis: Redis, keys: KeySpace, settings: S) => T;
+export type ConfiguredRedisRepositoryType<T, S> = new (redis: RedisClient, keys: KeySpace, settings: S) => T;
 
 /**
  * The one way a Redis repository is provided:

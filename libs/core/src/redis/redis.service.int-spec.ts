@@ -1,6 +1,6 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.factory.js';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { loadConfig } from '../config/config.loader.js';
 import { TrailsightConfigModule } from '../config/config.module.js';
@@ -21,12 +21,12 @@ class CapturingLogger implements LoggerService {
   }
 }
 
-function once(connection: Redis, event: 'ready' | 'end'): Promise<void> {
+function once(connection: RedisClient, event: 'ready' | 'end'): Promise<void> {
   return new Promise((resolve) => connection.once(event, () => resolve()));
 }
 
 /** Resolves after `count` more reconnect attempts: proof that retries happened meanwhile. */
-function reconnectAttempts(connection: Redis, count: number): Promise<void> {
+function reconnectAttempts(connection: RedisClient, count: number): Promise<void> {
   return new Promise((resolve) => {
     let seen = 0;
     const onAttempt = () => {

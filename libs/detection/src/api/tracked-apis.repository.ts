@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { AccountRegion } from '@trailsight/domain';
-import type { KeySpace } from '@trailsight/core';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 
 /** The evaluator's latest verdict of one series (KeySpace.trackedSeries), as far as GET /v1/apis reads it. */
 export interface StoredVerdict {
@@ -17,7 +16,7 @@ export interface StoredVerdict {
 /** Reads for GET /v1/apis: the account-regions seen and the evaluator's per-series verdicts. */
 export class TrackedApisRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import {
   type AccountRegion,
   callSeriesField,
@@ -11,7 +11,7 @@ import {
   minuteOf,
   type SlimEvent,
 } from '@trailsight/domain';
-import { categoryStatField, type KeySpace } from '@trailsight/core';
+import { categoryStatField, type KeySpace, type RedisClient } from '@trailsight/core';
 import { COUNT_BATCHES_LUA } from './count-batches.script.js';
 
 export interface CountResult {
@@ -87,7 +87,7 @@ export class CounterRepository {
   private readonly countsData: boolean;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     private readonly settings: CounterSettings,
   ) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { HOUR_MS, MINUTE_MS, type AccountRegion } from '@trailsight/domain';
-import type { KeySpace } from '@trailsight/core';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 import type { BaselineWindow } from '../core/insight-lifecycle.js';
 import { stageSeriesHistory, type SeriesModel } from '../history/series-history.repository.js';
 import type { EvaluatedSeries } from './source-evaluator.js';
@@ -60,7 +60,7 @@ const UNLOCK_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.c
  */
 export class EvaluationRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     private readonly retentionMinutes: number,
   ) {}

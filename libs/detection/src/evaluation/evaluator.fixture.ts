@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
 import type { AppConfig, RedisService } from '@trailsight/core';
+import { EventQueues } from '@trailsight/queue';
 import {
   FindingsRepository,
   SuppressionEvaluator,
@@ -29,7 +30,7 @@ export function evaluatorOver(service: RedisService, config: AppConfig, events: 
     evaluations,
     counters,
     checkpoints,
-    events,
+    new EventQueues(events, config, service),
     new InsightRecorder(config, evaluations, counters, findings, suppressions, listener),
     new FailedBatchesRepository(service.client, service.keys),
     new TuningRepository(service.client, service.keys),

@@ -1,6 +1,4 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { CheckpointRepository, type Checkpoint } from '@trailsight/cloudtrail';
 import {
   accountRegionKey,
@@ -13,7 +11,7 @@ import {
   type AccountRegion,
 } from '@trailsight/domain';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
-import { QueueName } from '@trailsight/queue';
+import { EventQueues } from '@trailsight/queue';
 import { orderLayers, overrideLayers, resolveLayers, type TuningLayer } from '../core/detector-tuning.js';
 import type { DetectorTuning } from '../core/series-verdict.js';
 import { CounterRepository } from '../counters/counter.repository.js';
@@ -78,7 +76,7 @@ export class EvaluatorService {
     private readonly evaluations: EvaluationRepository,
     private readonly counters: CounterRepository,
     private readonly checkpoints: CheckpointRepository,
-    @InjectQueue(QueueName.Events) private readonly events: Queue,
+    private readonly events: EventQueues,
     private readonly recorder: InsightRecorder,
     private readonly failedBatches: FailedBatchesRepository,
     private readonly tuning: TuningRepository,
@@ -336,12 +334,14 @@ export class EvaluatorService {
     for (const { evaluator } of [...this.cache.values(), ...this.relearning.values()]) evaluator.retune();
   }
 
-  /** Enqueue time of the oldest batch still waiting to be counted (Infinity when none). */
+  /** Enqueue time of the oldest batch still waiting to be counted in any events partition (Infinity when none). */
   private async oldestPendingBatch(): Promise<number> {
     let oldest = Infinity;
-    for (const state of ['active', 'waiting', 'prioritized', 'delayed'] as const) {
-      const [job] = await this.events.getJobs([state], 0, 0, true);
-      if (job) oldest = Math.min(oldest, job.timestamp);
+    for (const queue of this.events.all()) {
+      for (const state of ['active', 'waiting', 'prioritized', 'delayed'] as const) {
+        const [job] = await queue.getJobs([state], 0, 0, true);
+        if (job) oldest = Math.min(oldest, job.timestamp);
+      }
     }
     return oldest;
   }

@@ -4,7 +4,7 @@ import { CheckpointRepository, RejectsRepository } from '@trailsight/cloudtrail'
 import { MINUTE_MS, type AccountRegion, type SlimEvent } from '@trailsight/domain';
 import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type AppConfig } from '@trailsight/core';
 import { FindingsRepository, SuppressionEvaluator, SuppressionsRepository } from '@trailsight/findings';
-import { JobName, QueueName } from '@trailsight/queue';
+import { JobName, QueueName, EventQueues } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { CounterRepository, type CountResult, type EventBatch } from '../counters/counter.repository.js';
@@ -96,16 +96,18 @@ describe('event batches that fail every attempt (real Redis, real BullMQ)', () =
     await service.onModuleInit();
     counters = new FaultyCounters(service.client, service.keys, config);
     failed = new FailedBatchesRepository(service.client, service.keys);
+    const connection = workerConnectionOptions(redis.url);
+    const prefix = bullPrefix('fbtest');
+    queue = new Queue(QueueName.Events, { connection, prefix });
+    const partitions = new EventQueues(queue, config, service);
     processor = new EventsProcessor(
       new EventCountingService(new CountingBuffer(counters), new RejectsRepository(service.client, service.keys)),
       failed,
       config,
+      partitions,
     );
-    const connection = workerConnectionOptions(redis.url);
-    const prefix = bullPrefix('fbtest');
-    queue = new Queue(QueueName.Events, { connection, prefix });
     worker = new Worker(QueueName.Events, (job) => processor.process(job as never), { connection, prefix });
-    operator = new FailedBatchesService(failed, queue);
+    operator = new FailedBatchesService(failed, partitions);
   }, 30_000);
 
   afterAll(async () => {
@@ -195,7 +197,7 @@ describe('event batches that fail every attempt (real Redis, real BullMQ)', () =
       evaluations,
       counters,
       checkpoints,
-      queue,
+      new EventQueues(queue, config, service),
       new InsightRecorder(
         config,
         evaluations,

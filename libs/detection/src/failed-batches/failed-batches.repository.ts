@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { accountRegionKey, type AccountRegion, minuteOf } from '@trailsight/domain';
-import type { KeySpace } from '@trailsight/core';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 
 /** An event batch that failed every attempt: what operators and the evaluator need of it (not its events). */
 export interface FailedBatch {
@@ -39,7 +38,7 @@ export interface EvaluationHold {
  */
 export class FailedBatchesRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {}
 

@@ -1,7 +1,5 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import type { Queue } from 'bullmq';
-import { QueueName } from '@trailsight/queue';
+import { EventQueues } from '@trailsight/queue';
 import { FailedBatchesRepository, type FailedBatch, type FailedBatchTotals } from './failed-batches.repository.js';
 
 /**
@@ -28,7 +26,7 @@ export class FailedBatchesService {
 
   constructor(
     private readonly failed: FailedBatchesRepository,
-    @InjectQueue(QueueName.Events) private readonly events: Queue,
+    private readonly events: EventQueues,
   ) {}
 
   async list(): Promise<{ batches: FailedBatch[]; totals: FailedBatchTotals }> {
@@ -40,7 +38,7 @@ export class FailedBatchesService {
   async retry(ids?: string[]): Promise<FailedBatchResult[]> {
     const results: FailedBatchResult[] = [];
     for (const batch of await this.select(ids, results)) {
-      const job = await this.events.getJob(batch.id);
+      const job = await this.events.of(batch).getJob(batch.id);
       if (!job) {
         results.push({ id: batch.id, outcome: 'missing' });
         continue;
@@ -69,7 +67,7 @@ export class FailedBatchesService {
   async discard(ids: string[]): Promise<FailedBatchResult[]> {
     const results: FailedBatchResult[] = [];
     for (const batch of await this.select(ids, results)) {
-      const job = await this.events.getJob(batch.id);
+      const job = await this.events.of(batch).getJob(batch.id);
       if (job && (await job.getState()) === 'failed') await job.remove();
       await this.failed.discard(batch);
       this.logger.warn(

@@ -1,6 +1,6 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { type AccountRegion, DAY_MS, HOUR_MS, isSeriesField, MINUTE_MS } from '@trailsight/domain';
-import type { KeySpace } from '@trailsight/core';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 
 /** The periods history is served at, in seconds: AWS ListInsightsMetricData's. */
 export type HistoryPeriod = 60 | 300 | 3600;
@@ -88,7 +88,7 @@ export function stageSeriesHistory(
 /** Reads of the rolled-up history of one series. */
 export class SeriesHistoryRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {}
 

@@ -2,12 +2,15 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
-import { JobName, QueueName, type JobItem } from '@trailsight/queue';
+import { EventQueues, JobName, QueueName, type JobItem } from '@trailsight/queue';
 import { EventCountingService } from './event-counting.service.js';
 import type { CountResult } from '../counters/counter.repository.js';
 import { failedBatchOf, FailedBatchesRepository } from '../failed-batches/failed-batches.repository.js';
 
-/** Consumes the events queue: every job is a batch of one account-region, counted exactly once. */
+/**
+ * Consumes the events queue, every partition of it (EVENT_QUEUE_PARTITIONS): every job is a batch
+ * of one account-region, counted exactly once.
+ */
 @Processor(QueueName.Events)
 export class EventsProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(EventsProcessor.name);
@@ -16,6 +19,7 @@ export class EventsProcessor extends WorkerHost implements OnApplicationBootstra
     private readonly counting: EventCountingService,
     private readonly failed: FailedBatchesRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly partitions: EventQueues,
   ) {
     super();
   }
@@ -23,6 +27,11 @@ export class EventsProcessor extends WorkerHost implements OnApplicationBootstra
   onApplicationBootstrap(): void {
     // @Processor options are static; the worker count comes from the validated config.
     this.worker.concurrency = this.config.detectorConcurrency;
+    this.partitions.consumeOtherPartitions<CountResult>(
+      (job) => this.process(job),
+      this.config.detectorConcurrency,
+      (job, error) => void this.onFailed(job, error),
+    );
     this.logger.log(`counting events with ${this.config.detectorConcurrency} concurrent jobs`);
   }
 

@@ -3,7 +3,7 @@ import { CheckpointRepository, streamSlimEvents } from '@trailsight/cloudtrail';
 import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type AppConfig } from '@trailsight/core';
 import { EVENT_SAMPLES_PER_SERIES_MINUTE, MINUTE_MS, type SlimEvent } from '@trailsight/domain';
 import { FindingsRepository, SuppressionEvaluator, SuppressionsRepository } from '@trailsight/findings';
-import { QueueName } from '@trailsight/queue';
+import { QueueName, EventQueues } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { seededRandom } from '../core/synthetic-traffic.fixture.js';
 import { CounterRepository } from '../counters/counter.repository.js';
@@ -198,7 +198,7 @@ describe('example events behind an insight (real Redis)', () => {
       evaluations,
       counters,
       checkpoints,
-      events,
+      new EventQueues(events, config, service),
       new InsightRecorder(
         config,
         evaluations,
@@ -276,7 +276,7 @@ describe('example events behind an insight (real Redis)', () => {
       evaluations,
       counters,
       checkpoints,
-      events,
+      new EventQueues(events, config, service),
       new InsightRecorder(
         config,
         evaluations,

@@ -1,4 +1,4 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import {
   type AccountRegion,
   bySampleTime,
@@ -11,7 +11,7 @@ import {
   type SampledEvent,
   type SlimEvent,
 } from '@trailsight/domain';
-import type { KeySpace } from '@trailsight/core';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 
 /**
  * Adds example events to one series-minute's hash: an id already there is left as it is (a
@@ -45,7 +45,7 @@ export class EventSamplesRepository {
   private readonly countsData: boolean;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     settings: {
       /** EVENT_SAMPLES_MINUTES: 0 keeps none. */

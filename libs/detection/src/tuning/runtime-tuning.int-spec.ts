@@ -4,7 +4,7 @@ import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type AppConfig } from '@trailsight/core';
 import { MINUTE_MS, type SlimEvent } from '@trailsight/domain';
 import { FindingsRepository, SuppressionEvaluator, SuppressionsRepository } from '@trailsight/findings';
-import { QueueName } from '@trailsight/queue';
+import { QueueName, EventQueues } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
@@ -130,7 +130,7 @@ describe('runtime tuning (real Redis)', () => {
       evaluations,
       counters,
       checkpoints,
-      events,
+      new EventQueues(events, config, service),
       new InsightRecorder(
         config,
         evaluations,

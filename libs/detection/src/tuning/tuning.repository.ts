@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Redis, Result } from 'ioredis';
-import type { KeySpace } from '@trailsight/core';
+import type { Result } from 'ioredis';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 import type { TuningScope, TuningSettings } from '@trailsight/domain';
 import { WRITE_TUNING_LUA } from './tuning.scripts.js';
 
@@ -57,7 +57,7 @@ export function canonicalScope(scope: TuningScope): TuningScope {
  */
 export class TuningRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {
     if (typeof (this.redis as unknown as Record<string, unknown>).tuningWrite !== 'function') {

@@ -1,4 +1,4 @@
-import { Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { metricCollector, RedisService } from '@trailsight/core';
 import { FindingsRepository } from '../findings/findings.repository.js';
 import { FindingsModule } from '../findings.module.js';
@@ -56,9 +56,18 @@ import { SuppressionsService } from '../suppressions/suppressions.service.js';
   ],
 })
 export class FindingsApiModule implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(private readonly cache: FindingsPageCache) {}
+  constructor(
+    private readonly cache: FindingsPageCache,
+    private readonly redis: RedisService,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // Not on a Redis Cluster: its invalidations (CLIENT TRACKING BCAST) come from one node only,
+    // and the node that owns the findings slot changes with a failover. Pages are read from Redis.
+    if (this.redis.isCluster) {
+      new Logger(FindingsApiModule.name).log('findings page cache off on a Redis Cluster');
+      return;
+    }
     await this.cache.start();
   }
 

@@ -1,5 +1,5 @@
-import type { ChainableCommander, Redis, Result } from 'ioredis';
-import type { KeySpace } from '@trailsight/core';
+import type { ChainableCommander, Result } from 'ioredis';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 import {
   bySampleTime,
   DAY_MS,
@@ -143,7 +143,7 @@ export class FindingsRepository {
   private readonly outboxKeys: string[];
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     settings: FindingsSettings = DEFAULT_FINDINGS_SETTINGS,
   ) {

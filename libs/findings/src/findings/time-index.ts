@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@trailsight/core';
 
 /**
  * A time-ordered index: a sorted set whose members are `<15-digit epoch ms>:<id>`, all at score 0,
@@ -55,7 +55,7 @@ export interface TimePageQuery {
  * filters them. `nextCursor` is set when more may follow, also when MAX_SCAN entries were examined.
  */
 export async function pageNewestFirst<T>(
-  redis: Redis,
+  redis: RedisClient,
   index: string,
   query: TimePageQuery,
   load: (ids: string[]) => Promise<(T | undefined)[]>,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis, Result } from 'ioredis';
-import type { AppConfig, KeySpace } from '@trailsight/core';
+import type { Result } from 'ioredis';
+import type { AppConfig, KeySpace, RedisClient } from '@trailsight/core';
 import type { InsightRecord } from '@trailsight/domain';
 
 declare module 'ioredis' {
@@ -95,7 +95,7 @@ export interface OutboxStats {
  */
 export class InsightOutboxRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {
     const scripts = { outboxSeal: SEAL_LUA, outboxComplete: COMPLETE_LUA, outboxLease: LEASE_LUA };

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { KeySpace } from '@trailsight/core';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 import type { InsightRecord, InsightRecordType } from '@trailsight/domain';
 import { pageNewestFirst, timeIndexMember } from '../findings/time-index.js';
 
@@ -34,7 +33,7 @@ const MAX_LIMIT = 1_000;
  */
 export class ReferenceInsightsRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {}
 

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { KeySpace } from '@trailsight/core';
+import type { KeySpace, RedisClient } from '@trailsight/core';
 import type { SuppressionMatch } from './suppression-match.js';
 import type { WindowSchedule } from './window-schedule.js';
 
@@ -34,7 +33,7 @@ type Kind = 'rules' | 'windows';
  */
 export class SuppressionsRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
   ) {}
 

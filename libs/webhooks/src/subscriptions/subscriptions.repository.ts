@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { SecretDecryptionError, type KeySpace, type SecretsCipher } from '@trailsight/core';
+import { SecretDecryptionError, type KeySpace, type SecretsCipher, type RedisClient } from '@trailsight/core';
 import type {
   DeliveryAttempt,
   DestinationType,
@@ -80,7 +79,7 @@ export class SubscriptionsRepository {
   private readonly cipher?: SecretsCipher;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     settings: SubscriptionsSettings = {},
   ) {
