@@ -4,7 +4,7 @@ import { bullPrefix, loadConfig, RedisService, workerConnectionOptions, type App
 import type { FindingsRepository } from '@trailsight/findings';
 import { CheckpointRepository } from '@trailsight/cloudtrail';
 import { insightRecordErrors } from '../../../../test/support/insight-record.validator.js';
-import { QueueName, EventQueues } from '@trailsight/queue';
+import { QueueName } from '@trailsight/queue';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { poisson, seededRandom } from '../core/synthetic-traffic.fixture.js';
