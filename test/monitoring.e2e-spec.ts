@@ -97,7 +97,7 @@ describe('monitoring: Prometheus alert rules and the Grafana dashboard', () => {
     // Every family the processes export is on the dashboard (a histogram by one of its series).
     const shown = new Set(
       expressions.flatMap((expr) =>
-        [...expr.matchAll(/\b(trailsight_[a-z_]+)\b/g)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, '')),
+        [...expr.matchAll(/\b(trailsight_[a-z_]+)\b/g)].map((m) => m[1].replace(/_(bucket|sum|count)$/, '')),
       ),
     );
     const missing = [...exported]

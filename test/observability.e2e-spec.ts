@@ -133,8 +133,19 @@ describe('observability: metrics, request logs and health of every process', () 
   }, 90_000);
 
   it('request logs: the id is honoured or made, returned, on every line of the request; probes unlogged', async () => {
-    const created = await live.call('POST', '/v1/webhooks', { url: receiver.url, secret: 'whsec_observability' });
-    const ping = await fetch(`http://127.0.0.1:${live.api.port}/v1/webhooks/${created.body.id}/test`, {
+    // A JSON body: the request's context survives body parsing.
+    const create = await fetch(`http://127.0.0.1:${live.api.port}/v1/webhooks`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${ADMIN_KEY}`,
+        'content-type': 'application/json',
+        'x-request-id': 'e2e-obs-create-1',
+      },
+      body: JSON.stringify({ url: receiver.url, secret: 'whsec_observability' }),
+    });
+    expect([create.status, create.headers.get('x-request-id')]).toEqual([201, 'e2e-obs-create-1']);
+    const created = (await create.json()) as { id: string };
+    const ping = await fetch(`http://127.0.0.1:${live.api.port}/v1/webhooks/${created.id}/test`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'x-request-id': 'e2e-obs-ping-1' },
     });
@@ -167,6 +178,14 @@ describe('observability: metrics, request logs and health of every process', () 
         req: expect.objectContaining({ id: 'e2e-obs-ping-1', method: 'POST' }),
         res: { statusCode: 200 },
       }),
+    ]);
+    expect(lines.filter((line) => line.reqId === 'e2e-obs-create-1')).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        context: 'WebhooksService',
+        msg: expect.stringContaining('created for'),
+      }),
+      expect.objectContaining({ msg: 'request completed', res: { statusCode: 201 } }),
     ]);
     // Every line with an ISO time; the secret of the subscription nowhere.
     for (const line of lines) expect(new Date(String(line.time)).toISOString()).toBe(line.time);

@@ -9,6 +9,7 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { createLogger } from '../logging/app.logger.js';
 import { useJsonBodies } from './json-body.js';
 import { requestId, useRequestIdHeader } from './request-id.js';
+import { useRequestLogs } from './request-logs.js';
 import { useRequestMetrics } from './request-metrics.js';
 import { useSecurityHeaders } from './security-headers.js';
 
@@ -54,6 +55,7 @@ export async function serveApp(
   useJsonBodies(app);
   useSecurityHeaders(app);
   useRequestIdHeader(app);
+  await useRequestLogs(app);
   useRequestMetrics(app);
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   if (options.swagger) mountSwagger(app);

@@ -1,4 +1,4 @@
-import { RequestMethod, type LoggerService } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import { Logger as NestPinoLogger, type Params, type PinoLogger } from 'nestjs-pino';
 import { pino, stdTimeFunctions, type DestinationStream, type Level, type LoggerOptions } from 'pino';
 import type { Options as HttpLogOptions } from 'pino-http';
@@ -45,18 +45,25 @@ function destination(config: LogSettings, out: NodeJS.WritableStream): Destinati
 }
 
 /**
- * The request-logging middleware's settings (nestjs-pino on pino-http) for CoreModule: one line
- * per answered request with method, URL, status and time taken, and the request's id (Fastify's,
- * from a sane `X-Request-Id` or new: see request-id.ts) as `reqId` on every line logged while the
- * request is handled; `/health*` and `/metrics` not logged. `forRoutes` is spelled out: the
- * default wildcard of nestjs-pino matches nothing under this Fastify adapter.
+ * The settings of CoreModule's LoggerModule (nestjs-pino): its Logger becomes the app's logger
+ * (serveApp) and logs through the app's one pino logger built here. Its own middleware is left
+ * unmounted (`forRoutes: []`): under Fastify it would run through middie, which with pino-http and
+ * the per-request context cost half of bench:api's throughput; useRequestLogs does the same work
+ * from a Fastify hook.
  */
 export function loggerParams(config: LogSettings, out: NodeJS.WritableStream = process.stdout): Params {
-  const http: HttpLogOptions = {
-    ...pinoOptions(config),
+  return { pinoHttp: [pinoOptions(config), destination(config, out)], forRoutes: [] };
+}
+
+/**
+ * pino-http's settings for the request lines (useRequestLogs): one line per answered request with
+ * method, URL, status and time taken, `reqId` on it (quietReqLogger: the request's id only, not
+ * its headers); `/health*` and `/metrics` not logged.
+ */
+export function requestLogOptions(): HttpLogOptions {
+  return {
     quietReqLogger: true,
-    // originalUrl: the middleware runs under a wildcard route, which strips `url` to what follows it.
-    autoLogging: { ignore: (request) => UNLOGGED_PATH.test(originalUrl(request)) },
+    autoLogging: { ignore: (request) => UNLOGGED_PATH.test(request.url ?? '') },
     customLogLevel: (_request, response, error) =>
       error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
     serializers: {
@@ -65,16 +72,10 @@ export function loggerParams(config: LogSettings, out: NodeJS.WritableStream = p
         method: request.method,
         url: redact(request.url),
       }),
-      // The raw response's status: the serializer's own copy is null when Fastify's answer is not
-      // flagged as sent to the middleware's view of the response.
       res: (response: { raw?: { statusCode: number }; statusCode: number | null }) => ({
         statusCode: response.raw?.statusCode ?? response.statusCode,
       }),
     },
-  };
-  return {
-    pinoHttp: [http, destination(config, out)],
-    forRoutes: [{ path: '*path', method: RequestMethod.ALL }],
   };
 }
 
@@ -87,10 +88,6 @@ export function createLogger(config: LogSettings, out: NodeJS.WritableStream = p
   const logger = pino(pinoOptions(config), destination(config, out));
   // nestjs-pino's adapter only calls the level methods, which a pino logger has as PinoLogger does.
   return new NestPinoLogger(logger as unknown as PinoLogger, {});
-}
-
-function originalUrl(request: { url?: string; originalUrl?: string }): string {
-  return request.originalUrl ?? request.url ?? '';
 }
 
 const LEVEL_COLUMN: Record<string, string> = {
