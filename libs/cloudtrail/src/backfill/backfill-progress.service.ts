@@ -12,8 +12,9 @@ import { PollerService } from '../lookup-events/poller.service.js';
 import { FilesSourceService } from '../trail-files/files-source.service.js';
 import { BackfillEta, formatEta } from './backfill-eta.js';
 
-/** A progress line this often while a back-fill runs. */
-const LOG_EVERY_MS = 15_000;
+/** Progress is sampled this often (what the ETA's rate is measured from), and logged every third time. */
+const SAMPLE_EVERY_MS = 5_000;
+const LOG_EVERY_SAMPLES = 3;
 
 /** One back-fill this process runs: an account-region's LookupEvents history, or a trail-file listing. */
 export interface BackfillStatus {
@@ -42,6 +43,7 @@ export class BackfillProgressService implements OnModuleInit, OnApplicationBoots
   private readonly logger = new Logger('Backfill');
   private readonly eta = new BackfillEta();
   private timer?: NodeJS.Timeout;
+  private samples = 0;
 
   constructor(
     private readonly poller: PollerService,
@@ -108,7 +110,7 @@ export class BackfillProgressService implements OnModuleInit, OnApplicationBoots
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.logProgress(), LOG_EVERY_MS);
+    this.timer = setInterval(() => this.sample(), SAMPLE_EVERY_MS);
     this.timer.unref();
   }
 
@@ -122,8 +124,11 @@ export class BackfillProgressService implements OnModuleInit, OnApplicationBoots
     return this.health.check(key).up({ backfills });
   }
 
-  private logProgress(): void {
-    for (const status of this.status()) {
+  /** Samples the progress (so the first line already has an ETA) and logs it every 15 s. */
+  private sample(): void {
+    const statuses = this.status();
+    if (++this.samples % LOG_EVERY_SAMPLES !== 0) return;
+    for (const status of statuses) {
       if (status.done) continue;
       const where = status.account ? ` ${status.account}/${status.region}` : '';
       this.logger.log(
