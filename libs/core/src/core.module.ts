@@ -1,7 +1,7 @@
 import { Global, Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
-import { LoggerModule } from 'nestjs-pino';
+import { Logger as NestPinoLogger, PARAMS_PROVIDER_TOKEN, PinoLogger } from 'nestjs-pino';
 import type { AppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/config.tokens.js';
 import { TrailsightConfigModule } from './config/config.module.js';
@@ -35,17 +35,20 @@ export class CoreModule {
     return {
       module: CoreModule,
       // ScheduleModule: per-process timers (SchedulerRegistry); cluster-wide work uses BullMQ job schedulers.
-      imports: [
-        TrailsightConfigModule.forRoot(options.config),
-        // Request logs with request ids; serveApp makes its Logger the app's logger.
-        LoggerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: (config: AppConfig) => loggerParams(config) }),
-        RedisModule,
-        HealthModule,
-        ScheduleModule.forRoot(),
-      ],
+      imports: [TrailsightConfigModule.forRoot(options.config), RedisModule, HealthModule, ScheduleModule.forRoot()],
       controllers: [MetricsController],
       providers: [
         ProcessMetrics,
+        // nestjs-pino's loggers on the app's pino settings, without its LoggerModule: that one mounts
+        // a middleware, which under Fastify runs through middie on every request (request-logs.ts
+        // does the same work from a Fastify hook). serveApp makes the Logger the app's logger.
+        {
+          provide: PARAMS_PROVIDER_TOKEN,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => loggerParams(config),
+        },
+        PinoLogger,
+        NestPinoLogger,
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         // One validation pipe for every route: unknown fields are errors, values arrive typed.
         {

@@ -2,10 +2,10 @@ import { Logger, type DynamicModule, type INestApplication, type Type } from '@n
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config.js';
 import { ConfigError, loadConfig } from '../config/config.loader.js';
 import { mountConsole } from '../console/console.static.js';
-import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { createLogger } from '../logging/app.logger.js';
 import { useJsonBodies } from './json-body.js';
 import { requestId, useRequestIdHeader } from './request-id.js';

@@ -45,14 +45,11 @@ function destination(config: LogSettings, out: NodeJS.WritableStream): Destinati
 }
 
 /**
- * The settings of CoreModule's LoggerModule (nestjs-pino): its Logger becomes the app's logger
- * (serveApp) and logs through the app's one pino logger built here. Its own middleware is left
- * unmounted (`forRoutes: []`): under Fastify it would run through middie, which with pino-http and
- * the per-request context cost half of bench:api's throughput; useRequestLogs does the same work
- * from a Fastify hook.
+ * The settings of CoreModule's nestjs-pino loggers: its Logger becomes the app's logger
+ * (serveApp) and writes through the app's one pino logger, built here.
  */
 export function loggerParams(config: LogSettings, out: NodeJS.WritableStream = process.stdout): Params {
-  return { pinoHttp: [pinoOptions(config), destination(config, out)], forRoutes: [] };
+  return { pinoHttp: [pinoOptions(config), destination(config, out)] };
 }
 
 /**
