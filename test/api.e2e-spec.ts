@@ -726,9 +726,13 @@ describe('operations', () => {
     expect(text).toContain(`trailsight_insights_open ${open}\n`);
     expect(text).toMatch(/# TYPE trailsight_events_ingested_total counter/);
     expect(text).toMatch(/trailsight_queue_jobs\{queue="events",state="waiting"\} \d+/);
-    for (const line of text.trim().split('\n')) {
+    // Blank lines between families are allowed (and ignored) by the format.
+    for (const line of text
+      .trim()
+      .split('\n')
+      .filter((line) => line !== '')) {
       expect(line).toMatch(
-        /^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+|[a-z_]+(\{[^}]*\})? (NaN|[+-]Inf))$/,
+        /^(# (HELP|TYPE) [a-z_:][a-z0-9_:]* .+|[a-z_:][a-z0-9_:]*(\{[^}]*\})? (-?[0-9.e+-]+|NaN|[+-]Inf))$/,
       );
     }
   });

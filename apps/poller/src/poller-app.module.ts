@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { FilesSourceModule, PollerModule } from '@trailsight/cloudtrail';
+import { SourcesModule } from '@trailsight/cloudtrail';
 import { AuthModule, CoreModule, type AppConfig } from '@trailsight/core';
 import { QueueModule } from '@trailsight/queue';
 
@@ -9,7 +9,7 @@ export class PollerAppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: PollerAppModule,
-      imports: [CoreModule.forRoot({ config }), AuthModule, QueueModule, PollerModule, FilesSourceModule],
+      imports: [CoreModule.forRoot({ config }), AuthModule, QueueModule, SourcesModule],
     };
   }
 }

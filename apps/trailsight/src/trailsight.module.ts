@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { FilesSourceModule, PollerModule } from '@trailsight/cloudtrail';
+import { SourcesModule } from '@trailsight/cloudtrail';
 import { ApiKeysModule, AuthModule, CoreModule, MetricsModule, type AppConfig } from '@trailsight/core';
 import {
   DetectionModule,
@@ -21,8 +21,7 @@ export class TrailsightModule {
       imports: [
         CoreModule.forRoot({ config }),
         QueueModule,
-        PollerModule,
-        FilesSourceModule,
+        SourcesModule,
         DetectionModule,
         FindingsRetentionModule,
         QueueOpsModule,

@@ -20,7 +20,6 @@ export { CheckpointRepository, backfillProgress } from './lookup-events/checkpoi
 export type { BackfillProgress, Checkpoint } from './lookup-events/checkpoint.repository.js';
 export { CloudTrailClientFactory } from './lookup-events/cloudtrail-client.factory.js';
 export { LOOKUP_EVENTS_PAGE_SIZE, LookupEventsSource } from './lookup-events/lookup-events.source.js';
-export { PollerModule } from './lookup-events/poller.module.js';
 export { lookupEventsSettings } from './lookup-events/poller.service.js';
 export { TokenBucketRepository } from './lookup-events/token-bucket.repository.js';
 export { inferReadOnly } from './records/read-only.js';
@@ -36,7 +35,7 @@ export {
   type ReadResult,
 } from './records/record-reader.js';
 export { accountRegionOf, toSlimEvent } from './records/slim-event.js';
-export { FilesSourceModule } from './trail-files/files-source.module.js';
+export { SourcesModule } from './sources.module.js';
 export { FilesSourceService } from './trail-files/files-source.service.js';
 export { type SlimEventsPart, streamSlimEvents } from './trail-files/records-stream.js';
 export { TrailFileClients } from './trail-files/trail-file-clients.js';

@@ -5,14 +5,17 @@ import { Redis } from 'ioredis';
 import { startRedis, type ThrowawayRedis } from '../../../test/support/redis-server.js';
 import { loadConfig } from './config/config.loader.js';
 import { CoreModule } from './core.module.js';
-import { healthIndicator } from './health/health-indicators.js';
+import { healthIndicator, readinessCheck } from './health/health-indicators.js';
 
 /** An indicator some other module of the app contributes; its state is set by the test. */
 const queues = { healthy: true };
+/** Whether that module's own work (workers, loops) runs, as its readiness check says. */
+const workers = { running: true };
 
 @Module({
   providers: [
     healthIndicator(() => () => Promise.resolve({ queues: { status: queues.healthy ? 'up' : 'down' } } as const)),
+    readinessCheck(() => () => workers.running),
   ],
 })
 class QueuesHealthModule {}
@@ -99,6 +102,21 @@ describe('CoreModule', () => {
     } finally {
       probe.disconnect();
     }
+  });
+
+  it("/health/ready is 503 while a module's work is not running, Redis up; /health/live stays up", async () => {
+    const probe = async (path: string) => {
+      const response = await fetch(`${base}${path}`);
+      return [response.status, await response.json()] as const;
+    };
+    workers.running = false;
+    try {
+      expect(await probe('/health/ready')).toEqual([503, { status: 'down' }]);
+      expect(await probe('/health/live')).toEqual([200, { status: 'up' }]);
+    } finally {
+      workers.running = true;
+    }
+    expect(await probe('/health/ready')).toEqual([200, { status: 'up' }]);
   });
 
   it('turns 503 when an indicator from another module is down', async () => {

@@ -1,21 +1,25 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Module } from '@nestjs/common';
-import { APP_CONFIG, bullPrefix, RedisService, type AppConfig } from '@trailsight/core';
+import { DiscoveryModule } from '@nestjs/core';
+import { APP_CONFIG, bullPrefix, readinessCheck, RedisService, type AppConfig } from '@trailsight/core';
 import { EventsSink, TrailFilesSink } from '@trailsight/domain';
 import { EventQueues } from './event-queues.js';
 import { EventsQueueSink } from './events-queue.sink.js';
 import { JobProducer } from './job.producer.js';
 import { DEFAULT_JOB_OPTIONS, QueueName } from './queue-contract.js';
 import { TrailFilesQueueSink } from './trail-files-queue.sink.js';
+import { WorkersReadiness } from './workers.readiness.js';
 
 /**
  * BullMQ for every app, configured once: queues registered here are what workers (@Processor)
  * consume and what health checks inspect. Jobs are added through JobProducer, whose own
- * connection fails fast instead of waiting for Redis.
+ * connection fails fast instead of waiting for Redis. `/health/ready` is down while any of the
+ * app's workers is not running.
  */
 @Global()
 @Module({
   imports: [
+    DiscoveryModule,
     BullModule.forRootAsync({
       inject: [APP_CONFIG, RedisService],
       useFactory: (config: AppConfig, redis: RedisService) => ({
@@ -36,6 +40,9 @@ import { TrailFilesQueueSink } from './trail-files-queue.sink.js';
     // The ports the sources (libs/cloudtrail) enqueue through, without importing this lib.
     { provide: EventsSink, useClass: EventsQueueSink },
     { provide: TrailFilesSink, useClass: TrailFilesQueueSink },
+    // Whichever module declares the app's workers, /health/ready waits on all of them.
+    WorkersReadiness,
+    readinessCheck((workers: WorkersReadiness) => () => workers.running(), [WorkersReadiness]),
   ],
   exports: [BullModule, JobProducer, EventQueues, EventsSink, TrailFilesSink],
 })

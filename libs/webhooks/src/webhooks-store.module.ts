@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, redisRepository, SecretsCipher } from '@trailsight/core';
+import { APP_CONFIG, type AppConfig, ProcessMetrics, redisRepository, SecretsCipher } from '@trailsight/core';
 import { WebhookHttpClient } from './delivery/webhook-http.client.js';
 import { WebhookSender } from './delivery/webhook.sender.js';
 import { WebhookUrlGuard } from './safety/webhook-url.guard.js';
@@ -27,9 +27,18 @@ import { WebhookSecretsAtRest } from './subscriptions/webhook-secrets-at-rest.js
     },
     {
       provide: WebhookSender,
-      inject: [WebhookHttpClient, SubscriptionsRepository, APP_CONFIG],
-      useFactory: (http: WebhookHttpClient, subscriptions: SubscriptionsRepository, config: AppConfig) =>
-        new WebhookSender(http, subscriptions, { timeoutMs: config.webhookTimeoutMs, logSize: config.webhookLogSize }),
+      inject: [WebhookHttpClient, SubscriptionsRepository, APP_CONFIG, ProcessMetrics],
+      useFactory: (
+        http: WebhookHttpClient,
+        subscriptions: SubscriptionsRepository,
+        config: AppConfig,
+        metrics: ProcessMetrics,
+      ) =>
+        new WebhookSender(http, subscriptions, {
+          timeoutMs: config.webhookTimeoutMs,
+          logSize: config.webhookLogSize,
+          latency: metrics.webhookDeliveryDuration,
+        }),
     },
   ],
   exports: [SubscriptionsRepository, WebhookUrlGuard, WebhookHttpClient, WebhookSender],

@@ -14,7 +14,6 @@ import type { TokenBucketRepository } from './token-bucket.repository.js';
 export const LOOKUP_EVENTS_PAGE_SIZE = 50;
 /** Event history keeps 90 days; asking for more is an InvalidTimeRangeException at best. */
 const RETENTION_MS = 90 * 86_400_000 - 3_600_000;
-const PROGRESS_LOG_EVERY_MS = 5_000;
 const ERROR_LOG_EVERY_MS = 30_000;
 /** Names the SDK reports for LookupEvents throttling (400 ThrottlingException on CloudTrail). */
 const THROTTLING_ERRORS = new Set([
@@ -50,6 +49,8 @@ export interface LookupEventsSettings {
   batchSize: number;
   /** The clock windows are measured by (default Date.now); tests share it with a simulated account. */
   now?: () => number;
+  /** Told each LookupEvents request's duration and outcome (the poller's latency histogram). */
+  onRequest?: (seconds: number, outcome: 'ok' | 'throttled' | 'error') => void;
 }
 
 /** Counters for metrics and logs (since this instance started). */
@@ -149,7 +150,6 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
   /** Which events carry a sample (the example calls behind an insight). */
   private readonly sampler = new EventSampler();
   private backfillScan?: Scan;
-  private lastProgressLog = 0;
   private lastErrorLog = 0;
   private readonly counters = {
     pages: 0,
@@ -357,14 +357,16 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
   }
 
   private async readPage(scan: Scan, signal: AbortSignal): Promise<void> {
-    const output = await this.client.send(
-      new LookupEventsCommand({
-        StartTime: new Date(scan.startMs),
-        EndTime: new Date(scan.endMs),
-        MaxResults: LOOKUP_EVENTS_PAGE_SIZE,
-        NextToken: scan.token,
-      }),
-      { abortSignal: signal },
+    const output = await this.timed(() =>
+      this.client.send(
+        new LookupEventsCommand({
+          StartTime: new Date(scan.startMs),
+          EndTime: new Date(scan.endMs),
+          MaxResults: LOOKUP_EVENTS_PAGE_SIZE,
+          NextToken: scan.token,
+        }),
+        { abortSignal: signal },
+      ),
     );
     const events = output.Events ?? [];
     this.counters.pages++;
@@ -394,7 +396,6 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
     scan.token = output.NextToken;
     // Results are newest first: past the window's start there is nothing more for this scan.
     if (!scan.token || oldest < scan.startMs) scan.exhausted = true;
-    if (scan.kind === 'backfill') this.logProgress();
   }
 
   /** Parks the rejects, then enqueues the events, of every page read so far. */
@@ -414,6 +415,22 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
       await this.checkpoints.advanceBackfill(this.source, scan.oldestReadMs);
       this.checkpoint!.backfillCursor = scan.oldestReadMs;
       this.emit('backfillProgress', scan.oldestReadMs);
+    }
+  }
+
+  /** One LookupEvents request, its duration and outcome told to settings.onRequest. */
+  private async timed<T>(request: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let outcome: 'ok' | 'throttled' | 'error' = 'error';
+    try {
+      const output = await request();
+      outcome = 'ok';
+      return output;
+    } catch (error) {
+      if (isThrottling(error)) outcome = 'throttled';
+      throw error;
+    } finally {
+      this.settings.onRequest?.((performance.now() - started) / 1000, outcome);
     }
   }
 
@@ -450,7 +467,7 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
 
   private async recover(scan: Scan, phase: 'store' | 'fetch', error: unknown, signal: AbortSignal): Promise<void> {
     const name = errorName(error);
-    if (phase === 'fetch' && (THROTTLING_ERRORS.has(name) || httpStatus(error) === 429)) {
+    if (phase === 'fetch' && isThrottling(error)) {
       this.counters.throttles++;
       scan.throttled++;
       // Someone else spends this account-region's budget (the console, another tool): every
@@ -486,19 +503,6 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
     this.lastErrorLog = now;
     this.logger.warn(`${message}: ${describe(error)}`);
   }
-
-  private logProgress(): void {
-    const now = Date.now();
-    if (now - this.lastProgressLog < PROGRESS_LOG_EVERY_MS) return;
-    this.lastProgressLog = now;
-    const { backfill } = this.stats();
-    const eta = this.checkpoint ? backfillProgress(this.checkpoint, this.now(), backfill.cursor).etaSeconds : null;
-    this.logger.log(
-      `backfill ${backfill.percent.toFixed(1)}% (back to ${iso(backfill.cursor ?? 0)}): ` +
-        `${backfill.eventsRead} events read, ${backfill.events} enqueued` +
-        (eta === null ? '' : `, about ${Math.ceil(eta / 60)} min left at this pace`),
-    );
-  }
 }
 
 /**
@@ -508,6 +512,10 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
  */
 function resumeAt(cursor: number): number {
   return cursor + 1_000;
+}
+
+function isThrottling(error: unknown): boolean {
+  return THROTTLING_ERRORS.has(errorName(error)) || httpStatus(error) === 429;
 }
 
 function errorName(error: unknown): string {

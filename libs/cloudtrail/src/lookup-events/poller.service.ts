@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { APP_CONFIG, type AppConfig } from '@trailsight/core';
+import { APP_CONFIG, type AppConfig, ProcessMetrics } from '@trailsight/core';
 import { type AccountRegion, accountRegionKey, EventsSink } from '@trailsight/domain';
 import { RejectsRepository } from '../ingest/rejects.repository.js';
 import { sleep } from './backoff.js';
@@ -63,6 +63,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
   private loop?: Promise<void>;
   private leaseOptions: PollerLeaseOptions = { ttlMs: POLL_LEASE_TTL_MS, renewMs: POLL_LEASE_RENEW_MS };
   private registered = false;
+  private loopEnded = false;
   /** Completed lease rounds (for health and tests). */
   leaseRounds = 0;
 
@@ -75,6 +76,7 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly leases: PollLeaseRepository,
     private readonly clients: CloudTrailClientFactory,
     private readonly scheduler: SchedulerRegistry,
+    private readonly metrics: ProcessMetrics,
   ) {}
 
   /** Every configured account-region. */
@@ -90,12 +92,14 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.source === 'files' || this.config.source === 's3' || this.config.source === 'sqs') {
+    if (!this.polls()) {
       this.logger.log(`CLOUDTRAIL_SOURCE=${this.config.source}: no LookupEvents polling`);
       return;
     }
     this.logger.log(`polling ${this.sources().length} account-region(s) as ${this.owner}`);
-    this.loop = this.keepLeases(this.abort.signal);
+    this.loop = this.keepLeases(this.abort.signal).finally(() => {
+      this.loopEnded = true;
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -104,6 +108,15 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
     const held = [...this.held.values()];
     this.held.clear();
     await Promise.all(held.map((entry) => this.release(entry)));
+  }
+
+  /** False once the lease-keeping loop has ended (it runs until shutdown): /health/ready. */
+  running(): boolean {
+    return this.loop === undefined ? !this.polls() : !this.loopEnded;
+  }
+
+  private polls(): boolean {
+    return this.config.source === 'aws' || this.config.source === 'simulator';
   }
 
   /** Stats of the account-regions this replica polls now. */
@@ -149,7 +162,11 @@ export class PollerService implements OnApplicationBootstrap, OnModuleDestroy {
       }
       if (!(await this.leases.acquire(source, this.owner, ttlMs))) continue;
       const client = this.clients.create(source);
-      const settings = lookupEventsSettings(this.config);
+      const latency = this.metrics.lookupEventsDuration;
+      const settings = {
+        ...lookupEventsSettings(this.config),
+        onRequest: (seconds: number, outcome: string) => latency.observe({ outcome }, seconds),
+      };
       const runner = new LookupEventsSource(
         source,
         client,

@@ -77,6 +77,8 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
   private readonly newest = new Map<string, number>();
   /** Files of the first listing not yet counted or parked: file id to its group. */
   private readonly backfillPending = new Map<string, string>();
+  /** Files of the first listing per group: what the back-fill progress is measured against. */
+  private readonly backfillTotal = new Map<string, number>();
   private readonly s3Listers = new Map<string, S3Lister>();
   private directory?: DirectoryLister;
   /** Links out of TRAIL_DIR already parked (once per path per process, not every listing). */
@@ -84,6 +86,7 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
   private readonly abort = new AbortController();
   private loop?: Promise<void>;
   private listedOnce = false;
+  private loopEnded = false;
   private backfillLogged = false;
   rounds = 0;
 
@@ -99,7 +102,9 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
   onApplicationBootstrap(): void {
     if (!isFileSource(this.config.source)) return;
     this.logger.log(`reading trail files (${this.config.source}) from ${this.describe()}`);
-    this.loop = this.run(this.abort.signal);
+    this.loop = this.run(this.abort.signal).finally(() => {
+      this.loopEnded = true;
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -152,6 +157,22 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
     this.rounds++;
     const pending = [...this.tracked.values()].filter((t) => !t.done).length;
     return { listed, enqueued, pending, backfillDone: this.backfillPending.size === 0, checkpoints };
+  }
+
+  /**
+   * The back-fill (the first listing's files) per group ("account:region", or "*" for files of no
+   * known account-region): files in it and files not yet counted or parked. Empty before the
+   * first listing and for the LookupEvents sources.
+   */
+  backfillProgress(): Array<{ group: string; total: number; pending: number }> {
+    const pending = new Map<string, number>();
+    for (const group of this.backfillPending.values()) pending.set(group, (pending.get(group) ?? 0) + 1);
+    return [...this.backfillTotal].map(([group, total]) => ({ group, total, pending: pending.get(group) ?? 0 }));
+  }
+
+  /** False once the reading loop has ended (it runs until shutdown): /health/ready. */
+  running(): boolean {
+    return !isFileSource(this.config.source) || (this.loop !== undefined && !this.loopEnded);
   }
 
   private describe(): string {
@@ -298,7 +319,10 @@ export class FilesSourceService implements OnApplicationBootstrap, OnModuleDestr
       const group = key ? `${key.accountId}:${key.region}` : ANY;
       this.tracked.set(ref.id, { ref, group, done: settled });
       this.newest.set(group, Math.max(this.newest.get(group) ?? -Infinity, ref.deliveredAt));
-      if (initial && !settled) this.backfillPending.set(ref.id, group);
+      if (initial && !settled) {
+        this.backfillPending.set(ref.id, group);
+        this.backfillTotal.set(group, (this.backfillTotal.get(group) ?? 0) + 1);
+      }
     });
     return todo.length;
   }

@@ -2,11 +2,15 @@ import { Logger, type DynamicModule, type INestApplication, type Type } from '@n
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config.js';
 import { ConfigError, loadConfig } from '../config/config.loader.js';
 import { mountConsole } from '../console/console.static.js';
 import { createLogger } from '../logging/app.logger.js';
 import { useJsonBodies } from './json-body.js';
+import { requestId, useRequestIdHeader } from './request-id.js';
+import { useRequestLogs } from './request-logs.js';
+import { useRequestMetrics } from './request-metrics.js';
 import { useSecurityHeaders } from './security-headers.js';
 
 /**
@@ -40,13 +44,19 @@ export async function serveApp(
   config: AppConfig,
   options: ServeOptions = {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), {
+  const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ genReqId: requestId }), {
+    // Boot lines are held until the app's own logger (CoreModule's, with request ids) takes
+    // over; this one, on the same settings, writes them if the boot fails first.
     logger: createLogger(config),
     bufferLogs: true,
     bodyParser: false, // useJsonBodies: JSON only, checked
   });
+  app.useLogger(app.get(PinoNestLogger));
   useJsonBodies(app);
   useSecurityHeaders(app);
+  useRequestIdHeader(app);
+  await useRequestLogs(app);
+  useRequestMetrics(app);
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   if (options.swagger) mountSwagger(app);
   if (options.console) await mountConsole(app, new Logger('Console'));

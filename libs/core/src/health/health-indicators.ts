@@ -28,3 +28,25 @@ export function healthIndicator<const Deps extends unknown[]>(
     inject,
   };
 }
+
+/**
+ * Multi-provider token for what `GET /health/ready` needs besides Redis: each registration is a
+ * cheap, synchronous check (no I/O) that this process's own work is running, such as its queue
+ * workers or its polling loop. Like HEALTH_INDICATORS, any module may register any number.
+ */
+export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
+
+/** True while the part of the process it watches is running. */
+export type ReadinessCheck = () => boolean;
+
+/** A READINESS_CHECKS registration built from injected providers. */
+export function readinessCheck<const Deps extends unknown[]>(
+  factory: (...deps: Deps) => ReadinessCheck,
+  inject: InjectionToken[] = [],
+): FactoryProvider<ReadinessCheck> {
+  return {
+    provide: READINESS_CHECKS,
+    useFactory: factory as (...deps: unknown[]) => ReadinessCheck,
+    inject,
+  };
+}

@@ -1,5 +1,6 @@
 import { Controller, Get, Res, type OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { registrations } from '../di/registrations.js';
 import {
   HealthCheck,
   HealthCheckService,
@@ -47,11 +48,7 @@ export class HealthController implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     // Every module's HEALTH_INDICATORS registration, not just the nearest one.
-    const registrations = this.moduleRef.get<HealthIndicatorRegistration>(HEALTH_INDICATORS, {
-      strict: false,
-      each: true,
-    });
-    this.indicators = registrations.flat();
+    this.indicators = registrations<HealthIndicatorRegistration>(this.moduleRef, HEALTH_INDICATORS).flat();
   }
 
   @Get('live')

@@ -1,5 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { registrations } from '../di/registrations.js';
 import { RedisService } from '../redis/redis.service.js';
+import { READINESS_CHECKS, type ReadinessCheck } from './health-indicators.js';
 
 /** One answer serves every readiness probe for this long: a probe storm costs one PING a second. */
 const CACHE_MS = 1_000;
@@ -7,17 +10,27 @@ const CACHE_MS = 1_000;
 const PING_TIMEOUT_MS = 1_000;
 
 /**
- * `GET /health/ready`: is Redis reachable? One PING (no INFO, no queue or evaluator reads),
- * shared by the probes of the next second. Everything else the process needs lives in Redis, so
- * without it the process can serve nothing; with it, it can.
+ * `GET /health/ready`: is Redis reachable, and is this process's own work running (its
+ * READINESS_CHECKS: queue workers, polling loops)? One PING (no INFO, no queue or evaluator
+ * reads), shared by the probes of the next second; the checks read in-process state only.
+ * Everything else the process needs lives in Redis, so without it the process can serve nothing.
  */
 @Injectable()
-export class ReadinessProbe {
+export class ReadinessProbe implements OnApplicationBootstrap {
   private cached?: { untilMs: number; answer: Promise<boolean> };
+  private checks: ReadinessCheck[] = [];
 
-  constructor(private readonly redis: RedisService) {}
+  constructor(
+    private readonly redis: RedisService,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.checks = registrations<ReadinessCheck>(this.moduleRef, READINESS_CHECKS);
+  }
 
   ready(nowMs = Date.now()): Promise<boolean> {
+    if (!this.checks.every((running) => running())) return Promise.resolve(false);
     if (this.cached && this.cached.untilMs > nowMs) return this.cached.answer;
     const answer = this.ping();
     this.cached = { untilMs: nowMs + CACHE_MS, answer };

@@ -4,7 +4,7 @@ import { KeySpace } from '../redis/key-space.js';
 import { categoryStatField } from './category-stats.js';
 import { IngestMetricsRepository } from './ingest-metrics.repository.js';
 import { IngestMetrics } from './ingest.metrics.js';
-import { formatPrometheus } from './prometheus.format.js';
+import { familiesRegistry } from './cluster-metrics.js';
 
 describe('IngestMetrics (real Redis)', () => {
   let server: ThrowawayRedis;
@@ -30,7 +30,8 @@ describe('IngestMetrics (real Redis)', () => {
       [categoryStatField('skipped', 'NetworkActivity')]: 3,
       'skipped:Bogus': 9,
     });
-    const text = formatPrometheus(await new IngestMetrics(new IngestMetricsRepository(redis, keys)).collect());
+    const families = await new IngestMetrics(new IngestMetricsRepository(redis, keys)).collect();
+    const text = await familiesRegistry(families).metrics();
     const labels = 'account="123456789012",region="eu-west-1"';
     expect(text).toContain(`trailsight_events_counted_total{${labels},category="Data"} 2\n`);
     expect(text).toContain(`trailsight_events_counted_total{${labels},category="Management"} 5\n`);

@@ -1,12 +1,19 @@
 import { Controller, Get, Header, type OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { registrations } from '../di/registrations.js';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/require-scope.decorator.js';
 import { ApiKeyErrorResponses } from '../errors/api-error-responses.js';
+import { familiesRegistry } from './cluster-metrics.js';
 import { METRIC_COLLECTORS, type MetricCollector } from './metric-collectors.js';
-import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './prometheus.format.js';
+import { ProcessMetrics } from './process-metrics.js';
+import { Registry } from 'prom-client';
 
-/** `GET /metrics`: every registered collector, in Prometheus text format. Needs a read key. */
+/**
+ * `GET /metrics` on every process: this process's own metrics (Node and process defaults, build
+ * info, latency histograms), then whatever collectors the app registers (the api's cluster-wide
+ * figures from Redis). Prometheus text format 0.0.4. Needs a read key.
+ */
 @ApiTags('operations')
 @ApiBearerAuth('api-key')
 @ApiSecurity('x-api-key')
@@ -16,14 +23,17 @@ import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './prometheus.format.j
 export class MetricsController implements OnApplicationBootstrap {
   private collectors: MetricCollector[] = [];
 
-  constructor(private readonly moduleRef: ModuleRef) {}
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    private readonly process: ProcessMetrics,
+  ) {}
 
   onApplicationBootstrap(): void {
-    this.collectors = this.moduleRef.get<MetricCollector>(METRIC_COLLECTORS, { strict: false, each: true });
+    this.collectors = registrations<MetricCollector>(this.moduleRef, METRIC_COLLECTORS);
   }
 
   @Get()
-  @Header('Content-Type', PROMETHEUS_CONTENT_TYPE)
+  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format 0.0.4)' })
   @ApiOkResponse({
@@ -32,6 +42,7 @@ export class MetricsController implements OnApplicationBootstrap {
   })
   async metrics(): Promise<string> {
     const families = await Promise.all(this.collectors.map((collect) => collect()));
-    return formatPrometheus(families.flat());
+    const own = await this.process.registry.metrics();
+    return families.length === 0 ? own : `${own}\n${await familiesRegistry(families.flat()).metrics()}`;
   }
 }

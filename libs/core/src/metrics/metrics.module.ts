@@ -4,14 +4,14 @@ import { redisRepository } from '../redis/redis-repository.provider.js';
 import { IngestMetricsRepository } from './ingest-metrics.repository.js';
 import { IngestMetrics } from './ingest.metrics.js';
 import { metricCollector } from './metric-collectors.js';
-import { MetricsController } from './metrics.controller.js';
 
 /**
- * `GET /metrics` plus the collectors core knows about: ingest totals from Redis and this
- * process's refused API requests. Other modules add theirs under METRIC_COLLECTORS. Needs AuthModule.
+ * The api's collectors for `GET /metrics` (served by every process, see CoreModule): the
+ * cluster-wide ingest totals from Redis and this process's refused API requests. Other api
+ * modules add theirs under METRIC_COLLECTORS. Only the api imports it, so a cluster-wide total
+ * is never exported by the poller or the detector. Needs AuthModule.
  */
 @Module({
-  controllers: [MetricsController],
   providers: [
     redisRepository(IngestMetricsRepository),
     IngestMetrics,

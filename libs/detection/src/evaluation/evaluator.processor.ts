@@ -1,7 +1,7 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
-import { APP_CONFIG, type AppConfig } from '@trailsight/core';
+import { APP_CONFIG, type AppConfig, ProcessMetrics } from '@trailsight/core';
 import { JOB_RULES, JobName, QueueName, type EvaluatorJobItem } from '@trailsight/queue';
 import { EvaluatorService, type SourceRun } from './evaluator.service.js';
 
@@ -21,6 +21,7 @@ export class EvaluatorProcessor extends WorkerHost implements OnApplicationBoots
     private readonly evaluator: EvaluatorService,
     @InjectQueue(QueueName.Evaluator) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: ProcessMetrics,
   ) {
     super();
   }
@@ -43,7 +44,9 @@ export class EvaluatorProcessor extends WorkerHost implements OnApplicationBoots
     switch (name) {
       case JobName.EvaluateMinutes: {
         // Half the interval's worth of catching up per run at least, and never a run that blocks for long.
+        const timer = this.metrics.evaluationDuration.startTimer();
         const runs = await this.evaluator.runOnce(Math.max(10_000, this.config.evaluationIntervalSeconds * 1000));
+        timer();
         const minutes = runs.reduce((sum, run) => sum + run.minutes, 0);
         if (minutes > 1 + runs.length) {
           this.logger.log(`evaluated ${minutes} minutes over ${runs.length} account-region(s)`);

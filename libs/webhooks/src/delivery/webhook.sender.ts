@@ -30,7 +30,12 @@ export class WebhookSender {
   constructor(
     private readonly http: WebhookHttpClient,
     private readonly subscriptions: SubscriptionsRepository,
-    private readonly options: { timeoutMs: number; logSize: number },
+    private readonly options: {
+      timeoutMs: number;
+      logSize: number;
+      /** Each attempt sent, by destination type and outcome (the process's latency histogram). */
+      latency?: { observe(labels: { type: string; outcome: string }, seconds: number): void };
+    },
   ) {}
 
   /** `retryable` is false when another attempt cannot succeed (body too large, address refused). */
@@ -82,6 +87,7 @@ export class WebhookSender {
         ...(result.error === undefined ? {} : { error: result.error }),
       };
       if (result.refused) retryable = false;
+      this.options.latency?.observe({ type: subscription.type, outcome: attempt.outcome }, result.latencyMs / 1000);
     }
     await this.subscriptions.appendAttempt(subscription.id, attempt, this.options.logSize);
     const line = `webhook ${event} ${deliveryId} to ${subscription.id} (${redactUrl(subscription.url)}) attempt ${attempt.attempt}: ${attempt.outcome}`;
