@@ -6,7 +6,7 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 /**
  * Fastify's `genReqId`: the caller's `X-Request-Id` when sane, else a new UUID. The request
- * logger (pino-http) takes the same id, so every line logged for the request carries it.
+ * logs (request-logs.ts) carry the same id, so every line logged for the request carries it.
  */
 export function requestId(request: { headers: Record<string, string | string[] | undefined> }): string {
   const sent = request.headers['x-request-id'];

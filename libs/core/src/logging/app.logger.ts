@@ -1,7 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { Logger as NestPinoLogger, type Params, type PinoLogger } from 'nestjs-pino';
 import { pino, stdTimeFunctions, type DestinationStream, type Level, type LoggerOptions } from 'pino';
-import type { Options as HttpLogOptions } from 'pino-http';
 import type { AppConfig } from '../config/app-config.js';
 import { redact } from './redact.js';
 
@@ -52,28 +51,14 @@ export function loggerParams(config: LogSettings, out: NodeJS.WritableStream = p
   return { pinoHttp: [pinoOptions(config), destination(config, out)] };
 }
 
-/**
- * pino-http's settings for the request lines (useRequestLogs): one line per answered request with
- * method, URL, status and time taken, `reqId` on it (quietReqLogger: the request's id only, not
- * its headers); `/health*` and `/metrics` not logged.
- */
-export function requestLogOptions(): HttpLogOptions {
-  return {
-    quietReqLogger: true,
-    autoLogging: { ignore: (request) => UNLOGGED_PATH.test(request.url ?? '') },
-    customLogLevel: (_request, response, error) =>
-      error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
-    serializers: {
-      req: (request: { id: unknown; method: string; url: string }) => ({
-        id: request.id,
-        method: request.method,
-        url: redact(request.url),
-      }),
-      res: (response: { raw?: { statusCode: number }; statusCode: number | null }) => ({
-        statusCode: response.raw?.statusCode ?? response.statusCode,
-      }),
-    },
-  };
+/** Health probes and scrapes are not request-logged: they would drown the lines that matter. */
+export function isLoggedPath(url: string): boolean {
+  return !UNLOGGED_PATH.test(url);
+}
+
+/** The fields of a `request completed` line (useRequestLogs): the request's id, what was asked, the answer, the time taken. */
+export function requestLine(id: string, method: string, url: string, statusCode: number, elapsedMs: number) {
+  return { reqId: id, req: { id, method, url: redact(url) }, res: { statusCode }, responseTime: Math.round(elapsedMs) };
 }
 
 /**
