@@ -58,6 +58,9 @@ export class BackfillProgressService implements OnModuleInit, OnApplicationBoots
       account: accountId,
       region,
       progress: backfill.done ? 1 : backfill.percent / 100,
+      // The checkpoint's ETA (its start time is persisted: it survives restarts and agrees with
+      // the evaluator's /health details); null only for checkpoints older than that field.
+      knownEta: backfill.etaSeconds,
       done: backfill.done,
       detail: `${backfill.eventsRead} events read, ${backfill.events} enqueued`,
     }));
@@ -68,16 +71,14 @@ export class BackfillProgressService implements OnModuleInit, OnApplicationBoots
         account,
         region,
         progress: total > 0 ? (total - pending) / total : 1,
+        knownEta: null,
         done: pending === 0,
         detail: `${total - pending} of ${total} files`,
       };
     });
-    return [...lookups, ...files].map((status) => {
-      const etaSeconds = this.eta.estimate(
-        `${status.source}:${status.account}:${status.region}`,
-        status.progress,
-        nowMs,
-      );
+    return [...lookups, ...files].map(({ knownEta, ...status }) => {
+      const etaSeconds =
+        knownEta ?? this.eta.estimate(`${status.source}:${status.account}:${status.region}`, status.progress, nowMs);
       return etaSeconds === undefined ? status : { ...status, etaSeconds };
     });
   }

@@ -158,7 +158,7 @@ describe('LookupEventsSource (real Redis, real SDK client, simulated account)', 
     expect(countsOf((await queued()).values(), checkpoint.backfillFrom, checkpoint.liveUntil)).toEqual(expected);
 
     const stats = runner.stats();
-    expect(stats.backfill).toMatchObject({ done: true, percent: 100 });
+    expect(stats.backfill).toMatchObject({ done: true, percent: 100, etaSeconds: 0 });
     expect(stats.pages).toBeGreaterThanOrEqual(Math.ceil(total / 50));
     expect(stats.throttles + stats.errors + stats.rejects).toBe(0);
   }, 20_000);

@@ -68,8 +68,18 @@ export interface LookupEventsStats {
   storeErrors: number;
   livePolls: number;
   liveUntil?: number;
-  /** events: enqueued by the backfill; eventsRead: read by it (a restart re-reads some). */
-  backfill: { done: boolean; percent: number; events: number; eventsRead: number; cursor?: number };
+  /**
+   * events: enqueued by the backfill; eventsRead: read by it (a restart re-reads some); etaSeconds:
+   * backfillProgress()'s, null until its pace is known.
+   */
+  backfill: {
+    done: boolean;
+    percent: number;
+    etaSeconds: number | null;
+    events: number;
+    eventsRead: number;
+    cursor?: number;
+  };
 }
 
 export interface LivePollSummary {
@@ -206,11 +216,11 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
     const c = this.counters;
     const checkpoint = this.checkpoint;
     const done = checkpoint?.backfillDone ?? false;
-    let percent = done ? 100 : 0;
+    let progress = { percent: done ? 100 : 0, etaSeconds: done ? 0 : null };
     let cursor = checkpoint?.backfillCursor;
     if (checkpoint && !done) {
       cursor = Math.min(cursor ?? Infinity, this.backfillScan?.oldestReadMs ?? Infinity);
-      percent = backfillProgress(checkpoint, this.now(), cursor).percent;
+      progress = backfillProgress(checkpoint, this.now(), cursor);
     }
     return {
       pages: c.pages,
@@ -223,7 +233,7 @@ export class LookupEventsSource extends EventEmitter<SourceEvents> {
       storeErrors: c.storeErrors,
       livePolls: c.livePolls,
       liveUntil: checkpoint?.liveUntil,
-      backfill: { done, percent, events: c.backfillEvents, eventsRead: c.backfillRead, cursor },
+      backfill: { done, ...progress, events: c.backfillEvents, eventsRead: c.backfillRead, cursor },
     };
   }
 
