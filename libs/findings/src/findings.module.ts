@@ -15,6 +15,7 @@ import { SuppressionsRepository } from './suppressions/suppressions.repository.j
     redisRepository(FindingsRepository, (config) => ({
       retentionDays: config.findingsRetentionDays,
       outboxes: enabledOutputs(config),
+      redisWaitTimeoutMs: config.redisWaitTimeoutMs,
     })),
     redisRepository(InsightOutboxRepository),
     redisRepository(ReferenceInsightsRepository),

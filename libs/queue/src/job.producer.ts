@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { APP_CONFIG, RedisConnectionFactory, bullPrefix, type AppConfig, type RedisClient } from '@trailsight/core';
+import {
+  APP_CONFIG,
+  RedisConnectionFactory,
+  awaitReplicas,
+  bullPrefix,
+  type AppConfig,
+  type RedisClient,
+} from '@trailsight/core';
 import { EventPartitions, type QueueAddress } from './event-partitions.js';
 import { JOB_RULES, JobName, type AnyJobItem } from './queue-contract.js';
 
@@ -33,7 +40,11 @@ export class JobProducer implements OnModuleDestroy {
     await this.queueAll([item]);
   }
 
-  /** Resolves once Redis has acknowledged every job; rejects fast when it cannot. Returns jobs added. */
+  /**
+   * Resolves once Redis has acknowledged every job, and a replica has them when the queue's node
+   * has replicas (REDIS_WAIT_TIMEOUT_MS): the poller advances its checkpoint past these events
+   * only then, so a failover cannot lose them. Rejects fast when it cannot. Returns jobs added.
+   */
   async queueAll(items: readonly AnyJobItem[]): Promise<number> {
     const byQueue = new Map<
       string,
@@ -64,6 +75,11 @@ export class JobProducer implements OnModuleDestroy {
         queue.close().catch(() => undefined);
         throw error;
       }
+      // The queue's keys share one slot: WAIT on the connection (cluster: the node) that took them.
+      await awaitReplicas(this.producerConnection(), queue.toKey('id'), {
+        write: 'enqueue',
+        timeoutMs: this.config.redisWaitTimeoutMs,
+      });
     }
     return items.length;
   }
@@ -81,11 +97,15 @@ export class JobProducer implements OnModuleDestroy {
     await this.connections.closeAll();
   }
 
+  private producerConnection(): RedisClient {
+    this.connection ??= this.connections.open('producer', 'command');
+    return this.connection;
+  }
+
   private queueOf({ name, prefix }: QueueAddress): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      this.connection ??= this.connections.open('producer', 'command');
-      queue = new Queue(name, { connection: this.connection, prefix });
+      queue = new Queue(name, { connection: this.producerConnection(), prefix });
       this.queues.set(name, queue);
     }
     return queue;

@@ -1,5 +1,5 @@
 import type { Result } from 'ioredis';
-import type { KeySpace, RedisClient } from '@trailsight/core';
+import { awaitReplicas, type KeySpace, type RedisClient } from '@trailsight/core';
 import type { AccountRegion } from '@trailsight/domain';
 
 /**
@@ -75,11 +75,22 @@ declare module 'ioredis' {
   }
 }
 
-/** The per account-region poller checkpoint hash (`keys.checkpoint(source)`). */
+export interface CheckpointSettings {
+  /** REDIS_WAIT_TIMEOUT_MS: an advance resolves once a replica has it; 0 or absent: off. */
+  redisWaitTimeoutMs?: number;
+}
+
+/**
+ * The per account-region poller checkpoint hash (`keys.checkpoint(source)`). Its advances wait
+ * for a replica (when the node has one): a checkpoint that a failover took back would only make
+ * the poller read again what the dedupe sets drop, but one the new primary never saw must not
+ * be reported as progress either.
+ */
 export class CheckpointRepository {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: KeySpace,
+    private readonly settings: CheckpointSettings = {},
   ) {
     if (typeof this.redis.checkpointInit !== 'function') {
       this.redis.defineCommand('checkpointInit', { numberOfKeys: 1, lua: INIT_LUA });
@@ -104,15 +115,25 @@ export class CheckpointRepository {
   /** The live tail has enqueued everything up to `liveUntil`. Never moves it back. */
   async advanceLive(source: AccountRegion, liveUntil: number): Promise<void> {
     await this.redis.checkpointAdvance(this.keys.checkpoint(source), 'liveUntil', String(liveUntil), '1');
+    await this.durable(source);
   }
 
   /** The backfill has enqueued everything from `cursor` up. Never moves it forward again. */
   async advanceBackfill(source: AccountRegion, cursor: number): Promise<void> {
     await this.redis.checkpointAdvance(this.keys.checkpoint(source), 'backfillCursor', String(cursor), '-1');
+    await this.durable(source);
   }
 
   async finishBackfill(source: AccountRegion): Promise<void> {
     await this.redis.hset(this.keys.checkpoint(source), 'backfillDone', '1');
+    await this.durable(source);
+  }
+
+  private async durable(source: AccountRegion): Promise<void> {
+    await awaitReplicas(this.redis, this.keys.checkpoint(source), {
+      write: 'checkpoint',
+      timeoutMs: this.settings.redisWaitTimeoutMs ?? 0,
+    });
   }
 
   /** Adds account-regions to the set of every one polled (`keys.sources()`, "account:region"). */

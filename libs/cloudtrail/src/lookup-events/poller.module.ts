@@ -17,7 +17,7 @@ import { TokenBucketRepository } from './token-bucket.repository.js';
   providers: [
     redisRepository(RejectsRepository),
     redisRepository(TokenBucketRepository),
-    redisRepository(CheckpointRepository),
+    redisRepository(CheckpointRepository, (config) => config),
     redisRepository(PollLeaseRepository),
     {
       provide: CloudTrailClientFactory,

@@ -13,7 +13,7 @@ import { TrailFilesRepository } from './trail-files.repository.js';
 @Module({
   providers: [
     redisRepository(RejectsRepository),
-    redisRepository(CheckpointRepository),
+    redisRepository(CheckpointRepository, (config) => config),
     redisRepository(TrailFilesRepository),
     {
       provide: TrailFileClients,

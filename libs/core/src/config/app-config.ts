@@ -53,6 +53,11 @@ export interface AppConfig {
   /** EVENT_QUEUE_PARTITIONS: the events queue split in this many queues (1: the one `events` queue). */
   eventQueuePartitions: number;
   /**
+   * REDIS_WAIT_TIMEOUT_MS: how long a write that must survive a failover (counts with their
+   * done-markers, checkpoints, enqueues, findings) waits for a replica's acknowledgement; 0: never waits.
+   */
+  redisWaitTimeoutMs: number;
+  /**
    * SECRETS_KEY: 32 bytes that encrypt webhook secrets at rest (AES-256-GCM). Absent: secrets are
    * stored in plaintext and every process that handles them warns at boot.
    */

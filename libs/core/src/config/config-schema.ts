@@ -179,6 +179,11 @@ export const CONFIG_SCHEMA: ConfigSchema = {
       'events queue partitions, each in its own cluster slot; an account-region always goes to the same one, detectors consume them all. Every process must agree',
     processes: ALL,
   }),
+  redisWaitTimeoutMs: int('REDIS_WAIT_TIMEOUT_MS', 1000, 0, 60_000, {
+    description:
+      'how long a write whose loss in a failover would lose or double-count events waits for a replica (`WAIT`) before it is acknowledged; a timeout fails it to be retried. Only when the node has replicas; `0`: never waits. See [Durable writes](#durable-writes)',
+    processes: WITH_REDIS,
+  }),
   secretsKey: variable(
     'SECRETS_KEY',
     {

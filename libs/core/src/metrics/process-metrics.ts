@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { replicaWaitTimeouts } from '../redis/durable-write.js';
 import { packageVersion } from './package-version.js';
 
 /** Latency buckets (seconds) for calls to other services: 5 ms to 30 s. */
@@ -53,6 +54,8 @@ export class ProcessMetrics implements OnModuleInit {
   onModuleInit(): void {
     // Here rather than in the constructor: the default collectors start an event-loop monitor.
     collectDefaultMetrics({ register: this.registry });
+    // Module-level (the durable writes of every repository count into it), shown by this registry.
+    this.registry.registerMetric(replicaWaitTimeouts);
     new Gauge({
       name: 'trailsight_build_info',
       help: 'Always 1; the labels say which build this process runs.',

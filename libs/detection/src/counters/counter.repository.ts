@@ -11,7 +11,7 @@ import {
   minuteOf,
   type SlimEvent,
 } from '@trailsight/domain';
-import { categoryStatField, type KeySpace, type RedisClient } from '@trailsight/core';
+import { awaitReplicas, categoryStatField, type KeySpace, type RedisClient } from '@trailsight/core';
 import { COUNT_BATCHES_LUA } from './count-batches.script.js';
 
 export interface CountResult {
@@ -40,6 +40,8 @@ export interface CounterSettings {
   dedupeWindowMinutes: number;
   /** INSIGHTS_EVENT_CATEGORIES; Management only when absent. */
   insightsEventCategories?: readonly InsightsEventCategory[];
+  /** REDIS_WAIT_TIMEOUT_MS: counts and done-markers reach a replica before a job is acknowledged; 0 or absent: off. */
+  redisWaitTimeoutMs?: number;
 }
 
 /** One minute of one account-region's counters, as stored. */
@@ -97,8 +99,22 @@ export class CounterRepository {
     }
   }
 
-  /** Counts several batches of one account-region in one atomic step; one result per batch. */
+  /**
+   * Counts several batches of one account-region in one atomic step; one result per batch. Resolves
+   * only once a replica has the counts and done-markers (when the node has replicas): a done-marker
+   * lost in a failover would let the retried batch count twice. Also when every batch was done
+   * already: an earlier attempt's WAIT may have timed out, and that marker must reach a replica too.
+   */
   async countBatches(source: AccountRegion, batches: EventBatch[], nowMs = Date.now()): Promise<CountResult[]> {
+    const results = await this.countOnce(source, batches, nowMs);
+    await awaitReplicas(this.redis, this.keys.sourceStats(source), {
+      write: 'counting',
+      timeoutMs: this.settings.redisWaitTimeoutMs ?? 0,
+    });
+    return results;
+  }
+
+  private async countOnce(source: AccountRegion, batches: EventBatch[], nowMs: number): Promise<CountResult[]> {
     const results = batches.map((): CountResult => ({ ...EMPTY_RESULT }));
     const done = new Set<number>();
     const seen = new Set<string>();

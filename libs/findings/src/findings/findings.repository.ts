@@ -1,5 +1,5 @@
 import type { ChainableCommander, Result } from 'ioredis';
-import type { KeySpace, RedisClient } from '@trailsight/core';
+import { awaitReplicas, type KeySpace, type RedisClient } from '@trailsight/core';
 import {
   bySampleTime,
   DAY_MS,
@@ -54,6 +54,8 @@ export interface FindingsSettings {
    * same atomic step that stores it (see InsightOutboxRepository).
    */
   outboxes?: readonly string[];
+  /** REDIS_WAIT_TIMEOUT_MS: open, update and close resolve once a replica has them; 0 or absent: off. */
+  redisWaitTimeoutMs?: number;
 }
 
 const DEFAULT_FINDINGS_SETTINGS: FindingsSettings = { retentionDays: 90 };
@@ -141,6 +143,7 @@ type Dimension = (typeof DIMENSIONS)[number][0];
 export class FindingsRepository {
   private readonly retentionMs: number;
   private readonly outboxKeys: string[];
+  private readonly waitTimeoutMs: number;
 
   constructor(
     private readonly redis: RedisClient,
@@ -148,6 +151,7 @@ export class FindingsRepository {
     settings: FindingsSettings = DEFAULT_FINDINGS_SETTINGS,
   ) {
     this.retentionMs = settings.retentionDays * DAY_MS;
+    this.waitTimeoutMs = settings.redisWaitTimeoutMs ?? 0;
     this.outboxKeys = (settings.outboxes ?? []).map((sink) => keys.insightOutbox(sink, 'pending'));
     const scripts = {
       findingOpen: OPEN_FINDING_LUA,
@@ -221,7 +225,10 @@ export class FindingsRepository {
       fields.start ?? '',
       ...pairs(fields),
     ];
-    return (await this.redis.findingOpen(keys.length, ...keys, ...args)) === 1;
+    const opened = (await this.redis.findingOpen(keys.length, ...keys, ...args)) === 1;
+    // Even when it existed: an earlier attempt may have stored it and timed out waiting.
+    await this.durable();
+    return opened;
   }
 
   /** Records progress of an open finding. False if it is missing or closed. */
@@ -233,7 +240,9 @@ export class FindingsRepository {
       expected: progress.expected && JSON.stringify(progress.expected),
       updatedAt: new Date(nowMs).toISOString(),
     };
-    return (await this.redis.findingUpdate(1, this.keys.finding(id), ...pairs(fields))) === 1;
+    const updated = (await this.redis.findingUpdate(1, this.keys.finding(id), ...pairs(fields))) === 1;
+    await this.durable();
+    return updated;
   }
 
   /**
@@ -268,7 +277,17 @@ export class FindingsRepository {
       this.keys.findingsIndexKeys(),
       ...this.outboxKeys,
     ];
-    return (await this.redis.findingClose(keys.length, ...keys, id, fields.end, ...pairs(fields))) === 1;
+    const closed = (await this.redis.findingClose(keys.length, ...keys, id, fields.end, ...pairs(fields))) === 1;
+    await this.durable();
+    return closed;
+  }
+
+  /**
+   * The evaluator acknowledges its minute only after its findings writes: a failover must not take
+   * back a finding (or its outbox records) whose webhooks went out. Every findings key shares one slot.
+   */
+  private async durable(): Promise<void> {
+    await awaitReplicas(this.redis, this.keys.openFindings(), { write: 'findings', timeoutMs: this.waitTimeoutMs });
   }
 
   /** Ids of what muted a finding; empty when nothing did or it is gone. One field read. */

@@ -1,0 +1,141 @@
+import { Cluster, Redis } from 'ioredis';
+import { startRedisCluster, type ThrowawayCluster } from '../../../../test/support/redis-cluster.js';
+import { startReplicatedRedis, waitCalls, type ReplicatedRedis } from '../../../../test/support/redis-replicated.js';
+import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
+import { awaitReplicas, replicaWaitTimeouts, ReplicaWaitTimeoutError } from './durable-write.js';
+import { keySlot } from './key-slot.js';
+
+const timeouts = async (write: string) =>
+  (await replicaWaitTimeouts.get()).values.find((v) => v.labels.write === write)?.value ?? 0;
+
+describe('awaitReplicas on a primary with a real replica', () => {
+  let redis: ReplicatedRedis;
+  let client: Redis;
+  let replica: Redis;
+
+  beforeAll(async () => {
+    redis = await startReplicatedRedis();
+    client = new Redis(redis.primary.url);
+    replica = new Redis(redis.replicaUrl);
+  }, 30_000);
+  afterAll(async () => {
+    client?.disconnect();
+    replica?.disconnect();
+    await redis?.stop();
+  });
+
+  it('resolves once the replica has the write, with one WAIT', async () => {
+    const before = await waitCalls(client);
+    await client.set('k1', 'v1');
+    await awaitReplicas(client, 'k1', { write: 'spec', timeoutMs: 2_000 });
+    expect(await waitCalls(client)).toBe(before + 1);
+    // Acknowledged by the replica: it serves the value now, no polling needed.
+    expect(await replica.get('k1')).toBe('v1');
+  });
+
+  it('throws ReplicaWaitTimeoutError and counts it when replication is held, and passes once it resumes', async () => {
+    const counted = await timeouts('held');
+    redis.holdReplication();
+    try {
+      await client.set('k2', 'v2');
+      const started = Date.now();
+      const error = await awaitReplicas(client, 'k2', { write: 'held', timeoutMs: 300 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ReplicaWaitTimeoutError);
+      expect((error as Error).message).toMatch(
+        /^held write not acknowledged by any replica of 127\.0\.0\.1:\d+ within 300 ms/,
+      );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect(await timeouts('held')).toBe(counted + 1);
+      expect(await replica.get('k2')).toBeNull();
+    } finally {
+      redis.resumeReplication();
+    }
+    await awaitReplicas(client, 'k2', { write: 'held', timeoutMs: 5_000 });
+    expect(await replica.get('k2')).toBe('v2');
+    expect(await timeouts('held')).toBe(counted + 1);
+  });
+
+  it('sends no WAIT with a timeout of 0', async () => {
+    const before = await waitCalls(client);
+    await client.set('k3', 'v3');
+    await awaitReplicas(client, 'k3', { write: 'spec', timeoutMs: 0 });
+    expect(await waitCalls(client)).toBe(before);
+  });
+});
+
+describe('awaitReplicas on a single Redis without replica', () => {
+  let server: ThrowawayRedis;
+  let client: Redis;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    client = new Redis(server.url);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.stop();
+  });
+
+  it('never sends WAIT (ROLE says there is no replica), and asks ROLE once per 10 s', async () => {
+    for (let i = 0; i < 5; i++) {
+      await client.set(`k${i}`, 'v');
+      await awaitReplicas(client, `k${i}`, { write: 'spec', timeoutMs: 1_000 });
+    }
+    const stats = await client.info('commandstats');
+    expect(await waitCalls(client)).toBe(0);
+    expect(Number(/^cmdstat_role:calls=(\d+)/m.exec(stats)?.[1])).toBe(1);
+  });
+});
+
+describe('awaitReplicas on a Redis Cluster', () => {
+  let cluster: ThrowawayCluster;
+  let client: Cluster;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster(3);
+    client = new Cluster(
+      cluster.nodes.split(',').map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })),
+    );
+    await new Promise((resolve) => client.once('ready', resolve));
+    // Replicas finish their first sync a moment after the cluster reports ok: until then ROLE lists none.
+    for (const server of cluster.servers) {
+      const node = new Redis(server.port, '127.0.0.1');
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const info = await node.info('replication');
+        if (info.includes('role:slave') || /^slave0:.*state=online/m.test(info)) break;
+        if (Date.now() > deadline) throw new Error(`primary ${server.port} has no online replica`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      node.disconnect();
+    }
+  }, 60_000);
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.stop();
+  });
+
+  it("sends WAIT to the primary that owns the key's slot, and to no other node", async () => {
+    const nodeClients = cluster.servers.map((server) => ({
+      port: server.port,
+      redis: new Redis(server.port, '127.0.0.1'),
+    }));
+    try {
+      const keys = ['{a}:x', '{b}:x', '{c}:x', '{d}:x', '{e}:x', '{f}:x'];
+      const owners = new Set<number>();
+      for (const key of keys) {
+        const owner = await cluster.primaryOf(keySlot(key));
+        owners.add(owner);
+        const before = await Promise.all(nodeClients.map(({ redis }) => waitCalls(redis)));
+        await client.set(key, 'v');
+        await awaitReplicas(client, key, { write: 'spec', timeoutMs: 2_000 });
+        const after = await Promise.all(nodeClients.map(({ redis }) => waitCalls(redis)));
+        const waitedOn = nodeClients.filter((_, i) => after[i] > before[i]).map(({ port }) => port);
+        expect(waitedOn).toEqual([owner]);
+      }
+      expect(owners.size).toBeGreaterThan(1);
+    } finally {
+      for (const { redis } of nodeClients) redis.disconnect();
+    }
+  });
+});

@@ -1,0 +1,131 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort, launch, startRedis, terminate, type ThrowawayRedis } from './redis-server.js';
+
+/**
+ * A throwaway primary with one real replica (`redis-server --replicaof`) that reaches it through
+ * a TCP relay: `holdReplication()` stops the relay forwarding (the replication stream and the
+ * replica's acknowledgements wait in it), so the primary still lists its replica but no write
+ * reaches it and WAIT times out; `resumeReplication()` lets everything through again.
+ */
+export interface ReplicatedRedis {
+  primary: ThrowawayRedis;
+  /** redis://127.0.0.1:<port> of the replica (read-only). */
+  replicaUrl: string;
+  holdReplication(): void;
+  resumeReplication(): void;
+  stop(): Promise<void>;
+}
+
+export async function startReplicatedRedis(): Promise<ReplicatedRedis> {
+  const primary = await startRedis();
+  const relay = await startRelay(primary.port);
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'trailsight-replica-'));
+  let replica: ChildProcess | undefined;
+  try {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
+    replica = await launch([...args, '--replicaof', '127.0.0.1', String(relay.port)], { port });
+    const url = `redis://127.0.0.1:${port}`;
+    await linkUp(url);
+    const started = replica;
+    return {
+      primary,
+      replicaUrl: url,
+      holdReplication: () => relay.hold(),
+      resumeReplication: () => relay.resume(),
+      async stop() {
+        relay.resume();
+        await terminate(started);
+        relay.close();
+        await primary.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    if (replica) await terminate(replica);
+    relay.close();
+    await primary.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Resolves once the replica reports its link to the primary up (the first sync done). */
+async function linkUp(url: string): Promise<void> {
+  const client = new Redis(url);
+  try {
+    const deadline = Date.now() + 15_000;
+    while (!(await client.info('replication')).includes('master_link_status:up')) {
+      if (Date.now() > deadline) throw new Error(`the replica at ${url} never synced with its primary`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    client.disconnect();
+  }
+}
+
+interface Relay {
+  port: number;
+  hold(): void;
+  resume(): void;
+  close(): void;
+}
+
+/** Forwards every connection to `targetPort`; while held, what each side sends is kept, then flushed in order. */
+async function startRelay(targetPort: number): Promise<Relay> {
+  let held = false;
+  const flushes = new Set<() => void>();
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    const forward = (from: Socket, to: Socket) => {
+      const kept: Buffer[] = [];
+      const flush = () => {
+        for (const chunk of kept.splice(0)) to.write(chunk);
+      };
+      flushes.add(flush);
+      from.on('data', (chunk: Buffer) => {
+        if (held) kept.push(chunk);
+        else to.write(chunk);
+      });
+      from.on('close', () => flushes.delete(flush));
+    };
+    forward(client, upstream);
+    forward(upstream, client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    hold: () => {
+      held = true;
+    },
+    resume: () => {
+      held = false;
+      for (const flush of flushes) flush();
+    },
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+/** How many WAITs a Redis has run (INFO commandstats). */
+export async function waitCalls(client: Redis): Promise<number> {
+  const stats = await client.info('commandstats');
+  return Number(/^cmdstat_wait:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
+}
