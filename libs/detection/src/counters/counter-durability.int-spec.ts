@@ -1,0 +1,117 @@
+import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { SlimEvent } from '@trailsight/domain';
+import { KeySpace, ReplicaWaitTimeoutError } from '@trailsight/core';
+import { startReplicatedRedis, waitCalls, type ReplicatedRedis } from '../../../../test/support/redis-replicated.js';
+import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
+import { CounterRepository } from './counter.repository.js';
+
+const source = { accountId: '123456789012', region: 'eu-west-1' };
+const now = sameTimeLastWeek(Date.parse('2026-11-24T10:00:30Z'));
+const minute = now - 90_000;
+const events: SlimEvent[] = Array.from({ length: 40 }, (_, i) => ({
+  eventId: `ev-${i}`,
+  eventTimeMs: minute + i * 1_000,
+  eventSource: 'ec2.amazonaws.com',
+  eventName: 'RunInstances',
+  readOnly: false,
+  identity: 'arn:aws:iam::123456789012:user/alice',
+  userAgent: 'aws-cli/2.15',
+}));
+const field = 'c|ec2.amazonaws.com|RunInstances';
+
+/**
+ * The counting step of an event batch on a primary with a real replica: the job is acknowledged
+ * only once the replica has the counts and the done-marker, and a batch whose WAIT timed out is
+ * retried and still counted exactly once.
+ */
+describe('counting with durable writes (primary and replica)', () => {
+  let redis: ReplicatedRedis;
+  let client: Redis;
+  let replica: Redis;
+  const keys = new KeySpace('dur');
+
+  beforeAll(async () => {
+    redis = await startReplicatedRedis();
+    client = new Redis(redis.primary.url);
+    replica = new Redis(redis.replicaUrl);
+  }, 30_000);
+  afterAll(async () => {
+    client?.disconnect();
+    replica?.disconnect();
+    await redis?.stop();
+  });
+  beforeEach(() => client.flushall());
+
+  const counters = (redisWaitTimeoutMs: number) =>
+    new CounterRepository(client, keys, {
+      counterRetentionMinutes: 8 * 1440,
+      dedupeWindowMinutes: 1440,
+      redisWaitTimeoutMs,
+    });
+  const countOnReplica = async () => Number((await replica.hget(keys.minuteCounters(source, minute), field)) ?? 0);
+
+  it('acknowledges once the replica has the counts', async () => {
+    const before = await waitCalls(client);
+    const [result] = await counters(2_000).countBatches(source, [{ id: 'b1', events: events.slice(0, 10) }], now);
+    expect(result.counted).toBe(10);
+    expect(await waitCalls(client)).toBe(before + 1);
+    expect(await replica.exists(keys.batchDone(source, 'b1'))).toBe(1);
+    expect((await replica.hgetall(keys.minuteCounters(source, minute)))[field]).toBe('10');
+  });
+
+  it('with 0, sends no WAIT', async () => {
+    const before = await waitCalls(client);
+    await counters(0).countBatches(source, [{ id: 'b0', events: events.slice(0, 10) }], now);
+    expect(await waitCalls(client)).toBe(before);
+  });
+
+  it('fails the job while replication is held, and counts it exactly once when the retry succeeds', async () => {
+    const repository = counters(300);
+    const prefix = '{dur-bull}';
+    const queue = new Queue('events', { connection: client, prefix });
+    const queueEvents = new QueueEvents('events', { connection: { port: redis.primary.port }, prefix });
+    await queueEvents.waitUntilReady();
+    const attempts: string[] = [];
+    const worker = new Worker(
+      'events',
+      async (job: Job<{ events: SlimEvent[] }>) => {
+        try {
+          const [result] = await repository.countBatches(source, [{ id: job.id!, events: job.data.events }], now);
+          attempts.push(result.alreadyDone ? 'already done' : `counted ${result.counted}`);
+        } catch (error) {
+          attempts.push(error instanceof ReplicaWaitTimeoutError ? 'wait timed out' : String(error));
+          throw error;
+        }
+      },
+      { connection: { port: redis.primary.port, maxRetriesPerRequest: null }, prefix },
+    );
+    try {
+      redis.holdReplication();
+      // The worker reports every failed attempt (QueueEvents only the last one).
+      const failed = new Promise<string>((resolve) => worker.once('failed', (_job, error) => resolve(error.message)));
+      const job = await queue.add(
+        'batch',
+        { events },
+        { jobId: 'batch-1', attempts: 3, backoff: { type: 'fixed', delay: 1_500 } },
+      );
+      expect(await failed).toMatch(/counting write not acknowledged by any replica/);
+      // Counted on the primary, not acknowledged: the job waits for its retry, the replica has nothing.
+      expect(await client.hget(keys.minuteCounters(source, minute), field)).toBe('40');
+      expect(await countOnReplica()).toBe(0);
+      expect(await job.getState()).toBe('delayed');
+
+      redis.resumeReplication();
+      await job.waitUntilFinished(queueEvents, 15_000);
+      expect(attempts).toEqual(['wait timed out', 'already done']);
+      expect(await countOnReplica()).toBe(40);
+      expect(await client.hget(keys.minuteCounters(source, minute), field)).toBe('40');
+      expect(await repository.sourceStats(source)).toMatchObject({ counted: 40, batches: 1 });
+    } finally {
+      redis.resumeReplication();
+      await worker.close();
+      await queueEvents.close();
+      await queue.close();
+    }
+  }, 30_000);
+});
