@@ -21,7 +21,8 @@ export interface ReplicatedRedis {
   stop(): Promise<void>;
 }
 
-export async function startReplicatedRedis(): Promise<ReplicatedRedis> {
+/** `direct`: the replica connects to the primary itself, without the relay (benchmarks); hold then does nothing. */
+export async function startReplicatedRedis({ direct = false } = {}): Promise<ReplicatedRedis> {
   const primary = await startRedis();
   const relay = await startRelay(primary.port);
   const port = await freePort();
@@ -29,7 +30,8 @@ export async function startReplicatedRedis(): Promise<ReplicatedRedis> {
   let replica: ChildProcess | undefined;
   try {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
-    replica = await launch([...args, '--replicaof', '127.0.0.1', String(relay.port)], { port });
+    const upstream = direct ? primary.port : relay.port;
+    replica = await launch([...args, '--replicaof', '127.0.0.1', String(upstream)], { port });
     const url = `redis://127.0.0.1:${port}`;
     await linkUp(url);
     const started = replica;
@@ -122,6 +124,27 @@ async function startRelay(targetPort: number): Promise<Relay> {
       server.close();
     },
   };
+}
+
+/**
+ * Resolves once every primary among `ports` has an online replica: a replica finishes its first
+ * sync a moment after a cluster reports ok, and until then ROLE lists none (so no WAIT is sent).
+ */
+export async function replicasOnline(ports: readonly number[], timeoutMs = 20_000): Promise<void> {
+  for (const port of ports) {
+    const node = new Redis(port, '127.0.0.1');
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const info = await node.info('replication');
+        if (info.includes('role:slave') || /^slave0:.*state=online/m.test(info)) break;
+        if (Date.now() > deadline) throw new Error(`primary ${port} has no online replica`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      node.disconnect();
+    }
+  }
 }
 
 /** How many WAITs a Redis has run (INFO commandstats). */

@@ -1,6 +1,11 @@
 import { Cluster, Redis } from 'ioredis';
 import { startRedisCluster, type ThrowawayCluster } from '../../../../test/support/redis-cluster.js';
-import { startReplicatedRedis, waitCalls, type ReplicatedRedis } from '../../../../test/support/redis-replicated.js';
+import {
+  replicasOnline,
+  startReplicatedRedis,
+  waitCalls,
+  type ReplicatedRedis,
+} from '../../../../test/support/redis-replicated.js';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { awaitReplicas, replicaWaitTimeouts, ReplicaWaitTimeoutError } from './durable-write.js';
 import { keySlot } from './key-slot.js';
@@ -97,18 +102,7 @@ describe('awaitReplicas on a Redis Cluster', () => {
       cluster.nodes.split(',').map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })),
     );
     await new Promise((resolve) => client.once('ready', resolve));
-    // Replicas finish their first sync a moment after the cluster reports ok: until then ROLE lists none.
-    for (const server of cluster.servers) {
-      const node = new Redis(server.port, '127.0.0.1');
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const info = await node.info('replication');
-        if (info.includes('role:slave') || /^slave0:.*state=online/m.test(info)) break;
-        if (Date.now() > deadline) throw new Error(`primary ${server.port} has no online replica`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      node.disconnect();
-    }
+    await replicasOnline(cluster.servers.map((server) => server.port));
   }, 60_000);
   afterAll(async () => {
     client?.disconnect();
