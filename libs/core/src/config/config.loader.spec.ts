@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       redisClusterNodes: [],
       eventQueuePartitions: 1,
+      redisWaitTimeoutMs: 1000,
       redisPrefix: 'ts',
       port: 3000,
       apiKeys: [],
