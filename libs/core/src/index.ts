@@ -22,7 +22,7 @@ export { metricCollector, type MetricFamily } from './metrics/metric-collectors.
 export { MetricsModule } from './metrics/metrics.module.js';
 export { ProcessMetrics } from './metrics/process-metrics.js';
 export { ensureRedis } from './redis/embedded-redis.js';
-export { awaitReplicas, type DurableWrite, ReplicaWaitTimeoutError } from './redis/durable-write.js';
+export { awaitReplicas, ReplicaWaitTimeoutError } from './redis/durable-write.js';
 export { KeySpace } from './redis/key-space.js';
 export { CLUSTER_SLOTS, keySlot } from './redis/key-slot.js';
 export { redisRepository } from './redis/redis-repository.provider.js';
