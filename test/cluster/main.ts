@@ -1,4 +1,4 @@
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { bullPrefix, keySlot, KeySpace } from '@trailsight/core';
 import { CounterRepository } from '@trailsight/detection';
 import { type AccountRegion, MINUTE_MS } from '@trailsight/domain';
@@ -14,6 +14,7 @@ import {
   type SeriesCounts,
 } from '../support/ground-truth.js';
 import { freePort } from '../support/redis-server.js';
+import { waitCalls } from '../support/redis-replicated.js';
 import { startRedisCluster, type ThrowawayCluster } from '../support/redis-cluster.js';
 import { Report, check } from '../reliability/report.js';
 
@@ -109,6 +110,9 @@ class ClusterTest {
         await this.expectExact(stack, BACKFILL_MINUTES, figures);
         figures.queues_used = await this.partitionsUsed('cl');
         check(figures.queues_used === PARTITIONS, `batches went to ${figures.queues_used} partitions of ${PARTITIONS}`);
+        // Durable writes (REDIS_WAIT_TIMEOUT_MS, on by default) waited for the replicas.
+        figures.waits = await this.waitsSent();
+        check(figures.waits > 0, 'no WAIT reached a primary');
       });
       await this.report.scenario('cluster/spike-becomes-finding', async (figures) => {
         const spiked = this.spiked!;
@@ -162,6 +166,21 @@ class ClusterTest {
       await this.simulator?.server.stop();
       await this.cluster?.stop();
     }
+  }
+
+  /** WAITs the live nodes have run (INFO commandstats). */
+  private async waitsSent(): Promise<number> {
+    let waits = 0;
+    for (const { port, child } of this.cluster!.servers) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const node = new Redis(port, '127.0.0.1');
+      try {
+        waits += await waitCalls(node);
+      } finally {
+        node.disconnect();
+      }
+    }
+    return waits;
   }
 
   /** A 12x spike on the busiest write API of the first region, inside the back-fill, after the warm-up. */
