@@ -45,8 +45,15 @@ function batches(): { source: AccountRegion; id: string; events: SlimEvent[] }[]
   }));
 }
 
-/** Events per second counting `BATCHES` batches, CONCURRENCY at a time, through one CountingBuffer. */
-async function countingRate(client: RedisClient, keySpace: string, waitTimeoutMs: number): Promise<number> {
+/**
+ * Events per second counting `BATCHES` batches, CONCURRENCY at a time, through one CountingBuffer,
+ * and the median time a batch waits for its count (what a job's acknowledgement waits).
+ */
+async function countingRate(
+  client: RedisClient,
+  keySpace: string,
+  waitTimeoutMs: number,
+): Promise<{ rate: number; medianMs: number }> {
   const counters = new CounterRepository(client, new KeySpace(keySpace), {
     counterRetentionMinutes: 8 * 1440,
     dedupeWindowMinutes: 1440,
@@ -56,20 +63,24 @@ async function countingRate(client: RedisClient, keySpace: string, waitTimeoutMs
   const work = batches();
   let next = 0;
   let counted = 0;
+  const latencies: number[] = [];
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < work.length) {
         const { source, id, events } = work[next++];
         // Not `counted += await ...`: that reads `counted` before the await.
+        const sent = performance.now();
         const result = await buffer.count(source, { id, events });
+        latencies.push(performance.now() - sent);
         counted += result.counted;
       }
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (counted !== BATCHES * EVENTS_PER_BATCH) throw new Error(`counted ${counted} of ${BATCHES * EVENTS_PER_BATCH}`);
-  return counted / seconds;
+  latencies.sort((a, b) => a - b);
+  return { rate: counted / seconds, medianMs: latencies[latencies.length >> 1] };
 }
 
 async function compare(label: string, client: RedisClient, waits: () => Promise<number>) {
@@ -77,18 +88,26 @@ async function compare(label: string, client: RedisClient, waits: () => Promise<
   await countingRate(client, `${label}-warm2`, WAIT_TIMEOUT_MS);
   const off: number[] = [];
   const on: number[] = [];
+  const offMs: number[] = [];
+  const onMs: number[] = [];
+  const run = async (into: number[], intoMs: number[], keySpace: string, timeoutMs: number) => {
+    const { rate, medianMs } = await countingRate(client, keySpace, timeoutMs);
+    into.push(rate);
+    intoMs.push(medianMs);
+  };
   for (let r = 1; r <= ROUNDS; r++) {
     // Which goes first alternates: neither always meets the emptier Redis.
-    if (r % 2 === 0) off.push(await countingRate(client, `${label}-off${r}`, 0));
+    if (r % 2 === 0) await run(off, offMs, `${label}-off${r}`, 0);
     const before = await waits();
-    on.push(await countingRate(client, `${label}-on${r}`, WAIT_TIMEOUT_MS));
+    await run(on, onMs, `${label}-on${r}`, WAIT_TIMEOUT_MS);
     const sent = (await waits()) - before;
-    if (r % 2 === 1) off.push(await countingRate(client, `${label}-off${r}`, 0));
+    if (r % 2 === 1) await run(off, offMs, `${label}-off${r}`, 0);
     // A WAIT per flush: without them the figure would not measure anything.
     if (sent === 0) throw new Error(`${label}: no WAIT was sent with REDIS_WAIT_TIMEOUT_MS ${WAIT_TIMEOUT_MS}`);
     progress(
       `${label}, round ${r}: off ${round(off[r - 1])} events/s, on ${round(on[r - 1])} events/s ` +
-        `(${sent} WAITs), ratio ${round(on[r - 1] / off[r - 1], 3)}`,
+        `(${sent} WAITs), ratio ${round(on[r - 1] / off[r - 1], 3)}; median batch ${round(offMs[r - 1])} ms off, ` +
+        `${round(onMs[r - 1])} ms on`,
     );
   }
   const bestOff = Math.max(...off);
@@ -99,10 +118,17 @@ async function compare(label: string, client: RedisClient, waits: () => Promise<
     [`${label}_wait_off_events_per_s`]: round(bestOff),
     [`${label}_wait_on_events_per_s`]: round(bestOn),
     [`${label}_wait_ratio`]: round(bestOn / bestOff, 3),
-    [`${label}_wait_ratio_median`]: round(ratios[ratios.length >> 1], 3),
+    [`${label}_wait_ratio_median`]: round(median(ratios), 3),
+    [`${label}_batch_ms_off_median`]: round(median(offMs)),
+    [`${label}_batch_ms_on_median`]: round(median(onMs)),
     [`${label}_wait_ratio_min`]: round(ratios[0], 3),
     [`${label}_wait_ratio_max`]: round(ratios[ratios.length - 1], 3),
   };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
 }
 
 async function main(): Promise<void> {
