@@ -8,6 +8,7 @@ import {
 } from '../../../../test/support/redis-replicated.js';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { awaitReplicas, replicaWaitTimeouts, ReplicaWaitTimeoutError } from './durable-write.js';
+import { ProcessMetrics } from '../metrics/process-metrics.js';
 import { keySlot } from './key-slot.js';
 
 const timeouts = async (write: string) =>
@@ -51,6 +52,12 @@ describe('awaitReplicas on a primary with a real replica', () => {
       );
       expect(Date.now() - started).toBeGreaterThanOrEqual(290);
       expect(await timeouts('held')).toBe(counted + 1);
+      // GET /metrics of every process shows it.
+      const metrics = new ProcessMetrics();
+      metrics.onModuleInit();
+      expect(await metrics.registry.metrics()).toContain(
+        `trailsight_redis_wait_timeouts_total{write="held"} ${counted + 1}`,
+      );
       expect(await replica.get('k2')).toBeNull();
     } finally {
       redis.resumeReplication();
@@ -58,6 +65,21 @@ describe('awaitReplicas on a primary with a real replica', () => {
     await awaitReplicas(client, 'k2', { write: 'held', timeoutMs: 5_000 });
     expect(await replica.get('k2')).toBe('v2');
     expect(await timeouts('held')).toBe(counted + 1);
+  });
+
+  it('learns of the replica from INFO replication where an ACL refuses ROLE', async () => {
+    await client.call('ACL', 'SETUSER', 'norole', 'on', '>pw', '~*', '&*', '+@all', '-role');
+    const limited = new Redis(`redis://norole:pw@127.0.0.1:${redis.primary.port}`);
+    try {
+      await expect(limited.role()).rejects.toThrow(/NOPERM/);
+      const before = await waitCalls(client);
+      await limited.set('k4', 'v4');
+      await awaitReplicas(limited, 'k4', { write: 'spec', timeoutMs: 2_000 });
+      expect(await waitCalls(client)).toBe(before + 1);
+      expect(await replica.get('k4')).toBe('v4');
+    } finally {
+      limited.disconnect();
+    }
   });
 
   it('sends no WAIT with a timeout of 0', async () => {
