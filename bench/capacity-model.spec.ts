@@ -16,6 +16,7 @@ const COSTS: MeasuredCosts = {
   pollerCpuSecondsPerPage: 0.0025,
   evaluatorUsPerSeriesMinute: 50,
   stateBytesPerSeries: 20_000,
+  processBytesPerSeries: 15_000,
 };
 
 const workload = (accounts: number, eventsPerMinute = 100): Workload => ({
@@ -83,6 +84,8 @@ describe('capacityPlan', () => {
     // 1,700,000 series x 50 µs a minute: 1.4 cores, past one process's 0.6.
     expect(headroom(large, 'evaluator-cpu')).toBeLessThan(1);
     expect(headroom(small, 'evaluator-cpu')).toBeGreaterThan(1);
+    // 170 account-regions x 100 series x 15,000 bytes: 255 MB of the 4 GiB heap.
+    expect(headroom(small, 'evaluator-heap')).toBeCloseTo((4 * 2 ** 30) / 2.55e8, 3);
   });
 
   it('a busier account-region needs more Redis CPU: primaries for the CPU when memory would not call for them', () => {

@@ -20,8 +20,10 @@ export interface MeasuredCosts {
   pollerCpuSecondsPerPage: number;
   /** Evaluator CPU µs per series and evaluated minute (bench:detect). */
   evaluatorUsPerSeriesMinute: number;
-  /** Detector state bytes per series, in the evaluating process and snapshotted to Redis. */
+  /** Detector state bytes per series snapshotted to Redis (bench:detect). */
   stateBytesPerSeries: number;
+  /** Detector state bytes per series in the heap of the process that evaluates (bench:detect). */
+  processBytesPerSeries: number;
 }
 
 /** The workload: every account-region alike. */
@@ -158,7 +160,7 @@ export function capacityPlan(
   const limits: Limit[] = [
     { name: 'lookup-events-quota' as const, headroom: settings.lookupEventsRate / pagesPerSecond },
     { name: 'evaluator-cpu' as const, headroom: settings.coreUtilisation / evaluatorCores },
-    { name: 'evaluator-heap' as const, headroom: settings.evaluatorHeapBytes / detectorStates },
+    { name: 'evaluator-heap' as const, headroom: settings.evaluatorHeapBytes / (series * costs.processBytesPerSeries) },
     { name: 'one-redis-memory' as const, headroom: settings.primaryMemoryBytes / total },
     { name: 'one-redis-cpu' as const, headroom: settings.coreUtilisation / redisCpuCores },
   ].sort((a, b) => a.headroom - b.headroom);

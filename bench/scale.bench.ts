@@ -10,6 +10,7 @@ import { startApp, type AppProcess } from '../test/support/app-process.js';
 import { startRedisCluster } from '../test/support/redis-cluster.js';
 import { freePort, launch, startRedis, terminate } from '../test/support/redis-server.js';
 import { printHeadline, progress, round } from './bench-support.js';
+import { capacityPlan, type MeasuredCosts } from './capacity-model.js';
 import { realisticBatches, type BatchData } from './count-events.bench.js';
 import { PEAK, quietLogs } from './poll.bench.js';
 
@@ -32,10 +33,22 @@ import { PEAK, quietLogs } from './poll.bench.js';
 const env = process.env;
 const EVENTS = Number(env.BENCH_SCALE_EVENTS ?? 300_000);
 const SOURCES = Number(env.BENCH_SCALE_SOURCES ?? 50);
-const ROUNDS = Number(env.BENCH_SCALE_ROUNDS ?? 1);
+const ROUNDS = Number(env.BENCH_SCALE_ROUNDS ?? 2);
+const QUIET_EVENTS = Number(env.BENCH_SCALE_QUIET_EVENTS ?? 60_000);
+/** The quiet workload's (and the capacity figures') events per minute in one account-region. */
+const QUIET_RATE = 100;
 const REGION = 'us-east-1';
 const API_KEY = 'bench-scale-admin-key-0123456789abcdef';
 const CLK_TCK = 100;
+/**
+ * Measured by other benchmarks, on this machine with other jobs running: bench:ingest's fleet (0.26
+ * poller cores at 99.75 LookupEvents pages/s) and bench:detect (680 ms per minute for 10,000 series,
+ * 20,551 bytes of state per series in Redis, 15,508 in the process).
+ */
+const POLLER_CPU_SECONDS_PER_PAGE = Number(env.BENCH_SCALE_POLLER_CPU_PER_PAGE ?? 0.0026);
+const EVALUATOR_US_PER_SERIES_MINUTE = Number(env.BENCH_SCALE_EVALUATOR_US ?? 68);
+const STATE_BYTES_PER_SERIES = 20_551;
+const PROCESS_BYTES_PER_SERIES = 15_508;
 
 interface Topology {
   name: 'single' | 'cluster';
@@ -355,12 +368,55 @@ async function measure(
 }
 
 /**
+ * What the poller enqueues for quiet account-regions: QUIET_RATE events a minute each, one batch per
+ * account-region and 10-second poll (about 17 events), the account-regions interleaved; event times
+ * moved to the minutes before now, inside the counters' retention.
+ */
+function quietBatches(events: number, accounts: readonly string[]): BatchData[] {
+  const generator = new TrafficGenerator({
+    seed: 9,
+    accounts,
+    regions: [REGION],
+    eventsPerMinute: QUIET_RATE,
+    rhythm: 'steady',
+  });
+  const perSource = Math.ceil(events / accounts.length);
+  const minutes = Math.ceil(perSource / QUIET_RATE) + 1;
+  const shift = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - (minutes + 1) * MINUTE_MS - PEAK;
+  const polls = new Map<number, BatchData[]>();
+  for (const accountId of accounts) {
+    const source = { accountId, region: REGION };
+    let taken = 0;
+    for (let m = 0; m < minutes && taken < perSource; m++) {
+      const byPoll = new Map<number, BatchData>();
+      for (const record of generator.eventsForMinute(source, PEAK + m * MINUTE_MS)) {
+        if (taken++ >= perSource) break;
+        const event = toSlimEvent(record);
+        event.eventTimeMs += shift;
+        const poll = Math.floor(event.eventTimeMs / 10_000);
+        const batch = byPoll.get(poll) ?? { source, origin: 'bench', events: [] };
+        batch.events.push(event);
+        byPoll.set(poll, batch);
+      }
+      for (const [poll, batch] of byPoll) polls.set(poll, [...(polls.get(poll) ?? []), batch]);
+    }
+  }
+  return [...polls.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, batches]) => batches);
+}
+
+/**
  * The simulated traffic's shape at `eventsPerMinute` per account-region over a day: distinct
  * counter fields per minute (what a minute hash holds, attributions included) and distinct series
  * (call-rate and error-rate, the evaluator's unit of work and state).
  */
 function trafficShape(eventsPerMinute: number): { fieldsPerMinute: number; seriesPerDay: number } {
-  const generator = new TrafficGenerator({ seed: 7, accounts: ['111122223333'], regions: [REGION], eventsPerMinute });
+  const generator = new TrafficGenerator({
+    seed: 7,
+    accounts: ['111122223333'],
+    regions: [REGION],
+    eventsPerMinute,
+    rhythm: 'steady',
+  });
   const source = { accountId: '111122223333', region: REGION };
   const series = new Set<string>();
   let fields = 0;
@@ -387,7 +443,10 @@ quietLogs();
 const accounts = Array.from({ length: SOURCES }, (_, i) => String(300000000000 + i));
 const batches = realisticBatches({ events: EVENTS, batchSize: 500, accounts, region: REGION, peakMinute: PEAK });
 progress(`${batches.length} batches of up to 500 events, ${SOURCES} account-regions`);
+const quiet = quietBatches(QUIET_EVENTS, accounts);
+progress(`quiet workload: ${quiet.length} batches, ${QUIET_RATE} events/min per account-region`);
 const runs: Run[] = [];
+const quietRuns: Run[] = [];
 const topologies: Array<() => Promise<Topology>> = [startSingle];
 if (env.BENCH_SCALE_SKIP_CLUSTER !== '1') topologies.push(startCluster);
 for (const start of topologies) {
@@ -404,6 +463,7 @@ for (const start of topologies) {
       runs.push(await measure(topology, batches, 2, true, false));
       if (env.BENCH_SCALE_SKIP_WAIT !== '1') runs.push(await measure(topology, batches, 1, false, false));
     }
+    quietRuns.push(await measure(topology, quiet, 1, true, true));
   } finally {
     await topology.stop();
   }
@@ -426,6 +486,53 @@ const perEvent = (run: Run | undefined) =>
     detector_events_per_core_s: run.detectorEventsPerCoreSecond,
     ...(run.keys ? { keys: run.keys } : {}),
   };
+const shape100 = trafficShape(100);
+const shape1000 = trafficShape(1_000);
+// The capacity figures take the quiet workload's costs: small batches, as the poller enqueues at 100 events/min.
+const q1 = quietRuns.find((run) => run.topology === 'single');
+const qc = quietRuns.find((run) => run.topology === 'cluster');
+const costs: MeasuredCosts | undefined = q1?.keys && {
+  detectorEventsPerCoreSecond: q1.detectorEventsPerCoreSecond,
+  redisCpuUsPerEvent: q1.redisCpuUsPerEvent,
+  redisCommandsPerEvent: q1.commandsPerEvent,
+  seenBytesPerEvent: q1.keys.seenBytesPerEvent,
+  bytesPerCounterField: q1.keys.bytesPerCounterField,
+  pollerCpuSecondsPerPage: POLLER_CPU_SECONDS_PER_PAGE,
+  evaluatorUsPerSeriesMinute: EVALUATOR_US_PER_SERIES_MINUTE,
+  stateBytesPerSeries: STATE_BYTES_PER_SERIES,
+  processBytesPerSeries: PROCESS_BYTES_PER_SERIES,
+};
+const capacity =
+  costs &&
+  Object.fromEntries(
+    [10, 100, 1_000].map((accounts) => {
+      const plan = capacityPlan(costs, {
+        accounts,
+        regions: 17,
+        eventsPerMinute: QUIET_RATE,
+        counterFieldsPerMinute: shape100.fieldsPerMinute,
+        seriesPerAccountRegion: shape100.seriesPerDay,
+      });
+      return [
+        `accounts_${accounts}`,
+        {
+          poller_processes: plan.pollerProcesses,
+          detector_processes: plan.detectorProcesses,
+          primaries: plan.primaries,
+          memory_gb: round(plan.memoryBytes.total / 2 ** 30, 1),
+          evaluator_cores: round(plan.evaluatorCores, 2),
+          redis_cpu_cores: round(plan.redisCpuCores, 2),
+          // Limits adding processes or primaries does not lift (one Redis is lifted by a cluster).
+          nearest_fixed_limit: plan.limits
+            .filter((limit) => !limit.name.startsWith('one-redis'))
+            .slice(0, 2)
+            .map((limit) => `${limit.name} x${round(limit.headroom, 2)}`)
+            .join(', '),
+          one_redis_memory_headroom: round(plan.limits.find((limit) => limit.name === 'one-redis-memory')!.headroom, 3),
+        },
+      ];
+    }),
+  );
 printHeadline({
   events: batches.reduce((s, b) => s + b.events.length, 0),
   account_regions: SOURCES,
@@ -446,6 +553,13 @@ printHeadline({
   wait_calls_per_event: s1?.waitCallsPerEvent ?? null,
   per_event_single: perEvent(s1),
   per_event_cluster: perEvent(c1),
-  traffic_at_100_events_per_min: trafficShape(100),
-  traffic_at_1000_events_per_min: trafficShape(1_000),
+  quiet_events: quiet.reduce((sum, b) => sum + b.events.length, 0),
+  quiet_single_events_per_s: q1?.eventsPerSecond ?? null,
+  quiet_cluster_events_per_s: qc?.eventsPerSecond ?? null,
+  per_event_quiet_single: perEvent(q1),
+  per_event_quiet_cluster: perEvent(qc),
+  traffic_at_100_events_per_min: shape100,
+  traffic_at_1000_events_per_min: shape1000,
+  // 17 regions at 100 events/min each, with this run's costs (bench/capacity-model.ts).
+  capacity,
 });
