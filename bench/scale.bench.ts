@@ -484,8 +484,14 @@ const perEvent = (run: Run | undefined) =>
     bytes_kept: run.bytesPerEvent,
     bytes_in_completed_jobs: run.queueBytesPerEvent,
     detector_events_per_core_s: run.detectorEventsPerCoreSecond,
-    ...(run.keys ? { keys: run.keys } : {}),
+    // Key costs are read in the first round only.
+    keys: run.keys ?? runs.find((other) => other.topology === run.topology && other.keys)?.keys ?? null,
   };
+/** Every round's events/s of a configuration: the spread on a shared machine. */
+const spread = (topology: Topology['name'], detectors: number, wait: boolean) =>
+  runs
+    .filter((r) => r.topology === topology && r.detectors === detectors && r.wait === wait)
+    .map((r) => Math.round(r.eventsPerSecond));
 const shape100 = trafficShape(100);
 const shape1000 = trafficShape(1_000);
 // The capacity figures take the quiet workload's costs: small batches, as the poller enqueues at 100 events/min.
@@ -545,6 +551,14 @@ printHeadline({
   ratio_cluster_vs_single_2_detectors: ratio(c2, s2),
   ratio_2_vs_1_detectors_single: ratio(s2, s1),
   ratio_2_vs_1_detectors_cluster: ratio(c2, c1),
+  rounds_events_per_s: {
+    single_1: spread('single', 1, true),
+    single_2: spread('single', 2, true),
+    single_1_wait_off: spread('single', 1, false),
+    cluster_1: spread('cluster', 1, true),
+    cluster_2: spread('cluster', 2, true),
+    cluster_1_wait_off: spread('cluster', 1, false),
+  },
   single_wait_off_events_per_s: s1off?.eventsPerSecond ?? null,
   cluster_wait_off_events_per_s: c1off?.eventsPerSecond ?? null,
   ratio_wait_on_vs_off_single: ratio(s1, s1off),
