@@ -24,7 +24,8 @@ import { PEAK, quietLogs } from './poll.bench.js';
  * primaries, the replicas apart), Redis memory per event (used_memory before the run and after, the
  * queue's jobs removed) and per counter field of a minute hash (MEMORY USAGE of the keys), and events
  * per detector core (the processes' CPU time from /proc). Timing: the queues are paused while the
- * batches are enqueued, and the clock runs from their resumption to the last event counted.
+ * batches are enqueued, and the clock runs from their resumption to the last event counted. Both
+ * topologies run side by side and their runs alternate, so both see the same load from elsewhere.
  *
  * Knobs (env): BENCH_SCALE_EVENTS (300000), BENCH_SCALE_SOURCES (50 account-regions),
  * BENCH_SCALE_ROUNDS (1: each configuration's best round counts), BENCH_SCALE_SKIP_CLUSTER=1,
@@ -447,26 +448,31 @@ const quiet = quietBatches(QUIET_EVENTS, accounts);
 progress(`quiet workload: ${quiet.length} batches, ${QUIET_RATE} events/min per account-region`);
 const runs: Run[] = [];
 const quietRuns: Run[] = [];
-const topologies: Array<() => Promise<Topology>> = [startSingle];
-if (env.BENCH_SCALE_SKIP_CLUSTER !== '1') topologies.push(startCluster);
-for (const start of topologies) {
-  const topology = await start();
-  progress(
-    `${topology.name}: primaries ${topology.primaries.join(', ')}, replicas ${topology.replicas.join(', ')}, ` +
-      `${topology.partitions} events partition(s)`,
-  );
-  try {
+// Both topologies up at once and their runs interleaved, so that both see the same neighbours.
+const topologies: Topology[] = [];
+try {
+  topologies.push(await startSingle());
+  if (env.BENCH_SCALE_SKIP_CLUSTER !== '1') topologies.push(await startCluster());
+  for (const topology of topologies) {
+    progress(
+      `${topology.name}: primaries ${topology.primaries.join(', ')}, replicas ${topology.replicas.join(', ')}, ` +
+        `${topology.partitions} events partition(s)`,
+    );
     // Warm-up (page cache, JIT of the bench's own producer): not counted.
     await measure(topology, batches.slice(0, 100), 1, true, false);
-    for (let r = 1; r <= ROUNDS; r++) {
-      runs.push(await measure(topology, batches, 1, true, r === 1));
-      runs.push(await measure(topology, batches, 2, true, false));
-      if (env.BENCH_SCALE_SKIP_WAIT !== '1') runs.push(await measure(topology, batches, 1, false, false));
-    }
-    quietRuns.push(await measure(topology, quiet, 1, true, true));
-  } finally {
-    await topology.stop();
   }
+  const configurations: Array<{ detectors: number; wait: boolean }> = [
+    { detectors: 1, wait: true },
+    { detectors: 2, wait: true },
+    ...(env.BENCH_SCALE_SKIP_WAIT === '1' ? [] : [{ detectors: 1, wait: false }]),
+  ];
+  for (let r = 1; r <= ROUNDS; r++)
+    for (const { detectors, wait } of configurations)
+      for (const topology of topologies)
+        runs.push(await measure(topology, batches, detectors, wait, r === 1 && detectors === 1 && wait));
+  for (const topology of topologies) quietRuns.push(await measure(topology, quiet, 1, true, true));
+} finally {
+  for (const topology of topologies) await topology.stop();
 }
 
 const s1 = best(runs, 'single', 1, true);
