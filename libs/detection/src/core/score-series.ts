@@ -31,6 +31,11 @@ export interface ScoredPoint {
 const CANDIDATE_SENSITIVITY_BOOST = 5;
 /** Half-life of the long-run level and scale, in days. */
 const LONG_RUN_DAYS = 2;
+/**
+ * After a start, a start no stronger than it within this many points is the same incident
+ * going on (NAB credits the first detection in a window and charges each later one outside it).
+ */
+const REFRACTORY_POINTS = 100;
 /** Residuals past this many robust scales are learned clipped. */
 const LONG_RUN_CLIP = 8;
 
@@ -74,6 +79,7 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
       steps.map((s) => s.verdict),
       steps.map((s) => s.strength),
       threshold,
+      REFRACTORY_POINTS,
     );
   }
   const candidates: DetectorTuning = {
@@ -106,7 +112,7 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
     verdicts.push(verdict);
     strengths.push(strength);
   });
-  return likelihoods(verdicts, strengths, threshold);
+  return likelihoods(verdicts, strengths, threshold, REFRACTORY_POINTS);
 }
 
 /**
@@ -117,8 +123,10 @@ function likelihoods(
   verdicts: readonly SeriesVerdict[],
   strengths: readonly number[],
   threshold: number,
+  refractory: number,
 ): ScoredPoint[] {
   let accepted = false;
+  const starts: Array<{ at: number; score: number }> = [];
   return verdicts.map((verdict, i) => {
     const strength = strengths[i];
     let score: number;
@@ -127,6 +135,14 @@ function likelihoods(
       score = accepted
         ? 0.5 + 0.5 * (1 - Math.exp(-(strength - threshold) / 10))
         : 0.499 * Math.exp(Math.min(0, strength - threshold) / 4);
+      while (starts.length > 0 && starts[0].at < i - refractory) starts.shift();
+      const recent = starts.reduce((m, s) => Math.max(m, s.score), 0);
+      starts.push({ at: i, score });
+      if (score <= recent) {
+        // At any threshold this start clears, a recent stronger one cleared it first.
+        accepted = false;
+        score = 0;
+      }
     } else {
       if (!verdict.insight) accepted = false;
       // Not a start: never above an accepted start, and below every candidate start's 0.499 scale.

@@ -10,14 +10,19 @@ export function assertFiniteSeries(values: readonly number[]): void {
   if (bad >= 0) throw new RangeError(`value ${bad} (0-based) is not a finite number: ${values[bad]}`);
 }
 
+/** A series whose median is below this is small counts (0, 1, 2 ...), whatever its steps. */
+const SMALL_COUNTS = 2;
+/** Poisson: the median squared step is about 0.9 × the level; a measurement's is far below. */
+const STEP_NOISE_SHARE = 0.5;
+
 /**
  * Counts are non-negative integers with no common factor above 1 (so an all-zero series is counts,
  * any negative or fractional value makes a series continuous, and a 0/20 signal that only ever
  * moves in steps of 20 is a level, not a count). Integer metrics whose noise is far below the
  * Poisson noise of their level (a speed in km/h around 60 that moves by 1-3 from one point to
- * the next) are continuous too: the half mean squared difference of consecutive points, an
- * estimate of the noise variance that ignores slow trends, must reach a quarter of the mean
- * (Poisson: the variance is the mean; counts in the wild are overdispersed).
+ * the next) are continuous too: the median squared difference of consecutive points (robust to
+ * bursts and slow trends; about 0.9 × the level for Poisson counts) must reach half the median
+ * value, unless that median is below 2 (small counts, where steps are mostly 0).
  */
 export function seriesKind(values: readonly number[]): SeriesKind {
   assertFiniteSeries(values);
@@ -31,14 +36,18 @@ export function seriesKind(values: readonly number[]): SeriesKind {
   }
   if (divisor > 1) return 'continuous';
   if (sum === 0) return 'counts';
-  let squares = 0;
-  for (let i = 1; i < values.length; i++) squares += (values[i] - values[i - 1]) ** 2;
-  const noiseVariance = squares / (2 * (values.length - 1));
-  const mean = sum / values.length;
-  return noiseVariance >= mean / 4 ? 'counts' : 'continuous';
+  const squares = values.slice(1).map((v, i) => (v - values[i]) ** 2);
+  const level = median(values);
+  return level < SMALL_COUNTS || median(squares) >= STEP_NOISE_SHARE * level ? 'counts' : 'continuous';
 }
 
 function gcd(a: number, b: number): number {
   while (b > 0) [a, b] = [b, a % b];
   return a;
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
