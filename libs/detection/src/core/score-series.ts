@@ -3,6 +3,7 @@ import { GENERAL_NOISE, observeStep } from './series-detector.js';
 import { createSeriesState } from './series-state.js';
 import { BurstMemory } from './burst-memory.js';
 import { scoreContinuous } from './continuous-scorer.js';
+import { countTailExceedances } from './count-tail.js';
 import { assertFiniteSeries, seriesKind, type SeriesKind } from './series-kind.js';
 import type { DetectorTuning, SeriesVerdict } from './series-verdict.js';
 
@@ -36,6 +37,14 @@ const LONG_RUN_DAYS = 2;
  * going on (NAB credits the first detection in a window and charges each later one outside it).
  */
 const REFRACTORY_POINTS = 100;
+/** Count rises: the tail mass a value must pass at sensitivity 5 (doubling with each step up). */
+const TAIL_MASS = 0.0005;
+/** How far past the recent tail (log1p units: 0.2 is about 22% above it) a count rise is anomalous. */
+const TAIL_MARGIN = 0.2;
+/** Half-life of the count histogram, in days. */
+const TAIL_HALF_LIFE_DAYS = 2;
+/** Points of history before the tail judges (at most a day). */
+const TAIL_WARMUP_POINTS = 200;
 /** Residuals past this many robust scales are learned clipped. */
 const LONG_RUN_CLIP = 8;
 
@@ -112,7 +121,44 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
     verdicts.push(verdict);
     strengths.push(strength);
   });
-  return likelihoods(verdicts, strengths, threshold, REFRACTORY_POINTS);
+  // Rises: the tail model. Drops: the core's starts (the tail has no lower side).
+  const rises = countTailExceedances(values, {
+    halfLifePoints: TAIL_HALF_LIFE_DAYS * stepsPerDay,
+    warmup: Math.min(stepsPerDay, TAIL_WARMUP_POINTS),
+    quantile: 1 - TAIL_MASS * 2 ** (tuning.sensitivity - DEFAULT_TUNING.sensitivity),
+  });
+  const drops = likelihoods(verdicts, strengths, threshold, REFRACTORY_POINTS);
+  const combined = drops.map((p, i) => Math.max(riseLikelihood(rises[i]), p.verdict.score < 0 ? p.score : 0));
+  return refractory(combined, REFRACTORY_POINTS).map((score, i) => ({
+    score,
+    anomaly: score >= 0.5,
+    verdict: drops[i].verdict,
+  }));
+}
+
+/** >= 0.5 when a count is TAIL_MARGIN past the recent tail (log1p units), growing with it; below, under 0.499. */
+function riseLikelihood(exceedance: number): number {
+  return exceedance >= TAIL_MARGIN
+    ? 0.5 + 0.5 * (1 - Math.exp(-(exceedance - TAIL_MARGIN)))
+    : (0.499 * exceedance) / TAIL_MARGIN;
+}
+
+/**
+ * A point's likelihood is kept only when it is above every likelihood of the `window` points
+ * before it (else 0): at any threshold, a run of points past it reports its first point and
+ * then only points stronger than all before them. NAB credits the first detection in a window
+ * and charges each one outside it.
+ */
+export function refractory(scores: readonly number[], window: number): number[] {
+  // A monotone deque of the window's maxima: O(n).
+  const deque: number[] = [];
+  return scores.map((s, i) => {
+    while (deque.length > 0 && deque[0] < i - window) deque.shift();
+    const kept = deque.length === 0 || scores[deque[0]] < s ? s : 0;
+    while (deque.length > 0 && scores[deque[deque.length - 1]] <= s) deque.pop();
+    deque.push(i);
+    return kept;
+  });
 }
 
 /**
@@ -123,7 +169,7 @@ function likelihoods(
   verdicts: readonly SeriesVerdict[],
   strengths: readonly number[],
   threshold: number,
-  refractory: number,
+  refractoryPoints: number,
 ): ScoredPoint[] {
   let accepted = false;
   const starts: Array<{ at: number; score: number }> = [];
@@ -135,7 +181,7 @@ function likelihoods(
       score = accepted
         ? 0.5 + 0.5 * (1 - Math.exp(-(strength - threshold) / 10))
         : 0.499 * Math.exp(Math.min(0, strength - threshold) / 4);
-      while (starts.length > 0 && starts[0].at < i - refractory) starts.shift();
+      while (starts.length > 0 && starts[0].at < i - refractoryPoints) starts.shift();
       const recent = starts.reduce((m, s) => Math.max(m, s.score), 0);
       starts.push({ at: i, score });
       if (score <= recent) {
