@@ -39,8 +39,8 @@ const LONG_RUN_DAYS = 2;
 const REFRACTORY_POINTS = 100;
 /** Count rises: the tail mass a value must pass at sensitivity 5 (doubling with each step up). */
 const TAIL_MASS = 0.0005;
-/** How far past the recent tail (log1p units: 0.2 is about 22% above it) a count rise is anomalous. */
-const TAIL_MARGIN = 0.2;
+/** How far past the recent tail (log1p units: 0.15 is about 16% above it) a count rise is anomalous. */
+const TAIL_MARGIN = 0.15;
 /** Half-life of the count histogram, in days. */
 const TAIL_HALF_LIFE_DAYS = 2;
 /** Points of history before the tail judges (at most a day). */
