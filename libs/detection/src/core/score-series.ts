@@ -50,23 +50,23 @@ const LONG_RUN_CLIP = 8;
 
 /**
  * The detector over a plain series (CLI `score --csv`, NAB): each point is one step. A series
- * of non-negative integers is counts (see seriesKind); any other is continuous and is scored by
- * scoreContinuous (robust level and scale, daily profile, level shifts), its starts' strengths
- * turned into likelihoods as below. Counts (tweets, calls) are far noisier than per-minute API
- * calls, so:
+ * of non-negative integers with Poisson-like noise is counts (see seriesKind); any other is
+ * continuous and is scored by scoreContinuous (robust level and scale, daily profile, level
+ * shifts), its starts' strengths turned into likelihoods as below. Counts (tweets, calls) are far
+ * noisier and more heavy-tailed than per-minute API calls, so:
  *
- * - the core runs with GENERAL_NOISE (no cap on the learned overdispersion) and a higher
- *   sensitivity (tuning.sensitivity + 5, at most 10): it proposes candidate insights, seasonal
- *   and level-corrected as for CloudTrail;
- * - a candidate's strength is how far its first point lies from the series' long-run level
- *   (EWMA, half-life 2 days) in long-run robust scales (1.25 × EWMA |x - level|, at least the
- *   Poisson sqrt(level)): a burst that is large only against a quiet hour is not an incident;
- *   and against half the typical size of the recent candidates (BurstMemory): a burst no
- *   larger than the series' recent ones is its habit;
- * - the likelihood is reported on the point that opens the insight (NAB rewards the earliest
- *   detection in a window and charges every detection outside one): it is >= 0.5 when the
- *   strength reaches the tuning's score threshold (5 at sensitivity 5) and grows with it; the rest
- *   of an accepted insight is exactly 0.5 (anomalous, nothing new), everything else stays below.
+ * - rises are judged against the series' recent tail (countTailExceedances: histogram of
+ *   log1p(count), half-life 2 days): anomalous 16% past its 99.95th percentile at sensitivity 5;
+ * - drops come from the core, run with GENERAL_NOISE (no cap on the learned overdispersion) and a
+ *   higher sensitivity (tuning.sensitivity + 5, at most 10) to propose candidates, each measured
+ *   from the long-run level (EWMA, half-life 2 days) in long-run robust scales (1.25 × EWMA
+ *   |x - level|, at least the Poisson sqrt(level)) and against half the typical size of the
+ *   recent candidates (BurstMemory);
+ * - NAB rewards the earliest detection in a window and charges every detection outside one: a
+ *   likelihood is reported on the point that opens an episode (>= 0.5 when its strength reaches
+ *   the threshold, growing with it; for continuous series the rest of an accepted episode is
+ *   exactly 0.5), and a start or count point no stronger than one in the 100 points before it
+ *   is scored 0 (refractory).
  */
 export function scoreSeries(values: readonly number[], options: ScoreSeriesOptions = {}): ScoredPoint[] {
   const stepsPerDay = options.stepsPerDay ?? 1440;
