@@ -1,5 +1,5 @@
 import { CountTail, countTailExceedances } from './count-tail.js';
-import { refractory } from './score-series.js';
+import { coolDown, refractory } from './score-series.js';
 
 describe('CountTail', () => {
   it('gives the quantiles of log1p(count) at bin resolution', () => {
@@ -51,5 +51,15 @@ describe('refractory', () => {
       const first = run.findIndex((s) => s >= threshold);
       expect(kept.findIndex((s) => s >= threshold)).toBe(first);
     }
+  });
+});
+
+describe('coolDown', () => {
+  it('lets no point alert within the cool-down after an alert, keeping the order of their likelihoods', () => {
+    const out = coolDown([0.2, 0.7, 0.9, 0.6, 0.3, 0.8, 0.55], 3);
+    expect(out.map((s) => s >= 0.5)).toEqual([false, true, false, false, false, true, false]);
+    expect(out[2]).toBeGreaterThan(out[3]);
+    expect(out[3]).toBeGreaterThan(out[4]);
+    expect(out[0]).toBe(0.2);
   });
 });

@@ -37,6 +37,8 @@ const LONG_RUN_DAYS = 2;
  * going on (NAB credits the first detection in a window and charges each later one outside it).
  */
 const REFRACTORY_POINTS = 100;
+/** Count series: points after an alert during which no other alerts (about 17 hours at 5 minutes). */
+const COOL_DOWN_POINTS = 200;
 /** Count rises: the tail mass a value must pass at sensitivity 5 (doubling with each step up). */
 const TAIL_MASS = 0.0005;
 /** How far past the recent tail (log1p units: 0.15 is about 16% above it) a count rise is anomalous. */
@@ -129,7 +131,7 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
   });
   const drops = likelihoods(verdicts, strengths, threshold, REFRACTORY_POINTS);
   const combined = drops.map((p, i) => Math.max(riseLikelihood(rises[i]), p.verdict.score < 0 ? p.score : 0));
-  return refractory(combined, REFRACTORY_POINTS).map((score, i) => ({
+  return coolDown(refractory(combined, REFRACTORY_POINTS), COOL_DOWN_POINTS).map((score, i) => ({
     score,
     anomaly: score >= 0.5,
     verdict: drops[i].verdict,
@@ -141,6 +143,20 @@ function riseLikelihood(exceedance: number): number {
   return exceedance >= TAIL_MARGIN
     ? 0.5 + 0.5 * (1 - Math.exp(-(exceedance - TAIL_MARGIN)))
     : (0.499 * exceedance) / TAIL_MARGIN;
+}
+
+/**
+ * After an alert (a likelihood >= 0.5), the next `points` points cannot alert: their likelihoods
+ * are halved (so below 0.5, order kept). One alert per incident: NAB charges every detection
+ * outside a window, and a team wants one page for a storm of tweets, not one per new high.
+ */
+export function coolDown(scores: readonly number[], points: number): number[] {
+  let last = -Infinity;
+  return scores.map((score, i) => {
+    if (i - last <= points) return Math.min(score / 2, 0.499);
+    if (score >= 0.5) last = i;
+    return score;
+  });
 }
 
 /**
