@@ -34,6 +34,14 @@ describe('seriesKind', () => {
     expect(seriesKind(sparse)).toBe('counts');
   });
 
+  it('calls a long integer series that never reaches 0 continuous (a travel time), and counts once it has empty intervals', () => {
+    const travel = Array.from({ length: 600 }, (_, i) => 200 + ((i * 7919) % 61) - 30);
+    expect(seriesKind(travel)).toBe('continuous');
+    expect(seriesKind(travel.slice(0, 400))).toBe('counts');
+    const tweets = Array.from({ length: 600 }, (_, i) => ((i * 2654435761) >>> 0) % 9);
+    expect(seriesKind(tweets)).toBe('counts');
+  });
+
   it('rejects NaN and infinite rows with the row in the message', () => {
     expect(() => seriesKind([1, 2, NaN, 4])).toThrow(/value 2 \(0-based\) is not a finite number: NaN/);
     expect(() => assertFiniteSeries([1, Infinity])).toThrow(RangeError);
