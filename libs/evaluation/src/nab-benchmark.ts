@@ -7,6 +7,7 @@ import {
   NAB_STANDARD_PROFILE,
   normalisedAtThreshold,
   scoreAtThreshold,
+  windowsDetected,
   type NabFile,
   type NabResult,
 } from './nab-scorer.js';
@@ -166,6 +167,8 @@ export interface NabCategoryScore {
   /** The score of each subdirectory at the category's threshold, normalised on its own files. */
   byDirectory: Record<string, number | null>;
   files: Array<NabFile & { kind: SeriesKind }>;
+  /** Each file at the category's threshold: raw score, windows detected, rows past it outside windows. */
+  perFile: Array<{ name: string; kind: SeriesKind; raw: number; windows: string; fp: number }>;
 }
 
 /** The core on one NAB category (several data directories), scored with one threshold. */
@@ -179,5 +182,15 @@ export function scoreNabCategory(dataSets: readonly NabDataSet[]): NabCategorySc
     const subset = files.filter((f) => f.name.startsWith(`${dir}/`));
     byDirectory[dir] = normalisedAtThreshold(subset, result.threshold, nabScore(subset, NAB_STANDARD_PROFILE));
   }
-  return { result, leaveOneFileOut: leaveOneFileOut(files, result).normalised, kinds, byDirectory, files };
+  const perFile = files.map((f) => {
+    const at = scoreAtThreshold([f], result.threshold);
+    return {
+      name: f.name,
+      kind: f.kind,
+      raw: at?.score ?? 0,
+      windows: `${windowsDetected([f], result.threshold)}/${f.windows.length}`,
+      fp: at?.fp ?? 0,
+    };
+  });
+  return { result, leaveOneFileOut: leaveOneFileOut(files, result).normalised, kinds, byDirectory, files, perFile };
 }

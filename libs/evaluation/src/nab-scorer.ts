@@ -167,7 +167,7 @@ export function scoreAtThreshold(
 }
 
 /** Windows (after the probationary period) holding at least one score >= threshold. */
-function windowsDetected(
+export function windowsDetected(
   files: readonly NabFile[],
   threshold: number,
   probationPercent = NAB_PROBATION_PERCENT,

@@ -67,4 +67,27 @@ describe('scoreSeries', () => {
     expect(scored[900].anomaly).toBe(true);
     expect(scored.filter((p, i) => p.anomaly && (i < 900 || i > 910))).toHaveLength(0);
   });
+
+  it('reports a weaker burst soon after a strong one as nothing new, and a stronger one as news', () => {
+    const random = seededRandom(5);
+    const base = () => Array.from({ length: 288 * 3 }, () => 50 + 4 * (random() - 0.5));
+    const starts = (values: number[]) =>
+      scoreSeries(values, { stepsPerDay: 288 })
+        .map((p, i) => ({ i, p }))
+        .filter(({ p }) => p.verdict.transition === 'start');
+    const weaker = base();
+    weaker[600] = 200;
+    weaker[640] = 150;
+    const afterWeaker = starts(weaker);
+    expect(afterWeaker.find(({ i }) => i === 600)?.p.anomaly).toBe(true);
+    expect(afterWeaker.find(({ i }) => i === 640)?.p.score).toBe(0);
+    const stronger = base();
+    stronger[600] = 70;
+    stronger[640] = 300;
+    const afterStronger = starts(stronger);
+    expect(afterStronger.find(({ i }) => i === 640)?.p.anomaly).toBe(true);
+    // Past the refractory period a weaker burst is scored on its own again.
+    weaker[800] = 150;
+    expect(starts(weaker).find(({ i }) => i === 800)?.p.score).toBeGreaterThan(0);
+  });
 });

@@ -3,6 +3,7 @@ import { GENERAL_NOISE, observeStep } from './series-detector.js';
 import { createSeriesState } from './series-state.js';
 import { BurstMemory } from './burst-memory.js';
 import { scoreContinuous } from './continuous-scorer.js';
+import { countTailExceedances } from './count-tail.js';
 import { assertFiniteSeries, seriesKind, type SeriesKind } from './series-kind.js';
 import type { DetectorTuning, SeriesVerdict } from './series-verdict.js';
 
@@ -31,28 +32,43 @@ export interface ScoredPoint {
 const CANDIDATE_SENSITIVITY_BOOST = 5;
 /** Half-life of the long-run level and scale, in days. */
 const LONG_RUN_DAYS = 2;
+/**
+ * After a start, a start no stronger than it within this many points is the same incident
+ * going on (NAB credits the first detection in a window and charges each later one outside it).
+ */
+const REFRACTORY_POINTS = 100;
+/** Count series: points after an alert during which no other alerts (about 17 hours at 5 minutes). */
+const COOL_DOWN_POINTS = 200;
+/** Count rises: the tail mass a value must pass at sensitivity 5 (doubling with each step up). */
+const TAIL_MASS = 0.0005;
+/** How far past the recent tail (log1p units: 0.15 is about 16% above it) a count rise is anomalous. */
+const TAIL_MARGIN = 0.15;
+/** Half-life of the count histogram, in days. */
+const TAIL_HALF_LIFE_DAYS = 2;
+/** Points of history before the tail judges (at most a day). */
+const TAIL_WARMUP_POINTS = 200;
 /** Residuals past this many robust scales are learned clipped. */
 const LONG_RUN_CLIP = 8;
 
 /**
  * The detector over a plain series (CLI `score --csv`, NAB): each point is one step. A series
- * of non-negative integers is counts (see seriesKind); any other is continuous and is scored by
- * scoreContinuous (robust level and scale, daily profile, level shifts), its starts' strengths
- * turned into likelihoods as below. Counts (tweets, calls) are far noisier than per-minute API
- * calls, so:
+ * of non-negative integers with Poisson-like noise is counts (see seriesKind); any other is
+ * continuous and is scored by scoreContinuous (robust level and scale, daily profile, level
+ * shifts), its starts' strengths turned into likelihoods as below. Counts (tweets, calls) are far
+ * noisier and more heavy-tailed than per-minute API calls, so:
  *
- * - the core runs with GENERAL_NOISE (no cap on the learned overdispersion) and a higher
- *   sensitivity (tuning.sensitivity + 5, at most 10): it proposes candidate insights, seasonal
- *   and level-corrected as for CloudTrail;
- * - a candidate's strength is how far its first point lies from the series' long-run level
- *   (EWMA, half-life 2 days) in long-run robust scales (1.25 × EWMA |x - level|, at least the
- *   Poisson sqrt(level)): a burst that is large only against a quiet hour is not an incident;
- *   and against half the typical size of the recent candidates (BurstMemory): a burst no
- *   larger than the series' recent ones is its habit;
- * - the likelihood is reported on the point that opens the insight (NAB rewards the earliest
- *   detection in a window and charges every detection outside one): it is >= 0.5 when the
- *   strength reaches the tuning's score threshold (5 at sensitivity 5) and grows with it; the rest
- *   of an accepted insight is exactly 0.5 (anomalous, nothing new), everything else stays below.
+ * - rises are judged against the series' recent tail (countTailExceedances: histogram of
+ *   log1p(count), half-life 2 days): anomalous 16% past its 99.95th percentile at sensitivity 5;
+ * - drops come from the core, run with GENERAL_NOISE (no cap on the learned overdispersion) and a
+ *   higher sensitivity (tuning.sensitivity + 5, at most 10) to propose candidates, each measured
+ *   from the long-run level (EWMA, half-life 2 days) in long-run robust scales (1.25 × EWMA
+ *   |x - level|, at least the Poisson sqrt(level)) and against half the typical size of the
+ *   recent candidates (BurstMemory);
+ * - NAB rewards the earliest detection in a window and charges every detection outside one: a
+ *   likelihood is reported on the point that opens an episode (>= 0.5 when its strength reaches
+ *   the threshold, growing with it; for continuous series the rest of an accepted episode is
+ *   exactly 0.5), and a start or count point no stronger than one in the 100 points before it
+ *   is scored 0 (refractory).
  */
 export function scoreSeries(values: readonly number[], options: ScoreSeriesOptions = {}): ScoredPoint[] {
   const stepsPerDay = options.stepsPerDay ?? 1440;
@@ -74,6 +90,7 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
       steps.map((s) => s.verdict),
       steps.map((s) => s.strength),
       threshold,
+      REFRACTORY_POINTS,
     );
   }
   const candidates: DetectorTuning = {
@@ -106,7 +123,58 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
     verdicts.push(verdict);
     strengths.push(strength);
   });
-  return likelihoods(verdicts, strengths, threshold);
+  // Rises: the tail model. Drops: the core's starts (the tail has no lower side).
+  const rises = countTailExceedances(values, {
+    halfLifePoints: TAIL_HALF_LIFE_DAYS * stepsPerDay,
+    warmup: Math.min(stepsPerDay, TAIL_WARMUP_POINTS),
+    quantile: 1 - TAIL_MASS * 2 ** (tuning.sensitivity - DEFAULT_TUNING.sensitivity),
+  });
+  const drops = likelihoods(verdicts, strengths, threshold, REFRACTORY_POINTS);
+  const combined = drops.map((p, i) => Math.max(riseLikelihood(rises[i]), p.verdict.score < 0 ? p.score : 0));
+  return coolDown(refractory(combined, REFRACTORY_POINTS), COOL_DOWN_POINTS).map((score, i) => ({
+    score,
+    anomaly: score >= 0.5,
+    verdict: drops[i].verdict,
+  }));
+}
+
+/** >= 0.5 when a count is TAIL_MARGIN past the recent tail (log1p units), growing with it; below, under 0.499. */
+function riseLikelihood(exceedance: number): number {
+  return exceedance >= TAIL_MARGIN
+    ? 0.5 + 0.5 * (1 - Math.exp(-(exceedance - TAIL_MARGIN)))
+    : (0.499 * exceedance) / TAIL_MARGIN;
+}
+
+/**
+ * After an alert (a likelihood >= 0.5), the next `points` points cannot alert: their likelihoods
+ * are halved (so below 0.5, order kept). One alert per incident: NAB charges every detection
+ * outside a window, and a team wants one page for a storm of tweets, not one per new high.
+ */
+export function coolDown(scores: readonly number[], points: number): number[] {
+  let last = -Infinity;
+  return scores.map((score, i) => {
+    if (i - last <= points) return Math.min(score / 2, 0.499);
+    if (score >= 0.5) last = i;
+    return score;
+  });
+}
+
+/**
+ * A point's likelihood is kept only when it is above every likelihood of the `window` points
+ * before it (else 0): at any threshold, a run of points past it reports its first point and
+ * then only points stronger than all before them. NAB credits the first detection in a window
+ * and charges each one outside it.
+ */
+export function refractory(scores: readonly number[], window: number): number[] {
+  // A monotone deque of the window's maxima: O(n).
+  const deque: number[] = [];
+  return scores.map((s, i) => {
+    while (deque.length > 0 && deque[0] < i - window) deque.shift();
+    const kept = deque.length === 0 || scores[deque[0]] < s ? s : 0;
+    while (deque.length > 0 && scores[deque[deque.length - 1]] <= s) deque.pop();
+    deque.push(i);
+    return kept;
+  });
 }
 
 /**
@@ -117,8 +185,10 @@ function likelihoods(
   verdicts: readonly SeriesVerdict[],
   strengths: readonly number[],
   threshold: number,
+  refractoryPoints: number,
 ): ScoredPoint[] {
   let accepted = false;
+  const starts: Array<{ at: number; score: number }> = [];
   return verdicts.map((verdict, i) => {
     const strength = strengths[i];
     let score: number;
@@ -127,6 +197,14 @@ function likelihoods(
       score = accepted
         ? 0.5 + 0.5 * (1 - Math.exp(-(strength - threshold) / 10))
         : 0.499 * Math.exp(Math.min(0, strength - threshold) / 4);
+      while (starts.length > 0 && starts[0].at < i - refractoryPoints) starts.shift();
+      const recent = starts.reduce((m, s) => Math.max(m, s.score), 0);
+      starts.push({ at: i, score });
+      if (score <= recent) {
+        // At any threshold this start clears, a recent stronger one cleared it first.
+        accepted = false;
+        score = 0;
+      }
     } else {
       if (!verdict.insight) accepted = false;
       // Not a start: never above an accepted start, and below every candidate start's 0.499 scale.

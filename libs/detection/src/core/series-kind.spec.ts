@@ -25,6 +25,23 @@ describe('seriesKind', () => {
     expect(seriesKind(counts)).toBe('counts');
   });
 
+  it('judges the steps robustly: a measurement with rare large jumps stays continuous, small counts stay counts', () => {
+    // Steps of 0-2 around 60 with a jump of 40 every 50 points: the mean squared step says counts, the median does not.
+    const speed = Array.from({ length: 500 }, (_, i) => (i % 50 === 0 ? 100 : 60 + (i % 3)));
+    expect(seriesKind(speed)).toBe('continuous');
+    // Mostly 0 with a few 1s and 2s: the median step is 0, but values this small are counts.
+    const sparse = Array.from({ length: 500 }, (_, i) => [0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 0][i % 11]);
+    expect(seriesKind(sparse)).toBe('counts');
+  });
+
+  it('calls a long integer series that never reaches 0 continuous (a travel time), and counts once it has empty intervals', () => {
+    const travel = Array.from({ length: 600 }, (_, i) => 200 + ((i * 7919) % 61) - 30);
+    expect(seriesKind(travel)).toBe('continuous');
+    expect(seriesKind(travel.slice(0, 400))).toBe('counts');
+    const tweets = Array.from({ length: 600 }, (_, i) => ((i * 2654435761) >>> 0) % 9);
+    expect(seriesKind(tweets)).toBe('counts');
+  });
+
   it('rejects NaN and infinite rows with the row in the message', () => {
     expect(() => seriesKind([1, 2, NaN, 4])).toThrow(/value 2 \(0-based\) is not a finite number: NaN/);
     expect(() => assertFiniteSeries([1, Infinity])).toThrow(RangeError);
