@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { startRedisCluster, type ThrowawayCluster } from '../../../../test/support/redis-cluster.js';
@@ -5,6 +6,8 @@ import { ApiKeyStore } from '../auth/api-key.store.js';
 import { loadConfig } from '../config/config.loader.js';
 import { KeySpace } from './key-space.js';
 import { keySlot } from './key-slot.js';
+import { pipelinePerNode } from './pipeline-per-node.js';
+import { IngestMetricsRepository } from '../metrics/ingest-metrics.repository.js';
 import { RedisService } from './redis.service.js';
 
 /** REDIS_CLUSTER_NODES against a real Redis Cluster (three primaries, three replicas). */
@@ -103,5 +106,41 @@ describe('RedisService on a Redis Cluster', () => {
     expect((await after.list()).find((key) => key.id === reader.keyId)?.lastUsedAt).toBe('2026-01-01T00:00:00.000Z');
     expect(await after.revoke(reader.keyId)).toBe(true);
     expect(await new ApiKeyStore(service.client, keys, { configured: [] }).migrateKeyNames()).toBe(0);
+  });
+
+  it('reads the ingest figures of account-regions on every primary: one pipeline per node', async () => {
+    const keys = new KeySpace('cl-ingest');
+    const sources = Array.from({ length: 30 }, (_, i) => ({
+      accountId: String(200_000_000_000 + i),
+      region: 'eu-west-1',
+    }));
+    for (const [i, source] of sources.entries()) {
+      await service.client.sadd(keys.sources(), `${source.accountId}:${source.region}`);
+      await service.client.hset(keys.sourceStats(source), 'counted', i + 1);
+    }
+    await service.client.hset(keys.rejectCounts(), 'malformed', 7);
+    await service.client.hset(keys.ingestStats(), 'throttled', 3);
+    const statsKeys = sources.map((source) => keys.sourceStats(source));
+    // The cross-slot pipeline this replaces is refused.
+    const crossSlot = service.client.pipeline();
+    for (const key of statsKeys) crossSlot.hgetall(key);
+    await expect(crossSlot.exec()).rejects.toThrow(/same slots allocation group/);
+
+    const figures = await new IngestMetricsRepository(service.client, keys).read();
+    expect(figures.sources).toHaveLength(30);
+    for (const { source, stats } of figures.sources)
+      expect(Number(stats.counted)).toBe(Number(source.accountId) - 200_000_000_000 + 1);
+    expect(figures.rejects).toEqual({ malformed: '7' });
+    expect(figures.ingest).toEqual({ throttled: '3' });
+    const primaries = new Set(await Promise.all(statsKeys.map((key) => cluster.primaryOf(keySlot(key)))));
+    expect(primaries.size).toBe(3);
+    // Fewer round trips than keys: one per primary.
+    const pipelines = jest.spyOn(service.client, 'pipeline');
+    const replies = await pipelinePerNode<Record<string, string>>(service.client, statsKeys, (pipeline, key) =>
+      pipeline.hgetall(key),
+    );
+    expect(replies.map((stats) => Number(stats.counted))).toEqual(sources.map((_, i) => i + 1));
+    expect(pipelines).toHaveBeenCalledTimes(3);
+    pipelines.mockRestore();
   });
 });
