@@ -233,7 +233,9 @@ class ClusterTest {
           'its signed insight.start',
           (requests) => requests.some((request) => request.body.detail.sharedEventID === found.id),
           120_000,
-        );
+        ).catch(async (error: Error) => {
+          throw new Error(`${error.message}; webhooks queue: ${await this.queueState('webhooks', bullPrefix('cl'))}`);
+        });
         const start = delivered.find((request) => request.body.detail.sharedEventID === found.id)!;
         figures.webhook_seconds_after_kill = Math.round((start.receivedAt - killedAt) / 1000);
         check(start.event === 'insight.start' && start.signatureValid, 'a signed insight.start was delivered');
@@ -515,6 +517,20 @@ class ClusterTest {
       for (const job of await this.completedJobs(name, queuePrefix))
         if (job.processedBy) byWorker.set(job.processedBy, (byWorker.get(job.processedBy) ?? 0) + 1);
     return byWorker;
+  }
+
+  /** A queue's job counts and workers, for a failure message. */
+  private async queueState(name: string, prefix: string): Promise<string> {
+    const queue = new Queue(name, { connection: this.client!, prefix });
+    try {
+      const counts = await queue.getJobCounts();
+      const workers = (await queue.getWorkers()).map((worker) => worker.name ?? '?');
+      return `${JSON.stringify(counts)} workers ${workers.join(', ')}`;
+    } catch (error) {
+      return `unknown (${String(error)})`;
+    } finally {
+      await queue.close();
+    }
   }
 
   private async evaluatorRuns(prefix: string): Promise<Job[]> {

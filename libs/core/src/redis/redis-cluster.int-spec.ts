@@ -93,7 +93,7 @@ describe('RedisService on a Redis Cluster', () => {
     expect(new Set(names.map(({ from }) => keySlot(from))).size).toBe(3);
     for (const { from, to } of names) {
       expect(keySlot(from)).not.toBe(keySlot(to));
-      await service.client.restore(from, 0, (await service.client.dumpBuffer(to))!);
+      await service.client.restore(from, 0, await service.client.dumpBuffer(to));
       await service.client.del(to);
     }
     const racing = [0, 1].map(() => new ApiKeyStore(service.client, keys, { configured: [] }));
