@@ -624,9 +624,9 @@ describe('keys and rate limits without API_KEYS (two replicas, one Redis)', () =
       }
       expect(`${first.output()}${second.output()}`).toContain(keyFile);
       // Only its hash is stored, with the marker, in one step.
-      expect(JSON.stringify(await client.hgetall('boot:auth:keys'))).not.toContain(key);
-      expect(await client.hlen('boot:auth:keys')).toBe(1);
-      expect(await client.exists('boot:auth:bootstrapped')).toBe(1);
+      expect(JSON.stringify(await client.hgetall('boot:{auth}:keys'))).not.toContain(key);
+      expect(await client.hlen('boot:{auth}:keys')).toBe(1);
+      expect(await client.exists('boot:{auth}:bootstrapped')).toBe(1);
 
       const on = (app: AppProcess, k = key) =>
         fetch(`http://127.0.0.1:${app.port}/v1/findings?limit=1`, { headers: { 'x-api-key': k } });
@@ -693,7 +693,7 @@ describe('keys and rate limits without API_KEYS (two replicas, one Redis)', () =
       expect(items.map((k) => k.scope)).toEqual(['admin', 'read']);
       expect(items[1]).toMatchObject({ id: created.id, source: 'redis', createdAt: expect.any(String) });
       expect(items[1].lastUsedAt).toEqual(expect.any(String));
-      const stored = Object.keys(await client.hgetall('revoke:auth:keys'));
+      const stored = Object.keys(await client.hgetall('revoke:{auth}:keys'));
       for (const secret of [admin, created.key, ...stored]) expect(text).not.toContain(secret);
 
       expect((await call(first, `/v1/keys/${created.id}`, admin, 'DELETE')).status).toBe(204);

@@ -60,6 +60,20 @@ describe('docker-compose.yml', () => {
     expect(redis).toMatch(/exit 64/);
   });
 
+  maybe('lets poller and detector scale (--scale poller=2 --scale detector=2): no fixed name, no host port', () => {
+    const result = config({ REDIS_PASSWORD: PASSWORD });
+    expect(result.status).toBe(0);
+    const all = services(result.stdout);
+    for (const name of ['poller', 'detector']) {
+      const block = all.get(name) ?? '';
+      expect([name, block.length > 0]).toEqual([name, true]);
+      expect([name, /^ {4}container_name:/m.test(block)]).toEqual([name, false]);
+      expect([name, ports(block)]).toEqual([name, []]);
+    }
+    // The file says how.
+    expect(readFileSync('docker-compose.yml', 'utf8')).toContain('--scale poller=2 --scale detector=2');
+  });
+
   maybe('gives Redis a password and every Trailsight service a REDIS_URL that carries it', () => {
     const result = config({ REDIS_PASSWORD: PASSWORD });
     expect(result.stderr).not.toMatch(/invalid|error/i);

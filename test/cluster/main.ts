@@ -1,3 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, type Job } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import { bullPrefix, keySlot, KeySpace } from '@trailsight/core';
 import { CounterRepository } from '@trailsight/detection';
@@ -17,14 +21,20 @@ import { freePort } from '../support/redis-server.js';
 import { waitCalls } from '../support/redis-replicated.js';
 import { startRedisCluster, type ThrowawayCluster } from '../support/redis-cluster.js';
 import { Report, check } from '../reliability/report.js';
+import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
  * npm run test:cluster: Trailsight on a real Redis Cluster (three primaries, three replicas, from
  * the installed redis-server), api, poller and detector as processes with REDIS_CLUSTER_NODES and
- * three events partitions. Checks that the partitions sit on three primaries, that the counters
- * equal the simulated account's /truth exactly, that a spike becomes a finding, and that a primary
- * killed (SIGKILL) in the middle of ingest is replaced by its replica with the counters still
- * exact. One line per scenario, then one JSON line of totals; exit code 1 on any failure.
+ * three events partitions, two pollers and two detectors. Checks that the partitions sit on three
+ * primaries; that API keys made at runtime work (first admin key, create, revoke); that the
+ * counters equal the simulated account's /truth exactly and both detectors took batches; that a
+ * spike becomes a finding; that with the primary of `{findings}` killed (SIGKILL) the API keeps
+ * answering and a live spike still becomes a finding and a signed webhook; that the evaluator ran
+ * once cluster-wide (no finding or delivery twice); and that a primary killed in the middle of
+ * ingest (the one of the BullMQ prefix) is replaced by its replica, a detector then stopped with
+ * SIGTERM exits in bounded time, and the counters are still exact. One line per scenario, then one
+ * JSON line of totals; exit code 1 on any failure.
  */
 const ADMIN_KEY = 'cluster-admin-key-0123456789abcdef';
 const ACCOUNT = '444455556666';
@@ -52,12 +62,27 @@ const LOOKUP_RATE = 20;
 const BACKFILL_MINUTES = 100;
 const FAILOVER_BACKFILL_MINUTES = 40;
 const SPIKE_MINUTES_AGO = 25;
+const WEBHOOK_SECRET = 'cluster-webhook-secret-0123456789';
+/** A detector stopped with SIGTERM must be gone within this (its workers' close deadline is 8 s). */
+const SIGTERM_EXIT_LIMIT_MS = 15_000;
 
 interface Stack {
   prefix: string;
   apps: AppProcess[];
   api: AppProcess;
+  detectors: AppProcess[];
+  /** API_KEYS, or the first admin key the api made and wrote to its ADMIN_KEY_FILE. */
+  adminKey: string;
   startedAt: number;
+}
+
+interface FindingItem {
+  id: string;
+  eventSource: string;
+  eventName: string;
+  insightType: string;
+  region: string;
+  startTime: string;
 }
 
 class ClusterTest {
@@ -69,6 +94,16 @@ class ClusterTest {
   private simulatorUrl = '';
   private readonly running: AppProcess[] = [];
   private spiked?: { eventSource: string; eventName: string };
+  private receiver?: WebhookReceiver;
+  /** Every app stopped with SIGTERM: how long it took, and whether its workers had to be forced. */
+  private readonly sigtermExits: Array<{
+    app: string;
+    when: string;
+    ms: number;
+    code: number | null;
+    forced: boolean;
+  }> = [];
+  private readonly keyDir = mkdtempSync(join(tmpdir(), 'trailsight-cluster-keys-'));
 
   async run(): Promise<void> {
     try {
@@ -89,6 +124,7 @@ class ClusterTest {
         });
         this.spiked = this.plantSpike(this.simulator);
         this.simulatorUrl = (await this.simulator.server.start(0)).url;
+        this.receiver = await startWebhookReceiver({ secret: WEBHOOK_SECRET });
       });
       if (!this.cluster) return;
 
@@ -105,7 +141,26 @@ class ClusterTest {
         );
       });
 
-      const stack = await this.startStack('cl', BACKFILL_MINUTES);
+      // No API_KEYS: the api makes the first admin key at runtime, on the cluster.
+      const stack = await this.startStack('cl', BACKFILL_MINUTES, { runtimeKeys: true });
+      await this.report.scenario('cluster/runtime-api-keys', async (figures) => {
+        check((await this.call(stack, '/v1/keys')).status === 200, 'the first admin key works');
+        const created = await this.call(stack, '/v1/keys', { method: 'POST', body: { scope: 'read' } });
+        check(created.status === 201, `POST /v1/keys answered ${created.status}`);
+        const { key, id } = created.body as { key: string; id: string };
+        const asReader = { ...stack, adminKey: key };
+        check((await this.call(asReader, '/v1/findings?limit=1')).status === 200, 'the read key reads');
+        check((await this.call(asReader, '/v1/keys')).status === 403, 'the read key is no admin');
+        const revoked = await this.call(stack, `/v1/keys/${id}`, { method: 'DELETE' });
+        check(revoked.status === 204 || revoked.status === 200, `DELETE /v1/keys answered ${revoked.status}`);
+        figures.after_revoke = (await this.call(asReader, '/v1/findings?limit=1')).status;
+        check(figures.after_revoke === 401, `the revoked key answered ${figures.after_revoke}`);
+        const subscribed = await this.call(stack, '/v1/webhooks', {
+          method: 'POST',
+          body: { url: this.receiver!.url, secret: WEBHOOK_SECRET, events: ['insight.start', 'insight.end'] },
+        });
+        check(subscribed.status === 201, `POST /v1/webhooks answered ${subscribed.status}`);
+      });
       await this.report.scenario('cluster/exact-counts', async (figures) => {
         await this.expectExact(stack, BACKFILL_MINUTES, figures);
         figures.queues_used = await this.partitionsUsed('cl');
@@ -114,12 +169,23 @@ class ClusterTest {
         figures.waits = await this.waitsSent();
         check(figures.waits > 0, 'no WAIT reached a primary');
       });
+      await this.report.scenario('cluster/replicas-share-work', async (figures) => {
+        // Workers are named <host>:<pid>: each completed batch says which detector counted it.
+        const counters = await this.batchesByWorker('cl');
+        figures.detectors_that_counted = counters.size;
+        figures.batches_by_detector = [...counters.values()].join('/');
+        const pids = new Set(stack.detectors.map((detector) => String(detector.child.pid)));
+        check(
+          [...counters.keys()].every((name) => pids.has(name.split(':').pop()!)) && counters.size === 2,
+          `batches counted by ${[...counters.keys()].join(', ')}, detectors ${[...pids].join(', ')}`,
+        );
+      });
       await this.report.scenario('cluster/spike-becomes-finding', async (figures) => {
         const spiked = this.spiked!;
         const found = await eventually(
           `a finding on ${spiked.eventName}`,
           async () => {
-            const response = await this.call(stack.api, `/v1/findings?eventName=${spiked.eventName}&limit=50`);
+            const response = await this.call(stack, `/v1/findings?eventName=${spiked.eventName}&limit=50`);
             const items = (response.body as { items?: Array<{ id: string; eventName: string }> }).items ?? [];
             return items.find((item) => item.eventName === spiked.eventName);
           },
@@ -127,7 +193,88 @@ class ClusterTest {
           1_000,
         );
         figures.finding = found.id;
-        check((await this.call(stack.api, `/v1/findings/${found.id}`)).status === 200, 'the finding reads back');
+        check((await this.call(stack, `/v1/findings/${found.id}`)).status === 200, 'the finding reads back');
+      });
+      await this.report.scenario('cluster/findings-primary-killed', async (figures) => {
+        const keys = new KeySpace('cl');
+        const victim = await this.cluster!.primaryOf(keySlot(keys.finding('any')));
+        figures.webhooks_on_same_primary =
+          (await this.cluster!.primaryOf(keySlot(keys.webhookSubscriptions()))) === victim;
+        const live = this.plantLiveSpike(this.simulator!);
+        const before = await this.call(stack, `/v1/findings?eventName=${live.eventName}&limit=50`);
+        check(before.status === 200, 'findings answer before the kill');
+        // The API is asked all along: during the failover, and after it.
+        const answers: number[] = [];
+        let asking = true;
+        const asker = (async () => {
+          while (asking) {
+            answers.push(
+              await this.call(stack, '/v1/findings?limit=5').then(
+                (response) => response.status,
+                () => 0,
+              ),
+            );
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+        })();
+        const killedAt = Date.now();
+        await this.cluster!.kill(victim);
+        await this.cluster!.failedOver(victim);
+        figures.promotion_seconds = Math.round((Date.now() - killedAt) / 100) / 10;
+        const afterFailover = answers.length;
+        const found = await eventually(
+          `a finding on the live spike of ${live.eventName}`,
+          async () => {
+            const response = await this.call(stack, `/v1/findings?eventName=${live.eventName}&limit=50`);
+            const items = (response.body as { items?: FindingItem[] }).items ?? [];
+            return items.find((item) => item.region === live.region && Date.parse(item.startTime) >= live.startMinute);
+          },
+          180_000,
+          1_000,
+        );
+        figures.finding_seconds_after_kill = Math.round((Date.now() - killedAt) / 1000);
+        const delivered = await this.receiver!.waitFor(
+          'its signed insight.start',
+          (requests) => requests.some((request) => request.body.detail.sharedEventID === found.id),
+          120_000,
+        ).catch(async (error: Error) => {
+          throw new Error(`${error.message}; webhooks queue: ${await this.queueState('webhooks', bullPrefix('cl'))}`);
+        });
+        const start = delivered.find((request) => request.body.detail.sharedEventID === found.id)!;
+        figures.webhook_seconds_after_kill = Math.round((start.receivedAt - killedAt) / 1000);
+        check(start.event === 'insight.start' && start.signatureValid, 'a signed insight.start was delivered');
+        asking = false;
+        await asker;
+        figures.api_calls = answers.length;
+        figures.api_failed_during_failover = answers.slice(0, afterFailover).filter((status) => status !== 200).length;
+        const failedAfter = answers.slice(afterFailover).filter((status) => status !== 200).length;
+        check(failedAfter === 0, `${failedAfter} API calls failed after the failover`);
+        // The killed node comes back as a replica: the next failover has one to promote.
+        await this.cluster!.restart(victim);
+        this.failoversSurvived++;
+      });
+      await this.report.scenario('cluster/evaluator-once', async (figures) => {
+        const runs = await this.evaluatorRuns('cl');
+        figures.evaluator_runs = runs.length;
+        figures.evaluator_workers = new Set(runs.map((run) => run.processedBy)).size;
+        const span = (Date.now() - stack.startedAt) / 1000;
+        // One job per interval whichever detector takes it (not one per detector), plus a few at start.
+        check(runs.length <= span / 5 + 3, `${runs.length} evaluator runs in ${Math.round(span)} s at one per 5 s`);
+        const listed = await this.call(stack, '/v1/findings?limit=200');
+        const items = (listed.body as { items: FindingItem[] }).items;
+        const insights = items.map(
+          (f) => `${f.region}|${f.eventSource}|${f.eventName}|${f.insightType}|${f.startTime}`,
+        );
+        figures.findings = items.length;
+        check(new Set(insights).size === insights.length, 'a finding was stored twice');
+        const deliveries = this.receiver!.accepted().filter((request) => request.event !== 'ping');
+        const distinct = new Set(deliveries.map((request) => `${request.body.detail.sharedEventID}|${request.event}`));
+        figures.webhooks = deliveries.length;
+        check(distinct.size === deliveries.length, `${deliveries.length - distinct.size} webhooks delivered twice`);
+        check(
+          deliveries.every((request: ReceivedWebhook) => request.signatureValid),
+          'every webhook is signed',
+        );
       });
       await this.stopStack(stack);
 
@@ -135,7 +282,8 @@ class ClusterTest {
       await this.report.scenario('cluster/primary-killed-mid-ingest', async (figures) => {
         const keys = new KeySpace('fo');
         const target = SOURCES[0];
-        const victim = await this.cluster!.primaryOf(keySlot(keys.sourceStats(target)));
+        // The primary of the BullMQ prefix: partition 0, the evaluator and webhooks queues.
+        const victim = await this.cluster!.primaryOf(keySlot(bullPrefix('fo')));
         const expectedEvents = FAILOVER_BACKFILL_MINUTES * EVENTS_PER_MINUTE;
         // Mid-ingest: some but far from all of that account-region's back-fill counted.
         await eventually(
@@ -151,20 +299,40 @@ class ClusterTest {
         await this.cluster!.kill(victim);
         await this.cluster!.failedOver(victim);
         figures.promotion_seconds = Math.round((Date.now() - killedAt) / 100) / 10;
+        // One detector stopped now: its unfinished batches go to the other one.
+        const [stopped, remaining] = failover.detectors;
+        await this.terminate(stopped, 'fo, right after the failover');
+        failover.apps.splice(failover.apps.indexOf(stopped), 1);
+        this.running.splice(this.running.indexOf(stopped), 1);
         await this.expectExact(failover, FAILOVER_BACKFILL_MINUTES, figures);
         for (const app of failover.apps) await app.healthy(30_000);
-        check(
-          (await this.call(failover.api, '/v1/findings?limit=5')).status === 200,
-          'the api answers after the failover',
-        );
+        check(remaining.child.exitCode === null, 'the other detector runs');
+        check((await this.call(failover, '/v1/findings?limit=5')).status === 200, 'the api answers after the failover');
         this.failoversSurvived++;
       });
       await this.stopStack(failover);
+      await this.report.scenario('cluster/detector-sigterm-bounded', (figures) => {
+        // Every detector was stopped with SIGTERM: the one in the middle of the failover above, and
+        // the others with their stacks (those of `cl` after the {findings} primary was killed).
+        const exits = this.sigtermExits.filter((exit) => exit.app === 'detector');
+        figures.detectors_stopped = exits.length;
+        figures.slowest_exit_seconds = Math.max(...exits.map((exit) => Math.round(exit.ms / 100) / 10));
+        figures.forced_closes = exits.filter((exit) => exit.forced).length;
+        check(exits.length === 4, `${exits.length} detectors stopped, not 4`);
+        for (const exit of exits)
+          check(
+            exit.ms < SIGTERM_EXIT_LIMIT_MS && exit.code === 0,
+            `a detector (${exit.when}) exited with ${exit.code} after ${exit.ms} ms (limit ${SIGTERM_EXIT_LIMIT_MS})`,
+          );
+        return Promise.resolve();
+      });
     } finally {
       await Promise.all(this.running.splice(0).map((app) => app.stop('SIGKILL')));
       this.client?.disconnect();
       await this.simulator?.server.stop();
+      await this.receiver?.close();
       await this.cluster?.stop();
+      rmSync(this.keyDir, { recursive: true, force: true });
     }
   }
 
@@ -205,13 +373,48 @@ class ClusterTest {
     return { eventSource: busiest.eventSource, eventName: busiest.eventName };
   }
 
-  private async startStack(prefix: string, backfillMinutes: number): Promise<Stack> {
+  /**
+   * A spike (20x, 4 minutes) from the current minute on: read live by the pollers (their overlap
+   * re-reads the minute's first seconds), found once its first minute closes.
+   */
+  private plantLiveSpike(simulator: Simulator): {
+    eventSource: string;
+    eventName: string;
+    region: string;
+    startMinute: number;
+  } {
+    const now = Date.now();
+    const source = SOURCES[1];
+    const [busiest] = simulator.generator
+      .apis()
+      .filter((api) => !api.readOnly && api.eventName !== this.spiked!.eventName)
+      .map((api) => ({ ...api, rate: simulator.generator.expectedCalls(source, api.eventSource, api.eventName, now) }))
+      .sort((a, b) => b.rate - a.rate);
+    const startMinute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    simulator.generator.injectAnomaly({
+      kind: 'spike',
+      eventSource: busiest.eventSource,
+      eventName: busiest.eventName,
+      factor: 20,
+      minutes: 4,
+      startMinute,
+    });
+    return { eventSource: busiest.eventSource, eventName: busiest.eventName, region: source.region, startMinute };
+  }
+
+  /** api, two detectors and two pollers; `runtimeKeys`: no API_KEYS, the api makes the first admin key. */
+  private async startStack(
+    prefix: string,
+    backfillMinutes: number,
+    options: { runtimeKeys?: boolean } = {},
+  ): Promise<Stack> {
+    const adminKeyFile = join(this.keyDir, `${prefix}-admin-key`);
     const env = async (): Promise<Record<string, string>> => ({
       PORT: String(await freePort()),
       REDIS_CLUSTER_NODES: this.cluster!.nodes,
       REDIS_PREFIX: prefix,
       EVENT_QUEUE_PARTITIONS: String(PARTITIONS),
-      API_KEYS: ADMIN_KEY,
+      ...(options.runtimeKeys ? { ADMIN_KEY_FILE: adminKeyFile } : { API_KEYS: ADMIN_KEY }),
       LOG_LEVEL: 'log',
       CLOUDTRAIL_SOURCE: 'simulator',
       CLOUDTRAIL_ENDPOINT: this.simulatorUrl,
@@ -223,18 +426,42 @@ class ClusterTest {
       BACKFILL_DAYS: String(backfillMinutes / 1440),
       EVALUATION_INTERVAL_SECONDS: '5',
       EVALUATION_LATENESS_SECONDS: '5',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
     });
     const startedAt = Date.now();
     const api = startApp('api', await env());
-    const apps = [api, startApp('detector', await env()), startApp('poller', await env())];
+    // The api first: with runtime keys it makes the admin key before anyone needs it.
+    await api.healthy(60_000);
+    const detectors = [startApp('detector', await env()), startApp('detector', await env())];
+    const apps = [api, ...detectors, startApp('poller', await env()), startApp('poller', await env())];
     this.running.push(...apps);
     await Promise.all(apps.map((app) => app.healthy(60_000)));
-    return { prefix, apps, api, startedAt };
+    const adminKey = options.runtimeKeys ? readFileSync(adminKeyFile, 'utf8').trim() : ADMIN_KEY;
+    return { prefix, apps, api, detectors, adminKey, startedAt };
   }
 
   private async stopStack(stack: Stack): Promise<void> {
-    await Promise.all(stack.apps.map((app) => app.stop()));
+    await Promise.all(stack.apps.map((app) => this.terminate(app, `${stack.prefix}, stack stopped`)));
     for (const app of stack.apps) this.running.splice(this.running.indexOf(app), 1);
+  }
+
+  /** SIGTERM, and SIGKILL if it has not exited within SIGTERM_EXIT_LIMIT_MS (recorded as a failure). */
+  private async terminate(app: AppProcess, when: string): Promise<void> {
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      app.stop('SIGTERM'),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), SIGTERM_EXIT_LIMIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (code === 'timeout') await app.stop('SIGKILL');
+    this.sigtermExits.push({
+      app: app.name,
+      when,
+      ms: code === 'timeout' ? Infinity : Date.now() - started,
+      code: code === 'timeout' ? null : code,
+      forced: app.output().includes('did not close within'),
+    });
   }
 
   /** Waits until the counters of the back-filled window equal /truth; records what was lost or counted twice. */
@@ -301,9 +528,55 @@ class ClusterTest {
     return used;
   }
 
-  private async call(api: AppProcess, path: string): Promise<{ status: number; body: unknown }> {
-    const response = await fetch(`http://127.0.0.1:${api.port}${path}`, {
-      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+  /** Completed event batches per worker name (`<host>:<pid>`), every partition. */
+  private async batchesByWorker(prefix: string): Promise<Map<string, number>> {
+    const partitions = new EventPartitions({ redisPrefix: prefix, eventQueuePartitions: PARTITIONS });
+    const byWorker = new Map<string, number>();
+    for (const { name, prefix: queuePrefix } of partitions.queues)
+      for (const job of await this.completedJobs(name, queuePrefix))
+        if (job.processedBy) byWorker.set(job.processedBy, (byWorker.get(job.processedBy) ?? 0) + 1);
+    return byWorker;
+  }
+
+  /** A queue's job counts and workers, for a failure message. */
+  private async queueState(name: string, prefix: string): Promise<string> {
+    const queue = new Queue(name, { connection: this.client!, prefix });
+    try {
+      const counts = await queue.getJobCounts();
+      const workers = (await queue.getWorkers()).map((worker) => worker.name ?? '?');
+      return `${JSON.stringify(counts)} workers ${workers.join(', ')}`;
+    } catch (error) {
+      return `unknown (${String(error)})`;
+    } finally {
+      await queue.close();
+    }
+  }
+
+  private async evaluatorRuns(prefix: string): Promise<Job[]> {
+    return this.completedJobs('evaluator', bullPrefix(prefix));
+  }
+
+  private async completedJobs(name: string, prefix: string): Promise<Job[]> {
+    const queue = new Queue(name, { connection: this.client!, prefix });
+    try {
+      return await queue.getJobs(['completed'], 0, -1);
+    } finally {
+      await queue.close();
+    }
+  }
+
+  private async call(
+    stack: Pick<Stack, 'api' | 'adminKey'>,
+    path: string,
+    options: { method?: string; body?: unknown } = {},
+  ): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(`http://127.0.0.1:${stack.api.port}${path}`, {
+      method: options.method ?? 'GET',
+      headers: {
+        authorization: `Bearer ${stack.adminKey}`,
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
     const text = await response.text();
     return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };

@@ -72,7 +72,7 @@ export async function runTrustAuthScenarios(report: Report): Promise<void> {
       const key = readFileSync(keyFile, 'utf8').trim();
       figures.mode = (statSync(keyFile).mode & 0o777).toString(8);
       figures.files = readdirSync(dir).length;
-      figures.keys_in_redis = await client.hlen(`${PREFIX}:auth:keys`);
+      figures.keys_in_redis = await client.hlen(`${PREFIX}:{auth}:keys`);
       const logged = apps.filter((app) => app.output().includes(key) || /tsk_/.test(app.output())).length;
       figures.key_in_logs = logged;
       check(figures.mode === '600', `key file mode ${figures.mode}`);
@@ -105,7 +105,7 @@ export async function runTrustAuthScenarios(report: Report): Promise<void> {
         const onB = () => http(url(b, '/v1/findings?limit=1'), { headers: bearer(key) });
         check((await onB()).status === 200, 'the new key is refused by the other replica');
         const listed = await http(url(b, '/v1/keys'), { headers: bearer(admin) });
-        const hashes = Object.keys(await client.hgetall(`${PREFIX}:auth:keys`));
+        const hashes = Object.keys(await client.hgetall(`${PREFIX}:{auth}:keys`));
         check(
           [key, admin, ...hashes].every((secret) => !listed.text.includes(secret)),
           'GET /v1/keys shows a key or its hash',

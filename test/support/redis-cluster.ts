@@ -27,6 +27,11 @@ export interface ThrowawayCluster {
   primaryOf(slot: number): Promise<number>;
   /** SIGKILLs the server on `port`. */
   kill(port: number): Promise<void>;
+  /**
+   * Starts the killed server on `port` again (same directory, same nodes.conf); resolves once the
+   * cluster sees it up again, a replica of the node that took its slots.
+   */
+  restart(port: number, timeoutMs?: number): Promise<void>;
   /** Resolves once a live node reports every slot served and `port` is no longer a primary. */
   failedOver(port: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -43,6 +48,7 @@ export async function startRedisCluster(primaries = 3): Promise<ThrowawayCluster
     if (port + 10_000 <= 65_535 && !ports.includes(port)) ports.push(port);
   }
   const servers: ClusterServer[] = [];
+  const argsOf = new Map<number, string[]>();
   try {
     for (const port of ports) {
       const nodeDir = join(dir, String(port));
@@ -67,6 +73,7 @@ export async function startRedisCluster(primaries = 3): Promise<ThrowawayCluster
         '--maxmemory-policy',
         'noeviction',
       ];
+      argsOf.set(port, args);
       servers.push({ port, child: await launch(args, { port }) });
     }
     await run('redis-cli', [
@@ -126,6 +133,19 @@ export async function startRedisCluster(primaries = 3): Promise<ThrowawayCluster
     async kill(port) {
       const server = servers.find((s) => s.port === port);
       if (server) await terminate(server.child);
+    },
+    async restart(port, timeoutMs = 30_000) {
+      const server = servers.find((s) => s.port === port);
+      if (!server) throw new Error(`no cluster server on ${port}`);
+      server.child = await launch(argsOf.get(port)!, { port });
+      await settled(
+        (nodes) =>
+          nodes
+            .split('\n')
+            .some((line) => line.includes(`:${port}@`) && line.includes('slave') && !line.includes('fail')),
+        `take ${port} back as a replica`,
+        timeoutMs,
+      );
     },
     async failedOver(port, timeoutMs = 30_000) {
       await settled(

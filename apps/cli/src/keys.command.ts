@@ -53,6 +53,8 @@ export async function keys(
       err.write('trailsight: API_KEYS is set, so keys come from it; change API_KEYS instead\n');
       return 1;
     }
+    // Keys made before the {auth} hash tag are moved first, as every process does at startup.
+    await store.migrateKeyNames();
     switch (action) {
       case 'create': {
         if (kind === 'aws') {

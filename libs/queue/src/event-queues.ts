@@ -5,6 +5,7 @@ import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
 import type { AccountRegion } from '@trailsight/domain';
 import { EventPartitions } from './event-partitions.js';
 import { QueueName, type JobItem } from './queue-contract.js';
+import { closeWorkerWithin, WORKER_CLOSE_TIMEOUT_MS, WORKER_NAME } from './worker-shutdown.js';
 
 type EventJob<R> = Job<JobItem['data'], R, JobItem['name']>;
 
@@ -18,7 +19,7 @@ export class EventQueues implements OnModuleDestroy {
   private readonly logger = new Logger(EventQueues.name);
   private readonly partitions: EventPartitions;
   private readonly queues: Queue[];
-  private readonly workers: Array<Pick<Worker, 'name' | 'close'>> = [];
+  private readonly workers: Worker[] = [];
 
   constructor(
     @InjectQueue(QueueName.Events) events: Queue,
@@ -59,6 +60,7 @@ export class EventQueues implements OnModuleDestroy {
         connection: this.redis.bullConnection(),
         prefix,
         concurrency,
+        name: WORKER_NAME,
       });
       worker.on('failed', (job, error) => failed(job as EventJob<R> | undefined, error));
       worker.on('error', (error) => this.logger.warn(`events partition ${name}: ${error.message}`));
@@ -67,12 +69,14 @@ export class EventQueues implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    const closing = [...this.workers, ...this.queues.slice(1)];
-    this.workers.length = 0;
-    await Promise.all(
-      closing.map((closable) =>
-        closable.close().catch((error: unknown) => this.logger.warn(`closing ${closable.name}: ${String(error)}`)),
-      ),
-    );
+    const workers = this.workers.splice(0);
+    await Promise.all([
+      ...workers.map((worker) => closeWorkerWithin(worker, WORKER_CLOSE_TIMEOUT_MS, this.logger)),
+      ...this.queues
+        .slice(1)
+        .map((queue) =>
+          queue.close().catch((error: unknown) => this.logger.warn(`closing ${queue.name}: ${String(error)}`)),
+        ),
+    ]);
   }
 }

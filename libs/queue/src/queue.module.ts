@@ -9,6 +9,7 @@ import { JobProducer } from './job.producer.js';
 import { DEFAULT_JOB_OPTIONS, QueueName } from './queue-contract.js';
 import { TrailFilesQueueSink } from './trail-files-queue.sink.js';
 import { WorkersReadiness } from './workers.readiness.js';
+import { WorkersShutdown } from './worker-shutdown.js';
 
 /**
  * BullMQ for every app, configured once: queues registered here are what workers (@Processor)
@@ -42,6 +43,8 @@ import { WorkersReadiness } from './workers.readiness.js';
     { provide: TrailFilesSink, useClass: TrailFilesQueueSink },
     // Whichever module declares the app's workers, /health/ready waits on all of them.
     WorkersReadiness,
+    // SIGTERM closes the workers within a deadline, even when Redis does not answer.
+    WorkersShutdown,
     readinessCheck((workers: WorkersReadiness) => () => workers.running(), [WorkersReadiness]),
   ],
   exports: [BullModule, JobProducer, EventQueues, EventsSink, TrailFilesSink],

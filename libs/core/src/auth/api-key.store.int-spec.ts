@@ -116,6 +116,51 @@ describe('ApiKeyStore (real Redis)', () => {
     );
   });
 
+  it('moves keys stored under the names from before the {auth} hash tag, once, merging what both hold', async () => {
+    const keys = keySpace();
+    const before = storeOn(client, keys);
+    const admin = before.newKey();
+    const adminId = await before.createBootstrapKey(admin);
+    const reader = await before.create('read');
+    await before.verify(reader.key);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the last-use write is not awaited
+    // What the previous version left: the same records under the old names.
+    for (const { from, to } of keys.legacyApiKeyNames()) await client.rename(to, from);
+    const upgraded = storeOn(client, keys);
+    expect(await upgraded.verify(admin)).toBeUndefined();
+    expect(await upgraded.bootstrapped()).toBe(false);
+
+    const logger = recordingLogger();
+    const file = join(dir, 'migrated-admin-key');
+    // Racing replicas: one moves the three keys, the others find nothing left to move.
+    const racing = [0, 1, 2].map(() => storeOn(client, keys));
+    expect((await Promise.all(racing.map((store) => store.migrateKeyNames()))).sort()).toEqual([0, 0, 3]);
+    // The old marker counts: no second admin key, no file.
+    await bootstrapAdminKey(storeOn(client, keys), file, logger);
+    expect(logger.lines).toEqual(['API keys from Redis (API_KEYS is not set)']);
+    expect(readdirSync(dir)).not.toContain('migrated-admin-key');
+    const after = storeOn(client, keys);
+    expect(await after.verify(admin)).toMatchObject({ keyId: adminId, scope: 'admin' });
+    expect(await after.verify(reader.key)).toMatchObject({ keyId: reader.keyId, scope: 'read' });
+    expect((await after.list()).find((key) => key.id === reader.keyId)?.lastUsedAt).toBeDefined();
+    for (const { from } of keys.legacyApiKeyNames()) expect(await client.exists(from)).toBe(0);
+    expect(await storeOn(client, keys).migrateKeyNames()).toBe(0);
+
+    // A process of the old version still running writes a key under the old name: the next start
+    // merges it in, without overwriting what the new name holds.
+    const [oldKeys] = keys.legacyApiKeyNames();
+    const lateSpace = keySpace();
+    const lateKey = await storeOn(client, lateSpace).create('read');
+    const [[lateHash, lateJson]] = Object.entries(await client.hgetall(lateSpace.apiKeys()));
+    const adminHash = Object.keys(await client.hgetall(keys.apiKeys())).find((hash) => hash !== lateHash)!;
+    await client.hset(oldKeys.from, lateHash, lateJson, adminHash, '{"id":"forged","scope":"read","createdAt":"x"}');
+    expect(await storeOn(client, keys).migrateKeyNames()).toBe(1);
+    const merged = storeOn(client, keys);
+    expect(await merged.verify(lateKey.key)).toMatchObject({ keyId: lateKey.keyId, scope: 'read' });
+    expect(await merged.verify(admin)).toMatchObject({ keyId: adminId, scope: 'admin' });
+    expect(await client.exists(oldKeys.from)).toBe(0);
+  });
+
   it('10,000 random keys do not evict a valid key from the cache', async () => {
     const keys = keySpace();
     const store = storeOn(client, keys);

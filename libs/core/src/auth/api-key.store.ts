@@ -11,6 +11,8 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     apiKeyBootstrap(numKeys: number, ...keysAndArgs: string[]): Result<number, Context>;
     apiKeyRevoke(numKeys: number, ...keysAndArgs: string[]): Result<string | null, Context>;
+    apiKeyRename(numKeys: number, ...keys: string[]): Result<number, Context>;
+    apiKeyDelIfUnchanged(numKeys: number, key: string, dump: Buffer): Result<number, Context>;
   }
 }
 
@@ -42,6 +44,37 @@ for i = 1, #entries, 2 do
   end
 end
 return false
+`;
+
+/**
+ * KEYS: pairs of (old name, new name). On a single Redis, one atomic step moves each old key to
+ * its new name; when both exist (a process of the older version wrote the old one since), the old
+ * hash's fields are merged in without overwriting. Returns how many old keys it moved.
+ */
+const RENAME_LUA = `
+local moved = 0
+for i = 1, #KEYS, 2 do
+  local from, to = KEYS[i], KEYS[i + 1]
+  if redis.call('EXISTS', from) == 1 then
+    if redis.call('EXISTS', to) == 0 then
+      redis.call('RENAME', from, to)
+    else
+      if redis.call('TYPE', from).ok == 'hash' then
+        local entries = redis.call('HGETALL', from)
+        for j = 1, #entries, 2 do redis.call('HSETNX', to, entries[j], entries[j + 1]) end
+      end
+      redis.call('DEL', from)
+    end
+    moved = moved + 1
+  end
+end
+return moved
+`;
+
+/** KEYS: an old key. ARGV: its DUMP. Deletes it only if nothing changed it since that DUMP. */
+const DEL_IF_UNCHANGED_LUA = `
+if redis.call('DUMP', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 `;
 
 /** Who is calling: a key's public id (a prefix of its hash, safe to log) and its scope. */
@@ -183,6 +216,7 @@ export class ApiKeyStore {
   private readonly awsUnknown = new LruMap<string, number>(NEGATIVE_CACHE_MAX);
   private readonly cipher?: SecretsCipher;
   private subscriber?: RedisClient;
+  private migration?: Promise<number>;
 
   constructor(
     private readonly redis: RedisClient,
@@ -202,6 +236,57 @@ export class ApiKeyStore {
     if (typeof this.redis.apiKeyBootstrap !== 'function')
       this.redis.defineCommand('apiKeyBootstrap', { lua: BOOTSTRAP_LUA });
     if (typeof this.redis.apiKeyRevoke !== 'function') this.redis.defineCommand('apiKeyRevoke', { lua: REVOKE_LUA });
+    if (typeof this.redis.apiKeyRename !== 'function') this.redis.defineCommand('apiKeyRename', { lua: RENAME_LUA });
+    if (typeof this.redis.apiKeyDelIfUnchanged !== 'function')
+      this.redis.defineCommand('apiKeyDelIfUnchanged', { lua: DEL_IF_UNCHANGED_LUA });
+  }
+
+  /**
+   * Moves API keys stored under their names from before the `{auth}` hash tag (`<prefix>:auth:keys`,
+   * `:auth:keys:used`, `:auth:bootstrapped`) to today's. Idempotent and run once per process (every
+   * caller shares the first run): at startup, before keys are read. Returns how many old keys moved.
+   */
+  migrateKeyNames(): Promise<number> {
+    this.migration ??= this.redis instanceof Cluster ? this.migrateAcrossSlots() : this.migrateInOneStep();
+    return this.migration;
+  }
+
+  private migrateInOneStep(): Promise<number> {
+    const names = this.keys.legacyApiKeyNames().flatMap(({ from, to }) => [from, to]);
+    return this.redis.apiKeyRename(names.length, ...names);
+  }
+
+  /**
+   * On a Redis Cluster an old name and its new one sit in different slots, where RENAME is refused:
+   * DUMP, RESTORE under the new name (or merge the fields when it exists already), then delete the
+   * old key only if nothing wrote to it meanwhile, else go round again.
+   */
+  private async migrateAcrossSlots(): Promise<number> {
+    let moved = 0;
+    for (const { from, to } of this.keys.legacyApiKeyNames()) {
+      for (let round = 0; round < 5; round++) {
+        const dump = await this.redis.dumpBuffer(from);
+        if (dump === null) break;
+        try {
+          await this.redis.restore(to, 0, dump);
+        } catch (error) {
+          if (!/BUSYKEY/.test((error as Error).message)) throw error;
+          if ((await this.redis.type(from)) === 'hash') {
+            const entries = Object.entries(await this.redis.hgetall(from));
+            if (entries.length > 0) {
+              const merge = this.redis.multi();
+              for (const [field, value] of entries) merge.hsetnx(to, field, value);
+              await merge.exec();
+            }
+          }
+        }
+        if ((await this.redis.apiKeyDelIfUnchanged(1, from, dump)) === 1) {
+          moved++;
+          break;
+        }
+      }
+    }
+    return moved;
   }
 
   /** Keys come from API_KEYS (true) or from Redis (false). */

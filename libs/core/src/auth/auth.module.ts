@@ -1,9 +1,10 @@
-import { Global, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { redisRepository } from '../redis/redis-repository.provider.js';
 import { AddressLimiter } from './address-limiter.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ApiKeyStore } from './api-key.store.js';
+import { migrateApiKeyNames } from './bootstrap-key.js';
 import { AuthStats } from './auth.stats.js';
 import { RateLimiter } from './rate-limiter.repository.js';
 import { SecretsCipher } from '../secrets/secrets-cipher.js';
@@ -37,9 +38,12 @@ import type { AppConfig } from '../config/app-config.js';
   exports: [ApiKeyStore, RateLimiter, AddressLimiter, AuthStats],
 })
 export class AuthModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('ApiKeys');
+
   constructor(private readonly store: ApiKeyStore) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    await migrateApiKeyNames(this.store, this.logger);
     this.store.listenForRevocations();
   }
 

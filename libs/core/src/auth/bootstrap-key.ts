@@ -8,6 +8,23 @@ import type { ApiKeyStore } from './api-key.store.js';
 const RECOVERY_HINT = 'npm run cli -- keys create --scope admin (with the same REDIS_URL and REDIS_PREFIX)';
 
 /**
+ * Moves API keys from their names before the `{auth}` hash tag (ApiKeyStore.migrateKeyNames), once
+ * per process whoever calls first, and says so. A Redis that fails it does not stop the boot: keys
+ * left under the old names are not accepted until a later start moves them, which the log says.
+ */
+export async function migrateApiKeyNames(store: ApiKeyStore, logger: LoggerService): Promise<void> {
+  try {
+    const moved = await store.migrateKeyNames();
+    if (moved > 0) logger.log(`moved ${moved} API key record(s) to their {auth} hash-tagged names`);
+  } catch (error) {
+    logger.error(
+      `could not move API keys to their {auth} hash-tagged names (${(error as Error).message}); ` +
+        'keys created before this version are not accepted until a later start moves them',
+    );
+  }
+}
+
+/**
  * Without API_KEYS, the first start of a deployment creates its admin key and writes it to
  * `file` (ADMIN_KEY_FILE) with mode 0600: never into a log, where shippers and container logs
  * would keep it. The key goes to a temporary file first and is renamed into place only by the
@@ -20,6 +37,8 @@ export async function bootstrapAdminKey(
   logger: LoggerService,
   consoleUrl?: string,
 ): Promise<void> {
+  // Before the marker is read: an old-named marker must not let a second admin key be made.
+  await migrateApiKeyNames(store, logger);
   if (await store.bootstrapped()) {
     logger.log('API keys from Redis (API_KEYS is not set)');
     return;

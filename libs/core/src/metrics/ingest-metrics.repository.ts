@@ -1,6 +1,7 @@
 import type { AccountRegion } from '@trailsight/domain';
 import type { RedisClient } from '../redis/redis-connection.factory.js';
 import type { KeySpace } from '../redis/key-space.js';
+import { pipelinePerNode } from '../redis/pipeline-per-node.js';
 
 /** The ingest figures as stored: per account-region stats, rejects by reason, other ingest counters. */
 export interface IngestFigures {
@@ -9,7 +10,7 @@ export interface IngestFigures {
   ingest: Record<string, string>;
 }
 
-/** Reads the ingest figures every process writes to Redis, in one round trip after the source list. */
+/** Reads the ingest figures every process writes to Redis, in one round trip (per cluster node) after the source list. */
 export class IngestMetricsRepository {
   constructor(
     private readonly redis: RedisClient,
@@ -19,14 +20,15 @@ export class IngestMetricsRepository {
   async read(): Promise<IngestFigures> {
     const members = (await this.redis.smembers(this.keys.sources())).sort();
     const sources = members.map(parseSource);
-    const pipeline = this.redis.pipeline();
-    for (const source of sources) pipeline.hgetall(this.keys.sourceStats(source));
-    pipeline.hgetall(this.keys.rejectCounts());
-    pipeline.hgetall(this.keys.ingestStats());
-    const replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => {
-      if (error) throw error;
-      return reply as Record<string, string>;
-    });
+    const keys = [
+      ...sources.map((source) => this.keys.sourceStats(source)),
+      this.keys.rejectCounts(),
+      this.keys.ingestStats(),
+    ];
+    // Every account-region has its own slot: one pipeline per node on a Redis Cluster.
+    const replies = await pipelinePerNode<Record<string, string>>(this.redis, keys, (pipeline, key) =>
+      pipeline.hgetall(key),
+    );
     return {
       sources: sources.map((source, i) => ({ source, stats: replies[i] ?? {} })),
       rejects: replies[sources.length] ?? {},

@@ -38,6 +38,10 @@ describe('KeySpace hash tags', () => {
       'webhooks',
       [keys.webhookSubscription('s'), keys.webhookSubscriptions(), keys.webhookTotals(), keys.webhookEnqueued('d')],
     ],
+    [
+      'API keys (first admin key and its marker; revocation and last use)',
+      [keys.apiKeys(), keys.apiKeysLastUsed(), keys.apiKeysBootstrapped()],
+    ],
     ['rejects (counted and parked in one transaction)', [keys.rejectCounts(), keys.parkedRejects()]],
     [
       'failed event batches (recorded and counted in one transaction)',
@@ -53,6 +57,13 @@ describe('KeySpace hash tags', () => {
   ])('%s share one slot', (_group, group) => {
     expect(new Set(group.map(hashedPart)).size).toBe(1);
     expect(hashedPart(group[0])).not.toBe(group[0]);
+  });
+
+  it('keeps the pre-hash-tag API key names for the migration, apart from the new ones', () => {
+    const names = keys.legacyApiKeyNames();
+    expect(names.map(({ from }) => from)).toEqual(['ts:auth:keys', 'ts:auth:keys:used', 'ts:auth:bootstrapped']);
+    expect(names.map(({ to }) => to)).toEqual([keys.apiKeys(), keys.apiKeysLastUsed(), keys.apiKeysBootstrapped()]);
+    for (const { from } of names) expect(hashedPart(from)).toBe(from);
   });
 
   it('gives each account-region its own slot', () => {

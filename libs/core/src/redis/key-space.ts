@@ -270,26 +270,46 @@ export class KeySpace {
   }
 
   /**
+   * API keys' Redis keys share one hash tag: the first-admin-key and revocation scripts write two
+   * of them at once, which Redis Cluster allows only within one slot.
+   */
+  authTag(): string {
+    return '{auth}';
+  }
+
+  /**
    * Hash of API key sha256 (hex) -> JSON `{ id, scope, createdAt }`: keys created at runtime,
    * never the keys themselves.
    */
   apiKeys(): string {
-    return `${this.prefix}:auth:keys`;
+    return `${this.prefix}:${this.authTag()}:keys`;
   }
 
   /** Hash of API key id -> when a process last saw it used (ISO time, written at most once a minute). */
   apiKeysLastUsed(): string {
-    return `${this.prefix}:auth:keys:used`;
+    return `${this.prefix}:${this.authTag()}:keys:used`;
   }
 
-  /** Pub/sub channel: the sha256 of each revoked key, so every process forgets it at once. */
+  /** Pub/sub channel (not a key, so no slot): the sha256 of each revoked key, so every process forgets it at once. */
   apiKeyRevocations(): string {
     return `${this.prefix}:auth:revoked`;
   }
 
   /** Set once when the first admin key was created, so only one replica creates it. */
   apiKeysBootstrapped(): string {
-    return `${this.prefix}:auth:bootstrapped`;
+    return `${this.prefix}:${this.authTag()}:bootstrapped`;
+  }
+
+  /**
+   * The names the three keys above had before they shared a hash tag (`<prefix>:auth:keys`, ...),
+   * paired with today's: ApiKeyStore.migrateKeyNames() moves what it finds there.
+   */
+  legacyApiKeyNames(): Array<{ from: string; to: string }> {
+    return [
+      { from: `${this.prefix}:auth:keys`, to: this.apiKeys() },
+      { from: `${this.prefix}:auth:keys:used`, to: this.apiKeysLastUsed() },
+      { from: `${this.prefix}:auth:bootstrapped`, to: this.apiKeysBootstrapped() },
+    ];
   }
 
   /** Request counter of one API key in one rate-limit window (window start, epoch ms). */

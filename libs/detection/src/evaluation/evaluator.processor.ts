@@ -2,7 +2,7 @@ import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { APP_CONFIG, type AppConfig, ProcessMetrics } from '@trailsight/core';
-import { JOB_RULES, JobName, QueueName, type EvaluatorJobItem } from '@trailsight/queue';
+import { JOB_RULES, JobName, QueueName, type EvaluatorJobItem, WORKER_NAME } from '@trailsight/queue';
 import { EvaluatorService, type SourceRun } from './evaluator.service.js';
 
 /** The job scheduler's id: one per deployment, however many detector replicas upsert it. */
@@ -13,7 +13,7 @@ const EVALUATION_SCHEDULER_ID = 'evaluate-closed-minutes';
  * by one replica, so evaluation happens once cluster-wide. A run that overruns its tick just
  * delays the next (a per-account-region lock keeps two runs apart if ever they overlap).
  */
-@Processor(QueueName.Evaluator, { concurrency: 1 })
+@Processor(QueueName.Evaluator, { concurrency: 1, name: WORKER_NAME })
 export class EvaluatorProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(EvaluatorProcessor.name);
 

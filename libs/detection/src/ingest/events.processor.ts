@@ -2,7 +2,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
-import { EventQueues, JobName, QueueName, type JobItem } from '@trailsight/queue';
+import { EventQueues, JobName, QueueName, type JobItem, WORKER_NAME } from '@trailsight/queue';
 import { EventCountingService } from './event-counting.service.js';
 import type { CountResult } from '../counters/counter.repository.js';
 import { failedBatchOf, FailedBatchesRepository } from '../failed-batches/failed-batches.repository.js';
@@ -11,7 +11,7 @@ import { failedBatchOf, FailedBatchesRepository } from '../failed-batches/failed
  * Consumes the events queue, every partition of it (EVENT_QUEUE_PARTITIONS): every job is a batch
  * of one account-region, counted exactly once.
  */
-@Processor(QueueName.Events)
+@Processor(QueueName.Events, { name: WORKER_NAME })
 export class EventsProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(EventsProcessor.name);
 

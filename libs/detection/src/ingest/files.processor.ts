@@ -2,11 +2,11 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
-import { JobName, QueueName, type FileJobItem } from '@trailsight/queue';
+import { JobName, QueueName, type FileJobItem, WORKER_NAME } from '@trailsight/queue';
 import { TrailFileCountingService, type FileCountResult } from './trail-file-counting.service.js';
 
 /** Consumes the files queue: every job is one trail file, streamed and counted exactly once. */
-@Processor(QueueName.Files)
+@Processor(QueueName.Files, { name: WORKER_NAME })
 export class FilesProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(FilesProcessor.name);
 

@@ -2,7 +2,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@trailsight/core';
-import { JobName, QueueName, type WebhookJobItem } from '@trailsight/queue';
+import { JobName, QueueName, type WebhookJobItem, WORKER_NAME } from '@trailsight/queue';
 import { webhookBackoff } from './webhook-backoff.js';
 import { WebhookDeliveryService, type DeliveryOutcome } from './webhook-delivery.service.js';
 
@@ -13,7 +13,7 @@ const START_WAIT_MS = 1_000;
  * Consumes the webhooks queue with WEBHOOK_CONCURRENCY deliveries at a time, so a slow or
  * hanging subscriber holds one slot (for at most WEBHOOK_TIMEOUT_MS), never the queue.
  */
-@Processor(QueueName.Webhooks, { settings: { backoffStrategy: webhookBackoff } })
+@Processor(QueueName.Webhooks, { settings: { backoffStrategy: webhookBackoff }, name: WORKER_NAME })
 export class WebhooksProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(WebhooksProcessor.name);
 
