@@ -1,7 +1,16 @@
 export { FindingsApiModule } from './api/findings-api.module.js';
 export { SeriesPointDto } from './api/dto/finding.response.dto.js';
 export { FindingsModule } from './findings.module.js';
-export { newActorsOf, newFinding, type NewActors, type SeriesPoint, type TriageState } from './findings/finding.js';
+export {
+  hasNewActor,
+  NEW_ACTOR_KINDS,
+  newActorsOf,
+  newFinding,
+  type NewActorKind,
+  type NewActors,
+  type SeriesPoint,
+  type TriageState,
+} from './findings/finding.js';
 export { FindingsRepository, MAX_FINDING_SAMPLES } from './findings/findings.repository.js';
 export {
   enabledOutputs,

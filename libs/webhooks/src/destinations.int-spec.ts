@@ -269,6 +269,42 @@ describe('Slack, Teams and PagerDuty subscriptions', () => {
   });
 });
 
+describe('routing on new actors', () => {
+  it('sends insights with a new actor to one destination and the rest to another; refuses an unknown kind', async () => {
+    const findings = app.get(FindingsRepository);
+    const onCall = await vendor('slack');
+    const quiet = await vendor('slack');
+    expect(
+      (await call('POST', '/v1/webhooks', { type: 'slack', url: onCall.url, filter: { newActor: ['any'] } })).status,
+    ).toBe(201);
+    const known = await call('POST', '/v1/webhooks', { type: 'slack', url: quiet.url, filter: { newActor: ['none'] } });
+    expect(known.body.filter).toEqual({ newActor: ['none'] });
+    const stored = async (baselineAverage: number, who: string) => {
+      const over: Partial<InsightInput> = {
+        attributions: {
+          userIdentityArn: [{ value: `arn:aws:iam::123456789012:role/${who}`, insightAverage: 38, baselineAverage }],
+        },
+      };
+      const records = insight(over);
+      await findings.open(newFinding({ ...input, ...over }, records.start, { direction: 'spike', peakScore: 9 }));
+      return records.start;
+    };
+    await notifier.notify('insight.start', await stored(0, 'never-seen'));
+    await notifier.notify('insight.start', await stored(1.5, 'nightly-batch'));
+    await onCall.waitFor('one message', (r) => r.length >= 1);
+    await quiet.waitFor('one message', (r) => r.length >= 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(onCall.requests.map((r) => r.rawBody.includes('never-seen'))).toEqual([true]);
+    expect(quiet.requests.map((r) => r.rawBody.includes('nightly-batch'))).toEqual([true]);
+
+    const bad = await call('POST', '/v1/webhooks', { type: 'slack', url: quiet.url, filter: { newActor: ['new'] } });
+    expect([bad.status, bad.body.message]).toEqual([
+      400,
+      ['filter.newActor entries must be one of any, identity, userAgent, none'],
+    ]);
+  });
+});
+
 describe('catch-up is not an incident', () => {
   async function subscribed(): Promise<WebhookReceiver> {
     const receiver = await startWebhookReceiver();

@@ -55,6 +55,16 @@ const RECUR_BETA = 0.5;
 const G_MIN = 0.05;
 const G_MAX = 20;
 const G_EPS = 1e-6;
+/**
+ * Count series: how many expected events of evidence the level correction g and an hour-of-week
+ * bucket need before they move the expectation as far as their raw estimate says (a gamma prior
+ * worth this many events, centred on "no correction"). On a busy API they hold hundreds of events
+ * and nothing changes; on a sparse one (0.01-0.3 calls a minute) the last hour holds 1-20 calls
+ * and one week's hour 0-20, so their raw ratio is mostly noise, and because few calls means most
+ * hours are below their mean, it is biased low: the expectation was 20-80% under the true rate at
+ * each of seed 13's three false single-minute Starts.
+ */
+const COUNT_EVIDENCE_PRIOR = 10;
 /** Spike expectations never go below this share of the 7-day mean: one hour's noisy zero must not make 3 calls a spike. */
 const SPIKE_FLOOR_SHARE = 0.2;
 /** Hours after a weekday/weekend switch during which an unlearned day type widens the ratio gates. */
@@ -123,6 +133,8 @@ export interface NoiseModel {
   dispersionHalfLife: number;
   /** Whether the sustained-rise path (CUSUM, daily memory of rises) runs; off when absent. */
   sustained?: boolean;
+  /** Events of evidence before g or an hour-of-week bucket moves the expectation fully (COUNT_EVIDENCE_PRIOR); 0 when absent. */
+  evidencePrior?: number;
 }
 
 const COUNT_NOISE: Readonly<NoiseModel> = Object.freeze({
@@ -132,6 +144,7 @@ const COUNT_NOISE: Readonly<NoiseModel> = Object.freeze({
   robust: false,
   dispersionHalfLife: 480,
   sustained: true,
+  evidencePrior: COUNT_EVIDENCE_PRIOR,
 });
 
 /** scoreSeries' noise model for general series (tweets, metrics): no dispersion cap, residuals clipped at 4 learned sigmas. */
@@ -193,12 +206,15 @@ function model(state: SeriesState, t: number, stepMs: number, noise: Readonly<No
   const s = state.scalars;
   const p = state.profiles;
   const level = s[L.S_LEVEL_WEIGHT] > 0 ? s[L.S_LEVEL] / s[L.S_LEVEL_WEIGHT] : 0;
-  const seasonal = seasonalAt(p, t, stepMs);
+  const prior = noise.evidencePrior ?? 0;
+  const seasonal = seasonalAt(p, t, stepMs, prior);
   let base: number;
   if (seasonal === null) {
     base = level;
   } else {
-    const g = (s[L.S_LEVEL] + G_EPS) / (s[L.S_SEASONAL] + G_EPS);
+    // EWMA / alpha is the sum over its ~1/alpha-step window: (observed + prior) / (expected + prior).
+    const shrink = G_EPS + prior * LEVEL_ALPHA;
+    const g = (s[L.S_LEVEL] + shrink) / (s[L.S_SEASONAL] + shrink);
     base = seasonal * Math.min(G_MAX, Math.max(G_MIN, g));
   }
   const minuteIndex = Math.floor(t / MINUTE_MS);
@@ -230,7 +246,7 @@ function step(
   noise: Readonly<NoiseModel>,
 ): SeriesVerdict {
   const s = state.scalars;
-  rollHour(state, t, stepMs);
+  rollHour(state, t, stepMs, noise);
 
   // AWS's baseline figure, over the steps before this one.
   const stepsPerHour = HOUR_MS / stepMs;
@@ -685,7 +701,7 @@ function skipQuiet(
       let left = bulk;
       while (left > 0) {
         const next = s[L.S_LAST] + stepMs;
-        rollHour(state, next, stepMs);
+        rollHour(state, next, stepMs, noise);
         const inHour = Math.min(left, (HOUR_MS - mod(next, HOUR_MS)) / stepMs);
         s[L.S_HOUR_STEPS] += inHour;
         s[L.S_HISTORY] += inHour;
@@ -697,7 +713,7 @@ function skipQuiet(
 
   for (let i = Math.max(0, bulk); i < count; i++) {
     const t = s[L.S_LAST] + stepMs;
-    rollHour(state, t, stepMs);
+    rollHour(state, t, stepMs, noise);
     const m = model(state, t, stepMs, noise);
     const open = s[L.S_INS_DIR] !== 0;
     if (open && s[L.S_INS_DIR] < 0) {
@@ -712,20 +728,20 @@ function skipQuiet(
 }
 
 /** Close every hour before the one holding t: baseline ring, hour-of-day and hour-of-week profiles. */
-function rollHour(state: SeriesState, t: number, stepMs: number): void {
+function rollHour(state: SeriesState, t: number, stepMs: number, noise: Readonly<NoiseModel>): void {
   const s = state.scalars;
   const hour = Math.floor(t / HOUR_MS);
   while (s[L.S_HOUR] < hour) {
-    closeHour(state, stepMs);
+    closeHour(state, stepMs, noise.evidencePrior ?? 0);
     s[L.S_HOUR] += 1;
   }
 }
 
-function closeHour(state: SeriesState, stepMs: number): void {
+function closeHour(state: SeriesState, stepMs: number, prior: number): void {
   const s = state.scalars;
   const p = state.profiles;
   const steps = s[L.S_HOUR_STEPS];
-  const before = seasonalOrLevel(state, s[L.S_LAST], stepMs);
+  const before = seasonalOrLevel(state, s[L.S_LAST], stepMs, prior);
   if (steps > 0) {
     const weight = Math.min(1, (steps * stepMs) / HOUR_MS);
     const mean = s[L.S_HOUR_LEARN] / steps;
@@ -745,7 +761,7 @@ function closeHour(state: SeriesState, stepMs: number): void {
   // The level correction g = EWMA(x) / EWMA(seasonal) was learned against the old profile:
   // rescale its denominator so the expectation at the last step does not jump when a profile
   // changes (e.g. a Monday hour learned for the first time after a weekend-only history).
-  const after = seasonalOrLevel(state, s[L.S_LAST], stepMs);
+  const after = seasonalOrLevel(state, s[L.S_LAST], stepMs, prior);
   if (before > 0 && after > 0) s[L.S_SEASONAL] *= Math.min(1e3, Math.max(1e-3, after / before));
   const head = s[L.S_RING_HEAD];
   s[L.S_RING_SUM] += s[L.S_HOUR_SUM] - state.ring[head];
@@ -758,9 +774,11 @@ function closeHour(state: SeriesState, stepMs: number): void {
   s[L.S_HOUR_STEPS] = 0;
 }
 
-function seasonalOrLevel(state: SeriesState, t: number, stepMs: number): number {
+function seasonalOrLevel(state: SeriesState, t: number, stepMs: number, prior: number): number {
   const s = state.scalars;
-  return seasonalAt(state.profiles, t, stepMs) ?? (s[L.S_LEVEL_WEIGHT] > 0 ? s[L.S_LEVEL] / s[L.S_LEVEL_WEIGHT] : 0);
+  return (
+    seasonalAt(state.profiles, t, stepMs, prior) ?? (s[L.S_LEVEL_WEIGHT] > 0 ? s[L.S_LEVEL] / s[L.S_LEVEL_WEIGHT] : 0)
+  );
 }
 
 /** Running mean for the first observations, then an EWMA with weight beta (scaled by the hour's coverage). */
@@ -772,17 +790,18 @@ function learnBucket(p: Float32Array, at: number, countAt: number, mean: number,
 }
 
 /** Seasonal expectation at t, interpolated between the centres of neighbouring hours; null before any profile. */
-function seasonalAt(p: Float32Array, t: number, stepMs: number): number | null {
+function seasonalAt(p: Float32Array, t: number, stepMs: number, prior: number): number | null {
   const hourIndex = Math.floor(t / HOUR_MS);
   const pos = (mod(t, HOUR_MS) + stepMs / 2) / HOUR_MS;
   const how = hourOfWeek(hourIndex * HOUR_MS);
   const k0 = pos < 0.5 ? how - 1 : how;
   const w1 = pos < 0.5 ? pos + 0.5 : pos - 0.5;
   // Without this hour's own bucket, the neighbour is no guide (it may be a day-old midnight).
-  const own = bucketValue(p, how);
+  const stepsPerHour = HOUR_MS / stepMs;
+  const own = bucketValue(p, how, stepsPerHour, prior);
   if (own === null) return null;
-  const v0 = k0 === how ? own : bucketValue(p, mod(k0, 168));
-  const v1 = k0 === how ? bucketValue(p, mod(k0 + 1, 168)) : own;
+  const v0 = k0 === how ? own : bucketValue(p, mod(k0, 168), stepsPerHour, prior);
+  const v1 = k0 === how ? bucketValue(p, mod(k0 + 1, 168), stepsPerHour, prior) : own;
   if (v0 === null || v1 === null) return own;
   // No blending across midnight between a weekday and a weekend day: the switch is a step (a
   // Saturday 00:01 half-expecting Friday 23:00's traffic read as a drop).
@@ -804,8 +823,12 @@ function unsureOfDayType(p: Float32Array, t: number): boolean {
   return !(p[(day === 6 ? L.P_WEEKEND_N : L.P_WEEKDAY_N) + hod] > 0);
 }
 
-/** One hour-of-week's expectation: its own mean blended with the weekday/weekend hour-of-day mean. */
-function bucketValue(p: Float32Array, how: number): number | null {
+/**
+ * One hour-of-week's expectation: its own mean blended with the weekday/weekend hour-of-day mean,
+ * each week it has seen counting as much as the day profile, or (with an evidence prior) as much
+ * as the events that week's hour was expected to hold allow: E / (E + prior) of it.
+ */
+function bucketValue(p: Float32Array, how: number, stepsPerHour: number, prior: number): number | null {
   const hod = how % 24;
   const weekend = isWeekend(how);
   const own = weekend ? L.P_WEEKEND : L.P_WEEKDAY;
@@ -814,7 +837,12 @@ function bucketValue(p: Float32Array, how: number): number | null {
   if (p[own + 48 + hod] > 0) daily = p[own + hod];
   else if (p[other + 48 + hod] > 0) daily = p[other + hod] * dayTypeRatio(p, own, other);
   const n = p[L.P_WEEK_N + how];
-  if (n > 0) return daily === null ? p[L.P_WEEK + how] : (n * p[L.P_WEEK + how] + daily) / (n + 1);
+  if (n > 0) {
+    if (daily === null) return p[L.P_WEEK + how];
+    const events = daily * stepsPerHour;
+    const weeks = prior > 0 ? (n * events) / (events + prior) : n;
+    return (weeks * p[L.P_WEEK + how] + daily) / (weeks + 1);
+  }
   return daily;
 }
 

@@ -1,5 +1,5 @@
 import { buildEndRecord, buildStartRecord, type InsightInput } from '../records/insight-record.builder.js';
-import { newActorsOf, newFinding } from './finding.js';
+import { hasNewActor, NEW_ACTOR_KINDS, newActorsOf, newFinding } from './finding.js';
 
 const input: InsightInput = {
   accountId: '123456789012',
@@ -79,5 +79,19 @@ describe('newActorsOf', () => {
     });
     const { attributions: _, ...bare } = input;
     expect(newActorsOf(bare, buildStartRecord(bare, { sharedEventID: 'f-3' }))).toEqual(none);
+  });
+});
+
+describe('hasNewActor', () => {
+  it('says whether a finding has a new identity, a new user agent, either or neither', () => {
+    const both = { userIdentityArn: ['arn:aws:iam::123456789012:user/intruder'], userAgent: ['curl/8'] };
+    const roleOnly = { userIdentityArn: ['arn:aws:iam::123456789012:user/intruder'], userAgent: [] };
+    const none = { userIdentityArn: [], userAgent: [], onAccountRegion: { userIdentityArn: [], userAgent: [] } };
+    const kinds = NEW_ACTOR_KINDS;
+    expect(kinds.map((k) => hasNewActor(both, k))).toEqual([true, true, true, false]);
+    expect(kinds.map((k) => hasNewActor(roleOnly, k))).toEqual([true, true, false, false]);
+    expect(kinds.map((k) => hasNewActor(none, k))).toEqual([false, false, false, true]);
+    // Unknown (stored before new actors existed): no kind, so neither routed as new nor as known.
+    expect(kinds.map((k) => hasNewActor(undefined, k))).toEqual([false, false, false, false]);
   });
 });

@@ -44,6 +44,34 @@ export interface NewActors extends ActorLists {
   onAccountRegion?: ActorLists;
 }
 
+/**
+ * Which new actors a suppression match or destination filter asks for: `identity` (a new
+ * identity ARN), `userAgent` (a new user agent), `any` (either) or `none` (neither). "New" is on
+ * this API in the baseline window (NewActors' top lists, not `onAccountRegion`).
+ */
+export const NEW_ACTOR_KINDS = ['any', 'identity', 'userAgent', 'none'] as const;
+export type NewActorKind = (typeof NEW_ACTOR_KINDS)[number];
+
+/**
+ * Whether a finding's new actors are of `kind`. A finding stored before new actors existed
+ * (`newActors` absent) is unknown: it matches no kind, not even `none`.
+ */
+export function hasNewActor(newActors: NewActors | undefined, kind: NewActorKind): boolean {
+  if (!newActors) return false;
+  const identity = newActors.userIdentityArn.length > 0;
+  const userAgent = newActors.userAgent.length > 0;
+  switch (kind) {
+    case 'identity':
+      return identity;
+    case 'userAgent':
+      return userAgent;
+    case 'any':
+      return identity || userAgent;
+    case 'none':
+      return !identity && !userAgent;
+  }
+}
+
 /** One insight, from its Start record until (and after) its End record. */
 export interface Finding {
   /** The records' sharedEventID. */

@@ -105,6 +105,7 @@ const SUBJECT_FIELDS = [
   'errorCode',
   'direction',
   'start',
+  'newActors',
 ] as const;
 /** Index of muted findings (no value: a finding is in it or not). */
 const SUPPRESSED_INDEX = 'suppressed';
@@ -558,7 +559,7 @@ async function run(pipeline: ChainableCommander, fill: (p: ChainableCommander) =
 }
 
 function toMatchSubject(row: (string | null)[]): (MatchSubject & { id: string }) | undefined {
-  const [id, accountId, region, eventSource, eventName, insightType, errorCode, direction, startJson] = row;
+  const [id, accountId, region, eventSource, eventName, insightType, errorCode, direction, startJson, newActors] = row;
   if (!id || !accountId || !region || !eventSource || !eventName || !insightType || !direction || !startJson)
     return undefined;
   let start: InsightRecord | undefined;
@@ -571,6 +572,7 @@ function toMatchSubject(row: (string | null)[]): (MatchSubject & { id: string })
     insightType: insightType as InsightRecordType,
     ...(errorCode === null ? {} : { errorCode }),
     direction: direction as FindingDirection,
+    ...(newActors === null ? {} : { newActors: JSON.parse(newActors) as NewActors }),
     records: {
       get start(): InsightRecord {
         start ??= JSON.parse(startJson) as InsightRecord;

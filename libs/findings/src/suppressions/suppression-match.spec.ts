@@ -56,6 +56,11 @@ describe('matchProblems', () => {
     expect(matchProblems({ direction: 'up' })).toEqual(['match.direction must be one of spike, drop']);
     expect(matchProblems({ insightType: 'Foo' })).toEqual([expect.stringMatching(/^match\.insightType /)]);
     expect(matchProblems({ userAgent: 'a\nb' })).toEqual([expect.stringMatching(/^match\.userAgent /)]);
+    expect(matchProblems({ newActor: 'yes' })).toEqual([
+      'match.newActor must be one of any, identity, userAgent, none',
+    ]);
+    expect(matchProblems({ newActor: ['any'] })).toEqual([expect.stringMatching(/^match\.newActor must be one of/)]);
+    expect(matchProblems({ toString: 'x' })).toEqual([expect.stringMatching(/^match\.toString is not a match field/)]);
     expect(matchProblems({ colour: 'red' })).toEqual([expect.stringMatching(/^match\.colour is not a match field/)]);
     expect(matchProblems({})).toEqual(['match must name at least one field']);
     expect(matchProblems(null)).toEqual(['match must be an object']);
@@ -100,6 +105,36 @@ describe('compileMatch', () => {
   it('does not match an attribution pattern when the record names no contributor', () => {
     expect(compileMatch({ userAgent: '*' })(subject({}, []))).toBe(false);
     expect(compileMatch({ eventName: '*' })(subject({}, []))).toBe(true);
+  });
+});
+
+describe('compileMatch: newActor', () => {
+  const ROLE = 'arn:aws:iam::123456789012:role/new-role';
+  const withActors = (userIdentityArn: string[], userAgent: string[]) =>
+    subject({ newActors: { userIdentityArn, userAgent } });
+
+  it('matches on the finding\u2019s new identities and user agents, alone with other fields', () => {
+    const none = withActors([], []);
+    const role = withActors([ROLE], []);
+    const agent = withActors([], ['boto3/1.34']);
+    const expectations: Array<[string, boolean, boolean, boolean]> = [
+      // kind, on none, on a new role, on a new user agent
+      ['any', false, true, true],
+      ['identity', false, true, false],
+      ['userAgent', false, false, true],
+      ['none', true, false, false],
+    ];
+    for (const [kind, onNone, onRole, onAgent] of expectations) {
+      const matcher = compileMatch({ newActor: kind as 'any' });
+      expect([kind, matcher(none), matcher(role), matcher(agent)]).toEqual([kind, onNone, onRole, onAgent]);
+    }
+    expect(compileMatch({ eventName: 'Run*', newActor: 'identity' })(role)).toBe(true);
+    expect(compileMatch({ eventName: 'Stop*', newActor: 'identity' })(role)).toBe(false);
+  });
+
+  it('matches no kind, not even none, on a finding stored before new actors existed', () => {
+    for (const kind of ['any', 'identity', 'userAgent', 'none'] as const)
+      expect(compileMatch({ newActor: kind })(subject())).toBe(false);
   });
 });
 

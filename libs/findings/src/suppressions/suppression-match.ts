@@ -1,11 +1,18 @@
 import type { AttributeName, InsightRecord, InsightRecordType } from '@trailsight/domain';
-import type { FindingDirection } from '../findings/finding.js';
+import {
+  type FindingDirection,
+  hasNewActor,
+  NEW_ACTOR_KINDS,
+  type NewActorKind,
+  type NewActors,
+} from '../findings/finding.js';
 
 /**
  * What a suppression rule or maintenance window covers: every field given must match (AND).
  * String fields are patterns where `*` stands for any run of characters (none included) and
  * everything else is literal and case-sensitive. `userIdentityArn` and `userAgent` match the
- * insight's top contributor (see topContributor).
+ * insight's top contributor (see topContributor). `newActor` matches on the finding's new actors
+ * (see hasNewActor): `any`, `identity`, `userAgent` or `none`.
  */
 export interface SuppressionMatch {
   accountId?: string;
@@ -17,6 +24,7 @@ export interface SuppressionMatch {
   direction?: FindingDirection;
   userIdentityArn?: string;
   userAgent?: string;
+  newActor?: NewActorKind;
 }
 
 /** What a match is tested against: a finding (new or stored) with its Start record. */
@@ -29,6 +37,8 @@ export interface MatchSubject {
   errorCode?: string;
   direction: FindingDirection;
   records: { start: InsightRecord };
+  /** Absent on findings stored before new actors existed: then `newActor` matches nothing. */
+  newActors?: NewActors;
 }
 
 const PATTERN_FIELDS = [
@@ -56,6 +66,12 @@ const ALLOWED: Record<PatternField, RegExp> = {
 const MAX_PATTERN_LENGTH = 512;
 const INSIGHT_TYPES: readonly string[] = ['ApiCallRateInsight', 'ApiErrorRateInsight'];
 const DIRECTIONS: readonly string[] = ['spike', 'drop'];
+/** Fields whose value is one of a list (a Map: a body's `toString` key is no field). */
+const ENUM_FIELDS = new Map<string, readonly string[]>([
+  ['insightType', INSIGHT_TYPES],
+  ['direction', DIRECTIONS],
+  ['newActor', NEW_ACTOR_KINDS],
+]);
 
 /**
  * Problems with a match, each naming its field (`match.eventName ...`); empty when it is valid.
@@ -67,17 +83,15 @@ export function matchProblems(match: unknown, { allowEmpty = false } = {}): stri
   const problems: string[] = [];
   const entries = Object.entries(match as Record<string, unknown>);
   for (const [field, value] of entries) {
-    if (field === 'insightType' || field === 'direction') {
-      const allowed = field === 'insightType' ? INSIGHT_TYPES : DIRECTIONS;
+    const allowed = ENUM_FIELDS.get(field);
+    if (allowed) {
       if (typeof value !== 'string' || !allowed.includes(value))
         problems.push(`match.${field} must be one of ${allowed.join(', ')}`);
     } else if ((PATTERN_FIELDS as readonly string[]).includes(field)) {
       const problem = patternProblem(field as PatternField, value);
       if (problem) problems.push(problem);
     } else {
-      problems.push(
-        `match.${field} is not a match field (${[...PATTERN_FIELDS, 'insightType', 'direction'].join(', ')})`,
-      );
+      problems.push(`match.${field} is not a match field (${[...PATTERN_FIELDS, ...ENUM_FIELDS.keys()].join(', ')})`);
     }
   }
   if (entries.length === 0 && !allowEmpty) problems.push('match must name at least one field');
@@ -116,6 +130,8 @@ export function compileMatch(match: SuppressionMatch): Matcher {
   }
   if (match.insightType !== undefined) tests.push((s) => s.insightType === match.insightType);
   if (match.direction !== undefined) tests.push((s) => s.direction === match.direction);
+  const { newActor } = match;
+  if (newActor !== undefined) tests.push((s) => hasNewActor(s.newActors, newActor));
   return (subject) => tests.every((test) => test(subject));
 }
 

@@ -184,6 +184,18 @@ describe('/v1/suppressions', () => {
     expect(week.body.items.map((f) => f.id)).toEqual([recent.id]);
     const month = await call('POST', '/v1/suppressions/preview', draft, READER);
     expect(month.body).toMatchObject({ days: 30, examined: 4, matched: 2 });
+    // alice never called RunInstances in the baseline: the one finding with a new actor.
+    const newActor = async (kind: string) =>
+      (await call('POST', '/v1/suppressions/preview', { match: { newActor: kind } }, READER)).body;
+    expect(await newActor('identity')).toMatchObject({ examined: 4, matched: 1 });
+    expect((await newActor('any')).items.map((f) => f.id)).toEqual([byAlice.id]);
+    expect(await newActor('userAgent')).toMatchObject({ matched: 0 });
+    expect((await newActor('none')).items.map((f) => f.id).sort()).toEqual([recent.id, old.id, other.id].sort());
+    const badKind = await call('POST', '/v1/suppressions/preview', { match: { newActor: 'new' } });
+    expect([badKind.status, badKind.body.message]).toEqual([
+      400,
+      ['match.newActor must be one of any, identity, userAgent, none'],
+    ]);
     expect((await call('POST', '/v1/suppressions/preview', { match: { region: 'US' } })).status).toBe(400);
     expect((await call('POST', '/v1/suppressions/preview', { ...draft, days: 0 })).status).toBe(400);
     expect((await call('GET', '/v1/suppressions')).body.items).toEqual([]);
@@ -293,6 +305,28 @@ describe('muting new findings', () => {
       rule.body.id,
     ]);
     expect(await evaluator.suppressedBy(make(), now)).toEqual([]);
+    await call('DELETE', `/v1/maintenance-windows/${window.body.id}`);
+  });
+
+  it('mutes only the findings without a new actor under a newActor: none window', async () => {
+    const evaluator = new SuppressionEvaluator(repository, 0);
+    const window = await call('POST', '/v1/maintenance-windows', {
+      reason: 'known callers are noise tonight',
+      match: { newActor: 'none' },
+      from: new Date(now - 30 * MINUTE_MS).toISOString(),
+      to: new Date(now + 30 * MINUTE_MS).toISOString(),
+    });
+    expect(window.status).toBe(201);
+    expect(window.body.match).toEqual({ newActor: 'none' });
+    const known = make({ startMinute: now - 5 * MINUTE_MS });
+    const intruder = make({
+      startMinute: now - 5 * MINUTE_MS,
+      attributions: {
+        userIdentityArn: [{ value: 'arn:aws:iam::123456789012:user/intruder', insightAverage: 40, baselineAverage: 0 }],
+      },
+    });
+    expect(await evaluator.suppressedBy(known, Date.parse(known.startTime))).toEqual([window.body.id]);
+    expect(await evaluator.suppressedBy(intruder, Date.parse(intruder.startTime))).toEqual([]);
     await call('DELETE', `/v1/maintenance-windows/${window.body.id}`);
   });
 

@@ -37,9 +37,11 @@ export class InsightNotifier {
       return;
     }
     if (await this.isCatchUp(event, record)) return;
-    const matching = (await this.subscriptions.list()).filter((s) => subscriptionMatches(s, event, record));
-    if (matching.length === 0) return;
+    const subscriptions = await this.subscriptions.list();
+    if (!subscriptions.some((s) => s.enabled && s.events.includes(event))) return;
     const newActors = (await this.findings.get(record.sharedEventID))?.newActors;
+    const matching = subscriptions.filter((s) => subscriptionMatches(s, event, record, newActors));
+    if (matching.length === 0) return;
     const deliveries: WebhookDeliveryData[] = matching.map((subscription) => ({
       subscriptionId: subscription.id,
       deliveryId: deliveryIdFor(subscription.id, record.eventID),

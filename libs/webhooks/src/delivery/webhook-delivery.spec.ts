@@ -1,5 +1,11 @@
 import type { MinimalJob } from 'bullmq';
-import { buildEndRecord, buildStartRecord, type InsightInput } from '@trailsight/findings';
+import {
+  buildEndRecord,
+  buildStartRecord,
+  type InsightInput,
+  type NewActorKind,
+  type NewActors,
+} from '@trailsight/findings';
 import { deliveryJobId } from '@trailsight/queue';
 import { subscriptionMatches, type WebhookSubscription } from '../subscriptions/webhook-subscription.js';
 import { MAX_WEBHOOK_BACKOFF_MS, webhookBackoff } from './webhook-backoff.js';
@@ -79,36 +85,54 @@ describe('subscriptionMatches', () => {
   });
 
   it('matches every field of the filter against the record', () => {
-    expect(subscriptionMatches(sub(), 'insight.start', start)).toBe(true);
-    expect(subscriptionMatches(sub({ filter: { eventSource: ['ec2.amazonaws.com'] } }), 'insight.start', start)).toBe(
-      true,
-    );
-    expect(subscriptionMatches(sub({ filter: { eventSource: ['iam.amazonaws.com'] } }), 'insight.start', start)).toBe(
-      false,
-    );
+    expect(subscriptionMatches(sub(), 'insight.start', start, undefined)).toBe(true);
+    expect(
+      subscriptionMatches(sub({ filter: { eventSource: ['ec2.amazonaws.com'] } }), 'insight.start', start, undefined),
+    ).toBe(true);
+    expect(
+      subscriptionMatches(sub({ filter: { eventSource: ['iam.amazonaws.com'] } }), 'insight.start', start, undefined),
+    ).toBe(false);
     expect(
       subscriptionMatches(
         sub({ filter: { accountId: ['123456789012'], region: ['eu-west-1'] } }),
         'insight.start',
         start,
+        undefined,
       ),
     ).toBe(true);
-    expect(subscriptionMatches(sub({ filter: { region: ['us-east-1'] } }), 'insight.start', start)).toBe(false);
-    expect(subscriptionMatches(sub({ filter: { errorCode: ['AccessDenied'] } }), 'insight.start', start)).toBe(false);
+    expect(subscriptionMatches(sub({ filter: { region: ['us-east-1'] } }), 'insight.start', start, undefined)).toBe(
+      false,
+    );
+    expect(
+      subscriptionMatches(sub({ filter: { errorCode: ['AccessDenied'] } }), 'insight.start', start, undefined),
+    ).toBe(false);
     expect(
       subscriptionMatches(
         sub({ filter: { errorCode: ['AccessDenied'], insightType: ['ApiErrorRateInsight'] } }),
         'insight.end',
         errors,
+        undefined,
       ),
     ).toBe(true);
-    expect(subscriptionMatches(sub({ filter: { eventName: ['TerminateInstances'] } }), 'insight.start', start)).toBe(
-      false,
-    );
+    expect(
+      subscriptionMatches(sub({ filter: { eventName: ['TerminateInstances'] } }), 'insight.start', start, undefined),
+    ).toBe(false);
+  });
+
+  it('routes on the finding\u2019s new actors: any listed kind accepts, unknown ones match no kind', () => {
+    const intruder = { userIdentityArn: ['arn:aws:iam::123456789012:user/intruder'], userAgent: [] };
+    const known = { userIdentityArn: [], userAgent: [] };
+    const route = (newActor: NewActorKind[], actors: NewActors | undefined) =>
+      subscriptionMatches(sub({ filter: { newActor } }), 'insight.start', start, actors);
+    expect([route(['any'], intruder), route(['any'], known)]).toEqual([true, false]);
+    expect([route(['identity'], intruder), route(['userAgent'], intruder)]).toEqual([true, false]);
+    expect([route(['none'], intruder), route(['none'], known)]).toEqual([false, true]);
+    expect(route(['userAgent', 'identity'], intruder)).toBe(true);
+    expect([route([], undefined), route(['any'], undefined), route(['none'], undefined)]).toEqual([true, false, false]);
   });
 
   it('respects event types and the enabled flag', () => {
-    expect(subscriptionMatches(sub({ events: ['insight.end'] }), 'insight.start', start)).toBe(false);
-    expect(subscriptionMatches(sub({ enabled: false }), 'insight.start', start)).toBe(false);
+    expect(subscriptionMatches(sub({ events: ['insight.end'] }), 'insight.start', start, undefined)).toBe(false);
+    expect(subscriptionMatches(sub({ enabled: false }), 'insight.start', start, undefined)).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import type { InsightRecord, InsightRecordType } from '@trailsight/domain';
+import { hasNewActor, type NewActorKind, type NewActors } from '@trailsight/findings';
 
 export const WEBHOOK_EVENT_TYPES = ['insight.start', 'insight.end'] as const;
 /** What a subscription can ask for; `ping` is only ever sent by POST /v1/webhooks/{id}/test. */
@@ -24,6 +25,8 @@ export interface WebhookFilter {
   errorCode?: string[];
   accountId?: string[];
   region?: string[];
+  /** The finding's new actors (see hasNewActor): any listed kind accepts it. */
+  newActor?: NewActorKind[];
 }
 
 /** A subscription as the API shows it: never its secret. */
@@ -64,11 +67,16 @@ export interface DeliveryAttempt {
   eventID?: string;
 }
 
-/** Whether `record`, announced as `event`, goes to `subscription`. */
+/**
+ * Whether `record`, announced as `event`, goes to `subscription`. `newActors` is the finding's
+ * at the time (the Start record's, then the End record's); a `newActor` filter accepts no
+ * finding whose new actors are unknown.
+ */
 export function subscriptionMatches(
   subscription: WebhookSubscription,
   event: WebhookEventType,
   record: InsightRecord,
+  newActors: NewActors | undefined,
 ): boolean {
   if (!subscription.enabled || !subscription.events.includes(event)) return false;
   const details = record.insightDetails;
@@ -81,6 +89,9 @@ export function subscriptionMatches(
     accepts(filter.eventName, details.eventName) &&
     accepts(filter.errorCode, details.errorCode) &&
     accepts(filter.accountId, record.recipientAccountId) &&
-    accepts(filter.region, record.awsRegion)
+    accepts(filter.region, record.awsRegion) &&
+    (filter.newActor === undefined ||
+      filter.newActor.length === 0 ||
+      filter.newActor.some((kind) => hasNewActor(newActors, kind)))
   );
 }

@@ -124,7 +124,7 @@ export class WebhooksService {
           ['insight.start', start],
         ] as const) {
           if (!record || Date.parse(record.eventTime) < since) continue;
-          if (!subscriptionMatches(subscription, event, record)) continue;
+          if (!subscriptionMatches(subscription, event, record, finding.newActors)) continue;
           if (deliveries.length >= MAX_REPLAYED_DELIVERIES) break;
           deliveries.push({
             subscriptionId: subscription.id,

@@ -12,6 +12,7 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
+import { NEW_ACTOR_KINDS } from '../../findings/finding.js';
 import type { SuppressionMatch } from '../suppression-match.js';
 import type { MaintenanceWindow, SuppressionRule } from '../suppressions.repository.js';
 import { FindingDto } from '../../api/dto/finding.response.dto.js';
@@ -49,6 +50,13 @@ class SuppressionMatchDto {
   userIdentityArn?: string;
   @ApiPropertyOptional({ description: 'Pattern on the insight\u2019s top user agent', example: 'terraform/*' })
   userAgent?: string;
+  @ApiPropertyOptional({
+    enum: NEW_ACTOR_KINDS,
+    description:
+      'The finding has a new identity (`identity`), a new user agent (`userAgent`), either (`any`) or neither ' +
+      '(`none`) on this API in the baseline window; findings stored before new actors existed match none',
+  })
+  newActor?: string;
 }
 
 /** Body of POST and PUT /v1/suppressions. */

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import type { InsightRecordType } from '@trailsight/domain';
+import { NEW_ACTOR_KINDS, type NewActorKind } from '@trailsight/findings';
 
 const INSIGHT_TYPES: InsightRecordType[] = ['ApiCallRateInsight', 'ApiErrorRateInsight'];
 
@@ -50,4 +51,21 @@ export class WebhookFilterDto {
   @ArrayMaxSize(100)
   @Matches(/^[a-z]{2}(-[a-z]+)+-\d+$/, { each: true, message: 'region entries must look like us-east-1' })
   region?: string[];
+
+  @ApiPropertyOptional({
+    enum: NEW_ACTOR_KINDS,
+    isArray: true,
+    example: ['any'],
+    description:
+      'only insights whose finding has a new identity (`identity`), a new user agent (`userAgent`), either ' +
+      '(`any`) or neither (`none`) on this API in the baseline window; any listed kind accepts',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(NEW_ACTOR_KINDS.length)
+  @IsIn(NEW_ACTOR_KINDS, {
+    each: true,
+    message: `newActor entries must be one of ${NEW_ACTOR_KINDS.join(', ')}`,
+  })
+  newActor?: NewActorKind[];
 }
