@@ -15,7 +15,7 @@ describe('contextNovelty', () => {
   it('flags a jump between levels the series never jumped between, not a repeat of a known one', () => {
     // A square wave 0/10 with period 20, then a direct step from 10 to 5 (a level it only crossed).
     const wave = (i: number) => (Math.floor(i / 10) % 2 === 0 ? 0 : 10);
-    const values = Array.from({ length: 600 }, (_, i) => wave(i));
+    const values: number[] = Array.from({ length: 600 }, (_, i) => wave(i));
     for (let i = 400; i < 405; i++) values[i] = 5;
     const novel = contextNovelty(values, options);
     const flagged = novel.map((n, i) => (n ? i : -1)).filter((i) => i >= 0);
