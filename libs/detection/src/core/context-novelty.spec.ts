@@ -1,5 +1,5 @@
 import { contextNovelty } from './context-novelty.js';
-import { restPeriod, scoreSeries } from './score-series.js';
+import { alertScale, restPeriod, scoreSeries } from './score-series.js';
 
 const options = { levels: 6, warmup: 100 };
 
@@ -62,5 +62,20 @@ describe('scoreSeries on a continuous series with habitual bursts', () => {
       .map((p, i) => (p.anomaly ? i : -1))
       .filter((i) => i >= 1000);
     expect(alerts).toEqual([2530]);
+  });
+});
+
+describe('alertScale', () => {
+  it('moves alerts onto [0.52, 1] in order and leaves the rest', () => {
+    expect([0.3, 0.499, 0.5, 0.75, 1].map(alertScale)).toEqual([0.3, 0.499, 0.52, 0.76, 1]);
+  });
+
+  it('puts a count burst at or above the continuous threshold, so one threshold serves both', () => {
+    const noise = (i: number) => ((i * 7919) % 13) - 6;
+    const values = Array.from({ length: 3000 }, (_, i) => 100 + noise(i));
+    values[2500] = 400;
+    const scored = scoreSeries(values, { stepsPerDay: 288, kind: 'counts' });
+    expect(scored[2500].score).toBeGreaterThanOrEqual(0.52);
+    expect(scored.filter((p) => p.score >= 0.5 && p.score < 0.52)).toEqual([]);
   });
 });

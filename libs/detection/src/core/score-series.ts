@@ -55,10 +55,12 @@ const NOVELTY_LEVELS = 6;
 /** Continuous series: points that fix the novelty detector's range (a day at 5 minutes is 288). */
 const NOVELTY_WARMUP_POINTS = 250;
 /**
- * The likelihood of a novel context: just past 0.5 (an alert at the threshold rule's 0.5), below
- * any strong start of the continuous model, so one threshold serves both detectors.
+ * The likelihood of a rule's alert at its own bar: a novel context, a count rise at the tail
+ * margin, a count drop whose start reaches the threshold (count alerts in [0.5, 1] are moved to
+ * [0.52, 1], order kept). A continuous start reaches it 0.4 scales past the threshold. One scale,
+ * so one threshold (0.52) serves continuous series and counts alike.
  */
-const NOVELTY_LIKELIHOOD = 0.52;
+const ALERT_LIKELIHOOD = 0.52;
 
 /**
  * The detector over a plain series (CLI `score --csv`, NAB): each point is one step. A series
@@ -76,7 +78,7 @@ const NOVELTY_LIKELIHOOD = 0.52;
  *   recent candidates (BurstMemory);
  * - continuous series also run a second detector, combined by max: contextNovelty (after
  *   contextOSE: the step between two of 6 quantised levels never seen before); a novel point the
- *   continuous model finds anomalous (|z| past the threshold) is an alert (likelihood 0.52) even
+ *   continuous model finds anomalous (|z| past the threshold) is an alert (ALERT_LIKELIHOOD) even
  *   when no episode opens or the burst memory discounts it, one per 100 points (restPeriod);
  * - NAB rewards the earliest detection in a window and charges every detection outside one: a
  *   likelihood is reported on the point that opens an episode (>= 0.5 when its strength reaches
@@ -111,7 +113,7 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
       REFRACTORY_POINTS,
     );
     return base.map((p, i) => {
-      const score = novel[i] && p.verdict.anomalous ? Math.max(p.score, NOVELTY_LIKELIHOOD) : p.score;
+      const score = novel[i] && p.verdict.anomalous ? Math.max(p.score, ALERT_LIKELIHOOD) : p.score;
       return { ...p, score, anomaly: score >= 0.5 };
     });
   }
@@ -152,12 +154,19 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
     quantile: 1 - TAIL_MASS * 2 ** (tuning.sensitivity - DEFAULT_TUNING.sensitivity),
   });
   const drops = likelihoods(verdicts, strengths, threshold, REFRACTORY_POINTS);
-  const combined = drops.map((p, i) => Math.max(riseLikelihood(rises[i]), p.verdict.score < 0 ? p.score : 0));
+  const combined = drops.map((p, i) =>
+    alertScale(Math.max(riseLikelihood(rises[i]), p.verdict.score < 0 ? p.score : 0)),
+  );
   return coolDown(refractory(combined, REFRACTORY_POINTS), COOL_DOWN_POINTS).map((score, i) => ({
     score,
     anomaly: score >= 0.5,
     verdict: drops[i].verdict,
   }));
+}
+
+/** Alerts (>= 0.5) onto [ALERT_LIKELIHOOD, 1], order kept; the rest unchanged. */
+export function alertScale(score: number): number {
+  return score >= 0.5 ? ALERT_LIKELIHOOD + (1 - ALERT_LIKELIHOOD) * ((score - 0.5) / 0.5) : score;
 }
 
 /** >= 0.5 when a count is TAIL_MARGIN past the recent tail (log1p units), growing with it; below, under 0.499. */
