@@ -4,6 +4,7 @@ import { createSeriesState } from './series-state.js';
 import { BurstMemory } from './burst-memory.js';
 import { scoreContinuous } from './continuous-scorer.js';
 import { countTailExceedances } from './count-tail.js';
+import { contextNovelty } from './context-novelty.js';
 import { assertFiniteSeries, seriesKind, type SeriesKind } from './series-kind.js';
 import type { DetectorTuning, SeriesVerdict } from './series-verdict.js';
 
@@ -49,6 +50,17 @@ const TAIL_HALF_LIFE_DAYS = 2;
 const TAIL_WARMUP_POINTS = 200;
 /** Residuals past this many robust scales are learned clipped. */
 const LONG_RUN_CLIP = 8;
+/** Continuous series: levels of the context-novelty detector (contextNovelty). */
+const NOVELTY_LEVELS = 6;
+/** Continuous series: points that fix the novelty detector's range (a day at 5 minutes is 288). */
+const NOVELTY_WARMUP_POINTS = 250;
+/**
+ * The likelihood of a rule's alert at its own bar: a novel context, a count rise at the tail
+ * margin, a count drop whose start reaches the threshold (count alerts in [0.5, 1] are moved to
+ * [0.52, 1], order kept). A continuous start reaches it 0.4 scales past the threshold. One scale,
+ * so one threshold (0.52) serves continuous series and counts alike.
+ */
+const ALERT_LIKELIHOOD = 0.52;
 
 /**
  * The detector over a plain series (CLI `score --csv`, NAB): each point is one step. A series
@@ -64,6 +76,10 @@ const LONG_RUN_CLIP = 8;
  *   from the long-run level (EWMA, half-life 2 days) in long-run robust scales (1.25 × EWMA
  *   |x - level|, at least the Poisson sqrt(level)) and against half the typical size of the
  *   recent candidates (BurstMemory);
+ * - continuous series also run a second detector, combined by max: contextNovelty (after
+ *   contextOSE: the step between two of 6 quantised levels never seen before); a novel point the
+ *   continuous model finds anomalous (|z| past the threshold) is an alert (ALERT_LIKELIHOOD) even
+ *   when no episode opens or the burst memory discounts it, one per 100 points (restPeriod);
  * - NAB rewards the earliest detection in a window and charges every detection outside one: a
  *   likelihood is reported on the point that opens an episode (>= 0.5 when its strength reaches
  *   the threshold, growing with it; for continuous series the rest of an accepted episode is
@@ -86,12 +102,20 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
     const times = options.times ?? values.map((_, i) => start + i * stepMs);
     if (times.length !== values.length) throw new RangeError(`${times.length} times for ${values.length} values`);
     const steps = scoreContinuous(values, { times, stepsPerDay, threshold, endAfter: tuning.endAfterNormalMinutes });
-    return likelihoods(
+    const base = likelihoods(
       steps.map((s) => s.verdict),
       steps.map((s) => s.strength),
       threshold,
       REFRACTORY_POINTS,
     );
+    const novel = restPeriod(
+      contextNovelty(values, { levels: NOVELTY_LEVELS, warmup: NOVELTY_WARMUP_POINTS }),
+      REFRACTORY_POINTS,
+    );
+    return base.map((p, i) => {
+      const score = novel[i] && p.verdict.anomalous ? Math.max(p.score, ALERT_LIKELIHOOD) : p.score;
+      return { ...p, score, anomaly: score >= 0.5 };
+    });
   }
   const candidates: DetectorTuning = {
     ...tuning,
@@ -130,12 +154,19 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
     quantile: 1 - TAIL_MASS * 2 ** (tuning.sensitivity - DEFAULT_TUNING.sensitivity),
   });
   const drops = likelihoods(verdicts, strengths, threshold, REFRACTORY_POINTS);
-  const combined = drops.map((p, i) => Math.max(riseLikelihood(rises[i]), p.verdict.score < 0 ? p.score : 0));
+  const combined = drops.map((p, i) =>
+    alertScale(Math.max(riseLikelihood(rises[i]), p.verdict.score < 0 ? p.score : 0)),
+  );
   return coolDown(refractory(combined, REFRACTORY_POINTS), COOL_DOWN_POINTS).map((score, i) => ({
     score,
     anomaly: score >= 0.5,
     verdict: drops[i].verdict,
   }));
+}
+
+/** Alerts (>= 0.5) onto [ALERT_LIKELIHOOD, 1], order kept; the rest unchanged. */
+export function alertScale(score: number): number {
+  return score >= 0.5 ? ALERT_LIKELIHOOD + (1 - ALERT_LIKELIHOOD) * ((score - 0.5) / 0.5) : score;
 }
 
 /** >= 0.5 when a count is TAIL_MARGIN past the recent tail (log1p units), growing with it; below, under 0.499. */
@@ -156,6 +187,16 @@ export function coolDown(scores: readonly number[], points: number): number[] {
     if (i - last <= points) return Math.min(score / 2, 0.499);
     if (score >= 0.5) last = i;
     return score;
+  });
+}
+
+/** Keeps a flag only when no kept flag is in the `points` points before it: one alert per episode. */
+export function restPeriod(flags: readonly boolean[], points: number): boolean[] {
+  let last = -Infinity;
+  return flags.map((flag, i) => {
+    if (!flag || i - last <= points) return false;
+    last = i;
+    return true;
   });
 }
 
