@@ -148,11 +148,14 @@ export async function startRedisCluster(primaries = 3): Promise<ThrowawayCluster
       );
     },
     async failedOver(port, timeoutMs = 30_000) {
+      // `fail?` (PFAIL) is one node's suspicion, while cluster_state is still ok and the slots still
+      // the dead node's: wait for the agreed FAIL and for no slot left on it (a replica promoted).
       await settled(
         (nodes) =>
-          !nodes
+          nodes
             .split('\n')
-            .some((line) => line.includes(`:${port}@`) && line.includes('master') && !line.includes('fail')),
+            .filter((line) => line.includes(`:${port}@`))
+            .every((line) => /\bfail\b/.test(line) && !line.includes('fail?') && line.trim().split(' ').length <= 8),
         `promote a replica of ${port}`,
         timeoutMs,
       );
