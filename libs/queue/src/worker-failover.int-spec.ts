@@ -4,8 +4,9 @@ import { bullPrefix, keySlot, loadConfig, RedisService } from '@trailsight/core'
 import { startRedisCluster, type ThrowawayCluster } from '../../../test/support/redis-cluster.js';
 
 const PREFIX = 'wfo';
-// A diagnostic, not yet part of the int suite: FAILOVER_ROUNDS=10 runs it (see README "Redis Cluster").
-const ROUNDS = Number(process.env.FAILOVER_ROUNDS ?? 0);
+// Before settlingConnect, 4 of 10 rounds failed (a worker parked for good from round 3 or 6 on);
+// FAILOVER_ROUNDS=10 repeats it (see README "Redis Cluster").
+const ROUNDS = Number(process.env.FAILOVER_ROUNDS ?? 4);
 const PICKUP_MS = 30_000;
 
 (ROUNDS > 0 ? describe : describe.skip)(
