@@ -109,12 +109,11 @@ export function settlingConnect(cluster: Cluster): Cluster {
       cluster.once('end', onEnd);
       connect().then(
         () => settle(resolve),
-        (error: unknown) => settle(() => reject(error as Error)),
+        (error: unknown) => settle(() => reject(error instanceof Error ? error : new Error(String(error)))),
       );
     });
   const duplicate = cluster.duplicate.bind(cluster);
-  cluster.duplicate = ((...args: Parameters<Cluster['duplicate']>) =>
-    settlingConnect(duplicate(...args))) as Cluster['duplicate'];
+  cluster.duplicate = (...args: Parameters<Cluster['duplicate']>) => settlingConnect(duplicate(...args));
   return cluster;
 }
 
