@@ -94,7 +94,7 @@ export function connectRedis(target: RedisTarget, options: RedisOptions): RedisC
  * then never fetches a job again (nor closes). Here connect() also settles on the cluster's next
  * 'ready' (or 'end'), and so do the connects of its duplicates (BullMQ's blocking connections).
  */
-export function settlingConnect(cluster: Cluster): Cluster {
+function settlingConnect(cluster: Cluster): Cluster {
   const connect = cluster.connect.bind(cluster);
   cluster.connect = () =>
     new Promise<void>((resolve, reject) => {
