@@ -110,6 +110,22 @@ export async function startRedisCluster(primaries = 3): Promise<ThrowawayCluster
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
+  // A replica whose first sync has not finished is never promoted: a primary killed before then
+  // keeps its slots down for good.
+  const synced = async (port: number, timeoutMs: number) => {
+    const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const info = await client.info('replication');
+        if (!info.includes('role:slave') || info.includes('master_link_status:up')) return;
+        if (Date.now() > deadline) throw new Error(`replica ${port} did not sync within ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      client.disconnect();
+    }
+  };
   // Every node must know the whole layout before clients ask for the slots.
   await settled((nodes) => nodes.trim().split('\n').length === ports.length, 'form', 30_000);
   for (const server of servers) {
@@ -121,6 +137,7 @@ export async function startRedisCluster(primaries = 3): Promise<ThrowawayCluster
     }
     client.disconnect();
   }
+  for (const server of servers) await synced(server.port, 30_000);
   return {
     nodes: ports.map((port) => `127.0.0.1:${port}`).join(','),
     servers,
@@ -146,13 +163,17 @@ export async function startRedisCluster(primaries = 3): Promise<ThrowawayCluster
         `take ${port} back as a replica`,
         timeoutMs,
       );
+      await synced(port, timeoutMs);
     },
     async failedOver(port, timeoutMs = 30_000) {
+      // `fail?` (PFAIL) is one node's suspicion, while cluster_state is still ok and the slots still
+      // the dead node's: wait for the agreed FAIL and for no slot left on it (a replica promoted).
       await settled(
         (nodes) =>
-          !nodes
+          nodes
             .split('\n')
-            .some((line) => line.includes(`:${port}@`) && line.includes('master') && !line.includes('fail')),
+            .filter((line) => line.includes(`:${port}@`))
+            .every((line) => /\bfail\b/.test(line) && !line.includes('fail?') && line.trim().split(' ').length <= 8),
         `promote a replica of ${port}`,
         timeoutMs,
       );

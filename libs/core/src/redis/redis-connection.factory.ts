@@ -79,10 +79,42 @@ export class RedisConnectionFactory {
 export function connectRedis(target: RedisTarget, options: RedisOptions): RedisClient {
   const nodes = clusterNodesOf(target);
   if (nodes.length === 0) return new Redis(options);
-  return new Cluster(
-    nodes.map(({ host, port }) => ({ host, port })),
-    clusterOptionsOf(options),
+  return settlingConnect(
+    new Cluster(
+      nodes.map(({ host, port }) => ({ host, port })),
+      clusterOptionsOf(options),
+    ),
   );
+}
+
+/**
+ * An ioredis Cluster's connect() promise never settles when its ready check fails (CLUSTERDOWN
+ * right after a primary died): it reconnects under a new connect() and leaves the first one
+ * pending. BullMQ awaits it when it re-opens a worker's blocking connection, and the idle worker
+ * then never fetches a job again (nor closes). Here connect() also settles on the cluster's next
+ * 'ready' (or 'end'), and so do the connects of its duplicates (BullMQ's blocking connections).
+ */
+function settlingConnect(cluster: Cluster): Cluster {
+  const connect = cluster.connect.bind(cluster);
+  cluster.connect = () =>
+    new Promise<void>((resolve, reject) => {
+      const onReady = () => settle(resolve);
+      const onEnd = () => settle(() => reject(new Error('Connection is closed.')));
+      function settle(done: () => void) {
+        cluster.off('ready', onReady);
+        cluster.off('end', onEnd);
+        done();
+      }
+      cluster.once('ready', onReady);
+      cluster.once('end', onEnd);
+      connect().then(
+        () => settle(resolve),
+        (error: unknown) => settle(() => reject(error instanceof Error ? error : new Error(String(error)))),
+      );
+    });
+  const duplicate = cluster.duplicate.bind(cluster);
+  cluster.duplicate = (...args: Parameters<Cluster['duplicate']>) => settlingConnect(duplicate(...args));
+  return cluster;
 }
 
 /** Resolves true once the connection is ready, false after timeoutMs or when it ends. */
