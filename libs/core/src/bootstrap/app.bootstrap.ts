@@ -58,11 +58,31 @@ export async function serveApp(
   await useRequestLogs(app);
   useRequestMetrics(app);
   app.enableShutdownHooks(undefined, { useProcessExit: true });
+  exitIfShutdownHangs(new Logger('Shutdown'));
   if (options.swagger) mountSwagger(app);
   if (options.console) await mountConsole(app, new Logger('Console'));
   // Every interface, as Express listens by default (Fastify alone would listen on localhost only).
   await app.listen(config.port, '0.0.0.0');
   return app;
+}
+
+/**
+ * A shutdown that outlives this deadline exits anyway: a close that waits on a Redis node that
+ * died (BullMQ's, ioredis Cluster's) must not keep a replica from stopping. Longer than the
+ * workers' own close deadline (8 s), shorter than the usual grace before SIGKILL (10-30 s).
+ * Nothing is lost: jobs not acknowledged go back to their queue when their locks expire.
+ */
+const SHUTDOWN_DEADLINE_MS = 12_000;
+
+function exitIfShutdownHangs(logger: Logger): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        logger.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms of ${signal}: exiting now`);
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS).unref();
+    });
+  }
 }
 
 /** The Swagger console at /docs and its OpenAPI 3 document at /docs-json, both built from the code. */
