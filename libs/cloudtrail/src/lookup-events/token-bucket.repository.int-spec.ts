@@ -72,9 +72,13 @@ describe('TokenBucketRepository (real Redis)', () => {
 
   it('allows a burst after an idle spell, then the rate', async () => {
     const waits = [];
+    const start = Date.now();
     for (let i = 0; i < 4; i++) waits.push(await bucketA.reserve(source, 10, 3));
     expect(waits.slice(0, 3)).toEqual([0, 0, 0]);
-    expect(waits[3]).toBeGreaterThan(90);
+    // The fourth owns the slot one interval (100 ms) after the burst: judged as a time from the
+    // first call, since a loaded machine's delay between the calls shortens the wait itself.
+    expect(waits[3]).toBeGreaterThan(0);
+    expect(Date.now() + waits[3] - start).toBeGreaterThanOrEqual(95);
   });
 
   it('penalize pushes every replica back, and never pulls a later slot in', async () => {
