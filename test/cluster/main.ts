@@ -105,6 +105,8 @@ class ClusterTest {
     code: number | null;
     forced: boolean;
     deadline: boolean;
+    /** The shutdown hooks the deadline's log line named as still running. */
+    stillRunning?: string;
   }> = [];
   private readonly keyDir = mkdtempSync(join(tmpdir(), 'trailsight-cluster-keys-'));
 
@@ -326,6 +328,8 @@ class ClusterTest {
         figures.forced_closes = exits.filter((exit) => exit.forced).length;
         // Past the process's shutdown deadline (12 s) it exits 1 with a log line, on purpose.
         figures.deadline_exits = exits.filter((exit) => exit.deadline).length;
+        const waitedOn = exits.flatMap((exit) => (exit.stillRunning ? [exit.stillRunning] : []));
+        if (waitedOn.length > 0) figures.deadline_waited_on = [...new Set(waitedOn)].join('; ');
         check(exits.length === 4, `${exits.length} detectors stopped, not 4`);
         for (const exit of exits)
           check(
@@ -470,6 +474,7 @@ class ClusterTest {
       code: code === 'timeout' ? null : code,
       forced: app.output().includes('did not close within'),
       deadline: app.output().includes('shutdown did not finish within'),
+      stillRunning: /shutdown did not finish within.*shutdown hooks: (.*?)\)"/.exec(app.output())?.[1],
     });
   }
 

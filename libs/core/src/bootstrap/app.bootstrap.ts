@@ -12,6 +12,7 @@ import { requestId, useRequestIdHeader } from './request-id.js';
 import { useRequestLogs } from './request-logs.js';
 import { useRequestMetrics } from './request-metrics.js';
 import { useSecurityHeaders } from './security-headers.js';
+import { trackShutdownHooks } from './shutdown-hooks.js';
 
 /**
  * The configuration, or the process ends here with one line naming what is wrong.
@@ -58,7 +59,7 @@ export async function serveApp(
   await useRequestLogs(app);
   useRequestMetrics(app);
   app.enableShutdownHooks(undefined, { useProcessExit: true });
-  exitIfShutdownHangs(new Logger('Shutdown'));
+  exitIfShutdownHangs(new Logger('Shutdown'), trackShutdownHooks(app));
   if (options.swagger) mountSwagger(app);
   if (options.console) await mountConsole(app, new Logger('Console'));
   // Every interface, as Express listens by default (Fastify alone would listen on localhost only).
@@ -74,11 +75,15 @@ export async function serveApp(
  */
 const SHUTDOWN_DEADLINE_MS = 12_000;
 
-function exitIfShutdownHangs(logger: Logger): void {
+function exitIfShutdownHangs(logger: Logger, shutdownHooks: () => string[]): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       setTimeout(() => {
-        logger.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms of ${signal}: exiting now`);
+        const hooks = shutdownHooks();
+        logger.error(
+          `shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms of ${signal}: exiting now ` +
+            `(shutdown hooks: ${hooks.length > 0 ? hooks.join(', ') : 'none running or slow'})`,
+        );
         process.exit(1);
       }, SHUTDOWN_DEADLINE_MS).unref();
     });
