@@ -5,14 +5,15 @@ import { APP_CONFIG, RedisService, type AppConfig } from '@trailsight/core';
 import type { AccountRegion } from '@trailsight/domain';
 import { EventPartitions } from './event-partitions.js';
 import { QueueName, type JobItem } from './queue-contract.js';
-import { closeWorkerWithin, WORKER_CLOSE_TIMEOUT_MS, WORKER_NAME } from './worker-shutdown.js';
+import { WORKER_NAME } from './worker-name.js';
 
 type EventJob<R> = Job<JobItem['data'], R, JobItem['name']>;
 
 /**
  * Every partition of the events queue (EVENT_QUEUE_PARTITIONS, see EventPartitions), for those
  * who read or consume them all: the `events` queue registered in QueueModule is partition 0; the
- * others are opened here (none with one partition) and closed in onModuleDestroy.
+ * others are opened here (none with one partition) and closed in onModuleDestroy. Their workers
+ * are closed by WorkersShutdown, together with the app's @Processor workers.
  */
 @Injectable()
 export class EventQueues implements OnModuleDestroy {
@@ -68,15 +69,18 @@ export class EventQueues implements OnModuleDestroy {
     }
   }
 
+  /** The workers consumeOtherPartitions started; WorkersShutdown closes them with the app's others. */
+  partitionWorkers(): readonly Worker[] {
+    return this.workers;
+  }
+
   async onModuleDestroy(): Promise<void> {
-    const workers = this.workers.splice(0);
-    await Promise.all([
-      ...workers.map((worker) => closeWorkerWithin(worker, WORKER_CLOSE_TIMEOUT_MS, this.logger)),
-      ...this.queues
+    await Promise.all(
+      this.queues
         .slice(1)
         .map((queue) =>
           queue.close().catch((error: unknown) => this.logger.warn(`closing ${queue.name}: ${String(error)}`)),
         ),
-    ]);
+    );
   }
 }

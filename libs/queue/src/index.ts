@@ -16,4 +16,4 @@ export { EventPartitions } from './event-partitions.js';
 export { EventQueues } from './event-queues.js';
 export { EventsQueueSink } from './events-queue.sink.js';
 export { JobProducer } from './job.producer.js';
-export { WORKER_NAME } from './worker-shutdown.js';
+export { WORKER_NAME } from './worker-name.js';

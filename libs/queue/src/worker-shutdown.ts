@@ -1,14 +1,8 @@
-import { hostname } from 'node:os';
 import { WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { Worker } from 'bullmq';
-
-/**
- * Every BullMQ worker of this process is named `<host>:<pid>`: replicas of one app are told apart
- * in the workers BullMQ lists (`Queue.getWorkers()`) and in each job's `processedBy`.
- */
-export const WORKER_NAME = `${hostname()}:${process.pid}`;
+import { EventQueues } from './event-queues.js';
 
 /**
  * How long a worker may take to finish its jobs and close on shutdown. Below Docker's 10 s stop
@@ -54,17 +48,22 @@ export async function closeWorkerWithin(
 }
 
 /**
- * Closes the app's @Processor workers on shutdown within WORKER_CLOSE_TIMEOUT_MS each (in
- * parallel), before @nestjs/bullmq's own unbounded close() of the same workers runs.
+ * Closes every worker of the app on shutdown, the @Processor ones and the other events
+ * partitions', all at once within WORKER_CLOSE_TIMEOUT_MS, before @nestjs/bullmq's own unbounded
+ * close() of the same workers runs. All at once: Nest runs the shutdown hooks of providers at
+ * different depths one after the other, and each close can wait out its whole deadline.
  */
 @Injectable()
 export class WorkersShutdown implements OnModuleDestroy {
   private readonly logger = new Logger(WorkersShutdown.name);
 
-  constructor(private readonly discovery: DiscoveryService) {}
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly eventQueues: EventQueues,
+  ) {}
 
   async onModuleDestroy(): Promise<void> {
-    const workers = this.discovery
+    const processors = this.discovery
       .getProviders()
       .map((wrapper) => wrapper.instance as unknown)
       .filter((instance): instance is WorkerHost => instance instanceof WorkerHost)
@@ -75,6 +74,7 @@ export class WorkersShutdown implements OnModuleDestroy {
           return []; // never started
         }
       });
+    const workers = [...processors, ...this.eventQueues.partitionWorkers()];
     await Promise.all(workers.map((worker) => closeWorkerWithin(worker, WORKER_CLOSE_TIMEOUT_MS, this.logger)));
   }
 }
