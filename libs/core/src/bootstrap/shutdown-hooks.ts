@@ -17,7 +17,7 @@ export function trackShutdownHooks(app: INestApplicationContext, now = () => per
   const seen = new Set<object>();
   for (const module of app.get(ModulesContainer).values()) {
     const wrappers = [...module.providers.values(), ...module.controllers.values(), ...module.injectables.values()];
-    for (const instance of [module.instance as unknown, ...wrappers.map((wrapper) => wrapper.instance as unknown)]) {
+    for (const instance of [module.instance as unknown, ...wrappers.map((wrapper) => wrapper.instance)]) {
       if (typeof instance !== 'object' || instance === null || seen.has(instance)) continue;
       seen.add(instance);
       if (!Object.isExtensible(instance)) continue;
