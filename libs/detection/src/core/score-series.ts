@@ -73,7 +73,10 @@ const ALERT_LIKELIHOOD = 0.52;
  *
  * - rises are judged against the series' recent tail (countTailExceedances: histogram of
  *   log1p(count), half-life 2 days): anomalous 16% past its 99.95th percentile at sensitivity 5;
- * - drops come from the core, run with GENERAL_NOISE (no cap on the learned overdispersion) and a
+ *   and so are the levels held for half an hour (heldLevels: all of the last points but one reach
+ *   it), against the tail of the held levels: a held rise no larger than a recent lone spike;
+ * - drops (the core's accepted starts below the expectation; the rest of its insights, on tweets
+ *   the rests of rises, does not alert) come from the core, run with GENERAL_NOISE (no cap on the learned overdispersion) and a
  *   higher sensitivity (tuning.sensitivity + 5, at most 10) to propose candidates, each measured
  *   from the long-run level (EWMA, half-life 2 days) in long-run robust scales (1.25 × EWMA
  *   |x - level|, at least the Poisson sqrt(level)) and against half the typical size of the
