@@ -1,5 +1,5 @@
-import { CountTail, countTailExceedances } from './count-tail.js';
-import { coolDown, refractory } from './score-series.js';
+import { CountTail, countTailExceedances, heldLevels } from './count-tail.js';
+import { coolDown, refractory, scoreSeries } from './score-series.js';
 
 describe('CountTail', () => {
   it('gives the quantiles of log1p(count) at bin resolution', () => {
@@ -36,6 +36,31 @@ describe('countTailExceedances', () => {
   it('judges nothing during the warm-up', () => {
     const values = Array.from({ length: 120 }, (_, i) => (i === 50 ? 1000 : 5));
     expect(countTailExceedances(values, options)[50]).toBe(0);
+  });
+});
+
+describe('heldLevels', () => {
+  it('is the level all of the last points reach but one: a lone spike does not lift it, a held rise does', () => {
+    expect(heldLevels([5, 5, 90, 5, 5, 5], 3)).toEqual([5, 5, 5, 5, 5, 5]);
+    expect(heldLevels([5, 5, 40, 50, 45, 5], 3)).toEqual([5, 5, 5, 40, 45, 45]);
+    // Fewer than two points in: the value itself.
+    expect(heldLevels([7], 3)).toEqual([7]);
+  });
+});
+
+describe('scoreSeries on counts', () => {
+  // Three days of 5-minute counts 0-3, a lone spike of 60, and a day later a rise held at 30 for
+  // an hour: below the spike, so the tail of single points has seen larger.
+  const values = Array.from({ length: 900 }, (_, i) => i % 4);
+  values[600] = 60;
+  for (let i = 860; i < 872; i++) values[i] = 30;
+
+  it('alerts on a rise held for half an hour that is no larger than a recent lone spike', () => {
+    const alerts = scoreSeries(values, { stepsPerDay: 288, kind: 'counts' })
+      .map((p, i) => (p.anomaly ? i : -1))
+      .filter((i) => i >= 0);
+    // The held level passes the tail once 5 of the last 6 points are in the rise.
+    expect(alerts).toEqual([600, 863]);
   });
 });
 

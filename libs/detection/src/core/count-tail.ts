@@ -76,3 +76,23 @@ export function countTailExceedances(values: readonly number[], options: CountTa
     return Math.max(0, exceedance);
   });
 }
+
+/**
+ * The level every one of the last `points` values reaches but one (the second smallest of them;
+ * the value itself while fewer than two are in): a rise held that long lifts it, a lone spike
+ * does not. Tweets come in single-point spikes (a retweet storm of one interval, a bot) and in
+ * held rises (news); a held rise to a level no larger than a recent lone spike is news all the
+ * same, and through its own CountTail it is judged against the held levels of the recent past.
+ */
+export function heldLevels(values: readonly number[], points: number): number[] {
+  return values.map((_, i) => {
+    let lowest = Infinity;
+    let second = Infinity;
+    for (let j = Math.max(0, i - points + 1); j <= i; j++) {
+      const v = Math.max(0, values[j]);
+      if (v < lowest) [lowest, second] = [v, lowest];
+      else if (v < second) second = v;
+    }
+    return Number.isFinite(second) ? second : lowest;
+  });
+}

@@ -3,7 +3,7 @@ import { GENERAL_NOISE, observeStep } from './series-detector.js';
 import { createSeriesState } from './series-state.js';
 import { BurstMemory } from './burst-memory.js';
 import { scoreContinuous } from './continuous-scorer.js';
-import { countTailExceedances } from './count-tail.js';
+import { countTailExceedances, heldLevels } from './count-tail.js';
 import { contextNovelty } from './context-novelty.js';
 import { assertFiniteSeries, seriesKind, type SeriesKind } from './series-kind.js';
 import type { DetectorTuning, SeriesVerdict } from './series-verdict.js';
@@ -44,6 +44,8 @@ const COOL_DOWN_POINTS = 200;
 const TAIL_MASS = 0.0005;
 /** How far past the recent tail (log1p units: 0.15 is about 16% above it) a count rise is anomalous. */
 const TAIL_MARGIN = 0.15;
+/** Count rises held for a day / 48 (half an hour) are judged as levels too (heldLevels). */
+const HELD_PER_DAY = 48;
 /** Half-life of the count histogram, in days. */
 const TAIL_HALF_LIFE_DAYS = 2;
 /** Points of history before the tail judges (at most a day). */
@@ -71,7 +73,10 @@ const ALERT_LIKELIHOOD = 0.52;
  *
  * - rises are judged against the series' recent tail (countTailExceedances: histogram of
  *   log1p(count), half-life 2 days): anomalous 16% past its 99.95th percentile at sensitivity 5;
- * - drops come from the core, run with GENERAL_NOISE (no cap on the learned overdispersion) and a
+ *   and so are the levels held for half an hour (heldLevels: all of the last points but one reach
+ *   it), against the tail of the held levels: a held rise no larger than a recent lone spike;
+ * - drops (the core's accepted starts below the expectation; the rest of its insights, on tweets
+ *   the rests of rises, does not alert) come from the core, run with GENERAL_NOISE (no cap on the learned overdispersion) and a
  *   higher sensitivity (tuning.sensitivity + 5, at most 10) to propose candidates, each measured
  *   from the long-run level (EWMA, half-life 2 days) in long-run robust scales (1.25 × EWMA
  *   |x - level|, at least the Poisson sqrt(level)) and against half the typical size of the
@@ -147,16 +152,21 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
     verdicts.push(verdict);
     strengths.push(strength);
   });
-  // Rises: the tail model. Drops: the core's starts (the tail has no lower side).
-  const rises = countTailExceedances(values, {
+  // Rises: the tail model, over the points and over the levels held for half an hour (one
+  // margin for both). Drops: the core's accepted starts below the expectation (the tail has no
+  // lower side); the rest of the core's insights does not alert (on tweets: the rests of rises).
+  const tail = {
     halfLifePoints: TAIL_HALF_LIFE_DAYS * stepsPerDay,
     warmup: Math.min(stepsPerDay, TAIL_WARMUP_POINTS),
     quantile: 1 - TAIL_MASS * 2 ** (tuning.sensitivity - DEFAULT_TUNING.sensitivity),
-  });
+  };
+  const rises = countTailExceedances(values, tail);
+  const held = countTailExceedances(heldLevels(values, Math.max(2, Math.round(stepsPerDay / HELD_PER_DAY))), tail);
   const drops = likelihoods(verdicts, strengths, threshold, REFRACTORY_POINTS);
-  const combined = drops.map((p, i) =>
-    alertScale(Math.max(riseLikelihood(rises[i]), p.verdict.score < 0 ? p.score : 0)),
-  );
+  const combined = drops.map((p, i) => {
+    const drop = p.verdict.transition === 'start' && p.verdict.score < 0 && p.score >= 0.5 ? p.score : 0;
+    return alertScale(Math.max(riseLikelihood(rises[i]), riseLikelihood(held[i]), drop));
+  });
   return coolDown(refractory(combined, REFRACTORY_POINTS), COOL_DOWN_POINTS).map((score, i) => ({
     score,
     anomaly: score >= 0.5,
