@@ -81,11 +81,15 @@ describe('FindingsPageCache on a Redis Cluster', () => {
   let cache: FindingsPageCache;
   let key: string;
   let slot: number;
-  const direct: Redis[] = [];
+  /** One connection per node, closed at the end. */
+  const direct = new Map<number, Redis>();
   const connect = (port: number) => {
-    const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => null });
-    client.on('error', () => undefined);
-    direct.push(client);
+    let client = direct.get(port);
+    if (!client) {
+      client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => null });
+      client.on('error', () => undefined);
+      direct.set(port, client);
+    }
     return client;
   };
   /** Whether the cache's connections are on the node of `port`. */
@@ -110,7 +114,10 @@ describe('FindingsPageCache on a Redis Cluster', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const client of direct) client.disconnect();
+    for (const client of direct.values()) {
+      if (client.status === 'ready') await client.quit();
+      else client.disconnect();
+    }
     await cache?.stop();
     await service?.onApplicationShutdown();
     await cluster?.stop();

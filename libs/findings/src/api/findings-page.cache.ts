@@ -115,7 +115,7 @@ export class FindingsPageCache {
       return this.tracking && this.subscriber === subscriber;
     } catch (error) {
       // A node that lost the slot keeps its connections open: drop them and find the new owner.
-      if (this.locate) {
+      if (this.locate && this.subscriber === subscriber) {
         this.off(error);
         this.lost(subscriber, tracker);
       }
