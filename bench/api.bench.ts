@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { KeySpace } from '@trailsight/core';
 import { CounterRepository } from '@trailsight/detection';
 import { FindingsRepository } from '@trailsight/findings';
 import { seedFinding, seedId } from '../test/support/findings-seed.js';
+import { startRedisCluster } from '../test/support/redis-cluster.js';
 import { freePort, startRedis } from '../test/support/redis-server.js';
 import { MINUTE_MS } from '@trailsight/domain';
 
@@ -28,7 +29,8 @@ import { MINUTE_MS } from '@trailsight/domain';
  * POST /v1/suppressions/preview takes to match a draft rule against every stored finding.
  *
  * Env: BENCH_FINDINGS (10000), BENCH_CONNECTIONS (100), BENCH_SECONDS (10), BENCH_ROUNDS (2),
- * BENCH_APIS_APIS (20), BENCH_APIS_CALLERS (10).
+ * BENCH_APIS_APIS (20), BENCH_APIS_CALLERS (10). BENCH_CLUSTER=1: the findings load only, with the
+ * api on a throwaway Redis Cluster (three primaries, three replicas) instead of one Redis.
  */
 const FINDINGS = Number(process.env.BENCH_FINDINGS ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
@@ -36,6 +38,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const APIS_APIS = Number(process.env.BENCH_APIS_APIS ?? 20);
 const APIS_CALLERS = Number(process.env.BENCH_APIS_CALLERS ?? 10);
+const ON_CLUSTER = process.env.BENCH_CLUSTER === '1';
 const APIS_WINDOW = 1440;
 const KEY = 'bench-read-key-0123456789abcdef';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -98,8 +101,11 @@ async function healthy(url: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const redis = await startRedis();
-  const client = new Redis(redis.url);
+  const cluster = ON_CLUSTER ? await startRedisCluster(3) : undefined;
+  const redis = cluster ? undefined : await startRedis();
+  const client = cluster
+    ? new Cluster(cluster.nodes.split(',').map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })))
+    : new Redis(redis!.url);
   const dir = mkdtempSync(join(tmpdir(), 'trailsight-bench-api-'));
   const stops: (() => unknown)[] = [];
   let summary = '';
@@ -133,7 +139,7 @@ async function main(): Promise<void> {
       env: {
         PATH: process.env.PATH ?? '',
         PORT: String(port),
-        REDIS_URL: redis.url,
+        ...(cluster ? { REDIS_CLUSTER_NODES: cluster.nodes } : { REDIS_URL: redis!.url }),
         REDIS_PREFIX: 'bench',
         API_KEYS: `${KEY}:read`,
         API_RATE_LIMIT: '1000000000',
@@ -177,8 +183,8 @@ async function main(): Promise<void> {
       };
     }
     const result = best!;
-    const apis = await benchApis(client, `http://127.0.0.1:${port}`);
-    const preview = await benchSuppressionPreview(`http://127.0.0.1:${port}`);
+    const apis = cluster ? {} : await benchApis(client as Redis, `http://127.0.0.1:${port}`);
+    const preview = cluster ? {} : await benchSuppressionPreview(`http://127.0.0.1:${port}`);
     summary = JSON.stringify({
       findings_rps: Math.round(result.api.rps),
       findings_p99_ms: result.api.p99,
@@ -189,13 +195,15 @@ async function main(): Promise<void> {
       page_bytes: JSON.stringify(page).length,
       connections: CONNECTIONS,
       seconds: SECONDS,
+      ...(cluster && { redis_cluster: true }),
       ...apis,
       ...preview,
     });
   } finally {
     for (const stop of stops.reverse()) await stop();
     await client.quit();
-    await redis.stop();
+    await redis?.stop();
+    await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   // Last, after every process has stopped: the summary is the last line.

@@ -25,6 +25,7 @@ export { ensureRedis } from './redis/embedded-redis.js';
 export { awaitReplicas, ReplicaWaitTimeoutError } from './redis/durable-write.js';
 export { KeySpace } from './redis/key-space.js';
 export { CLUSTER_SLOTS, keySlot } from './redis/key-slot.js';
+export { slotOwner, type ClusterNodeAddress } from './redis/slot-owner.js';
 export { redisRepository } from './redis/redis-repository.provider.js';
 export { RedisService } from './redis/redis.service.js';
 export { bullPrefix, workerConnectionOptions } from './redis/redis-connection.options.js';

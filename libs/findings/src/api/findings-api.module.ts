@@ -1,5 +1,6 @@
-import { Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { metricCollector, RedisService } from '@trailsight/core';
+import { Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { metricCollector, RedisService, slotOwner } from '@trailsight/core';
+import type { Cluster } from 'ioredis';
 import { FindingsRepository } from '../findings/findings.repository.js';
 import { FindingsModule } from '../findings.module.js';
 import { FindingsController } from './findings.controller.js';
@@ -20,8 +21,12 @@ import { SuppressionsService } from '../suppressions/suppressions.service.js';
     {
       provide: FindingsPageCache,
       inject: [RedisService],
-      useFactory: (redis: RedisService) =>
-        new FindingsPageCache(redis.bullConnectionOptions(), `${redis.keys.prefix}:${redis.keys.findingsTag()}:`),
+      useFactory: (redis: RedisService) => {
+        const prefix = `${redis.keys.prefix}:${redis.keys.findingsTag()}:`;
+        // On a Redis Cluster, tracking hears one node: the primary of the findings slot, asked anew on each reconnect.
+        const locate = redis.isCluster ? () => slotOwner(redis.client as Cluster, prefix) : undefined;
+        return new FindingsPageCache(redis.bullConnectionOptions(), prefix, locate);
+      },
     },
     metricCollector(
       (findings: FindingsRepository) => async () => {
@@ -56,18 +61,9 @@ import { SuppressionsService } from '../suppressions/suppressions.service.js';
   ],
 })
 export class FindingsApiModule implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(
-    private readonly cache: FindingsPageCache,
-    private readonly redis: RedisService,
-  ) {}
+  constructor(private readonly cache: FindingsPageCache) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    // Not on a Redis Cluster: its invalidations (CLIENT TRACKING BCAST) come from one node only,
-    // and the node that owns the findings slot changes with a failover. Pages are read from Redis.
-    if (this.redis.isCluster) {
-      new Logger(FindingsApiModule.name).log('findings page cache off on a Redis Cluster');
-      return;
-    }
     await this.cache.start();
   }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import type { ClusterNodeAddress } from '@trailsight/core';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /** One serialised response, ready to send. */
@@ -22,6 +23,12 @@ const RETRY_MS = 1_000;
  * channel is known to be up; when either connection drops, everything is forgotten and reads go
  * to Redis until tracking is set up again. A page computed while an invalidation arrived is not kept,
  * and a hit is served only after a PING on the invalidation connection (see sync()).
+ *
+ * On a Redis Cluster (`locate` given) tracking hears only the node it is on, so both connections
+ * go to the primary that owns the findings slot (every findings key shares one hash tag), and a
+ * hit is served only once that node has also confirmed it still owns the slot (see owns()): after
+ * a failover or a reshard it no longer does, and the cache forgets everything and reconnects to
+ * the slot's new primary.
  */
 export class FindingsPageCache {
   private readonly logger = new Logger(FindingsPageCache.name);
@@ -35,11 +42,15 @@ export class FindingsPageCache {
   private retry?: NodeJS.Timeout;
   private warned = false;
   private nextSync?: Promise<boolean>;
+  /** The cluster node tracking was last set up on, for the log. */
+  private node?: string;
 
   constructor(
     private readonly connection: RedisOptions,
     /** Key prefix of every findings key, e.g. `ts:{findings}:`. */
     private readonly prefix: string,
+    /** On a Redis Cluster: the primary that owns the findings slot now. */
+    private readonly locate?: () => Promise<ClusterNodeAddress>,
   ) {}
 
   /** Connects the invalidation channel; the cache stays off until it is up. Never throws. */
@@ -96,14 +107,29 @@ export class FindingsPageCache {
   }
 
   private async ping(): Promise<boolean> {
-    const subscriber = this.subscriber;
-    if (!this.tracking || !subscriber) return false;
+    const { subscriber, tracker } = this;
+    if (!this.tracking || !subscriber || !tracker) return false;
     try {
-      await subscriber.ping();
+      // In parallel: a hit still costs one round trip.
+      await Promise.all([subscriber.ping(), this.locate ? this.owns(tracker) : undefined]);
       return this.tracking && this.subscriber === subscriber;
-    } catch {
+    } catch (error) {
+      // A node that lost the slot keeps its connections open: drop them and find the new owner.
+      if (this.locate && this.subscriber === subscriber) {
+        this.off(error);
+        this.lost(subscriber, tracker);
+      }
       return false;
     }
+  }
+
+  /**
+   * Resolves when the tracker's node still serves the findings slot as its primary. The probe key
+   * never exists, so a replica, a node that no longer owns the slot, and one migrating it away
+   * (whose writes then land elsewhere) all refuse the read (MOVED, ASK).
+   */
+  private async owns(tracker: Redis): Promise<void> {
+    await tracker.exists(`${this.prefix}page-cache-probe`);
   }
 
   private put(key: string, entry: CachedBody): void {
@@ -129,8 +155,19 @@ export class FindingsPageCache {
 
   private async connect(): Promise<void> {
     if (this.closed) return;
+    let node: ClusterNodeAddress | undefined;
+    try {
+      node = await this.locate?.();
+    } catch (error) {
+      this.off(error);
+      this.scheduleRetry();
+      return;
+    }
+    if (this.closed) return;
     const options: RedisOptions = {
       ...this.connection,
+      // A cluster node has db 0 only.
+      ...(node && { host: node.host, port: node.port, db: 0 }),
       lazyConnect: true,
       // This class reconnects both connections together, so tracking is set up afresh each time.
       retryStrategy: () => null,
@@ -156,18 +193,29 @@ export class FindingsPageCache {
       });
       await subscriber.subscribe(INVALIDATIONS);
       await tracker.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(id), 'BCAST', 'PREFIX', this.prefix);
+      // The slot map asked may lag a failover: the node must own the slot once tracking is on.
+      if (node) await this.owns(tracker);
       this.invalidate();
       this.tracking = true;
-      if (this.warned) this.logger.log('findings page cache back on');
+      const where = node && `${node.host}:${node.port}`;
+      if (where && where !== this.node)
+        this.logger.log(`findings page cache on, invalidated by ${where} (the primary of the findings slot)`);
+      else if (this.warned) this.logger.log('findings page cache back on');
+      this.node = where;
       this.warned = false;
     } catch (error) {
-      if (!this.warned) {
-        const reason = error instanceof Error ? error.message : String(error);
-        this.logger.warn(`findings page cache off (${reason}); every request reads Redis until it is back`);
-        this.warned = true;
-      }
+      this.off(error);
       lost();
     }
+  }
+
+  /** Logs the cache going off once, not every failed reconnect. */
+  private off(error: unknown): void {
+    if (this.warned) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    const next = this.locate ? ", reconnecting to the findings slot's current primary" : '';
+    this.logger.warn(`findings page cache off (${reason}); every request reads Redis until it is back${next}`);
+    this.warned = true;
   }
 
   private lost(subscriber: Redis, tracker: Redis): void {
@@ -176,6 +224,10 @@ export class FindingsPageCache {
     this.subscriber = this.tracker = undefined;
     subscriber.disconnect();
     tracker.disconnect();
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
     if (this.closed) return;
     this.retry = setTimeout(() => void this.connect(), RETRY_MS);
     this.retry.unref();
