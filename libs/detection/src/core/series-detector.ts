@@ -187,10 +187,11 @@ export function observeStep(
   return step(state, t, value, tuning, th, stepMs, ended, noise);
 }
 
-/** thresholdsFor, kept for the last sensitivity seen: almost every series of a run shares one. */
+/** thresholdsFor, kept (frozen: it is shared) for the last sensitivity seen: almost every series of a run shares one. */
 let lastThresholds: Readonly<{ sensitivity: number; th: Thresholds }> | null = null;
 function thresholdsOf(sensitivity: number): Thresholds {
-  if (lastThresholds?.sensitivity !== sensitivity) lastThresholds = { sensitivity, th: thresholdsFor(sensitivity) };
+  if (lastThresholds?.sensitivity !== sensitivity)
+    lastThresholds = { sensitivity, th: Object.freeze(thresholdsFor(sensitivity)) };
   return lastThresholds.th;
 }
 
