@@ -1,6 +1,7 @@
 import { DEFAULT_TUNING, resolveTuning, thresholdsFor } from './detector-tuning.js';
 import { lowerCountAt, poissonDeviance, upperCountAt } from './poisson-deviance.js';
 import { scoreSeries } from './score-series.js';
+import { observeMinute } from './series-detector.js';
 import { SERIES_STATE_BYTES, createSeriesState, decodeSeriesState, encodeSeriesState } from './series-state.js';
 import { poisson, seededRandom } from './synthetic-traffic.fixture.js';
 
@@ -51,6 +52,37 @@ describe('series state bytes', () => {
     expect(encodeSeriesState(createSeriesState()).byteLength).toBe(SERIES_STATE_BYTES);
     expect(() => decodeSeriesState(Buffer.alloc(SERIES_STATE_BYTES))).toThrow(RangeError);
     expect(() => decodeSeriesState(Buffer.alloc(10))).toThrow(RangeError);
+  });
+
+  it('goes on exactly as the original from its bytes, wherever they lie', () => {
+    const random = seededRandom(3);
+    const start = Date.UTC(2026, 2, 2);
+    const original = createSeriesState();
+    for (let i = 0; i < 2 * 1440; i++) observeMinute(original, start + i * 60_000, poisson(random, 4), DEFAULT_TUNING);
+    const stored = Buffer.from(encodeSeriesState(original));
+    // At offsets 8 (used in place) and 3 (copied), in a Buffer and in a plain Uint8Array.
+    const at = (offset: number) => {
+      const padded = Buffer.alloc(SERIES_STATE_BYTES + offset);
+      stored.copy(padded, offset);
+      return padded.subarray(offset);
+    };
+    const copies = [
+      stored,
+      at(8),
+      at(3),
+      new Uint8Array(stored),
+      new Uint8Array(at(8).buffer, 8, SERIES_STATE_BYTES),
+    ].map((bytes) => decodeSeriesState(bytes));
+    // Past two hour closes (the baseline ring) and a burst.
+    for (let i = 2 * 1440; i < 2 * 1440 + 150; i++) {
+      const value = i === 2 * 1440 + 100 ? 60 : poisson(random, 4);
+      const expected = observeMinute(original, start + i * 60_000, value, DEFAULT_TUNING);
+      for (const copy of copies)
+        expect(observeMinute(copy, start + i * 60_000, value, DEFAULT_TUNING)).toEqual(expected);
+    }
+    for (const copy of copies) expect(encodeSeriesState(copy).equals(encodeSeriesState(original))).toBe(true);
+    // In place: the stored bytes are the state's own (no copy).
+    expect(encodeSeriesState(copies[0])).toBe(stored);
   });
 });
 

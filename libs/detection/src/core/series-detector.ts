@@ -182,9 +182,17 @@ export function observeStep(
   if (!(steps >= 1) || !Number.isInteger(steps)) {
     throw new RangeError(`minute ${t} is not a whole number of steps after the last one (${s[L.S_LAST]})`);
   }
-  const th = thresholdsFor(tuning.sensitivity);
+  const th = thresholdsOf(tuning.sensitivity);
   const ended = steps > 1 ? skipQuiet(state, steps - 1, tuning, stepMs, noise) : null;
   return step(state, t, value, tuning, th, stepMs, ended, noise);
+}
+
+/** thresholdsFor, kept (frozen: it is shared) for the last sensitivity seen: almost every series of a run shares one. */
+let lastThresholds: Readonly<{ sensitivity: number; th: Thresholds }> | null = null;
+function thresholdsOf(sensitivity: number): Thresholds {
+  if (lastThresholds?.sensitivity !== sensitivity)
+    lastThresholds = { sensitivity, th: Object.freeze(thresholdsFor(sensitivity)) };
+  return lastThresholds.th;
 }
 
 interface Model {
@@ -768,10 +776,17 @@ function closeHour(state: SeriesState, stepMs: number, prior: number): void {
   state.ring[head] = s[L.S_HOUR_SUM];
   s[L.S_RING_HEAD] = (head + 1) % L.RING_HOURS;
   // Re-add once a week so rounding (non-integer series) cannot drift.
-  if (s[L.S_RING_HEAD] === 0) s[L.S_RING_SUM] = state.ring.reduce((sum, v) => sum + v, 0);
+  if (s[L.S_RING_HEAD] === 0) s[L.S_RING_SUM] = sumOf(state.ring);
   s[L.S_HOUR_SUM] = 0;
   s[L.S_HOUR_LEARN] = 0;
   s[L.S_HOUR_STEPS] = 0;
+}
+
+/** The sum in index order (as reduce adds), without a callback per hour. */
+function sumOf(values: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  return sum;
 }
 
 function seasonalOrLevel(state: SeriesState, t: number, stepMs: number, prior: number): number {

@@ -126,11 +126,30 @@ const SERIES_STATE_BYTES_V1 = PROFILE_OFFSET_V1 + PROFILE_FLOATS_V1 * 4;
 /** One series' detector state. Treat as opaque: only the functions of this module and the detector touch it. */
 export interface SeriesState {
   /** The whole state; encodeSeriesState returns exactly these bytes. */
-  readonly bytes: Uint8Array;
+  readonly bytes: Buffer;
   readonly scalars: Float64Array;
   /** Raw counts per completed hour, the last 168 hours (for AWS's 7-day baselineAverage). */
   readonly ring: Float64Array;
   readonly profiles: Float32Array;
+}
+
+/**
+ * Views over one state's bytes. Decoding runs once per series per evaluated minute, so it makes
+ * only the views every minute reads: the ring, read once an hour, is made when first used.
+ */
+class StateViews implements SeriesState {
+  readonly scalars: Float64Array;
+  readonly profiles: Float32Array;
+  private ringView: Float64Array | undefined;
+
+  constructor(readonly bytes: Buffer) {
+    this.scalars = new Float64Array(bytes.buffer, bytes.byteOffset, SCALARS);
+    this.profiles = new Float32Array(bytes.buffer, bytes.byteOffset + PROFILE_OFFSET, PROFILE_FLOATS);
+  }
+
+  get ring(): Float64Array {
+    return (this.ringView ??= new Float64Array(this.bytes.buffer, this.bytes.byteOffset + RING_OFFSET, RING_HOURS));
+  }
 }
 
 export interface CreateSeriesStateOptions {
@@ -144,7 +163,7 @@ export interface CreateSeriesStateOptions {
 }
 
 export function createSeriesState(options: CreateSeriesStateOptions = {}): SeriesState {
-  const state = viewsOver(new ArrayBuffer(SERIES_STATE_BYTES), 0);
+  const state = new StateViews(Buffer.alloc(SERIES_STATE_BYTES));
   state.scalars[S_MAGIC] = MAGIC;
   state.scalars[S_LAST] = NaN;
   state.scalars[S_SINCE] = NaN;
@@ -161,7 +180,7 @@ export function createSeriesState(options: CreateSeriesStateOptions = {}): Serie
  * copy it) before observing the series again.
  */
 export function encodeSeriesState(state: SeriesState): Buffer {
-  return Buffer.from(state.bytes.buffer, state.bytes.byteOffset, state.bytes.byteLength);
+  return state.bytes;
 }
 
 /**
@@ -174,15 +193,19 @@ export function decodeSeriesState(bytes: Uint8Array): SeriesState {
   if (bytes.byteLength !== SERIES_STATE_BYTES) {
     throw new RangeError(`a series state is ${SERIES_STATE_BYTES} bytes, got ${bytes.byteLength}`);
   }
-  const state =
-    bytes.byteOffset % 8 === 0 ? viewsOver(bytes.buffer as ArrayBuffer, bytes.byteOffset) : viewsOver(copyOf(bytes), 0);
+  const state = new StateViews(bytes.byteOffset % 8 === 0 ? asBuffer(bytes) : copyOf(bytes));
   if (state.scalars[S_MAGIC] !== MAGIC) throw new RangeError('not a series state of this version');
   return state;
 }
 
+/** The same bytes as a Buffer (what encodeSeriesState hands back), without copying. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** A state saved before the sustained-rise fields: same fields, no sustained history yet. */
 function upgradeV1(bytes: Uint8Array): SeriesState {
-  const old = copyOf(bytes);
+  const old = copyOf(bytes).buffer;
   const scalars = new Float64Array(old, 0, SCALARS_V1);
   if (scalars[S_MAGIC] !== MAGIC_V1) throw new RangeError('not a series state of this version');
   const state = createSeriesState();
@@ -193,17 +216,9 @@ function upgradeV1(bytes: Uint8Array): SeriesState {
   return state;
 }
 
-function copyOf(bytes: Uint8Array): ArrayBuffer {
-  const buffer = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(buffer).set(bytes);
-  return buffer;
-}
-
-function viewsOver(buffer: ArrayBuffer, offset: number): SeriesState {
-  return {
-    bytes: new Uint8Array(buffer, offset, SERIES_STATE_BYTES),
-    scalars: new Float64Array(buffer, offset, SCALARS),
-    ring: new Float64Array(buffer, offset + RING_OFFSET, RING_HOURS),
-    profiles: new Float32Array(buffer, offset + PROFILE_OFFSET, PROFILE_FLOATS),
-  };
+/** A copy in memory of its own (Buffer.alloc never hands out a slice of the shared pool: offset 0). */
+function copyOf(bytes: Uint8Array): Buffer {
+  const copy = Buffer.alloc(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
 }
