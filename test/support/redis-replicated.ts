@@ -57,6 +57,42 @@ export async function startReplicatedRedis({ direct = false } = {}): Promise<Rep
   }
 }
 
+/** A ReplicatedRedis as a spec's describe block uses it, with a connection to each side. */
+export interface ReplicatedRedisInSpec {
+  primary: ThrowawayRedis;
+  /** Connected to the primary. */
+  client: Redis;
+  /** Connected to the replica (reads what a failover would keep). */
+  replica: Redis;
+  holdReplication(): void;
+  resumeReplication(): void;
+}
+
+/**
+ * Starts a ReplicatedRedis and its two connections before the tests of the describe block it is
+ * called in, and stops them after: the fields are set once `beforeAll` has run.
+ */
+export function useReplicatedRedis(): ReplicatedRedisInSpec {
+  let redis: ReplicatedRedis | undefined;
+  const spec: Partial<ReplicatedRedisInSpec> = {};
+  beforeAll(async () => {
+    const started = (redis = await startReplicatedRedis());
+    Object.assign(spec, {
+      primary: started.primary,
+      client: new Redis(started.primary.url),
+      replica: new Redis(started.replicaUrl),
+      holdReplication: () => started.holdReplication(),
+      resumeReplication: () => started.resumeReplication(),
+    });
+  }, 30_000);
+  afterAll(async () => {
+    spec.client?.disconnect();
+    spec.replica?.disconnect();
+    await redis?.stop();
+  });
+  return spec as ReplicatedRedisInSpec;
+}
+
 /** Resolves once the replica reports its link to the primary up (the first sync done). */
 async function linkUp(url: string): Promise<void> {
   const client = new Redis(url);

@@ -1,8 +1,7 @@
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { SlimEvent } from '@trailsight/domain';
 import { KeySpace, ReplicaWaitTimeoutError } from '@trailsight/core';
-import { startReplicatedRedis, waitCalls, type ReplicatedRedis } from '../../../../test/support/redis-replicated.js';
+import { useReplicatedRedis, waitCalls } from '../../../../test/support/redis-replicated.js';
 import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { CounterRepository } from './counter.repository.js';
 
@@ -26,50 +25,39 @@ const field = 'c|ec2.amazonaws.com|RunInstances';
  * retried and still counted exactly once.
  */
 describe('counting with durable writes (primary and replica)', () => {
-  let redis: ReplicatedRedis;
-  let client: Redis;
-  let replica: Redis;
+  const redis = useReplicatedRedis();
   const keys = new KeySpace('dur');
 
-  beforeAll(async () => {
-    redis = await startReplicatedRedis();
-    client = new Redis(redis.primary.url);
-    replica = new Redis(redis.replicaUrl);
-  }, 30_000);
-  afterAll(async () => {
-    client?.disconnect();
-    replica?.disconnect();
-    await redis?.stop();
-  });
-  beforeEach(() => client.flushall());
+  beforeEach(() => redis.client.flushall());
 
   const counters = (redisWaitTimeoutMs: number) =>
-    new CounterRepository(client, keys, {
+    new CounterRepository(redis.client, keys, {
       counterRetentionMinutes: 8 * 1440,
       dedupeWindowMinutes: 1440,
       redisWaitTimeoutMs,
     });
-  const countOnReplica = async () => Number((await replica.hget(keys.minuteCounters(source, minute), field)) ?? 0);
+  const countOnReplica = async () =>
+    Number((await redis.replica.hget(keys.minuteCounters(source, minute), field)) ?? 0);
 
   it('acknowledges once the replica has the counts', async () => {
-    const before = await waitCalls(client);
+    const before = await waitCalls(redis.client);
     const [result] = await counters(2_000).countBatches(source, [{ id: 'b1', events: events.slice(0, 10) }], now);
     expect(result.counted).toBe(10);
-    expect(await waitCalls(client)).toBe(before + 1);
-    expect(await replica.exists(keys.batchDone(source, 'b1'))).toBe(1);
-    expect((await replica.hgetall(keys.minuteCounters(source, minute)))[field]).toBe('10');
+    expect(await waitCalls(redis.client)).toBe(before + 1);
+    expect(await redis.replica.exists(keys.batchDone(source, 'b1'))).toBe(1);
+    expect((await redis.replica.hgetall(keys.minuteCounters(source, minute)))[field]).toBe('10');
   });
 
   it('with 0, sends no WAIT', async () => {
-    const before = await waitCalls(client);
+    const before = await waitCalls(redis.client);
     await counters(0).countBatches(source, [{ id: 'b0', events: events.slice(0, 10) }], now);
-    expect(await waitCalls(client)).toBe(before);
+    expect(await waitCalls(redis.client)).toBe(before);
   });
 
   it('fails the job while replication is held, and counts it exactly once when the retry succeeds', async () => {
     const repository = counters(300);
     const prefix = '{dur-bull}';
-    const queue = new Queue('events', { connection: client, prefix });
+    const queue = new Queue('events', { connection: redis.client, prefix });
     const queueEvents = new QueueEvents('events', { connection: { port: redis.primary.port }, prefix });
     await queueEvents.waitUntilReady();
     const attempts: string[] = [];
@@ -97,7 +85,7 @@ describe('counting with durable writes (primary and replica)', () => {
       );
       expect(await failed).toMatch(/counting write not acknowledged by any replica/);
       // Counted on the primary, not acknowledged: the job waits for its retry, the replica has nothing.
-      expect(await client.hget(keys.minuteCounters(source, minute), field)).toBe('40');
+      expect(await redis.client.hget(keys.minuteCounters(source, minute), field)).toBe('40');
       expect(await countOnReplica()).toBe(0);
       expect(await job.getState()).toBe('delayed');
 
@@ -105,7 +93,7 @@ describe('counting with durable writes (primary and replica)', () => {
       await job.waitUntilFinished(queueEvents, 15_000);
       expect(attempts).toEqual(['wait timed out', 'already done']);
       expect(await countOnReplica()).toBe(40);
-      expect(await client.hget(keys.minuteCounters(source, minute), field)).toBe('40');
+      expect(await redis.client.hget(keys.minuteCounters(source, minute), field)).toBe('40');
       expect(await repository.sourceStats(source)).toMatchObject({ counted: 40, batches: 1 });
     } finally {
       redis.resumeReplication();
