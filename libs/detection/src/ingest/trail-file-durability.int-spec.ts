@@ -1,0 +1,186 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  CheckpointRepository,
+  DirectoryLister,
+  RejectsRepository,
+  TrailFileReader,
+  TrailFilesRepository,
+} from '@trailsight/cloudtrail';
+import { KeySpace, ProcessMetrics, ReplicaWaitTimeoutError } from '@trailsight/core';
+import type { TrailFileRef } from '@trailsight/domain';
+import { ReferenceInsightsRepository } from '@trailsight/findings';
+import { useReplicatedRedis, waitCalls } from '../../../../test/support/redis-replicated.js';
+import { writeTrail } from '../../../../test/support/trail-files.js';
+import { CounterRepository } from '../counters/counter.repository.js';
+import { CountingBuffer } from './counting.buffer.js';
+import { TrailFileCountingService } from './trail-file-counting.service.js';
+
+const source = { accountId: '111122223333', region: 'eu-west-1' };
+const WAIT_MS = 300;
+
+/** What GET /metrics shows of the trail-files write's timeouts. */
+const metrics = new ProcessMetrics();
+const timeouts = async () => {
+  const text = await metrics.registry.getSingleMetricAsString('trailsight_redis_wait_timeouts_total');
+  return Number(/\{write="trail-files"\} (\d+)/.exec(text)?.[1] ?? 0);
+};
+
+/**
+ * A trail file's done-marker (and parked marker) on a primary with a real replica: its job is
+ * acknowledged only once the replica has the marker. The counting script's own WAIT is off here
+ * (counter-durability.int-spec tests it), so the marker's WAIT is the one that meets a held replica.
+ */
+describe('trail file markers with durable writes (primary and replica)', () => {
+  const redis = useReplicatedRedis();
+  const keys = new KeySpace('durfiles');
+  let dir: string;
+  let file: TrailFileRef;
+  let fileEvents: number;
+
+  beforeAll(async () => {
+    metrics.onModuleInit();
+    dir = mkdtempSync(join(tmpdir(), 'trailsight-durfiles-'));
+    const written = writeTrail(dir, {
+      accountId: source.accountId,
+      regions: [source.region],
+      eventsPerMinute: 20,
+      minutes: 10,
+    });
+    const refs = await new DirectoryLister(dir, 0).list();
+    expect(refs).toHaveLength(1);
+    file = refs[0];
+    fileEvents = written[0].events;
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => redis.client.flushall());
+
+  /** The detector's counting of files, on `client` (one process's connection). */
+  const counting = (client: Redis) => {
+    const files = new TrailFilesRepository(client, keys, { redisWaitTimeoutMs: WAIT_MS });
+    const counters = new CounterRepository(client, keys, {
+      counterRetentionMinutes: 1440,
+      dedupeWindowMinutes: 1440,
+      redisWaitTimeoutMs: 0,
+    });
+    const service = new TrailFileCountingService(
+      new TrailFileReader(),
+      new CountingBuffer(counters),
+      files,
+      new RejectsRepository(client, keys),
+      new CheckpointRepository(client, keys),
+      new ReferenceInsightsRepository(client, keys),
+    );
+    return { files, counters, service };
+  };
+  const onReplica = async (hash: 'done' | 'parked', id: string) =>
+    redis.replica.hexists(`${keys.prefix}:{trail-files}:${hash}`, id);
+  const countedOnReplica = async () => Number((await redis.replica.hget(keys.sourceStats(source), 'counted')) ?? 0);
+
+  it('acknowledges a file once the replica has its done-marker', async () => {
+    const { service } = counting(redis.client);
+    const before = await waitCalls(redis.client);
+    const result = await service.countFile('job-1', file);
+    expect(result).toMatchObject({ counted: fileEvents, alreadyDone: false });
+    expect(await waitCalls(redis.client)).toBe(before + 1);
+    expect(await onReplica('done', file.id)).toBe(1);
+  });
+
+  it('fails the job while replication is held, and completes the retry once it resumes, counted once', async () => {
+    const { files, counters, service } = counting(redis.client);
+    const counted = await timeouts();
+    const prefix = '{durfiles-bull}';
+    const queue = new Queue('files', { connection: redis.client, prefix });
+    const queueEvents = new QueueEvents('files', { connection: { port: redis.primary.port }, prefix });
+    await queueEvents.waitUntilReady();
+    const attempts: string[] = [];
+    // As FilesProcessor runs a file job.
+    const worker = new Worker(
+      'files',
+      async (job: Job<{ file: TrailFileRef }>) => {
+        try {
+          const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          const result = await service.countOrPark(job.id!, job.data.file, lastAttempt);
+          attempts.push(result.alreadyDone ? 'already done' : `counted ${result.counted}`);
+        } catch (error) {
+          attempts.push(error instanceof ReplicaWaitTimeoutError ? 'wait timed out' : String(error));
+          throw error;
+        }
+      },
+      { connection: { port: redis.primary.port, maxRetriesPerRequest: null }, prefix },
+    );
+    try {
+      redis.holdReplication();
+      const failed = new Promise<string>((resolve) => worker.once('failed', (_job, error) => resolve(error.message)));
+      const job = await queue.add(
+        'trail-file',
+        { file },
+        { jobId: 'file-1', attempts: 3, backoff: { type: 'fixed', delay: 1_500 } },
+      );
+      expect(await failed).toMatch(/^trail-files write not acknowledged by any replica/);
+      expect(await timeouts()).toBe(counted + 1);
+      // Counted and marked on the primary, not acknowledged: the job waits for its retry.
+      expect(await files.isDone([file])).toEqual([true]);
+      expect(await onReplica('done', file.id)).toBe(0);
+      expect(await job.getState()).toBe('delayed');
+
+      redis.resumeReplication();
+      await job.waitUntilFinished(queueEvents, 15_000);
+      expect(attempts).toEqual(['wait timed out', 'already done']);
+      expect(await onReplica('done', file.id)).toBe(1);
+      expect(await countedOnReplica()).toBe(fileEvents);
+      expect(await counters.sourceStats(source)).toMatchObject({ counted: fileEvents });
+    } finally {
+      redis.resumeReplication();
+      await worker.close();
+      await queueEvents.close();
+      await queue.close();
+    }
+  }, 30_000);
+
+  it('a retry in another process waits for the marker too, and a timeout on the last attempt parks nothing', async () => {
+    const first = counting(redis.client);
+    const other = new Redis(redis.primary.url);
+    try {
+      const second = counting(other);
+      redis.holdReplication();
+      await expect(first.service.countFile('job-1', file)).rejects.toBeInstanceOf(ReplicaWaitTimeoutError);
+      // The other process wrote nothing: without writing the marker again its WAIT would pass at once.
+      await expect(second.service.countOrPark('job-1', file, true)).rejects.toBeInstanceOf(ReplicaWaitTimeoutError);
+      expect(await new RejectsRepository(redis.client, keys).counts()).toEqual({});
+      expect(await first.files.parked()).toEqual({});
+      expect(await onReplica('done', file.id)).toBe(0);
+
+      redis.resumeReplication();
+      expect(await second.service.countOrPark('job-1', file, true)).toMatchObject({ alreadyDone: true });
+      expect(await onReplica('done', file.id)).toBe(1);
+    } finally {
+      redis.resumeReplication();
+      other.disconnect();
+    }
+  }, 15_000);
+
+  it('a file parked on its last attempt is acknowledged only once the replica has the parked marker', async () => {
+    const { files, service } = counting(redis.client);
+    const missing: TrailFileRef = {
+      ...file,
+      id: 'missing',
+      location: { kind: 'dir', path: join(dir, 'gone.json.gz') },
+    };
+    redis.holdReplication();
+    try {
+      await expect(service.countOrPark('job-2', missing, true)).rejects.toThrow(
+        /^trail-files write not acknowledged by any replica/,
+      );
+      expect(Object.keys(await files.parked())).toEqual(['missing']);
+      expect(await onReplica('parked', 'missing')).toBe(0);
+    } finally {
+      redis.resumeReplication();
+    }
+  });
+});
