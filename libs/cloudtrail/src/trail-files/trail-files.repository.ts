@@ -127,8 +127,9 @@ export class TrailFilesRepository {
 
   /**
    * For a file found done: resolves once a replica has its done entry. An earlier attempt may have
-   * written it and then timed out waiting, maybe in another process; WAIT only covers this
-   * connection's writes, so the entry is written again (as it is) first.
+   * written it and then timed out waiting, maybe in another process. WAIT is documented to cover
+   * the writes of its own connection (Redis 7.0 happens to count any command, later releases only
+   * those that propagated), so the entry is written again, as it is, first.
    */
   async confirmDone(file: FileKey): Promise<void> {
     if ((this.settings.redisWaitTimeoutMs ?? 0) <= 0) return;
