@@ -1,7 +1,6 @@
-import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import type { SlimEvent } from '@trailsight/domain';
-import { KeySpace, ReplicaWaitTimeoutError } from '@trailsight/core';
-import { useReplicatedRedis, waitCalls } from '../../../../test/support/redis-replicated.js';
+import { KeySpace } from '@trailsight/core';
+import { heldJobQueue, useReplicatedRedis, waitCalls } from '../../../../test/support/redis-replicated.js';
 import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { CounterRepository } from './counter.repository.js';
 
@@ -56,49 +55,24 @@ describe('counting with durable writes (primary and replica)', () => {
 
   it('fails the job while replication is held, and counts it exactly once when the retry succeeds', async () => {
     const repository = counters(300);
-    const prefix = '{dur-bull}';
-    const queue = new Queue('events', { connection: redis.client, prefix });
-    const queueEvents = new QueueEvents('events', { connection: { port: redis.primary.port }, prefix });
-    await queueEvents.waitUntilReady();
-    const attempts: string[] = [];
-    const worker = new Worker(
-      'events',
-      async (job: Job<{ events: SlimEvent[] }>) => {
-        try {
-          const [result] = await repository.countBatches(source, [{ id: job.id!, events: job.data.events }], now);
-          attempts.push(result.alreadyDone ? 'already done' : `counted ${result.counted}`);
-        } catch (error) {
-          attempts.push(error instanceof ReplicaWaitTimeoutError ? 'wait timed out' : String(error));
-          throw error;
-        }
-      },
-      { connection: { port: redis.primary.port, maxRetriesPerRequest: null }, prefix },
-    );
+    const queue = await heldJobQueue(redis, 'events', async ({ jobId }) => {
+      const [result] = await repository.countBatches(source, [{ id: jobId, events }], now);
+      return result;
+    });
     try {
-      redis.holdReplication();
-      // The worker reports every failed attempt (QueueEvents only the last one).
-      const failed = new Promise<string>((resolve) => worker.once('failed', (_job, error) => resolve(error.message)));
-      const job = await queue.add(
-        'batch',
-        { events },
-        { jobId: 'batch-1', attempts: 3, backoff: { type: 'fixed', delay: 1_500 } },
-      );
-      expect(await failed).toMatch(/counting write not acknowledged by any replica/);
+      const { job, firstAttempt } = await queue.addWhileHeld('batch-1');
+      expect(firstAttempt).toMatch(/counting write not acknowledged by any replica/);
       // Counted on the primary, not acknowledged: the job waits for its retry, the replica has nothing.
       expect(await redis.client.hget(keys.minuteCounters(source, minute), field)).toBe('40');
       expect(await countOnReplica()).toBe(0);
       expect(await job.getState()).toBe('delayed');
 
-      redis.resumeReplication();
-      await job.waitUntilFinished(queueEvents, 15_000);
-      expect(attempts).toEqual(['wait timed out', 'already done']);
+      await queue.resumeUntilFinished(job);
+      expect(queue.attempts).toEqual(['wait timed out', 'already done']);
       expect(await countOnReplica()).toBe(40);
       expect(await redis.client.hget(keys.minuteCounters(source, minute), field)).toBe('40');
       expect(await repository.sourceStats(source)).toMatchObject({ counted: 40, batches: 1 });
     } finally {
-      redis.resumeReplication();
-      await worker.close();
-      await queueEvents.close();
       await queue.close();
     }
   }, 30_000);

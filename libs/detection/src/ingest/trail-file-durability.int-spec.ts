@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   CheckpointRepository,
@@ -13,7 +12,7 @@ import {
 import { KeySpace, ProcessMetrics, ReplicaWaitTimeoutError } from '@trailsight/core';
 import type { TrailFileRef } from '@trailsight/domain';
 import { ReferenceInsightsRepository } from '@trailsight/findings';
-import { useReplicatedRedis, waitCalls } from '../../../../test/support/redis-replicated.js';
+import { heldJobQueue, useReplicatedRedis, waitCalls } from '../../../../test/support/redis-replicated.js';
 import { writeTrail } from '../../../../test/support/trail-files.js';
 import { CounterRepository } from '../counters/counter.repository.js';
 import { CountingBuffer } from './counting.buffer.js';
@@ -94,55 +93,25 @@ describe('trail file markers with durable writes (primary and replica)', () => {
   it('fails the job while replication is held, and completes the retry once it resumes, counted once', async () => {
     const { files, counters, service } = counting(redis.client);
     const counted = await timeouts();
-    const prefix = '{durfiles-bull}';
-    const queue = new Queue('files', { connection: redis.client, prefix });
-    const queueEvents = new QueueEvents('files', { connection: { port: redis.primary.port }, prefix });
-    await queueEvents.waitUntilReady();
-    const attempts: string[] = [];
     // As FilesProcessor runs a file job.
-    const worker = new Worker(
-      'files',
-      async (job: Job<{ file: TrailFileRef }>) => {
-        try {
-          const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-          const result = await service.countOrPark(job.id!, job.data.file, lastAttempt);
-          attempts.push(result.alreadyDone ? 'already done' : `counted ${result.counted}`);
-        } catch (error) {
-          attempts.push(error instanceof ReplicaWaitTimeoutError ? 'wait timed out' : String(error));
-          throw error;
-        }
-      },
-      { connection: { port: redis.primary.port, maxRetriesPerRequest: null }, prefix },
+    const queue = await heldJobQueue(redis, 'files', ({ jobId, lastAttempt }) =>
+      service.countOrPark(jobId, file, lastAttempt),
     );
     try {
-      redis.holdReplication();
-      // The first attempt's outcome (completing it would be the defect: the test then fails, not hangs).
-      const failed = new Promise<string>((resolve) => {
-        worker.once('failed', (_job, error) => resolve(error.message));
-        worker.once('completed', () => resolve('completed'));
-      });
-      const job = await queue.add(
-        'trail-file',
-        { file },
-        { jobId: 'file-1', attempts: 3, backoff: { type: 'fixed', delay: 1_500 } },
-      );
-      expect(await failed).toMatch(/^trail-files write not acknowledged by any replica/);
+      const { job, firstAttempt } = await queue.addWhileHeld('file-1');
+      expect(firstAttempt).toMatch(/^trail-files write not acknowledged by any replica/);
       expect(await timeouts()).toBe(counted + 1);
       // Counted and marked on the primary, not acknowledged: the job waits for its retry.
       expect(await files.isDone([file])).toEqual([true]);
       expect(await onReplica('done', file.id)).toBe(0);
       expect(await job.getState()).toBe('delayed');
 
-      redis.resumeReplication();
-      await job.waitUntilFinished(queueEvents, 15_000);
-      expect(attempts).toEqual(['wait timed out', 'already done']);
+      await queue.resumeUntilFinished(job);
+      expect(queue.attempts).toEqual(['wait timed out', 'already done']);
       expect(await onReplica('done', file.id)).toBe(1);
       expect(await countedOnReplica()).toBe(fileEvents);
       expect(await counters.sourceStats(source)).toMatchObject({ counted: fileEvents });
     } finally {
-      redis.resumeReplication();
-      await worker.close();
-      await queueEvents.close();
       await queue.close();
     }
   }, 30_000);
