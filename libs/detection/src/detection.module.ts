@@ -44,7 +44,7 @@ import { TuningRepository } from './tuning/tuning.repository.js';
     redisRepository(FailedBatchesRepository),
     redisRepository(CheckpointRepository),
     redisRepository(EvaluationRepository, (config) => config.counterRetentionMinutes),
-    redisRepository(TrailFilesRepository),
+    redisRepository(TrailFilesRepository, (config) => config),
     redisRepository(TuningRepository),
     {
       provide: TrailFileReader,

@@ -14,7 +14,7 @@ import { TrailFilesRepository } from './trail-files.repository.js';
   providers: [
     redisRepository(RejectsRepository),
     redisRepository(CheckpointRepository, (config) => config),
-    redisRepository(TrailFilesRepository),
+    redisRepository(TrailFilesRepository, (config) => config),
     {
       provide: TrailFileClients,
       inject: [APP_CONFIG],

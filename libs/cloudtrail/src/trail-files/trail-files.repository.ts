@@ -1,4 +1,5 @@
-import type { KeySpace, RedisClient } from '@trailsight/core';
+import type { Result } from 'ioredis';
+import { awaitReplicas, type KeySpace, type RedisClient } from '@trailsight/core';
 import { type AccountRegion, type TrailFileRef, trailFileVersion } from '@trailsight/domain';
 import { locationId } from './trail-file.js';
 
@@ -29,6 +30,24 @@ export type TrailFileState = 'done' | 'parked' | 'pending';
 
 type FileKey = Pick<TrailFileRef, 'id' | 'etag' | 'location'>;
 
+/** Writes a file's done entry again as it is (KEYS[1] the done hash, ARGV[1] the file id). */
+const REWRITE_DONE_LUA = `
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+if value then redis.call('HSET', KEYS[1], ARGV[1], value) end
+return value and 1 or 0
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    trailFileRewriteDone(key: string, id: string): Result<number, Context>;
+  }
+}
+
+export interface TrailFilesSettings {
+  /** REDIS_WAIT_TIMEOUT_MS: markDone and markParked resolve once a replica has them; 0 or absent: off. */
+  redisWaitTimeoutMs?: number;
+}
+
 /**
  * Progress of the trail file sources, under the hash tag `{trail-files}`:
  * - `<prefix>:{trail-files}:done`: every file counted in full (field = file id, value = JSON with
@@ -39,12 +58,21 @@ type FileKey = Pick<TrailFileRef, 'id' | 'etag' | 'location'>;
  *
  * Before file names were ids, files were keyed by location: an entry under the location still
  * counts as done (an upgrade does not read every file again).
+ *
+ * Both markers wait for a replica (when the node has one) before the file's job is acknowledged:
+ * a marker a failover lost would leave the file pending, holding back its account-region's
+ * checkpoint while no job is left to count it.
  */
 export class TrailFilesRepository {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: KeySpace,
-  ) {}
+    private readonly settings: TrailFilesSettings = {},
+  ) {
+    if (typeof this.redis.trailFileRewriteDone !== 'function') {
+      this.redis.defineCommand('trailFileRewriteDone', { numberOfKeys: 1, lua: REWRITE_DONE_LUA });
+    }
+  }
 
   doneKey(): string {
     return `${this.keys.prefix}:{trail-files}:done`;
@@ -94,12 +122,34 @@ export class TrailFilesRepository {
       .hset(this.doneKey(), file.id, JSON.stringify(value))
       .hdel(this.parkedKey(), file.id)
       .exec();
+    await this.durable();
+  }
+
+  /**
+   * For a file found done: resolves once a replica has its done entry. An earlier attempt may have
+   * written it and then timed out waiting, maybe in another process. WAIT is documented to cover
+   * the writes of its own connection (Redis 7.0 happens to count any command, later releases only
+   * those that propagated), so the entry is written again, as it is, first.
+   */
+  async confirmDone(file: FileKey): Promise<void> {
+    if ((this.settings.redisWaitTimeoutMs ?? 0) <= 0) return;
+    await this.redis.trailFileRewriteDone(this.doneKey(), file.id);
+    await this.durable();
   }
 
   /** Sets aside a file that failed its last attempt: it no longer holds back its account-region. */
   async markParked(file: TrailFileRef, error: string): Promise<void> {
     const value: TrailFileParked = { etag: file.etag, location: locationId(file.location), error, at: Date.now() };
     await this.redis.hset(this.parkedKey(), file.id, JSON.stringify(value));
+    await this.durable();
+  }
+
+  /** Both hashes are in the `{trail-files}` slot: one node, one WAIT. */
+  private async durable(): Promise<void> {
+    await awaitReplicas(this.redis, this.doneKey(), {
+      write: 'trail-files',
+      timeoutMs: this.settings.redisWaitTimeoutMs ?? 0,
+    });
   }
 
   /** Every parked file, by id. */

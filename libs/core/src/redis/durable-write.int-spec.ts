@@ -1,11 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import { startRedisCluster, type ThrowawayCluster } from '../../../../test/support/redis-cluster.js';
-import {
-  replicasOnline,
-  startReplicatedRedis,
-  waitCalls,
-  type ReplicatedRedis,
-} from '../../../../test/support/redis-replicated.js';
+import { replicasOnline, useReplicatedRedis, waitCalls } from '../../../../test/support/redis-replicated.js';
 import { startRedis, type ThrowawayRedis } from '../../../../test/support/redis-server.js';
 import { awaitReplicas, replicaWaitTimeouts, ReplicaWaitTimeoutError } from './durable-write.js';
 import { ProcessMetrics } from '../metrics/process-metrics.js';
@@ -15,37 +10,24 @@ const timeouts = async (write: string) =>
   (await replicaWaitTimeouts.get()).values.find((v) => v.labels.write === write)?.value ?? 0;
 
 describe('awaitReplicas on a primary with a real replica', () => {
-  let redis: ReplicatedRedis;
-  let client: Redis;
-  let replica: Redis;
-
-  beforeAll(async () => {
-    redis = await startReplicatedRedis();
-    client = new Redis(redis.primary.url);
-    replica = new Redis(redis.replicaUrl);
-  }, 30_000);
-  afterAll(async () => {
-    client?.disconnect();
-    replica?.disconnect();
-    await redis?.stop();
-  });
+  const redis = useReplicatedRedis();
 
   it('resolves once the replica has the write, with one WAIT', async () => {
-    const before = await waitCalls(client);
-    await client.set('k1', 'v1');
-    await awaitReplicas(client, 'k1', { write: 'spec', timeoutMs: 2_000 });
-    expect(await waitCalls(client)).toBe(before + 1);
+    const before = await waitCalls(redis.client);
+    await redis.client.set('k1', 'v1');
+    await awaitReplicas(redis.client, 'k1', { write: 'spec', timeoutMs: 2_000 });
+    expect(await waitCalls(redis.client)).toBe(before + 1);
     // Acknowledged by the replica: it serves the value now, no polling needed.
-    expect(await replica.get('k1')).toBe('v1');
+    expect(await redis.replica.get('k1')).toBe('v1');
   });
 
   it('throws ReplicaWaitTimeoutError and counts it when replication is held, and passes once it resumes', async () => {
     const counted = await timeouts('held');
     redis.holdReplication();
     try {
-      await client.set('k2', 'v2');
+      await redis.client.set('k2', 'v2');
       const started = Date.now();
-      const error = await awaitReplicas(client, 'k2', { write: 'held', timeoutMs: 300 }).catch((e: unknown) => e);
+      const error = await awaitReplicas(redis.client, 'k2', { write: 'held', timeoutMs: 300 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ReplicaWaitTimeoutError);
       expect((error as Error).message).toMatch(
         /^held write not acknowledged by any replica of 127\.0\.0\.1:\d+ within 300 ms/,
@@ -58,35 +40,35 @@ describe('awaitReplicas on a primary with a real replica', () => {
       expect(await metrics.registry.metrics()).toContain(
         `trailsight_redis_wait_timeouts_total{write="held"} ${counted + 1}`,
       );
-      expect(await replica.get('k2')).toBeNull();
+      expect(await redis.replica.get('k2')).toBeNull();
     } finally {
       redis.resumeReplication();
     }
-    await awaitReplicas(client, 'k2', { write: 'held', timeoutMs: 5_000 });
-    expect(await replica.get('k2')).toBe('v2');
+    await awaitReplicas(redis.client, 'k2', { write: 'held', timeoutMs: 5_000 });
+    expect(await redis.replica.get('k2')).toBe('v2');
     expect(await timeouts('held')).toBe(counted + 1);
   });
 
   it('learns of the replica from INFO replication where an ACL refuses ROLE', async () => {
-    await client.call('ACL', 'SETUSER', 'norole', 'on', '>pw', '~*', '&*', '+@all', '-role');
+    await redis.client.call('ACL', 'SETUSER', 'norole', 'on', '>pw', '~*', '&*', '+@all', '-role');
     const limited = new Redis(`redis://norole:pw@127.0.0.1:${redis.primary.port}`);
     try {
       await expect(limited.role()).rejects.toThrow(/NOPERM/);
-      const before = await waitCalls(client);
+      const before = await waitCalls(redis.client);
       await limited.set('k4', 'v4');
       await awaitReplicas(limited, 'k4', { write: 'spec', timeoutMs: 2_000 });
-      expect(await waitCalls(client)).toBe(before + 1);
-      expect(await replica.get('k4')).toBe('v4');
+      expect(await waitCalls(redis.client)).toBe(before + 1);
+      expect(await redis.replica.get('k4')).toBe('v4');
     } finally {
       limited.disconnect();
     }
   });
 
   it('sends no WAIT with a timeout of 0', async () => {
-    const before = await waitCalls(client);
-    await client.set('k3', 'v3');
-    await awaitReplicas(client, 'k3', { write: 'spec', timeoutMs: 0 });
-    expect(await waitCalls(client)).toBe(before);
+    const before = await waitCalls(redis.client);
+    await redis.client.set('k3', 'v3');
+    await awaitReplicas(redis.client, 'k3', { write: 'spec', timeoutMs: 0 });
+    expect(await waitCalls(redis.client)).toBe(before);
   });
 });
 

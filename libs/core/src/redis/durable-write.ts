@@ -5,7 +5,7 @@ import type { RedisClient } from './redis-connection.factory.js';
 
 /** What a durable write is, for the error and the metric, and how long it waits (REDIS_WAIT_TIMEOUT_MS). */
 export interface DurableWrite {
-  /** Which write: `counting`, `checkpoint`, `enqueue`, `findings` (the metric's `write` label). */
+  /** Which write: `counting`, `checkpoint`, `enqueue`, `findings`, `trail-files` (the metric's `write` label). */
   write: string;
   /** 0: never waits. */
   timeoutMs: number;

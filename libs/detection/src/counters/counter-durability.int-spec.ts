@@ -1,8 +1,6 @@
-import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { SlimEvent } from '@trailsight/domain';
-import { KeySpace, ReplicaWaitTimeoutError } from '@trailsight/core';
-import { startReplicatedRedis, waitCalls, type ReplicatedRedis } from '../../../../test/support/redis-replicated.js';
+import { KeySpace } from '@trailsight/core';
+import { heldJobQueue, useReplicatedRedis, waitCalls } from '../../../../test/support/redis-replicated.js';
 import { sameTimeLastWeek } from '../../../../test/support/recent-time.js';
 import { CounterRepository } from './counter.repository.js';
 
@@ -26,91 +24,55 @@ const field = 'c|ec2.amazonaws.com|RunInstances';
  * retried and still counted exactly once.
  */
 describe('counting with durable writes (primary and replica)', () => {
-  let redis: ReplicatedRedis;
-  let client: Redis;
-  let replica: Redis;
+  const redis = useReplicatedRedis();
   const keys = new KeySpace('dur');
 
-  beforeAll(async () => {
-    redis = await startReplicatedRedis();
-    client = new Redis(redis.primary.url);
-    replica = new Redis(redis.replicaUrl);
-  }, 30_000);
-  afterAll(async () => {
-    client?.disconnect();
-    replica?.disconnect();
-    await redis?.stop();
-  });
-  beforeEach(() => client.flushall());
+  beforeEach(() => redis.client.flushall());
 
   const counters = (redisWaitTimeoutMs: number) =>
-    new CounterRepository(client, keys, {
+    new CounterRepository(redis.client, keys, {
       counterRetentionMinutes: 8 * 1440,
       dedupeWindowMinutes: 1440,
       redisWaitTimeoutMs,
     });
-  const countOnReplica = async () => Number((await replica.hget(keys.minuteCounters(source, minute), field)) ?? 0);
+  const countOnReplica = async () =>
+    Number((await redis.replica.hget(keys.minuteCounters(source, minute), field)) ?? 0);
 
   it('acknowledges once the replica has the counts', async () => {
-    const before = await waitCalls(client);
+    const before = await waitCalls(redis.client);
     const [result] = await counters(2_000).countBatches(source, [{ id: 'b1', events: events.slice(0, 10) }], now);
     expect(result.counted).toBe(10);
-    expect(await waitCalls(client)).toBe(before + 1);
-    expect(await replica.exists(keys.batchDone(source, 'b1'))).toBe(1);
-    expect((await replica.hgetall(keys.minuteCounters(source, minute)))[field]).toBe('10');
+    expect(await waitCalls(redis.client)).toBe(before + 1);
+    expect(await redis.replica.exists(keys.batchDone(source, 'b1'))).toBe(1);
+    expect((await redis.replica.hgetall(keys.minuteCounters(source, minute)))[field]).toBe('10');
   });
 
   it('with 0, sends no WAIT', async () => {
-    const before = await waitCalls(client);
+    const before = await waitCalls(redis.client);
     await counters(0).countBatches(source, [{ id: 'b0', events: events.slice(0, 10) }], now);
-    expect(await waitCalls(client)).toBe(before);
+    expect(await waitCalls(redis.client)).toBe(before);
   });
 
   it('fails the job while replication is held, and counts it exactly once when the retry succeeds', async () => {
     const repository = counters(300);
-    const prefix = '{dur-bull}';
-    const queue = new Queue('events', { connection: client, prefix });
-    const queueEvents = new QueueEvents('events', { connection: { port: redis.primary.port }, prefix });
-    await queueEvents.waitUntilReady();
-    const attempts: string[] = [];
-    const worker = new Worker(
-      'events',
-      async (job: Job<{ events: SlimEvent[] }>) => {
-        try {
-          const [result] = await repository.countBatches(source, [{ id: job.id!, events: job.data.events }], now);
-          attempts.push(result.alreadyDone ? 'already done' : `counted ${result.counted}`);
-        } catch (error) {
-          attempts.push(error instanceof ReplicaWaitTimeoutError ? 'wait timed out' : String(error));
-          throw error;
-        }
-      },
-      { connection: { port: redis.primary.port, maxRetriesPerRequest: null }, prefix },
-    );
+    const queue = await heldJobQueue(redis, 'events', async ({ jobId }) => {
+      const [result] = await repository.countBatches(source, [{ id: jobId, events }], now);
+      return result;
+    });
     try {
-      redis.holdReplication();
-      // The worker reports every failed attempt (QueueEvents only the last one).
-      const failed = new Promise<string>((resolve) => worker.once('failed', (_job, error) => resolve(error.message)));
-      const job = await queue.add(
-        'batch',
-        { events },
-        { jobId: 'batch-1', attempts: 3, backoff: { type: 'fixed', delay: 1_500 } },
-      );
-      expect(await failed).toMatch(/counting write not acknowledged by any replica/);
+      const { job, firstAttempt } = await queue.addWhileHeld('batch-1');
+      expect(firstAttempt).toMatch(/counting write not acknowledged by any replica/);
       // Counted on the primary, not acknowledged: the job waits for its retry, the replica has nothing.
-      expect(await client.hget(keys.minuteCounters(source, minute), field)).toBe('40');
+      expect(await redis.client.hget(keys.minuteCounters(source, minute), field)).toBe('40');
       expect(await countOnReplica()).toBe(0);
       expect(await job.getState()).toBe('delayed');
 
-      redis.resumeReplication();
-      await job.waitUntilFinished(queueEvents, 15_000);
-      expect(attempts).toEqual(['wait timed out', 'already done']);
+      await queue.resumeUntilFinished(job);
+      expect(queue.attempts).toEqual(['wait timed out', 'already done']);
       expect(await countOnReplica()).toBe(40);
-      expect(await client.hget(keys.minuteCounters(source, minute), field)).toBe('40');
+      expect(await redis.client.hget(keys.minuteCounters(source, minute), field)).toBe('40');
       expect(await repository.sourceStats(source)).toMatchObject({ counted: 40, batches: 1 });
     } finally {
-      redis.resumeReplication();
-      await worker.close();
-      await queueEvents.close();
       await queue.close();
     }
   }, 30_000);

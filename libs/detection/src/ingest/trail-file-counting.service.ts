@@ -9,6 +9,7 @@ import {
   TrailFilesRepository,
   type Reject,
 } from '@trailsight/cloudtrail';
+import { ReplicaWaitTimeoutError } from '@trailsight/core';
 import { type AccountRegion, type SlimEvent, type TrailFileRef } from '@trailsight/domain';
 import { ReferenceInsightsRepository } from '@trailsight/findings';
 import { CountingBuffer } from './counting.buffer.js';
@@ -47,7 +48,8 @@ const PARK_EVERY = 500;
  * CountingBuffer. Each batch's id is `<job id>.<account>.<region>.<n>`: the file is read in the
  * same order every time, so a retry after a crash finds the same batches and skips those whose
  * done-marker is set; within a batch the script is atomic, and events are deduplicated by eventID
- * across files anyway. The file is marked done (TrailFilesRepository) once every batch is in Redis.
+ * across files anyway. The file is marked done (TrailFilesRepository) once every batch is in Redis,
+ * and its job is acknowledged once a replica has that marker (REDIS_WAIT_TIMEOUT_MS).
  */
 @Injectable()
 export class TrailFileCountingService {
@@ -68,12 +70,14 @@ export class TrailFileCountingService {
    * reject (`unreadable-file`, the error, the file's location) counted and parked with the others,
    * and an entry in TrailFilesRepository's parked hash, so it no longer holds back the checkpoint
    * of its account-region (see FilesSourceService). What was counted of it before stays counted.
+   * A replica that did not acknowledge in time (ReplicaWaitTimeoutError) says nothing of the
+   * file: the job fails without parking it, and its marker reaches the replica once it catches up.
    */
   async countOrPark(jobId: string, file: TrailFileRef, lastAttempt: boolean): Promise<FileCountResult> {
     try {
       return await this.countFile(jobId, file);
     } catch (error) {
-      if (!lastAttempt) throw error;
+      if (!lastAttempt || error instanceof ReplicaWaitTimeoutError) throw error;
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       const location =
         file.location.kind === 's3' ? `s3://${file.location.bucket}/${file.location.key}` : file.location.path;
@@ -113,7 +117,11 @@ export class TrailFileCountingService {
       alreadyDone: false,
     };
     const [done] = await this.files.isDone([file]);
-    if (done) return { ...result, alreadyDone: true };
+    if (done) {
+      // An earlier attempt may have failed waiting for the replica: this one is acknowledged once it has it.
+      await this.files.confirmDone(file);
+      return { ...result, alreadyDone: true };
+    }
 
     const path = file.location.kind === 's3' ? file.location.key : file.location.path;
     if (isInsightFilePath(path)) return this.readReferenceInsights(file, result);

@@ -39,6 +39,9 @@ declare module 'ioredis' {
  * A bounded sample of recent events per series: at most EVENT_SAMPLES_PER_SERIES_MINUTE per
  * series (a write API's calls, or one error code's errors) and minute, each minute's hash expiring
  * `minutes` after the minute ends. The evaluator copies a new insight's samples into its finding.
+ *
+ * Best-effort, so never waited for (REDIS_WAIT_TIMEOUT_MS): no retry skips work because of a
+ * sample, and counts never depend on one; a sample a failover lost leaves a finding one example short.
  */
 export class EventSamplesRepository {
   private readonly minutes: number;
