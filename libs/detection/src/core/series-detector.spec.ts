@@ -226,7 +226,7 @@ describe('observeMinute', () => {
     }
   });
 
-  it('takes a jump in minutes as quiet minutes: ends an open spike, learns the gap, stays fast', () => {
+  it('takes a jump in minutes as quiet minutes: ends an open spike, learns the gap', () => {
     const state = createSeriesState();
     const start = MONDAY;
     feed(
@@ -240,10 +240,9 @@ describe('observeMinute', () => {
     expect(after.transition).toBe('end');
     expect(after.insight?.durationMinutes).toBe(2);
 
-    // Ten silent days: the 7-day window is all zeros, and a burst is an insight at once.
-    const t0 = performance.now();
+    // Ten silent days: the 7-day window is all zeros, and a burst is an insight at once. (What a
+    // jump costs is measured by bench:detect, not timed here.)
     const later = observeMinute(state, start + 11 * DAY_MS, 0, DEFAULT_TUNING);
-    expect(performance.now() - t0).toBeLessThan(50);
     expect(later.baselineAverage).toBe(0);
     expect(later.baselineDurationMinutes).toBe(10_080);
     expect(observeMinute(state, start + 11 * DAY_MS + MINUTE_MS, 30, DEFAULT_TUNING).transition).toBe('start');
