@@ -1,6 +1,6 @@
 /**
  * Applies pre-aggregated counts of one or more batches of one account-region, exactly once.
- * Optimistic: nothing is written unless no batch is already done and no event id was seen
+ * Optimistic: nothing is written (but done-markers found renewed) unless no batch is already done and no event id was seen
  * before; otherwise it returns what conflicted and the caller recomputes without it.
  * Ids and fields travel as one newline-joined string per minute: encoding hundreds of
  * thousands of separate arguments costs the client more than splitting them costs Lua.
@@ -23,7 +23,12 @@ local done = {'done'}
 for b = 1, nBatches do
   if redis.call('EXISTS', KEYS[2 + b]) == 1 then done[#done + 1] = b end
 end
-if #done > 1 then return done end
+if #done > 1 then
+  -- Written again (their TTL renewed), so that the caller's WAIT covers them: since Redis 7.2
+  -- WAIT waits for the caller's own last write, and the markers may be another process's.
+  for k = 2, #done do redis.call('EXPIRE', KEYS[2 + done[k]], doneTtl) end
+  return done
+end
 
 local function lines(text)
   local out = {}
