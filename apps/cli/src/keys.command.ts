@@ -1,6 +1,7 @@
 import {
   ApiKeyStore,
   AwsKeysUnavailableError,
+  closeRedis,
   connectRedis,
   KeySpace,
   loadConfig,
@@ -90,7 +91,7 @@ export async function keys(
     err.write(`trailsight: ${error.message}\n`);
     return 1;
   } finally {
-    await redis.quit().catch(() => redis.disconnect());
+    await closeRedis(redis);
   }
 }
 

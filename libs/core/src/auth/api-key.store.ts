@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { RedisClient } from '../redis/redis-connection.factory.js';
+import { closeRedis, type RedisClient } from '../redis/redis-connection.factory.js';
 import { Cluster, type Result } from 'ioredis';
 import type { ApiKeyEntry } from '../config/app-config.js';
 import type { KeySpace } from '../redis/key-space.js';
@@ -533,7 +533,7 @@ export class ApiKeyStore {
   async close(): Promise<void> {
     const subscriber = this.subscriber;
     this.subscriber = undefined;
-    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+    if (subscriber) await closeRedis(subscriber);
   }
 
   /** Drops a revoked key from the caches: `hash` is its `auth:keys` field (sha256, or `aws:<id>`). */

@@ -51,8 +51,14 @@ describe('RedisService on a Redis Cluster', () => {
     try {
       const { key, keyId } = await here.create('read');
       expect(await there.verify(key)).toMatchObject({ keyId, scope: 'read' });
+      // Subscriptions are per node and the subscriber sits on any node, a replica too: count on all.
+      const subscribers = async () => {
+        const nodes = (service.client as Cluster).nodes('all');
+        const counts = await Promise.all(nodes.map((node) => node.pubsub('NUMSUB', service.keys.apiKeyRevocations())));
+        return counts.reduce((sum, reply) => sum + Number((reply as [string, number])[1]), 0);
+      };
       const deadline = Date.now() + 10_000;
-      while ((await service.client.pubsub('NUMSUB', service.keys.apiKeyRevocations()))[1] === 0) {
+      while ((await subscribers()) === 0) {
         if (Date.now() > deadline) throw new Error('the revocation subscriber never subscribed');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -66,7 +72,7 @@ describe('RedisService on a Redis Cluster', () => {
     } finally {
       await there.close();
     }
-  });
+  }, 30_000);
 
   it('runs the first-admin-key and revocation scripts (one {auth} slot)', async () => {
     const keys = new KeySpace('cl-auth');

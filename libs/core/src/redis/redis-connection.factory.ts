@@ -51,7 +51,7 @@ export class RedisConnectionFactory {
   async closeAll(): Promise<void> {
     const closing = [...this.connections];
     this.connections.clear();
-    await Promise.all(closing.map(close));
+    await Promise.all(closing.map(closeRedis));
   }
 
   /** Logs each transition (lost, recovered) once, not every failed reconnect attempt. */
@@ -135,8 +135,12 @@ export function waitUntilReady(connection: RedisClient, timeoutMs: number): Prom
   });
 }
 
-/** QUIT when Redis answers (pending replies arrive first); otherwise drop the socket. Never throws. */
-async function close(connection: RedisClient): Promise<void> {
+/**
+ * QUIT when Redis answers (pending replies arrive first); otherwise, or when QUIT gets no answer in
+ * time, drop the socket. Never throws and never waits on a Redis that is gone (a bare quit() on a
+ * reconnecting connection with an offline queue would wait forever and keep the process alive).
+ */
+export async function closeRedis(connection: RedisClient): Promise<void> {
   if (connection.status === 'end') return;
   if (connection.status !== 'ready') {
     connection.disconnect();

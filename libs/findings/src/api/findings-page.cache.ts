@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { ClusterNodeAddress } from '@trailsight/core';
+import { closeRedis, type ClusterNodeAddress } from '@trailsight/core';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /** One serialised response, ready to send. */
@@ -64,7 +64,7 @@ export class FindingsPageCache {
     clearTimeout(this.retry);
     this.disable();
     const connections = [this.subscriber, this.tracker].filter((c): c is Redis => c !== undefined);
-    await Promise.all(connections.map((c) => c.quit().then(undefined, () => c.disconnect())));
+    await Promise.all(connections.map(closeRedis));
     this.subscriber = this.tracker = undefined;
   }
 
