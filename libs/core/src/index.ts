@@ -29,5 +29,10 @@ export { slotOwner, type ClusterNodeAddress } from './redis/slot-owner.js';
 export { redisRepository } from './redis/redis-repository.provider.js';
 export { RedisService } from './redis/redis.service.js';
 export { bullPrefix, workerConnectionOptions } from './redis/redis-connection.options.js';
-export { closeRedis, connectRedis, RedisConnectionFactory, type RedisClient } from './redis/redis-connection.factory.js';
+export {
+  closeRedis,
+  connectRedis,
+  RedisConnectionFactory,
+  type RedisClient,
+} from './redis/redis-connection.factory.js';
 export { SecretDecryptionError, SecretsCipher } from './secrets/secrets-cipher.js';
