@@ -29,3 +29,26 @@ describe('NAB continuous (../shared/datasets/nab-continuous)', () => {
     60_000,
   );
 });
+
+const tweets = fileURLToPath(new URL('../../../../shared/datasets/nab-realTweets', import.meta.url));
+const tweetsPresent = existsSync(tweets);
+if (!tweetsPresent) {
+  process.stderr.write(`nab-benchmark.spec: ${tweets} not found, skipping the NAB realTweets test\n`);
+}
+
+describe('NAB realTweets (../shared/datasets/nab-realTweets)', () => {
+  (tweetsPresent ? it : it.skip)(
+    'scores the 10 count files above 82 (issue #18; ARTime published 81.8), out of sample above contextOSE 74.5',
+    () => {
+      const sets = loadNabDataSets(tweets, 'realTweets');
+      expect(sets).toHaveLength(10);
+      const category = scoreNabCategory(sets);
+      expect(category.kinds).toEqual({ counts: 10 });
+      expect(category.result.windows).toBe(33);
+      expect(category.result.normalised).toBeGreaterThan(82);
+      expect(category.leaveOneFileOut).toBeGreaterThan(74.5);
+      expect(category.leaveOneFileOut).toBeLessThanOrEqual(category.result.normalised);
+    },
+    60_000,
+  );
+});

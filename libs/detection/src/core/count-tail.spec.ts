@@ -1,4 +1,4 @@
-import { CountTail, countTailExceedances, heldLevels } from './count-tail.js';
+import { CountTail, countTailExceedances, levelsReachedBy } from './count-tail.js';
 import { coolDown, refractory, scoreSeries } from './score-series.js';
 
 describe('CountTail', () => {
@@ -39,12 +39,26 @@ describe('countTailExceedances', () => {
   });
 });
 
-describe('heldLevels', () => {
-  it('is the level all of the last points reach but one: a lone spike does not lift it, a held rise does', () => {
-    expect(heldLevels([5, 5, 90, 5, 5, 5], 3)).toEqual([5, 5, 5, 5, 5, 5]);
-    expect(heldLevels([5, 5, 40, 50, 45, 5], 3)).toEqual([5, 5, 5, 40, 45, 45]);
-    // Fewer than two points in: the value itself.
-    expect(heldLevels([7], 3)).toEqual([7]);
+describe('levelsReachedBy', () => {
+  it('held (all of the last points but one reach it): a lone spike does not lift it, a held rise does', () => {
+    expect(levelsReachedBy([5, 5, 5, 5, 90, 5, 5, 5], 3, 2)).toEqual([0, 5, 5, 5, 5, 5, 5, 5]);
+    expect(levelsReachedBy([5, 5, 5, 40, 50, 45, 5], 3, 2)).toEqual([0, 5, 5, 5, 40, 45, 45]);
+  });
+
+  it('recurring (a share of the last points reach it): repeated bursts lift it, one does not', () => {
+    const quiet = [1, 0, 2, 1, 0, 1, 2, 0];
+    expect(levelsReachedBy([...quiet, 30, 1, 0, 2], 8, 2).slice(8)).toEqual([2, 2, 2, 2]);
+    expect(levelsReachedBy([...quiet, 30, 1, 25, 2], 8, 2).slice(8)).toEqual([2, 2, 25, 25]);
+  });
+
+  it('takes the counts before the series began as 0: a spike among its first points is not a level', () => {
+    expect(levelsReachedBy([36, 8, 4, 1], 6, 2)).toEqual([0, 8, 8, 8]);
+    expect(levelsReachedBy([7], 3, 2)).toEqual([0]);
+  });
+
+  it('refuses a share that is not between 1 and the window', () => {
+    expect(() => levelsReachedBy([1, 2], 3, 0)).toThrow(RangeError);
+    expect(() => levelsReachedBy([1, 2], 3, 4)).toThrow(RangeError);
   });
 });
 
@@ -61,6 +75,22 @@ describe('scoreSeries on counts', () => {
       .filter((i) => i >= 0);
     // The held level passes the tail once 5 of the last 6 points are in the rise.
     expect(alerts).toEqual([600, 863]);
+  });
+
+  it('alerts on bursts that recur for two hours, each no larger than a recent lone spike', () => {
+    const bursts = Array.from({ length: 900 }, (_, i) => i % 4);
+    bursts[600] = 60;
+    const at = [860, 865, 869, 874, 878, 883];
+    for (const i of at) bursts[i] = 40;
+    const alerts = (series: number[]) =>
+      scoreSeries(series, { stepsPerDay: 288, kind: 'counts' })
+        .map((p, i) => (p.anomaly ? i : -1))
+        .filter((i) => i >= 0);
+    // A quarter of the last two hours (6 of 24 points) reach 40 from the sixth burst on.
+    expect(alerts(bursts)).toEqual([600, 883]);
+    // Five bursts are not enough, and neither is any one of them.
+    bursts[883] = 3;
+    expect(alerts(bursts)).toEqual([600]);
   });
 });
 

@@ -78,21 +78,34 @@ export function countTailExceedances(values: readonly number[], options: CountTa
 }
 
 /**
- * The level every one of the last `points` values reaches but one (the second smallest of them;
- * the value itself while fewer than two are in): a rise held that long lifts it, a lone spike
- * does not. Tweets come in single-point spikes (a retweet storm of one interval, a bot) and in
- * held rises (news); a held rise to a level no larger than a recent lone spike is news all the
- * same, and through its own CountTail it is judged against the held levels of the recent past.
+ * The level that `reachedBy` of the last `points` values reach (their reachedBy-th largest; counts
+ * before the series began are taken as 0, so a spike in its first points is not a level). Through
+ * its own CountTail it judges rises a lone spike would hide: tweets come in single-point spikes (a
+ * retweet storm of one interval, a bot), and a held rise (news: all of the last half hour but one
+ * point) or a recurring one (bursts again and again: a quarter of the last two hours) no larger
+ * than a recent lone spike is news all the same. O(points) per value: a sorted window.
  */
-export function heldLevels(values: readonly number[], points: number): number[] {
-  return values.map((_, i) => {
-    let lowest = Infinity;
-    let second = Infinity;
-    for (let j = Math.max(0, i - points + 1); j <= i; j++) {
-      const v = Math.max(0, values[j]);
-      if (v < lowest) [lowest, second] = [v, lowest];
-      else if (v < second) second = v;
-    }
-    return Number.isFinite(second) ? second : lowest;
+export function levelsReachedBy(values: readonly number[], points: number, reachedBy: number): number[] {
+  if (!Number.isInteger(points) || !Number.isInteger(reachedBy) || reachedBy < 1 || reachedBy > points) {
+    throw new RangeError(`levelsReachedBy needs integers 1 <= reachedBy <= points, got ${reachedBy} of ${points}`);
+  }
+  const window = new Array<number>(points).fill(0);
+  return values.map((raw, i) => {
+    window.splice(lowerBound(window, i >= points ? Math.max(0, values[i - points]) : 0), 1);
+    const value = Math.max(0, raw);
+    window.splice(lowerBound(window, value), 0, value);
+    return window[points - reachedBy];
   });
+}
+
+/** The first index of ascending `sorted` whose value is not below `value`. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid] < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }

@@ -3,7 +3,7 @@ import { GENERAL_NOISE, observeStep } from './series-detector.js';
 import { createSeriesState } from './series-state.js';
 import { BurstMemory } from './burst-memory.js';
 import { scoreContinuous } from './continuous-scorer.js';
-import { countTailExceedances, heldLevels } from './count-tail.js';
+import { countTailExceedances, levelsReachedBy } from './count-tail.js';
 import { contextNovelty } from './context-novelty.js';
 import { assertFiniteSeries, seriesKind, type SeriesKind } from './series-kind.js';
 import type { DetectorTuning, SeriesVerdict } from './series-verdict.js';
@@ -44,8 +44,11 @@ const COOL_DOWN_POINTS = 200;
 const TAIL_MASS = 0.0005;
 /** How far past the recent tail (log1p units: 0.15 is about 16% above it) a count rise is anomalous. */
 const TAIL_MARGIN = 0.15;
-/** Count rises held for a day / 48 (half an hour) are judged as levels too (heldLevels). */
+/** Count rises held for a day / 48 (half an hour: all of its points but one) are judged as levels too. */
 const HELD_PER_DAY = 48;
+/** So are rises that recur over a day / 12 (two hours: a quarter of its points reach the level). */
+const RECURRING_PER_DAY = 12;
+const RECURRING_SHARE = 0.25;
 /** Half-life of the count histogram, in days. */
 const TAIL_HALF_LIFE_DAYS = 2;
 /** Points of history before the tail judges (at most a day). */
@@ -73,8 +76,10 @@ const ALERT_LIKELIHOOD = 0.52;
  *
  * - rises are judged against the series' recent tail (countTailExceedances: histogram of
  *   log1p(count), half-life 2 days): anomalous 16% past its 99.95th percentile at sensitivity 5;
- *   and so are the levels held for half an hour (heldLevels: all of the last points but one reach
- *   it), against the tail of the held levels: a held rise no larger than a recent lone spike;
+ *   and so are the levels held for half an hour (levelsReachedBy: all of the last points but one
+ *   reach it), against the tail of the held levels: a held rise no larger than a recent lone spike;
+ *   and the levels a quarter of the last two hours reach, against their own tail, alerting only
+ *   past the margin: bursts that recur, none of them larger than a recent lone spike;
  * - drops (the core's accepted starts below the expectation; the rest of its insights, on tweets
  *   the rests of rises, does not alert) come from the core, run with GENERAL_NOISE (no cap on the learned overdispersion) and a
  *   higher sensitivity (tuning.sensitivity + 5, at most 10) to propose candidates, each measured
@@ -102,8 +107,8 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
   const kind = options.kind === undefined || options.kind === 'auto' ? seriesKind(values) : options.kind;
   const threshold = thresholdsFor(tuning.sensitivity).score;
   const start = Math.floor((options.startTime ?? 0) / stepMs) * stepMs;
+  assertFiniteSeries(values);
   if (kind === 'continuous') {
-    assertFiniteSeries(values);
     const times = options.times ?? values.map((_, i) => start + i * stepMs);
     if (times.length !== values.length) throw new RangeError(`${times.length} times for ${values.length} values`);
     const steps = scoreContinuous(values, { times, stepsPerDay, threshold, endAfter: tuning.endAfterNormalMinutes });
@@ -152,20 +157,26 @@ export function scoreSeries(values: readonly number[], options: ScoreSeriesOptio
     verdicts.push(verdict);
     strengths.push(strength);
   });
-  // Rises: the tail model, over the points and over the levels held for half an hour (one
-  // margin for both). Drops: the core's accepted starts below the expectation (the tail has no
-  // lower side); the rest of the core's insights does not alert (on tweets: the rests of rises).
+  // Rises: the tail model, over the points, the levels held for half an hour and those recurring
+  // over two hours (one margin for all). Drops: the core's accepted starts below the expectation
+  // (the tail has no lower side); the rest of the core's insights does not alert (on tweets: the
+  // rests of rises).
   const tail = {
     halfLifePoints: TAIL_HALF_LIFE_DAYS * stepsPerDay,
     warmup: Math.min(stepsPerDay, TAIL_WARMUP_POINTS),
     quantile: 1 - TAIL_MASS * 2 ** (tuning.sensitivity - DEFAULT_TUNING.sensitivity),
   };
   const rises = countTailExceedances(values, tail);
-  const held = countTailExceedances(heldLevels(values, Math.max(2, Math.round(stepsPerDay / HELD_PER_DAY))), tail);
+  const heldPoints = Math.max(2, Math.round(stepsPerDay / HELD_PER_DAY));
+  const held = countTailExceedances(levelsReachedBy(values, heldPoints, heldPoints - 1), tail);
+  const recurringPoints = Math.max(4, Math.round(stepsPerDay / RECURRING_PER_DAY));
+  const recurringLevels = levelsReachedBy(values, recurringPoints, Math.round(recurringPoints * RECURRING_SHARE));
+  // Its near misses (past the quantile, short of the margin) only added false positives.
+  const recurring = countTailExceedances(recurringLevels, tail).map((e) => (e >= TAIL_MARGIN ? e : 0));
   const drops = likelihoods(verdicts, strengths, threshold, REFRACTORY_POINTS);
   const combined = drops.map((p, i) => {
     const drop = p.verdict.transition === 'start' && p.verdict.score < 0 && p.score >= 0.5 ? p.score : 0;
-    return alertScale(Math.max(riseLikelihood(rises[i]), riseLikelihood(held[i]), drop));
+    return alertScale(Math.max(riseLikelihood(rises[i]), riseLikelihood(held[i]), riseLikelihood(recurring[i]), drop));
   });
   return coolDown(refractory(combined, REFRACTORY_POINTS), COOL_DOWN_POINTS).map((score, i) => ({
     score,
