@@ -2,18 +2,23 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadNabDataSets, scoreNabCategory } from './nab-benchmark.js';
 
-const root = fileURLToPath(new URL('../../../../shared/datasets/nab-continuous', import.meta.url));
-const present = existsSync(root);
-if (!present) {
-  process.stderr.write(`nab-benchmark.spec: ${root} not found, skipping the NAB continuous test\n`);
+/** A dataset under ../shared/datasets, and the test that needs it, which says so when it is absent. */
+function dataset(name: string, test: string): { root: string; itWhenPresent: typeof it } {
+  const root = fileURLToPath(new URL(`../../../../shared/datasets/${name}`, import.meta.url));
+  if (existsSync(root)) return { root, itWhenPresent: it };
+  process.stderr.write(`nab-benchmark.spec: ${root} not found, skipping the ${test} test\n`);
+  return { root, itWhenPresent: it.skip };
 }
 
+const continuous = dataset('nab-continuous', 'NAB continuous');
+const tweets = dataset('nab-realTweets', 'NAB realTweets');
+
 describe('NAB continuous (../shared/datasets/nab-continuous)', () => {
-  (present ? it : it.skip)(
+  continuous.itWhenPresent(
     'scores the 19 files with one threshold, above windowedGaussian published 50.4, out of sample too',
     () => {
       const sets = ['artificialWithAnomaly', 'realAdExchange', 'realTraffic'].flatMap((dir) =>
-        loadNabDataSets(root, dir),
+        loadNabDataSets(continuous.root, dir),
       );
       expect(sets).toHaveLength(19);
       const category = scoreNabCategory(sets);
@@ -30,17 +35,11 @@ describe('NAB continuous (../shared/datasets/nab-continuous)', () => {
   );
 });
 
-const tweets = fileURLToPath(new URL('../../../../shared/datasets/nab-realTweets', import.meta.url));
-const tweetsPresent = existsSync(tweets);
-if (!tweetsPresent) {
-  process.stderr.write(`nab-benchmark.spec: ${tweets} not found, skipping the NAB realTweets test\n`);
-}
-
 describe('NAB realTweets (../shared/datasets/nab-realTweets)', () => {
-  (tweetsPresent ? it : it.skip)(
+  tweets.itWhenPresent(
     'scores the 10 count files above 82 (issue #18; ARTime published 81.8), out of sample above contextOSE 74.5',
     () => {
-      const sets = loadNabDataSets(tweets, 'realTweets');
+      const sets = loadNabDataSets(tweets.root, 'realTweets');
       expect(sets).toHaveLength(10);
       const category = scoreNabCategory(sets);
       expect(category.kinds).toEqual({ counts: 10 });
