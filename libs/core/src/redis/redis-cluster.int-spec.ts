@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { startRedisCluster, type ThrowawayCluster } from '../../../../test/support/redis-cluster.js';
 import { ApiKeyStore } from '../auth/api-key.store.js';
 import { loadConfig } from '../config/config.loader.js';
@@ -8,6 +8,7 @@ import { KeySpace } from './key-space.js';
 import { keySlot } from './key-slot.js';
 import { pipelinePerNode } from './pipeline-per-node.js';
 import { IngestMetricsRepository } from '../metrics/ingest-metrics.repository.js';
+import { closeRedis } from './redis-connection.factory.js';
 import { RedisService } from './redis.service.js';
 
 /** REDIS_CLUSTER_NODES against a real Redis Cluster (three primaries, three replicas). */
@@ -48,16 +49,22 @@ describe('RedisService on a Redis Cluster', () => {
   it('hears key revocations published on the cluster', async () => {
     const [here, there] = [0, 1].map(() => new ApiKeyStore(service.client, service.keys, { configured: [] }));
     there.listenForRevocations();
+    // Subscriptions are per node and the subscriber sits on any node, a replica too (which the
+    // service's own node list may not show yet, so soon after the cluster formed): ask every node.
+    const probes = cluster.nodes.split(',').map((address) => {
+      const [host, port] = address.split(':');
+      return new Redis({ host, port: Number(port), lazyConnect: true });
+    });
     try {
       const { key, keyId } = await here.create('read');
       expect(await there.verify(key)).toMatchObject({ keyId, scope: 'read' });
-      // Subscriptions are per node and the subscriber sits on any node, a replica too: count on all.
       const subscribers = async () => {
-        const nodes = (service.client as Cluster).nodes('all');
-        const counts = await Promise.all(nodes.map((node) => node.pubsub('NUMSUB', service.keys.apiKeyRevocations())));
+        const counts = await Promise.all(
+          probes.map((probe) => probe.pubsub('NUMSUB', service.keys.apiKeyRevocations())),
+        );
         return counts.reduce((sum, reply) => sum + Number((reply as [string, number])[1]), 0);
       };
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 20_000;
       while ((await subscribers()) === 0) {
         if (Date.now() > deadline) throw new Error('the revocation subscriber never subscribed');
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -70,6 +77,7 @@ describe('RedisService on a Redis Cluster', () => {
       expect(there.known(key)).toBeUndefined();
       expect(await there.verify(key)).toBeUndefined();
     } finally {
+      await Promise.all(probes.map(closeRedis));
       await there.close();
     }
   }, 30_000);
